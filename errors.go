@@ -1,0 +1,80 @@
+package hookline
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes are stable strings that clients may match on. The HTTP layer maps each code to a
+// status in exactly one place (api/errors.go); everything else only picks the code.
+const (
+	ECONFLICT         = "conflict"           // a unique field (uid, name) is already taken
+	EDUPLICATEEVENT   = "duplicate_event_id" // a message with this eventId already exists
+	EFORBIDDEN        = "forbidden"          // authenticated, but not allowed to do this
+	EINTERNAL         = "internal"           // a fault of ours; details are logged, never returned
+	EINVALID          = "validation"         // the request is well-formed JSON but a field is wrong
+	EINVALIDJSON      = "invalid_json"       // the body is not valid JSON for this route
+	ENOTFOUND         = "not_found"          // no such resource (or not visible to this token)
+	EPAYLOADTOOLARGE  = "payload_too_large"  // the body is bigger than the configured limit
+	ESCHEMA           = "schema_violation"   // the payload does not match its event type's schema
+	EUNAUTHORIZED     = "unauthorized"       // no token, or an unknown, revoked or expired one
+	EUNKNOWNEVENTTYPE = "unknown_event_type" // the message names an event type that is not defined
+	EURLNOTALLOWED    = "url_not_allowed"    // the endpoint URL is not https or points inside the network
+	EUNAVAILABLE      = "unavailable"        // the database is unreachable; try again
+	EIDEMPOTENCY      = "idempotency_conflict"
+	ERATELIMITED      = "rate_limited"
+)
+
+// Error is an error meant for the client: its Code is stable and its Message is safe to show.
+// Errors of any other type are internal: logged in full, shown as a generic 500.
+type Error struct {
+	Code    string
+	Message string
+	// Fields lists per-field problems of a validation error, in request order.
+	Fields []FieldError
+	// Existing names the resource a conflict is about (the original message of a duplicate eventId).
+	Existing string
+}
+
+// FieldError is one problem with one field of a request.
+type FieldError struct {
+	Loc []string `json:"loc"`
+	Msg string   `json:"msg"`
+	// Type is a stable machine-readable kind, such as "missing", "type" or "value".
+	Type string `json:"type"`
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("hookline: %s: %s", e.Code, e.Message) }
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code string, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of err if it is (or wraps) an *Error, and EINTERNAL otherwise.
+func ErrorCode(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	if err == nil {
+		return ""
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the client-safe message of err, or a generic one for internal errors.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "An internal error occurred."
+}
+
+// IsNotFound reports whether err is a not-found error.
+func IsNotFound(err error) bool { return ErrorCode(err) == ENOTFOUND }
+
+// ErrUnavailable marks errors caused by the database being unreachable. Stores wrap driver
+// connection errors with it so the API can answer 503 instead of 500.
+var ErrUnavailable = errors.New("database unavailable")

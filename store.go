@@ -1,0 +1,142 @@
+package hookline
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the persistence contract. The sqlite and postgres packages implement it, and
+// storetest holds the conformance suite that both must pass.
+//
+// Every method takes a context first and returns an *Error for conditions the client caused
+// (ENOTFOUND, ECONFLICT, EDUPLICATEEVENT) and a wrapped error for anything else. Lookups that find
+// nothing return ENOTFOUND, never (nil, nil). Methods scoped to an application take its internal
+// id; ids and uids are resolved by the Get methods.
+type Store interface {
+	ApplicationStore
+	EventTypeStore
+	EndpointStore
+	MessageStore
+	TokenStore
+	IdempotencyStore
+
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	// Close releases the database.
+	Close() error
+}
+
+// ApplicationStore keeps applications.
+type ApplicationStore interface {
+	// CreateApplication inserts app; ID, CreatedAt and UpdatedAt must be set. A taken UID is ECONFLICT.
+	CreateApplication(ctx context.Context, app *Application) error
+	// GetApplication finds an application by id or uid.
+	GetApplication(ctx context.Context, idOrUID string) (*Application, error)
+	ListApplications(ctx context.Context, opts ListOptions) (Page[Application], error)
+	// UpdateApplication stores every field of app (found by app.ID) and sets UpdatedAt.
+	UpdateApplication(ctx context.Context, app *Application) error
+	// DeleteApplication removes the application and everything it owns.
+	DeleteApplication(ctx context.Context, id string) error
+}
+
+// EventTypeStore keeps the event-type catalogue.
+type EventTypeStore interface {
+	// CreateEventType inserts et; a taken name is ECONFLICT.
+	CreateEventType(ctx context.Context, et *EventType) error
+	GetEventType(ctx context.Context, name string) (*EventType, error)
+	ListEventTypes(ctx context.Context, opts EventTypeListOptions) (Page[EventType], error)
+	UpdateEventType(ctx context.Context, et *EventType) error
+	// DeleteEventType removes the event type for good (the API's delete archives instead).
+	DeleteEventType(ctx context.Context, name string) error
+}
+
+// EndpointStore keeps endpoints, their secrets (encrypted at rest) and their headers.
+type EndpointStore interface {
+	// CreateEndpoint inserts ep; a UID taken within the application is ECONFLICT.
+	CreateEndpoint(ctx context.Context, ep *Endpoint) error
+	// GetEndpoint finds an endpoint of the application by id or uid.
+	GetEndpoint(ctx context.Context, appID, idOrUID string) (*Endpoint, error)
+	ListEndpoints(ctx context.Context, appID string, opts ListOptions) (Page[Endpoint], error)
+	// UpdateEndpoint stores every field of ep (found by ep.AppID and ep.ID), secrets included.
+	UpdateEndpoint(ctx context.Context, ep *Endpoint) error
+	DeleteEndpoint(ctx context.Context, appID, id string) error
+	// EndpointStats counts the endpoint's deliveries by status.
+	EndpointStats(ctx context.Context, appID, endpointID string) (EndpointStats, error)
+}
+
+// MessageStore keeps messages and their deliveries.
+type MessageStore interface {
+	// CreateMessage inserts msg and, in the same transaction, one pending delivery due now for
+	// every endpoint of the application that accepts it (Endpoint.Accepts). A message whose
+	// EventID the application already used is an *Error with code EDUPLICATEEVENT and Existing
+	// set to the original message's id; nothing is stored then.
+	CreateMessage(ctx context.Context, msg *Message) ([]Delivery, error)
+	// GetMessage finds a message of the application by id or eventId.
+	GetMessage(ctx context.Context, appID, idOrEventID string) (*Message, error)
+	ListMessages(ctx context.Context, appID string, opts MessageListOptions) (Page[Message], error)
+	// ListDeliveries returns the deliveries of one message, ordered by endpoint creation.
+	ListDeliveries(ctx context.Context, appID, messageID string) ([]Delivery, error)
+}
+
+// TokenStore keeps API tokens, by hash.
+type TokenStore interface {
+	CreateToken(ctx context.Context, t *Token) error
+	// GetTokenByHash finds a token by the SHA-256 of its text, revoked and expired ones included.
+	GetTokenByHash(ctx context.Context, hash []byte) (*Token, error)
+	GetToken(ctx context.Context, id string) (*Token, error)
+	// ListTokens lists tokens, newest first; appID "" lists all.
+	ListTokens(ctx context.Context, appID string, opts ListOptions) (Page[Token], error)
+	// RevokeToken marks the token revoked at the given time.
+	RevokeToken(ctx context.Context, id string, at time.Time) error
+	// CountTokens counts the unrevoked tokens of a kind.
+	CountTokens(ctx context.Context, kind TokenKind) (int, error)
+}
+
+// IdempotencyStore remembers the responses to requests made with an Idempotency-Key.
+type IdempotencyStore interface {
+	// ClaimIdempotencyKey inserts an incomplete record for (rec.Scope, rec.Key). It returns
+	// (nil, nil) when the claim is new and the caller should run the request, and the existing
+	// record (completed or still in progress) when the key was claimed before.
+	ClaimIdempotencyKey(ctx context.Context, rec *IdempotencyRecord) (*IdempotencyRecord, error)
+	// CompleteIdempotencyKey stores the response of a claimed key.
+	CompleteIdempotencyKey(ctx context.Context, scope, key string, status int, body []byte) error
+	// ReleaseIdempotencyKey forgets a claimed key whose request failed, so it can be retried.
+	ReleaseIdempotencyKey(ctx context.Context, scope, key string) error
+	// PurgeIdempotencyKeys deletes records created before the given time.
+	PurgeIdempotencyKeys(ctx context.Context, before time.Time) error
+}
+
+// ListOptions selects one page of a list ordered by id (by name for event types).
+type ListOptions struct {
+	// Limit is the page size, at least 1 (the API enforces its own bounds).
+	Limit int
+	// Iterator, when set, is the id the page starts after (in the list's order).
+	Iterator string
+	// Backward turns Iterator into the id the page ends before: the previous page.
+	Backward bool
+	// Descending orders the list newest first.
+	Descending bool
+}
+
+// EventTypeListOptions selects event types.
+type EventTypeListOptions struct {
+	ListOptions
+	IncludeArchived bool
+}
+
+// MessageListOptions selects messages of one application.
+type MessageListOptions struct {
+	ListOptions
+	EventTypes []string   // only these event types; empty: all
+	Channel    string     // only messages sent on this channel
+	Before     *time.Time // only messages created before this time
+	After      *time.Time // only messages created after this time
+}
+
+// Page is one page of a list. Done is true when no item follows the page in its direction.
+type Page[T any] struct {
+	Data []T
+	// Done is true when there is nothing after the last item of Data (before the first, when
+	// the page was fetched Backward).
+	Done bool
+}
