@@ -1,0 +1,214 @@
+// Package schema checks message payloads against the JSON Schemas of their event types.
+//
+// Schemas are written by API clients, so compiling one must never reach the network or the
+// file system: every $ref has to resolve inside the schema itself (or to a standard metaschema,
+// which the library embeds). Formats such as "date-time" are asserted, because platforms that
+// publish a schema with "format": "date-time" expect a bad timestamp to be rejected, even though
+// draft 2020-12 treats format as an annotation by default.
+package schema
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
+	"github.com/hookline/hookline"
+)
+
+// MaxViolations caps the violations Validate reports: enough to fix a payload, not so many that
+// one bad array turns the error response into a copy of the payload.
+const MaxViolations = 20
+
+// rootURL is the address the client's schema is compiled under. It uses a scheme no loader
+// serves, so a relative $ref ("other.json") resolves to an address that is refused like any
+// other external reference.
+const rootURL = "mem:///schema.json"
+
+// printer renders the library's messages; English is the only language the API speaks.
+var printer = message.NewPrinter(language.English)
+
+// Schema is a compiled JSON Schema. It is immutable and safe for concurrent use.
+type Schema struct {
+	compiled *jsonschema.Schema
+}
+
+// Violation is one way in which a payload fails its schema.
+type Violation struct {
+	// Path is a JSON Pointer (RFC 6901) to the offending value, such as "/data/ticketCount";
+	// "" is the payload itself.
+	Path    string `json:"path"`
+	Message string `json:"message"`
+}
+
+// Loc returns Path split into its unescaped tokens, the form hookline.FieldError uses.
+func (v Violation) Loc() []string {
+	if v.Path == "" {
+		return []string{}
+	}
+	toks := strings.Split(v.Path[1:], "/")
+	for i, t := range toks {
+		toks[i] = unescaper.Replace(t)
+	}
+	return toks
+}
+
+// Compile compiles a JSON Schema. Schemas without "$schema" are read as draft 2020-12; an
+// explicit "$schema" naming draft-04, -06, -07 or 2019-09 is honoured. A schema that cannot be
+// compiled yields a *hookline.Error with code EINVALID whose message names the problem.
+func Compile(raw json.RawMessage) (*Schema, error) {
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		return nil, hookline.Errorf(hookline.EINVALID, "schema is not valid JSON: %v", err)
+	}
+	c := jsonschema.NewCompiler()
+	// Pinned rather than left to the library, whose default may move to a later draft.
+	c.DefaultDraft(jsonschema.Draft2020)
+	c.AssertFormat()
+	c.UseLoader(refuseLoader{})
+	if err := c.AddResource(rootURL, doc); err != nil {
+		return nil, fmt.Errorf("schema: add resource: %w", err)
+	}
+	compiled, err := c.Compile(rootURL)
+	if err != nil {
+		return nil, hookline.Errorf(hookline.EINVALID, "invalid JSON Schema: %s", compileMessage(err))
+	}
+	return &Schema{compiled: compiled}, nil
+}
+
+// Validate checks payload against the schema and returns its violations, sorted by path and
+// at most MaxViolations of them; nil means the payload is valid.
+func (s *Schema) Validate(payload json.RawMessage) []Violation {
+	// UnmarshalJSON keeps numbers as json.Number, so 2^53+1 is still an integer here.
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(payload))
+	if err != nil {
+		return []Violation{{Path: "", Message: "payload is not valid JSON"}}
+	}
+	err = s.compiled.Validate(doc)
+	if err == nil {
+		return nil
+	}
+	var verr *jsonschema.ValidationError
+	if !errors.As(err, &verr) {
+		// Validate only returns *ValidationError; anything else is still a failed payload.
+		return []Violation{{Path: "", Message: err.Error()}}
+	}
+	return flatten(verr)
+}
+
+// flatten turns the library's tree of errors (one node per keyword, with the causes below it)
+// into its leaves, which are the problems a person can act on.
+func flatten(verr *jsonschema.ValidationError) []Violation {
+	var out []Violation
+	var walk func(e *jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) > 0 {
+			for _, c := range e.Causes {
+				walk(c)
+			}
+			return
+		}
+		out = append(out, leaf(e)...)
+	}
+	walk(verr)
+	slices.SortFunc(out, func(a, b Violation) int {
+		if c := strings.Compare(a.Path, b.Path); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Message, b.Message)
+	})
+	out = slices.Compact(out)
+	if len(out) > MaxViolations {
+		out = out[:MaxViolations]
+	}
+	return out
+}
+
+// leaf renders one leaf error. Missing and unexpected properties are reported at the
+// property's own path, which is where a client looks for them, instead of at the parent object.
+func leaf(e *jsonschema.ValidationError) []Violation {
+	at := pointer(e.InstanceLocation)
+	switch k := e.ErrorKind.(type) {
+	case *kind.Required:
+		vs := make([]Violation, 0, len(k.Missing))
+		for _, p := range k.Missing {
+			vs = append(vs, Violation{Path: at + "/" + escape(p), Message: "required property is missing"})
+		}
+		return vs
+	case *kind.AdditionalProperties:
+		vs := make([]Violation, 0, len(k.Properties))
+		for _, p := range k.Properties {
+			vs = append(vs, Violation{Path: at + "/" + escape(p), Message: "property is not allowed"})
+		}
+		return vs
+	case *kind.FalseSchema:
+		return []Violation{{Path: at, Message: "value is not allowed"}}
+	case *kind.Type:
+		return []Violation{{Path: at, Message: fmt.Sprintf("must be %s, not %s", strings.Join(k.Want, " or "), k.Got)}}
+	}
+	return []Violation{{Path: at, Message: e.ErrorKind.LocalizedString(printer)}}
+}
+
+// compileMessage reduces a compile error to what the schema's author needs: the metaschema
+// violations with their paths inside the schema, or the library's message without our
+// internal rootURL.
+func compileMessage(err error) string {
+	var sverr *jsonschema.SchemaValidationError
+	if errors.As(err, &sverr) {
+		var verr *jsonschema.ValidationError
+		if errors.As(sverr.Err, &verr) {
+			vs := flatten(verr)
+			parts := make([]string, 0, len(vs))
+			for _, v := range vs {
+				path := v.Path
+				if path == "" {
+					path = "/"
+				}
+				parts = append(parts, fmt.Sprintf("at %s: %s", path, v.Message))
+			}
+			return strings.Join(parts, "; ")
+		}
+	}
+	var lerr *jsonschema.LoadURLError
+	if errors.As(err, &lerr) {
+		return fmt.Sprintf("cannot resolve %q: %v", strings.TrimPrefix(lerr.URL, "mem:///"), lerr.Err)
+	}
+	msg := err.Error()
+	msg = strings.ReplaceAll(msg, rootURL+"#", "#")
+	return strings.ReplaceAll(msg, rootURL, "#")
+}
+
+// errExternalRef explains why a $ref to another document fails.
+var errExternalRef = errors.New("external references are not allowed; put shared definitions in $defs")
+
+// refuseLoader is the compiler's only loader, so no URL a client writes is ever fetched or
+// opened: not over HTTP (the server may sit inside a private network) and not file:// (the
+// server's disk is not the client's business).
+type refuseLoader struct{}
+
+// Load refuses every URL.
+func (refuseLoader) Load(string) (any, error) { return nil, errExternalRef }
+
+func pointer(tokens []string) string {
+	var b strings.Builder
+	for _, t := range tokens {
+		b.WriteByte('/')
+		b.WriteString(escape(t))
+	}
+	return b.String()
+}
+
+// JSON Pointer escapes (RFC 6901 section 3).
+var (
+	escaper   = strings.NewReplacer("~", "~0", "/", "~1")
+	unescaper = strings.NewReplacer("~1", "/", "~0", "~")
+)
+
+func escape(tok string) string { return escaper.Replace(tok) }
