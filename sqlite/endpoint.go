@@ -1,0 +1,218 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/hookline/hookline"
+)
+
+const endpointColumns = `id, app_id, uid, url, description, version, disabled, filter_types, channels, rate_limit,
+	metadata, headers, secret_sealed, old_secrets_sealed, created_at, updated_at`
+
+// scanEndpoint reads a row of endpointColumns and opens its secrets.
+func (db *DB) scanEndpoint(s scanner) (*hookline.Endpoint, error) {
+	var (
+		ep                                   hookline.Endpoint
+		uid                                  sql.NullString
+		rateLimit                            sql.NullInt64
+		filterTypes, channels, meta, headers string
+		secretSealed, oldSealed              string
+		createdAt, updatedAt                 int64
+	)
+	if err := s.Scan(&ep.ID, &ep.AppID, &uid, &ep.URL, &ep.Description, &ep.Version, &ep.Disabled,
+		&filterTypes, &channels, &rateLimit, &meta, &headers, &secretSealed, &oldSealed, &createdAt, &updatedAt); err != nil {
+		return nil, err
+	}
+	ep.UID = uid.String
+	ep.RateLimit = fromNullInt(rateLimit)
+	for _, f := range []struct {
+		text string
+		dst  any
+	}{{filterTypes, &ep.FilterTypes}, {channels, &ep.Channels}, {meta, &ep.Metadata}, {headers, &ep.Headers}} {
+		if err := fromJSONText(f.text, f.dst); err != nil {
+			return nil, fmt.Errorf("decode endpoint %s: %w", ep.ID, err)
+		}
+	}
+	secret, err := db.box.Open(secretSealed)
+	if err != nil {
+		return nil, fmt.Errorf("open secret of endpoint %s: %w", ep.ID, err)
+	}
+	ep.Secret = string(secret)
+	if ep.OldSecrets, err = db.openOldSecrets(oldSealed); err != nil {
+		return nil, fmt.Errorf("endpoint %s: %w", ep.ID, err)
+	}
+	ep.CreatedAt, ep.UpdatedAt = fromMicros(createdAt), fromMicros(updatedAt)
+	return &ep, nil
+}
+
+// endpointValues encodes the mutable columns of ep, sealing its secrets, in the order
+// uid, url, description, version, disabled, filter_types, channels, rate_limit, metadata,
+// headers, secret_sealed, old_secrets_sealed.
+func (db *DB) endpointValues(ep *hookline.Endpoint) ([]any, error) {
+	var jsonCols [4]string
+	for i, v := range []any{ep.FilterTypes, ep.Channels, ep.Metadata, ep.Headers} {
+		s, err := jsonText(v)
+		if err != nil {
+			return nil, fmt.Errorf("encode endpoint %s: %w", ep.ID, err)
+		}
+		jsonCols[i] = s
+	}
+	secret, err := db.box.Seal([]byte(ep.Secret))
+	if err != nil {
+		return nil, fmt.Errorf("seal secret of endpoint %s: %w", ep.ID, err)
+	}
+	old, err := db.sealOldSecrets(ep.OldSecrets)
+	if err != nil {
+		return nil, fmt.Errorf("endpoint %s: %w", ep.ID, err)
+	}
+	for i := range ep.OldSecrets {
+		ep.OldSecrets[i].ExpiresAt = normTime(ep.OldSecrets[i].ExpiresAt)
+	}
+	return []any{nullString(ep.UID), ep.URL, ep.Description, ep.Version, ep.Disabled, jsonCols[0], jsonCols[1],
+		nullInt(ep.RateLimit), jsonCols[2], jsonCols[3], secret, old}, nil
+}
+
+// CreateEndpoint inserts ep with its secrets sealed. A zero CreatedAt or UpdatedAt is set from
+// the clock.
+func (db *DB) CreateEndpoint(ctx context.Context, ep *hookline.Endpoint) error {
+	if ep.ID == "" || ep.AppID == "" {
+		return errors.New("sqlite: create endpoint: ID and AppID are required")
+	}
+	db.stampCreated(&ep.CreatedAt, &ep.UpdatedAt)
+	vals, err := db.endpointValues(ep)
+	if err != nil {
+		return fmt.Errorf("sqlite: create endpoint: %w", err)
+	}
+	args := append([]any{ep.ID, ep.AppID}, vals...)
+	args = append(args, micros(ep.CreatedAt), micros(ep.UpdatedAt))
+	_, err = db.w.ExecContext(ctx, `INSERT INTO endpoints (`+endpointColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+	switch {
+	case isUniqueViolation(err):
+		return hookline.Errorf(hookline.ECONFLICT, "an endpoint with uid %q already exists", ep.UID)
+	case isForeignKeyViolation(err):
+		return hookline.Errorf(hookline.ENOTFOUND, "application %q not found", ep.AppID)
+	case err != nil:
+		return dbErr(err, "create endpoint")
+	}
+	return nil
+}
+
+// GetEndpoint finds an endpoint of the application by id or uid; the id wins when both match.
+func (db *DB) GetEndpoint(ctx context.Context, appID, idOrUID string) (*hookline.Endpoint, error) {
+	row := db.r.QueryRowContext(ctx, `SELECT `+endpointColumns+` FROM endpoints
+		WHERE app_id = ? AND (id = ? OR uid = ?) ORDER BY id = ? DESC LIMIT 1`, appID, idOrUID, idOrUID, idOrUID)
+	ep, err := db.scanEndpoint(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, hookline.Errorf(hookline.ENOTFOUND, "endpoint %q not found", idOrUID)
+	}
+	if err != nil {
+		return nil, dbErr(err, "get endpoint %q", idOrUID)
+	}
+	return ep, nil
+}
+
+// ListEndpoints lists the application's endpoints by id.
+func (db *DB) ListEndpoints(ctx context.Context, appID string, opts hookline.ListOptions) (hookline.Page[hookline.Endpoint], error) {
+	cond, args, tail, reverse := pageQuery("id", opts)
+	rows, err := db.r.QueryContext(ctx, `SELECT `+endpointColumns+` FROM endpoints`+where([]string{"app_id = ?", cond})+tail,
+		append([]any{appID}, args...)...)
+	if err != nil {
+		return hookline.Page[hookline.Endpoint]{}, dbErr(err, "list endpoints")
+	}
+	defer rows.Close()
+	var out []hookline.Endpoint
+	for rows.Next() {
+		ep, err := db.scanEndpoint(rows)
+		if err != nil {
+			return hookline.Page[hookline.Endpoint]{}, dbErr(err, "list endpoints")
+		}
+		out = append(out, *ep)
+	}
+	if err := rows.Err(); err != nil {
+		return hookline.Page[hookline.Endpoint]{}, dbErr(err, "list endpoints")
+	}
+	return finishPage(out, opts, reverse), nil
+}
+
+// UpdateEndpoint stores every field of ep, secrets included, and sets its UpdatedAt to the
+// clock's time.
+func (db *DB) UpdateEndpoint(ctx context.Context, ep *hookline.Endpoint) error {
+	vals, err := db.endpointValues(ep)
+	if err != nil {
+		return fmt.Errorf("sqlite: update endpoint: %w", err)
+	}
+	updatedAt := db.now()
+	args := append(vals, micros(updatedAt), ep.AppID, ep.ID)
+	res, err := db.w.ExecContext(ctx, `UPDATE endpoints SET uid = ?, url = ?, description = ?, version = ?, disabled = ?,
+		filter_types = ?, channels = ?, rate_limit = ?, metadata = ?, headers = ?, secret_sealed = ?,
+		old_secrets_sealed = ?, updated_at = ? WHERE app_id = ? AND id = ?`, args...)
+	if isUniqueViolation(err) {
+		return hookline.Errorf(hookline.ECONFLICT, "an endpoint with uid %q already exists", ep.UID)
+	}
+	if err := mustAffect(res, err, "update endpoint %q", ep.ID); err != nil {
+		if errors.Is(err, errNoRows) {
+			return hookline.Errorf(hookline.ENOTFOUND, "endpoint %q not found", ep.ID)
+		}
+		return err
+	}
+	ep.UpdatedAt = updatedAt
+	return nil
+}
+
+// DeleteEndpoint removes the endpoint; foreign keys cascade to its deliveries and attempts.
+func (db *DB) DeleteEndpoint(ctx context.Context, appID, id string) error {
+	res, err := db.w.ExecContext(ctx, `DELETE FROM endpoints WHERE app_id = ? AND id = ?`, appID, id)
+	if err := mustAffect(res, err, "delete endpoint %q", id); err != nil {
+		if errors.Is(err, errNoRows) {
+			return hookline.Errorf(hookline.ENOTFOUND, "endpoint %q not found", id)
+		}
+		return err
+	}
+	return nil
+}
+
+// EndpointStats counts the endpoint's deliveries by status.
+func (db *DB) EndpointStats(ctx context.Context, appID, endpointID string) (hookline.EndpointStats, error) {
+	var stats hookline.EndpointStats
+	// One statement, so the existence check and the counts see the same snapshot.
+	rows, err := db.r.QueryContext(ctx, `SELECT d.status, count(d.id) FROM endpoints e
+		LEFT JOIN deliveries d ON d.endpoint_id = e.id
+		WHERE e.app_id = ? AND e.id = ? GROUP BY d.status`, appID, endpointID)
+	if err != nil {
+		return stats, dbErr(err, "endpoint stats %q", endpointID)
+	}
+	defer rows.Close()
+	found := false
+	for rows.Next() {
+		found = true
+		var status sql.NullInt64
+		var n int64
+		if err := rows.Scan(&status, &n); err != nil {
+			return stats, dbErr(err, "endpoint stats %q", endpointID)
+		}
+		if !status.Valid {
+			continue // the endpoint has no deliveries
+		}
+		switch hookline.MessageStatus(status.Int64) {
+		case hookline.StatusSuccess:
+			stats.Success = n
+		case hookline.StatusPending:
+			stats.Pending = n
+		case hookline.StatusSending:
+			stats.Sending = n
+		case hookline.StatusFail:
+			stats.Fail = n
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return stats, dbErr(err, "endpoint stats %q", endpointID)
+	}
+	if !found {
+		return stats, hookline.Errorf(hookline.ENOTFOUND, "endpoint %q not found", endpointID)
+	}
+	return stats, nil
+}

@@ -1,0 +1,269 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/hookline/hookline"
+)
+
+const messageColumns = `id, app_id, event_type, event_id, payload, channels, tags, created_at`
+
+func scanMessage(s scanner) (*hookline.Message, error) {
+	var (
+		m              hookline.Message
+		eventID        sql.NullString
+		payload        []byte
+		channels, tags string
+		createdAt      int64
+	)
+	if err := s.Scan(&m.ID, &m.AppID, &m.EventType, &eventID, &payload, &channels, &tags, &createdAt); err != nil {
+		return nil, err
+	}
+	m.EventID = eventID.String
+	m.Payload = payload
+	if err := fromJSONText(channels, &m.Channels); err != nil {
+		return nil, fmt.Errorf("decode channels of %s: %w", m.ID, err)
+	}
+	if err := fromJSONText(tags, &m.Tags); err != nil {
+		return nil, fmt.Errorf("decode tags of %s: %w", m.ID, err)
+	}
+	m.CreatedAt = fromMicros(createdAt)
+	return &m, nil
+}
+
+const deliveryColumns = `id, app_id, msg_id, endpoint_id, status, attempt_count, next_attempt_at, created_at, updated_at`
+
+func scanDelivery(s scanner) (*hookline.Delivery, error) {
+	var (
+		d                    hookline.Delivery
+		next                 sql.NullInt64
+		createdAt, updatedAt int64
+	)
+	if err := s.Scan(&d.ID, &d.AppID, &d.MessageID, &d.EndpointID, &d.Status, &d.AttemptCount, &next,
+		&createdAt, &updatedAt); err != nil {
+		return nil, err
+	}
+	d.NextAttemptAt = fromNullMicros(next)
+	d.CreatedAt, d.UpdatedAt = fromMicros(createdAt), fromMicros(updatedAt)
+	return &d, nil
+}
+
+// CreateMessage inserts msg and its deliveries in one write transaction: a message is
+// accepted together with the work of delivering it, or not at all. A zero CreatedAt is set
+// from the clock; the deliveries are due at CreatedAt.
+func (db *DB) CreateMessage(ctx context.Context, msg *hookline.Message) ([]hookline.Delivery, error) {
+	if msg.ID == "" || msg.AppID == "" {
+		return nil, errors.New("sqlite: create message: ID and AppID are required")
+	}
+	db.stampCreated(&msg.CreatedAt, nil)
+	channels, err := jsonText(msg.Channels)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: create message: encode channels: %w", err)
+	}
+	tags, err := jsonText(msg.Tags)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: create message: encode tags: %w", err)
+	}
+	payload := []byte(msg.Payload)
+	if payload == nil {
+		payload = []byte{} // the column is NOT NULL; an empty payload is the API's to refuse
+	}
+
+	var deliveries []hookline.Delivery
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO messages (`+messageColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			msg.ID, msg.AppID, msg.EventType, nullString(msg.EventID), payload, channels, tags, micros(msg.CreatedAt))
+		switch {
+		case isUniqueViolation(err) && msg.EventID != "":
+			var existing string
+			err := tx.QueryRowContext(ctx, `SELECT id FROM messages WHERE app_id = ? AND event_id = ?`,
+				msg.AppID, msg.EventID).Scan(&existing)
+			if err == nil {
+				return &hookline.Error{
+					Code:     hookline.EDUPLICATEEVENT,
+					Message:  fmt.Sprintf("a message with eventId %q already exists", msg.EventID),
+					Existing: existing,
+				}
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return dbErr(err, "create message: find duplicate of event %q", msg.EventID)
+			}
+			// No message has the eventId, so the id itself collided.
+			return hookline.Errorf(hookline.ECONFLICT, "message %q already exists", msg.ID)
+		case isUniqueViolation(err):
+			return hookline.Errorf(hookline.ECONFLICT, "message %q already exists", msg.ID)
+		case isForeignKeyViolation(err):
+			return hookline.Errorf(hookline.ENOTFOUND, "application %q not found", msg.AppID)
+		case err != nil:
+			return dbErr(err, "create message")
+		}
+
+		targets, err := acceptingEndpoints(ctx, tx, msg)
+		if err != nil {
+			return err
+		}
+		if len(targets) == 0 {
+			return nil
+		}
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO deliveries (`+deliveryColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return dbErr(err, "create message: prepare deliveries")
+		}
+		defer stmt.Close()
+		deliveries = make([]hookline.Delivery, 0, len(targets))
+		for _, epID := range targets {
+			due := msg.CreatedAt
+			d := hookline.Delivery{
+				ID:            hookline.NewID(hookline.PrefixDelivery),
+				AppID:         msg.AppID,
+				MessageID:     msg.ID,
+				EndpointID:    epID,
+				Status:        hookline.StatusPending,
+				NextAttemptAt: &due,
+				CreatedAt:     msg.CreatedAt,
+				UpdatedAt:     msg.CreatedAt,
+			}
+			if _, err := stmt.ExecContext(ctx, d.ID, d.AppID, d.MessageID, d.EndpointID, d.Status, d.AttemptCount,
+				micros(due), micros(d.CreatedAt), micros(d.UpdatedAt)); err != nil {
+				return dbErr(err, "create message: insert delivery to %s", epID)
+			}
+			deliveries = append(deliveries, d)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if deliveries == nil {
+		deliveries = []hookline.Delivery{}
+	}
+	return deliveries, nil
+}
+
+// acceptingEndpoints returns, in creation order, the ids of the application's endpoints that
+// accept msg. It reads only the filter columns: the fan-out does not need the secrets.
+func acceptingEndpoints(ctx context.Context, tx *sql.Tx, msg *hookline.Message) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, disabled, filter_types, channels FROM endpoints
+		WHERE app_id = ? AND disabled = 0 ORDER BY id`, msg.AppID)
+	if err != nil {
+		return nil, dbErr(err, "create message: load endpoints")
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var ep hookline.Endpoint
+		var filterTypes, channels string
+		if err := rows.Scan(&ep.ID, &ep.Disabled, &filterTypes, &channels); err != nil {
+			return nil, dbErr(err, "create message: load endpoints")
+		}
+		if err := fromJSONText(filterTypes, &ep.FilterTypes); err != nil {
+			return nil, fmt.Errorf("sqlite: create message: endpoint %s filter types: %w", ep.ID, err)
+		}
+		if err := fromJSONText(channels, &ep.Channels); err != nil {
+			return nil, fmt.Errorf("sqlite: create message: endpoint %s channels: %w", ep.ID, err)
+		}
+		if ep.Accepts(msg.EventType, msg.Channels) {
+			ids = append(ids, ep.ID)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbErr(err, "create message: load endpoints")
+	}
+	return ids, nil
+}
+
+// GetMessage finds a message of the application by id or eventId; the id wins when both match.
+func (db *DB) GetMessage(ctx context.Context, appID, idOrEventID string) (*hookline.Message, error) {
+	row := db.r.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages
+		WHERE app_id = ? AND (id = ? OR event_id = ?) ORDER BY id = ? DESC LIMIT 1`,
+		appID, idOrEventID, idOrEventID, idOrEventID)
+	m, err := scanMessage(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, hookline.Errorf(hookline.ENOTFOUND, "message %q not found", idOrEventID)
+	}
+	if err != nil {
+		return nil, dbErr(err, "get message %q", idOrEventID)
+	}
+	return m, nil
+}
+
+// ListMessages lists the application's messages by id, filtered by event type, channel and
+// creation time.
+func (db *DB) ListMessages(ctx context.Context, appID string, opts hookline.MessageListOptions) (hookline.Page[hookline.Message], error) {
+	cond, cursorArgs, tail, reverse := pageQuery("id", opts.ListOptions)
+	conds := []string{"app_id = ?", cond}
+	args := append([]any{appID}, cursorArgs...)
+	if len(opts.EventTypes) > 0 {
+		conds = append(conds, "event_type IN (?"+strings.Repeat(", ?", len(opts.EventTypes)-1)+")")
+		for _, t := range opts.EventTypes {
+			args = append(args, t)
+		}
+	}
+	if opts.Channel != "" {
+		conds = append(conds, "EXISTS (SELECT 1 FROM json_each(messages.channels) WHERE json_each.value = ?)")
+		args = append(args, opts.Channel)
+	}
+	if opts.Before != nil {
+		conds = append(conds, "created_at < ?")
+		args = append(args, micros(*opts.Before))
+	}
+	if opts.After != nil {
+		conds = append(conds, "created_at > ?")
+		args = append(args, micros(*opts.After))
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages`+where(conds)+tail, args...)
+	if err != nil {
+		return hookline.Page[hookline.Message]{}, dbErr(err, "list messages")
+	}
+	defer rows.Close()
+	var out []hookline.Message
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return hookline.Page[hookline.Message]{}, dbErr(err, "list messages")
+		}
+		out = append(out, *m)
+	}
+	if err := rows.Err(); err != nil {
+		return hookline.Page[hookline.Message]{}, dbErr(err, "list messages")
+	}
+	return finishPage(out, opts.ListOptions, reverse), nil
+}
+
+// ListDeliveries returns the deliveries of one message in endpoint creation order (endpoint
+// ids sort by creation time).
+func (db *DB) ListDeliveries(ctx context.Context, appID, messageID string) ([]hookline.Delivery, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
+		WHERE app_id = ? AND msg_id = ? ORDER BY endpoint_id, id`, appID, messageID)
+	if err != nil {
+		return nil, dbErr(err, "list deliveries of %q", messageID)
+	}
+	defer rows.Close()
+	out := []hookline.Delivery{}
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, dbErr(err, "list deliveries of %q", messageID)
+		}
+		out = append(out, *d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbErr(err, "list deliveries of %q", messageID)
+	}
+	if len(out) == 0 {
+		// A message without deliveries is fine; a message that does not exist is not.
+		var one int
+		err := db.r.QueryRowContext(ctx, `SELECT 1 FROM messages WHERE app_id = ? AND id = ?`, appID, messageID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, hookline.Errorf(hookline.ENOTFOUND, "message %q not found", messageID)
+		}
+		if err != nil {
+			return nil, dbErr(err, "list deliveries of %q", messageID)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,264 @@
+// Package sqlite implements hookline.Store on an SQLite database file, with the pure-Go
+// modernc.org/sqlite driver, so the default Hookline binary needs no other server.
+//
+// The database runs in WAL mode with one writer connection and a separate pool of read-only
+// connections: SQLite allows a single writer at a time anyway, and queueing writes in Go
+// instead of in SQLite's busy handler keeps writers fair and avoids SQLITE_BUSY. Write
+// transactions begin IMMEDIATE so they take the write lock up front rather than failing
+// half-way when a read turns into a write.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/migrate"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Migrations returns the embedded schema migrations, for tools that inspect them.
+func Migrations() fs.FS {
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		panic("sqlite: embedded migrations: " + err.Error()) // cannot happen: the directory is embedded
+	}
+	return sub
+}
+
+// busyTimeout is how long a connection waits for a lock before SQLITE_BUSY. With one writer
+// it only matters for checkpoints and for other processes (hookline migrate) using the file.
+const busyTimeout = 10 * time.Second
+
+// Options configures Open.
+type Options struct {
+	// SecretBox seals endpoint signing secrets before they are stored. Required.
+	SecretBox hookline.SecretBox
+	// Logger receives the store's diagnostics; nil discards them.
+	Logger *slog.Logger
+	// Synchronous is SQLite's synchronous setting: "FULL" (the default: a committed write
+	// survives a power loss) or "NORMAL" (faster; in WAL mode a power loss may roll back the
+	// last commits, but the database stays consistent).
+	Synchronous string
+	// Clock stamps UpdatedAt in the Update methods and fills zero creation times; nil is the
+	// system clock.
+	Clock hookline.Clock
+	// ReadConns is the size of the read pool; zero picks one from the number of CPUs.
+	ReadConns int
+}
+
+// DB is a Hookline store in one SQLite file. It is safe for concurrent use.
+type DB struct {
+	w     *sql.DB // the single writer connection
+	r     *sql.DB // read-only connections
+	box   hookline.SecretBox
+	log   *slog.Logger
+	clock hookline.Clock
+	path  string
+}
+
+var _ hookline.Store = (*DB)(nil)
+
+// Open opens (creating if needed) the SQLite database at path. It does not migrate: call
+// Migrate before using a new or upgraded database.
+func Open(ctx context.Context, path string, opts Options) (*DB, error) {
+	if opts.SecretBox == nil {
+		return nil, errors.New("sqlite: Options.SecretBox is required")
+	}
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
+		// Separate writer and reader pools need a real file shared between connections.
+		return nil, fmt.Errorf("sqlite: %q is not a database file path", path)
+	}
+	sync := strings.ToUpper(opts.Synchronous)
+	switch sync {
+	case "":
+		sync = "FULL"
+	case "FULL", "NORMAL":
+	default:
+		return nil, fmt.Errorf("sqlite: Synchronous must be FULL or NORMAL, not %q", opts.Synchronous)
+	}
+	db := &DB{box: opts.SecretBox, log: opts.Logger, clock: opts.Clock, path: path}
+	if db.log == nil {
+		db.log = slog.New(slog.DiscardHandler)
+	}
+	if db.clock == nil {
+		db.clock = hookline.SystemClock{}
+	}
+
+	// SQLite decodes the path as a URI, so the characters URIs give meaning to are escaped.
+	name := "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	common := url.Values{}
+	common.Set("_busy_timeout", fmt.Sprint(busyTimeout.Milliseconds()))
+	common.Set("_foreign_keys", "1")
+	common.Set("_synchronous", sync)
+
+	wq := url.Values{}
+	for k, v := range common {
+		wq[k] = v
+	}
+	wq.Set("_journal_mode", "WAL")
+	wq.Set("_txlock", "immediate")
+	w, err := sql.Open("sqlite", name+"?"+wq.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	// The writer connects first: it creates the file and switches it to WAL, which readers
+	// then find in place.
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, wrapUnavailable(err))
+	}
+
+	rq := common
+	rq.Add("_pragma", "query_only(1)")
+	r, err := sql.Open("sqlite", name+"?"+rq.Encode())
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	n := opts.ReadConns
+	if n <= 0 {
+		n = max(4, runtime.NumCPU())
+	}
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	if err := r.PingContext(ctx); err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, wrapUnavailable(err))
+	}
+	db.w, db.r = w, r
+	db.log.Debug("sqlite: opened", "path", path, "synchronous", sync, "read_conns", n)
+	return db, nil
+}
+
+// Migrate applies the embedded migrations that the database has not run yet and returns the
+// names of those it applied.
+func (db *DB) Migrate(ctx context.Context) ([]string, error) {
+	applied, err := migrate.Up(ctx, db.w, Migrations(), migrate.WithDialect(migrate.SQLite))
+	for _, name := range applied {
+		db.log.Info("sqlite: applied migration", "name", name, "path", db.path)
+	}
+	if err != nil {
+		return applied, fmt.Errorf("sqlite: %w", err)
+	}
+	return applied, nil
+}
+
+// MigrationStatus lists the embedded migrations and whether each has been applied.
+func (db *DB) MigrationStatus(ctx context.Context) ([]migrate.Migration, error) {
+	st, err := migrate.Status(ctx, db.r, Migrations(), migrate.WithDialect(migrate.SQLite))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	return st, nil
+}
+
+// WriteDB returns the single writer connection pool, for the delivery engine's queries that
+// live outside the Store contract. Write transactions on it begin IMMEDIATE.
+func (db *DB) WriteDB() *sql.DB { return db.w }
+
+// ReadDB returns the read-only connection pool.
+func (db *DB) ReadDB() *sql.DB { return db.r }
+
+// Ping checks that both the writer and the readers answer.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.w.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: ping writer: %w", wrapUnavailable(err))
+	}
+	var one int
+	if err := db.r.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("sqlite: ping reader: %w", wrapUnavailable(err))
+	}
+	return nil
+}
+
+// Close closes both pools. It checkpoints the WAL on the way out (SQLite does so when the
+// last connection closes), so the database is one file again.
+func (db *DB) Close() error {
+	return errors.Join(db.r.Close(), db.w.Close())
+}
+
+// inTx runs fn in a write transaction, committing when it returns nil.
+func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin: %w", wrapUnavailable(err))
+	}
+	defer func() {
+		if err != nil {
+			if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
+				db.log.Error("sqlite: rollback failed", "err", rbErr)
+			}
+		}
+	}()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", wrapUnavailable(err))
+	}
+	return nil
+}
+
+// now returns the clock's time at the precision the database keeps.
+func (db *DB) now() time.Time { return normTime(db.clock.Now()) }
+
+// sqliteCode returns the extended result code of an SQLite error, or 0.
+func sqliteCode(err error) int {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code()
+	}
+	return 0
+}
+
+// isUniqueViolation reports whether err is a UNIQUE or PRIMARY KEY constraint failure.
+func isUniqueViolation(err error) bool {
+	switch sqliteCode(err) {
+	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		return true
+	}
+	return false
+}
+
+// isForeignKeyViolation reports whether err is a FOREIGN KEY constraint failure.
+func isForeignKeyViolation(err error) bool {
+	return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}
+
+// wrapUnavailable marks errors that mean the database cannot be used right now (locked,
+// unreadable, disk full) with hookline.ErrUnavailable, so the API answers 503, not 500.
+func wrapUnavailable(err error) error {
+	if err == nil {
+		return nil
+	}
+	switch sqliteCode(err) & 0xff { // the primary result code
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR,
+		sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY:
+		return fmt.Errorf("%w: %w", hookline.ErrUnavailable, err)
+	}
+	return err
+}
+
+// dbErr wraps an unexpected database error with what the store was doing.
+func dbErr(err error, format string, args ...any) error {
+	return fmt.Errorf("sqlite: "+format+": %w", append(args, wrapUnavailable(err))...)
+}
