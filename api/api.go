@@ -1,0 +1,204 @@
+// Package api serves Hookline's REST API under /api/v1: the routes and JSON shapes of Svix's
+// public API, so the official Svix SDKs work against it, plus Hookline's own token routes. Every
+// route is declared once, in routes(), with the description the OpenAPI document is built from.
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"sort"
+	"strings"
+
+	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/auth"
+	"github.com/hookline/hookline/openapi"
+	"github.com/hookline/hookline/service"
+)
+
+// Config holds the API's settings.
+type Config struct {
+	// MaxBodyBytes caps request bodies; larger ones get 413.
+	MaxBodyBytes int64
+	// Version is reported by the health route and the OpenAPI document.
+	Version string
+}
+
+// DefaultMaxBodyBytes is the default request size limit: 1 MiB, as Svix's.
+const DefaultMaxBodyBytes = 1 << 20
+
+// API is the HTTP API.
+type API struct {
+	svc     *service.Service
+	store   hookline.Store
+	cfg     Config
+	logger  *slog.Logger
+	routes  []route
+	openapi []byte
+}
+
+// handlerFunc is a route's handler: it writes a success response or returns an error, which
+// writeError turns into the client's error response.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+type route struct {
+	op      openapi.Operation
+	handler handlerFunc
+}
+
+// New returns the API over svc.
+func New(svc *service.Service, cfg Config, logger *slog.Logger) (*API, error) {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	a := &API{svc: svc, store: svc.Store(), cfg: cfg, logger: logger}
+	a.routes = a.routeTable()
+	ops := make([]openapi.Operation, len(a.routes))
+	for i, rt := range a.routes {
+		ops[i] = rt.op
+	}
+	doc, err := openapi.Build(openapi.Info{
+		Title:       "Hookline API",
+		Version:     cfg.Version,
+		Description: "Hookline's webhook sending API. Routes and shapes follow Svix's public API, so the Svix SDKs work against it.",
+	}, ops)
+	if err != nil {
+		return nil, fmt.Errorf("api: build OpenAPI document: %w", err)
+	}
+	a.openapi = doc
+	return a, nil
+}
+
+// OpenAPI returns the OpenAPI 3.1 document of the API.
+func (a *API) OpenAPI() []byte { return a.openapi }
+
+// Register adds the API's routes to mux.
+func (a *API) Register(mux *http.ServeMux) {
+	for _, rt := range a.routes {
+		mux.Handle(rt.op.Method+" "+rt.op.Path, a.wrap(rt))
+	}
+	serveDoc := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(a.openapi)
+	}
+	mux.HandleFunc("GET /api/v1/openapi.json", serveDoc)
+	mux.HandleFunc("GET /openapi.json", serveDoc)
+	// Unknown /api/ paths answer in the API's error format, not with the mux's text 404.
+	mux.Handle("/api/", a.wrap(route{op: openapi.Operation{Public: true}, handler: func(w http.ResponseWriter, r *http.Request) error {
+		return hookline.Errorf(hookline.ENOTFOUND, "no route %s %s", r.Method, r.URL.Path)
+	}}))
+}
+
+type ctxKey int
+
+const tokenKey ctxKey = 0
+
+// tokenFrom returns the authenticated token of the request.
+func tokenFrom(ctx context.Context) *hookline.Token {
+	t, _ := ctx.Value(tokenKey).(*hookline.Token)
+	return t
+}
+
+// wrap applies, in order: panic recovery, the body size limit, authentication, idempotency
+// keys for POSTs, and error rendering.
+func (a *API) wrap(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				a.logger.Error("panic in handler", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+				a.writeError(w, r, fmt.Errorf("panic: %v", v))
+			}
+		}()
+		r.Body = http.MaxBytesReader(w, r.Body, a.cfg.MaxBodyBytes)
+		if !rt.op.Public {
+			tok, err := auth.Authenticate(r.Context(), a.store, r.Header.Get("Authorization"), a.svc.Now())
+			if err != nil {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="hookline"`)
+				a.writeError(w, r, err)
+				return
+			}
+			if tok.Kind == hookline.TokenPortal {
+				// Portal sessions are for the dashboard, which checks them itself.
+				a.writeError(w, r, hookline.Errorf(hookline.EUNAUTHORIZED, "portal session tokens cannot call the API"))
+				return
+			}
+			r = r.WithContext(context.WithValue(r.Context(), tokenKey, tok))
+		}
+		if key := r.Header.Get("Idempotency-Key"); key != "" && r.Method == http.MethodPost && !rt.op.Public {
+			a.serveIdempotent(w, r, key, rt.handler)
+			return
+		}
+		if err := rt.handler(w, r); err != nil {
+			a.writeError(w, r, err)
+		}
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	if v == nil {
+		return
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}
+
+// decode reads a JSON body into dst. A body that is not JSON is EINVALIDJSON (400); a field of
+// the wrong type is EINVALID (422) naming the field; a body over the limit is EPAYLOADTOOLARGE.
+func decode(r *http.Request, dst any) error {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return hookline.Errorf(hookline.EPAYLOADTOOLARGE, "request body is larger than the limit of %d bytes", mbe.Limit)
+		}
+		return hookline.Errorf(hookline.EINVALIDJSON, "could not read the request body")
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return hookline.Errorf(hookline.EINVALIDJSON, "request body is empty; send a JSON object")
+	}
+	if err := json.Unmarshal(body, dst); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			msg := fmt.Sprintf("must be of type %s, not %s", jsonTypeName(te.Type.Kind().String()), te.Value)
+			return &hookline.Error{Code: hookline.EINVALID, Message: te.Field + ": " + msg,
+				Fields: []hookline.FieldError{{Loc: append([]string{"body"}, strings.Split(te.Field, ".")...), Msg: msg, Type: "type"}}}
+		}
+		if errors.As(err, &te) {
+			return hookline.Errorf(hookline.EINVALIDJSON, "request body must be a JSON object, not %s", te.Value)
+		}
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return hookline.Errorf(hookline.EINVALIDJSON, "request body is not valid JSON: %s at byte %d", se.Error(), se.Offset)
+		}
+		return hookline.Errorf(hookline.EINVALIDJSON, "request body is not valid JSON: %s", err.Error())
+	}
+	return nil
+}
+
+func jsonTypeName(kind string) string {
+	switch kind {
+	case "int", "int32", "int64", "uint", "uint16", "uint32", "uint64":
+		return "integer"
+	case "bool":
+		return "boolean"
+	case "slice":
+		return "array"
+	case "map", "struct":
+		return "object"
+	}
+	return kind
+}
+
+func sortStrings(s []string) { sort.Strings(s) }

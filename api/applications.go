@@ -1,0 +1,152 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/hookline/hookline"
+)
+
+// CreateApplicationQuery are the query parameters of application creation.
+type CreateApplicationQuery struct {
+	GetIfExists bool `query:"get_if_exists" doc:"Return the application with this uid if it exists, instead of 409."`
+}
+
+func (a *API) listApplications(w http.ResponseWriter, r *http.Request) error {
+	opts, err := listOptions(r, false)
+	if err != nil {
+		return err
+	}
+	tok := tokenFrom(r.Context())
+	var page hookline.Page[hookline.Application]
+	if tok.Kind == hookline.TokenOperator {
+		page, err = a.store.ListApplications(r.Context(), opts)
+		if err != nil {
+			return err
+		}
+	} else {
+		// An application token's list holds its own application only.
+		app, err := a.store.GetApplication(r.Context(), tok.AppID)
+		if err != nil {
+			return err
+		}
+		page = hookline.Page[hookline.Application]{Data: []hookline.Application{*app}, Done: true}
+		if opts.Iterator != "" {
+			page.Data = nil
+		}
+	}
+	writeJSON(w, http.StatusOK, listResponse(page, opts, func(a *hookline.Application) string { return a.ID }, applicationOut))
+	return nil
+}
+
+func (a *API) createApplication(w http.ResponseWriter, r *http.Request) error {
+	if err := requireOperator(r); err != nil {
+		return err
+	}
+	var in ApplicationIn
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	app := &hookline.Application{Name: in.Name, UID: deref(in.UID), RateLimit: in.RateLimit, Metadata: in.Metadata}
+	if getIfExists, _ := strconv.ParseBool(r.URL.Query().Get("get_if_exists")); getIfExists {
+		got, created, err := a.svc.GetOrCreateApplication(r.Context(), app)
+		if err != nil {
+			return err
+		}
+		status := http.StatusOK
+		if created {
+			status = http.StatusCreated
+		}
+		writeJSON(w, status, applicationOut(got))
+		return nil
+	}
+	if err := a.svc.CreateApplication(r.Context(), app); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, applicationOut(app))
+	return nil
+}
+
+func (a *API) getApplication(w http.ResponseWriter, r *http.Request) error {
+	app, err := a.application(r)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, applicationOut(app))
+	return nil
+}
+
+// updateApplication replaces an application, creating it (with the path's value as uid) when
+// it does not exist, as Svix's PUT does.
+func (a *API) updateApplication(w http.ResponseWriter, r *http.Request) error {
+	if err := requireOperator(r); err != nil {
+		return err
+	}
+	var in ApplicationIn
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	app, err := a.application(r)
+	if hookline.IsNotFound(err) && !hookline.HasIDPrefix(r.PathValue("app_id"), hookline.PrefixApplication) {
+		app := &hookline.Application{Name: in.Name, UID: r.PathValue("app_id"), RateLimit: in.RateLimit, Metadata: in.Metadata}
+		if in.UID != nil {
+			app.UID = *in.UID
+		}
+		if err := a.svc.CreateApplication(r.Context(), app); err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusCreated, applicationOut(app))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	app.Name, app.UID, app.RateLimit, app.Metadata = in.Name, deref(in.UID), in.RateLimit, in.Metadata
+	if err := a.svc.UpdateApplication(r.Context(), app); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, applicationOut(app))
+	return nil
+}
+
+func (a *API) patchApplication(w http.ResponseWriter, r *http.Request) error {
+	if err := requireOperator(r); err != nil {
+		return err
+	}
+	var in ApplicationPatch
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	app, err := a.application(r)
+	if err != nil {
+		return err
+	}
+	if in.Name != nil {
+		app.Name = *in.Name
+	}
+	in.UID.apply(&app.UID, "")
+	in.RateLimit.applyPtr(&app.RateLimit)
+	if in.Metadata != nil {
+		app.Metadata = *in.Metadata
+	}
+	if err := a.svc.UpdateApplication(r.Context(), app); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, applicationOut(app))
+	return nil
+}
+
+func (a *API) deleteApplication(w http.ResponseWriter, r *http.Request) error {
+	if err := requireOperator(r); err != nil {
+		return err
+	}
+	app, err := a.application(r)
+	if err != nil {
+		return err
+	}
+	if err := a.store.DeleteApplication(r.Context(), app.ID); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,257 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/hookline/hookline"
+)
+
+func (a *API) listEndpoints(w http.ResponseWriter, r *http.Request) error {
+	app, err := a.application(r)
+	if err != nil {
+		return err
+	}
+	opts, err := listOptions(r, false)
+	if err != nil {
+		return err
+	}
+	page, err := a.store.ListEndpoints(r.Context(), app.ID, opts)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, listResponse(page, opts, func(e *hookline.Endpoint) string { return e.ID }, endpointOut))
+	return nil
+}
+
+func (a *API) createEndpoint(w http.ResponseWriter, r *http.Request) error {
+	app, err := a.application(r)
+	if err != nil {
+		return err
+	}
+	var in EndpointIn
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	ep := &hookline.Endpoint{AppID: app.ID, URL: in.URL, Description: in.Description, UID: deref(in.UID),
+		Disabled: derefBool(in.Disabled), FilterTypes: in.FilterTypes, Channels: in.Channels, RateLimit: in.RateLimit,
+		Metadata: in.Metadata, Secret: deref(in.Secret), Headers: in.Headers}
+	if in.Version != nil {
+		ep.Version = *in.Version
+	}
+	if err := a.svc.CreateEndpoint(r.Context(), ep); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, endpointOut(ep))
+	return nil
+}
+
+func (a *API) getEndpoint(w http.ResponseWriter, r *http.Request) error {
+	_, ep, err := a.endpoint(r)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, endpointOut(ep))
+	return nil
+}
+
+// updateEndpoint replaces an endpoint's settings, creating the endpoint (with the path's value as
+// uid) when it does not exist, as Svix's PUT does.
+func (a *API) updateEndpoint(w http.ResponseWriter, r *http.Request) error {
+	var in EndpointUpdate
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	app, err := a.application(r)
+	if err != nil {
+		return err
+	}
+	idOrUID := r.PathValue("endpoint_id")
+	ep, err := a.store.GetEndpoint(r.Context(), app.ID, idOrUID)
+	if hookline.IsNotFound(err) && !hookline.HasIDPrefix(idOrUID, hookline.PrefixEndpoint) {
+		ep = &hookline.Endpoint{AppID: app.ID, UID: idOrUID}
+		if in.UID != nil {
+			ep.UID = *in.UID
+		}
+		applyEndpointUpdate(ep, &in)
+		if err := a.svc.CreateEndpoint(r.Context(), ep); err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusCreated, endpointOut(ep))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ep.UID = deref(in.UID)
+	applyEndpointUpdate(ep, &in)
+	if err := a.svc.UpdateEndpoint(r.Context(), ep); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, endpointOut(ep))
+	return nil
+}
+
+func applyEndpointUpdate(ep *hookline.Endpoint, in *EndpointUpdate) {
+	ep.URL, ep.Description, ep.Disabled = in.URL, in.Description, derefBool(in.Disabled)
+	ep.FilterTypes, ep.Channels, ep.RateLimit, ep.Metadata = in.FilterTypes, in.Channels, in.RateLimit, in.Metadata
+	if in.Version != nil {
+		ep.Version = *in.Version
+	} else if ep.Version == 0 {
+		ep.Version = 1
+	}
+}
+
+func (a *API) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
+	var in EndpointPatch
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	_, ep, err := a.endpoint(r)
+	if err != nil {
+		return err
+	}
+	if in.URL != nil {
+		ep.URL = *in.URL
+	}
+	if in.Description != nil {
+		ep.Description = *in.Description
+	}
+	in.UID.apply(&ep.UID, "")
+	if in.Version != nil {
+		ep.Version = *in.Version
+	}
+	if in.Disabled != nil {
+		ep.Disabled = *in.Disabled
+	}
+	if in.FilterTypes != nil {
+		ep.FilterTypes = *in.FilterTypes
+	}
+	if in.Channels != nil {
+		ep.Channels = *in.Channels
+	}
+	in.RateLimit.applyPtr(&ep.RateLimit)
+	if in.Metadata != nil {
+		ep.Metadata = *in.Metadata
+	}
+	if in.Secret.Set && !in.Secret.Null && in.Secret.Value != ep.Secret {
+		// A new secret through PATCH is a rotation: the old one keeps its grace period.
+		if err := a.svc.RotateSecret(r.Context(), ep, in.Secret.Value); err != nil {
+			return err
+		}
+	}
+	if err := a.svc.UpdateEndpoint(r.Context(), ep); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, endpointOut(ep))
+	return nil
+}
+
+func (a *API) deleteEndpoint(w http.ResponseWriter, r *http.Request) error {
+	app, ep, err := a.endpoint(r)
+	if err != nil {
+		return err
+	}
+	if err := a.store.DeleteEndpoint(r.Context(), app.ID, ep.ID); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) getEndpointSecret(w http.ResponseWriter, r *http.Request) error {
+	_, ep, err := a.endpoint(r)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, EndpointSecretOut{Key: ep.Secret})
+	return nil
+}
+
+func (a *API) rotateEndpointSecret(w http.ResponseWriter, r *http.Request) error {
+	_, ep, err := a.endpoint(r)
+	if err != nil {
+		return err
+	}
+	var in EndpointSecretRotateIn
+	if r.ContentLength != 0 {
+		if err := decode(r, &in); err != nil {
+			return err
+		}
+	}
+	if err := a.svc.RotateSecret(r.Context(), ep, deref(in.Key)); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) getEndpointHeaders(w http.ResponseWriter, r *http.Request) error {
+	_, ep, err := a.endpoint(r)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, endpointHeadersOut(ep.Headers))
+	return nil
+}
+
+func (a *API) updateEndpointHeaders(w http.ResponseWriter, r *http.Request) error {
+	var in EndpointHeadersIn
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if in.Headers == nil {
+		return fieldError("body", "headers", "missing", "is required")
+	}
+	_, ep, err := a.endpoint(r)
+	if err != nil {
+		return err
+	}
+	ep.Headers = in.Headers
+	if err := a.svc.UpdateEndpoint(r.Context(), ep); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) patchEndpointHeaders(w http.ResponseWriter, r *http.Request) error {
+	var in EndpointHeadersPatchIn
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if in.Headers == nil {
+		return fieldError("body", "headers", "missing", "is required")
+	}
+	_, ep, err := a.endpoint(r)
+	if err != nil {
+		return err
+	}
+	if ep.Headers == nil {
+		ep.Headers = map[string]string{}
+	}
+	for k, v := range in.Headers {
+		if v == nil {
+			delete(ep.Headers, k)
+		} else {
+			ep.Headers[k] = *v
+		}
+	}
+	if err := a.svc.UpdateEndpoint(r.Context(), ep); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) getEndpointStats(w http.ResponseWriter, r *http.Request) error {
+	app, ep, err := a.endpoint(r)
+	if err != nil {
+		return err
+	}
+	s, err := a.store.EndpointStats(r.Context(), app.ID, ep.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, EndpointStatsOut{Success: s.Success, Pending: s.Pending, Sending: s.Sending, Fail: s.Fail})
+	return nil
+}

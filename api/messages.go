@@ -1,0 +1,136 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/hookline/hookline"
+)
+
+// MessageListQuery are the query parameters of the message list.
+type MessageListQuery struct {
+	Limit       int       `query:"limit" doc:"Page size, 1 to 250 (default 50)."`
+	Iterator    string    `query:"iterator" doc:"The iterator (or prevIterator) of the page before."`
+	EventTypes  []string  `query:"event_types" doc:"Only these event types (repeat the parameter, or separate with commas)."`
+	Channel     string    `query:"channel" doc:"Only messages sent on this channel."`
+	Before      time.Time `query:"before" doc:"Only messages created before this time (RFC 3339)."`
+	After       time.Time `query:"after" doc:"Only messages created after this time (RFC 3339)."`
+	WithContent bool      `query:"with_content" doc:"Include payloads (default true)."`
+}
+
+// MessageGetQuery are the query parameters of a message read.
+type MessageGetQuery struct {
+	WithContent bool `query:"with_content" doc:"Include the payload (default true)."`
+}
+
+// DuplicateMessageError is the 409 answer to a message whose eventId was used before: the
+// error, and the original message.
+type DuplicateMessageError struct {
+	HTTPError
+	Existing *MessageOut `json:"existing,omitempty" doc:"The message first sent with this eventId."`
+}
+
+func (a *API) createMessage(w http.ResponseWriter, r *http.Request) error {
+	var in MessageIn
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	app, err := a.application(r)
+	if hookline.IsNotFound(err) && in.Application != nil {
+		if err := requireOperator(r); err != nil {
+			return err
+		}
+		app = &hookline.Application{Name: in.Application.Name, UID: r.PathValue("app_id"),
+			RateLimit: in.Application.RateLimit, Metadata: in.Application.Metadata}
+		app, _, err = a.svc.GetOrCreateApplication(r.Context(), app)
+	}
+	if err != nil {
+		return err
+	}
+	msg := &hookline.Message{EventType: in.EventType, EventID: deref(in.EventID), Payload: in.Payload,
+		Channels: in.Channels, Tags: in.Tags}
+	if err := a.svc.CreateMessage(r.Context(), app, msg); err != nil {
+		var he *hookline.Error
+		if errors.As(err, &he) && he.Code == hookline.EDUPLICATEEVENT {
+			_, body := errorBody(a.logger, r, err)
+			resp := DuplicateMessageError{HTTPError: body}
+			if orig, gerr := a.store.GetMessage(r.Context(), app.ID, he.Existing); gerr == nil {
+				out := messageOut(orig, true)
+				resp.Existing = &out
+			}
+			writeJSON(w, http.StatusConflict, resp)
+			return nil
+		}
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, messageOut(msg, true))
+	return nil
+}
+
+func (a *API) listMessages(w http.ResponseWriter, r *http.Request) error {
+	app, err := a.application(r)
+	if err != nil {
+		return err
+	}
+	opts, err := listOptions(r, true)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	mo := hookline.MessageListOptions{ListOptions: opts, Channel: q.Get("channel")}
+	for _, v := range q["event_types"] {
+		for _, t := range strings.Split(v, ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				mo.EventTypes = append(mo.EventTypes, t)
+			}
+		}
+	}
+	if mo.Before, err = timeQuery(r, "before"); err != nil {
+		return err
+	}
+	if mo.After, err = timeQuery(r, "after"); err != nil {
+		return err
+	}
+	withContent, err := boolQuery(r, "with_content", true)
+	if err != nil {
+		return err
+	}
+	page, err := a.store.ListMessages(r.Context(), app.ID, mo)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, listResponse(page, opts, func(m *hookline.Message) string { return m.ID },
+		func(m *hookline.Message) MessageOut { return messageOut(m, withContent) }))
+	return nil
+}
+
+func (a *API) getMessage(w http.ResponseWriter, r *http.Request) error {
+	app, err := a.application(r)
+	if err != nil {
+		return err
+	}
+	withContent, err := boolQuery(r, "with_content", true)
+	if err != nil {
+		return err
+	}
+	msg, err := a.store.GetMessage(r.Context(), app.ID, r.PathValue("msg_id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, messageOut(msg, withContent))
+	return nil
+}
+
+func timeQuery(r *http.Request, name string) (*time.Time, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return nil, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return nil, fieldError("query", name, "value", "must be an RFC 3339 time, such as 2026-06-12T14:05:00Z")
+	}
+	return &t, nil
+}

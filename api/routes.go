@@ -1,0 +1,71 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/hookline/hookline/openapi"
+)
+
+// Error statuses shared by many routes.
+var (
+	readErrors  = []int{400, 401, 404, 422}
+	writeErrors = []int{400, 401, 403, 404, 409, 413, 422}
+)
+
+var idempotencyHeader = []openapi.Param{{Name: "Idempotency-Key",
+	Description: "Makes the POST safe to retry: a repeat with the same key returns the first response."}}
+
+// routeTable lists every API route once: the mux pattern, the handler and the description that
+// the OpenAPI document is generated from.
+func (a *API) routeTable() []route {
+	op := func(method, path, id, tag, summary string, status int, req, resp, query any, errs []int, h handlerFunc) route {
+		o := openapi.Operation{Method: method, Path: path, ID: id, Tag: tag, Summary: summary, Status: status,
+			Request: req, Response: resp, Query: query, Errors: errs}
+		if method == http.MethodPost {
+			o.ExtraHeaders = idempotencyHeader
+		}
+		return route{op: o, handler: h}
+	}
+	const (
+		app = "/api/v1/app/{app_id}"
+		ep  = app + "/endpoint/{endpoint_id}"
+	)
+	return []route{
+		op("GET", "/api/v1/health", "v1.health.get", "Health", "Check that the server and its database answer", 204, nil, nil, nil, []int{503}, a.health),
+
+		op("GET", "/api/v1/app", "v1.application.list", "Application", "List applications", 200, nil, ListResponse[ApplicationOut]{}, ListQuery{}, readErrors, a.listApplications),
+		op("POST", "/api/v1/app", "v1.application.create", "Application", "Create an application", 201, ApplicationIn{}, ApplicationOut{}, CreateApplicationQuery{}, writeErrors, a.createApplication),
+		op("GET", app, "v1.application.get", "Application", "Get an application", 200, nil, ApplicationOut{}, nil, readErrors, a.getApplication),
+		op("PUT", app, "v1.application.update", "Application", "Replace an application (creates it when absent)", 200, ApplicationIn{}, ApplicationOut{}, nil, writeErrors, a.updateApplication),
+		op("PATCH", app, "v1.application.patch", "Application", "Change some fields of an application", 200, ApplicationPatch{}, ApplicationOut{}, nil, writeErrors, a.patchApplication),
+		op("DELETE", app, "v1.application.delete", "Application", "Delete an application and everything it owns", 204, nil, nil, nil, writeErrors, a.deleteApplication),
+
+		op("GET", "/api/v1/event-type", "v1.event-type.list", "Event Type", "List event types", 200, nil, ListResponse[EventTypeOut]{}, EventTypeListQuery{}, readErrors, a.listEventTypes),
+		op("POST", "/api/v1/event-type", "v1.event-type.create", "Event Type", "Create an event type", 201, EventTypeIn{}, EventTypeOut{}, nil, writeErrors, a.createEventType),
+		op("GET", "/api/v1/event-type/{event_type_name}", "v1.event-type.get", "Event Type", "Get an event type", 200, nil, EventTypeOut{}, nil, readErrors, a.getEventType),
+		op("PUT", "/api/v1/event-type/{event_type_name}", "v1.event-type.update", "Event Type", "Replace an event type (creates it when absent)", 200, EventTypeUpdate{}, EventTypeOut{}, nil, writeErrors, a.updateEventType),
+		op("PATCH", "/api/v1/event-type/{event_type_name}", "v1.event-type.patch", "Event Type", "Change some fields of an event type", 200, EventTypePatch{}, EventTypeOut{}, nil, writeErrors, a.patchEventType),
+		op("DELETE", "/api/v1/event-type/{event_type_name}", "v1.event-type.delete", "Event Type", "Archive an event type (or delete it with expunge=true)", 204, nil, nil, EventTypeDeleteQuery{}, writeErrors, a.deleteEventType),
+
+		op("GET", app+"/endpoint", "v1.endpoint.list", "Endpoint", "List an application's endpoints", 200, nil, ListResponse[EndpointOut]{}, ListQuery{}, readErrors, a.listEndpoints),
+		op("POST", app+"/endpoint", "v1.endpoint.create", "Endpoint", "Create an endpoint", 201, EndpointIn{}, EndpointOut{}, nil, writeErrors, a.createEndpoint),
+		op("GET", ep, "v1.endpoint.get", "Endpoint", "Get an endpoint", 200, nil, EndpointOut{}, nil, readErrors, a.getEndpoint),
+		op("PUT", ep, "v1.endpoint.update", "Endpoint", "Replace an endpoint's settings (creates it when absent)", 200, EndpointUpdate{}, EndpointOut{}, nil, writeErrors, a.updateEndpoint),
+		op("PATCH", ep, "v1.endpoint.patch", "Endpoint", "Change some fields of an endpoint", 200, EndpointPatch{}, EndpointOut{}, nil, writeErrors, a.patchEndpoint),
+		op("DELETE", ep, "v1.endpoint.delete", "Endpoint", "Delete an endpoint", 204, nil, nil, nil, writeErrors, a.deleteEndpoint),
+		op("GET", ep+"/secret", "v1.endpoint.get-secret", "Endpoint", "Get the endpoint's signing secret", 200, nil, EndpointSecretOut{}, nil, readErrors, a.getEndpointSecret),
+		op("POST", ep+"/secret/rotate", "v1.endpoint.rotate-secret", "Endpoint", "Rotate the signing secret; the old one stays valid for the grace period", 204, EndpointSecretRotateIn{}, nil, nil, writeErrors, a.rotateEndpointSecret),
+		op("GET", ep+"/headers", "v1.endpoint.get-headers", "Endpoint", "Get the endpoint's custom headers", 200, nil, EndpointHeadersOut{}, nil, readErrors, a.getEndpointHeaders),
+		op("PUT", ep+"/headers", "v1.endpoint.update-headers", "Endpoint", "Replace the endpoint's custom headers", 204, EndpointHeadersIn{}, nil, nil, writeErrors, a.updateEndpointHeaders),
+		op("PATCH", ep+"/headers", "v1.endpoint.patch-headers", "Endpoint", "Set or remove (null) some custom headers", 204, EndpointHeadersPatchIn{}, nil, nil, writeErrors, a.patchEndpointHeaders),
+		op("GET", ep+"/stats", "v1.endpoint.get-stats", "Endpoint", "Count the endpoint's messages by status", 200, nil, EndpointStatsOut{}, nil, readErrors, a.getEndpointStats),
+
+		op("GET", app+"/msg", "v1.message.list", "Message", "List an application's messages, newest first", 200, nil, ListResponse[MessageOut]{}, MessageListQuery{}, readErrors, a.listMessages),
+		op("POST", app+"/msg", "v1.message.create", "Message", "Send a message to every matching endpoint", 202, MessageIn{}, MessageOut{}, nil, writeErrors, a.createMessage),
+		op("GET", app+"/msg/{msg_id}", "v1.message.get", "Message", "Get a message by id or eventId", 200, nil, MessageOut{}, MessageGetQuery{}, readErrors, a.getMessage),
+
+		op("GET", "/api/v1/token", "v1.token.list", "Token", "List API tokens (Hookline extension)", 200, nil, ListResponse[TokenOut]{}, TokenListQuery{}, []int{401, 403, 404, 422}, a.listTokens),
+		op("POST", "/api/v1/token", "v1.token.create", "Token", "Create an API token; its text is returned once (Hookline extension)", 201, TokenIn{}, TokenCreatedOut{}, nil, writeErrors, a.createToken),
+		op("DELETE", "/api/v1/token/{token_id}", "v1.token.revoke", "Token", "Revoke an API token (Hookline extension)", 204, nil, nil, nil, []int{401, 403, 404}, a.revokeToken),
+	}
+}

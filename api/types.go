@@ -1,0 +1,362 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"time"
+
+	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/service"
+)
+
+// The request and response bodies. Names and JSON shapes follow Svix's public API, so the
+// official Svix SDKs decode them; the OpenAPI document is generated from these types.
+
+// Nullable is a PATCH field that can be left out (unchanged), set to null (cleared) or set.
+type Nullable[T any] struct {
+	Set   bool
+	Null  bool
+	Value T
+}
+
+// UnmarshalJSON records that the field was present, and whether it was null.
+func (n *Nullable[T]) UnmarshalJSON(b []byte) error {
+	n.Set = true
+	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
+		n.Null = true
+		return nil
+	}
+	return json.Unmarshal(b, &n.Value)
+}
+
+// JSONSchema describes the field as its value type or null.
+func (n Nullable[T]) JSONSchema() map[string]any {
+	switch any(n.Value).(type) {
+	case int:
+		return map[string]any{"type": []any{"integer", "null"}}
+	case string:
+		return map[string]any{"type": []any{"string", "null"}}
+	}
+	return map[string]any{}
+}
+
+func (n Nullable[T]) apply(dst *T, zero T) {
+	switch {
+	case !n.Set:
+	case n.Null:
+		*dst = zero
+	default:
+		*dst = n.Value
+	}
+}
+
+func (n Nullable[T]) applyPtr(dst **T) {
+	switch {
+	case !n.Set:
+	case n.Null:
+		*dst = nil
+	default:
+		v := n.Value
+		*dst = &v
+	}
+}
+
+// ListResponse is one page of a list.
+type ListResponse[T any] struct {
+	Data         []T     `json:"data"`
+	Iterator     *string `json:"iterator" doc:"Pass as iterator to get the next page; null when the list is empty."`
+	PrevIterator *string `json:"prevIterator,omitempty" doc:"Pass as iterator to get the previous page."`
+	Done         bool    `json:"done" doc:"True when this is the last page."`
+}
+
+// ApplicationIn creates or replaces an application.
+type ApplicationIn struct {
+	Name      string            `json:"name" doc:"Display name of the application (the customer)."`
+	UID       *string           `json:"uid,omitempty" doc:"Your own id for the application; usable wherever the id is."`
+	RateLimit *int              `json:"rateLimit,omitempty" doc:"Deliveries per second to each endpoint of the application."`
+	Metadata  map[string]string `json:"metadata,omitempty"`
+}
+
+// ApplicationPatch changes some fields of an application.
+type ApplicationPatch struct {
+	Name      *string            `json:"name,omitempty"`
+	UID       Nullable[string]   `json:"uid,omitzero"`
+	RateLimit Nullable[int]      `json:"rateLimit,omitzero"`
+	Metadata  *map[string]string `json:"metadata,omitempty"`
+}
+
+// ApplicationOut is an application.
+type ApplicationOut struct {
+	ID        string            `json:"id"`
+	UID       *string           `json:"uid,omitempty"`
+	Name      string            `json:"name"`
+	RateLimit *int              `json:"rateLimit,omitempty"`
+	Metadata  map[string]string `json:"metadata"`
+	CreatedAt time.Time         `json:"createdAt"`
+	UpdatedAt time.Time         `json:"updatedAt"`
+}
+
+func applicationOut(a *hookline.Application) ApplicationOut {
+	return ApplicationOut{ID: a.ID, UID: optString(a.UID), Name: a.Name, RateLimit: a.RateLimit,
+		Metadata: nonNilMap(a.Metadata), CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
+}
+
+// EventTypeIn creates an event type.
+type EventTypeIn struct {
+	Name        string                     `json:"name" doc:"The event type's name, such as order.paid."`
+	Description string                     `json:"description"`
+	Archived    *bool                      `json:"archived,omitempty"`
+	Deprecated  *bool                      `json:"deprecated,omitempty"`
+	FeatureFlag *string                    `json:"featureFlag,omitempty"`
+	GroupName   *string                    `json:"groupName,omitempty"`
+	Schemas     map[string]json.RawMessage `json:"schemas,omitempty" doc:"JSON Schemas (draft 2020-12) by version, such as {\"1\": {...}}; payloads must match the latest."`
+}
+
+// EventTypeUpdate replaces an event type.
+type EventTypeUpdate struct {
+	Description string                     `json:"description"`
+	Archived    *bool                      `json:"archived,omitempty"`
+	Deprecated  *bool                      `json:"deprecated,omitempty"`
+	FeatureFlag *string                    `json:"featureFlag,omitempty"`
+	GroupName   *string                    `json:"groupName,omitempty"`
+	Schemas     map[string]json.RawMessage `json:"schemas,omitempty"`
+}
+
+// EventTypePatch changes some fields of an event type.
+type EventTypePatch struct {
+	Description *string                     `json:"description,omitempty"`
+	Archived    *bool                       `json:"archived,omitempty"`
+	Deprecated  *bool                       `json:"deprecated,omitempty"`
+	FeatureFlag Nullable[string]            `json:"featureFlag,omitzero"`
+	GroupName   Nullable[string]            `json:"groupName,omitzero"`
+	Schemas     *map[string]json.RawMessage `json:"schemas,omitempty"`
+}
+
+// EventTypeOut is an event type.
+type EventTypeOut struct {
+	Name        string                     `json:"name"`
+	Description string                     `json:"description"`
+	Archived    bool                       `json:"archived"`
+	Deprecated  bool                       `json:"deprecated"`
+	FeatureFlag *string                    `json:"featureFlag,omitempty"`
+	GroupName   *string                    `json:"groupName,omitempty"`
+	Schemas     map[string]json.RawMessage `json:"schemas,omitempty"`
+	CreatedAt   time.Time                  `json:"createdAt"`
+	UpdatedAt   time.Time                  `json:"updatedAt"`
+}
+
+func eventTypeOut(et *hookline.EventType, withContent bool) EventTypeOut {
+	out := EventTypeOut{Name: et.Name, Description: et.Description, Archived: et.Archived, Deprecated: et.Deprecated,
+		FeatureFlag: optString(et.FeatureFlag), GroupName: optString(et.GroupName), CreatedAt: et.CreatedAt, UpdatedAt: et.UpdatedAt}
+	if withContent {
+		out.Schemas = et.Schemas
+	}
+	return out
+}
+
+// EndpointIn creates an endpoint.
+type EndpointIn struct {
+	URL         string            `json:"url" doc:"Where deliveries are POSTed; https only outside dev mode."`
+	Description string            `json:"description,omitempty"`
+	UID         *string           `json:"uid,omitempty"`
+	Version     *int              `json:"version,omitempty"`
+	Disabled    *bool             `json:"disabled,omitempty"`
+	FilterTypes []string          `json:"filterTypes,omitempty" doc:"Event types the endpoint receives; empty or absent means all."`
+	Channels    []string          `json:"channels,omitempty" doc:"Channels the endpoint receives; empty or absent means all."`
+	RateLimit   *int              `json:"rateLimit,omitempty"`
+	Metadata    map[string]string `json:"metadata,omitempty"`
+	Secret      *string           `json:"secret,omitempty" doc:"Signing secret (whsec_ + base64); generated when absent."`
+	Headers     map[string]string `json:"headers,omitempty" doc:"Custom headers sent with every delivery."`
+}
+
+// EndpointUpdate replaces an endpoint's settings (its secret and headers are kept).
+type EndpointUpdate struct {
+	URL         string            `json:"url"`
+	Description string            `json:"description,omitempty"`
+	UID         *string           `json:"uid,omitempty"`
+	Version     *int              `json:"version,omitempty"`
+	Disabled    *bool             `json:"disabled,omitempty"`
+	FilterTypes []string          `json:"filterTypes,omitempty"`
+	Channels    []string          `json:"channels,omitempty"`
+	RateLimit   *int              `json:"rateLimit,omitempty"`
+	Metadata    map[string]string `json:"metadata,omitempty"`
+}
+
+// EndpointPatch changes some fields of an endpoint.
+type EndpointPatch struct {
+	URL         *string            `json:"url,omitempty"`
+	Description *string            `json:"description,omitempty"`
+	UID         Nullable[string]   `json:"uid,omitzero"`
+	Version     *int               `json:"version,omitempty"`
+	Disabled    *bool              `json:"disabled,omitempty"`
+	FilterTypes *[]string          `json:"filterTypes,omitempty"`
+	Channels    *[]string          `json:"channels,omitempty"`
+	RateLimit   Nullable[int]      `json:"rateLimit,omitzero"`
+	Metadata    *map[string]string `json:"metadata,omitempty"`
+	Secret      Nullable[string]   `json:"secret,omitzero"`
+}
+
+// EndpointOut is an endpoint (its secret is read separately).
+type EndpointOut struct {
+	ID          string            `json:"id"`
+	UID         *string           `json:"uid,omitempty"`
+	URL         string            `json:"url"`
+	Description string            `json:"description"`
+	Version     int               `json:"version"`
+	Disabled    bool              `json:"disabled"`
+	FilterTypes []string          `json:"filterTypes,omitempty"`
+	Channels    []string          `json:"channels,omitempty"`
+	RateLimit   *int              `json:"rateLimit,omitempty"`
+	Metadata    map[string]string `json:"metadata"`
+	CreatedAt   time.Time         `json:"createdAt"`
+	UpdatedAt   time.Time         `json:"updatedAt"`
+}
+
+func endpointOut(e *hookline.Endpoint) EndpointOut {
+	return EndpointOut{ID: e.ID, UID: optString(e.UID), URL: e.URL, Description: e.Description, Version: e.Version,
+		Disabled: e.Disabled, FilterTypes: e.FilterTypes, Channels: e.Channels, RateLimit: e.RateLimit,
+		Metadata: nonNilMap(e.Metadata), CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
+}
+
+// EndpointSecretOut is an endpoint's current signing secret.
+type EndpointSecretOut struct {
+	Key string `json:"key"`
+}
+
+// EndpointSecretRotateIn optionally names the new secret; one is generated when absent.
+type EndpointSecretRotateIn struct {
+	Key *string `json:"key,omitempty"`
+}
+
+// EndpointHeadersIn replaces (PUT) or merges into (PATCH) an endpoint's custom headers.
+type EndpointHeadersIn struct {
+	Headers map[string]string `json:"headers"`
+}
+
+// EndpointHeadersPatchIn merges into an endpoint's custom headers; a null value removes a header.
+type EndpointHeadersPatchIn struct {
+	Headers map[string]*string `json:"headers"`
+}
+
+// EndpointHeadersOut lists an endpoint's custom headers; the values of sensitive ones (credentials)
+// are not returned, only their names.
+type EndpointHeadersOut struct {
+	Headers   map[string]string `json:"headers"`
+	Sensitive []string          `json:"sensitive"`
+}
+
+func endpointHeadersOut(h map[string]string) EndpointHeadersOut {
+	out := EndpointHeadersOut{Headers: map[string]string{}, Sensitive: []string{}}
+	for k, v := range h {
+		if service.SensitiveHeader(k) {
+			out.Sensitive = append(out.Sensitive, k)
+		} else {
+			out.Headers[k] = v
+		}
+	}
+	sortStrings(out.Sensitive)
+	return out
+}
+
+// EndpointStatsOut counts an endpoint's messages by status.
+type EndpointStatsOut struct {
+	Success int64 `json:"success"`
+	Pending int64 `json:"pending"`
+	Sending int64 `json:"sending"`
+	Fail    int64 `json:"fail"`
+}
+
+// MessageApplicationIn lets a message create its application on the fly.
+type MessageApplicationIn = ApplicationIn
+
+// MessageIn creates a message.
+type MessageIn struct {
+	EventType string          `json:"eventType" doc:"An existing event type."`
+	EventID   *string         `json:"eventId,omitempty" doc:"Your id for the event; a second message with the same eventId is refused with 409."`
+	Payload   json.RawMessage `json:"payload" doc:"The JSON object to deliver, byte for byte."`
+	Channels  []string        `json:"channels,omitempty"`
+	Tags      []string        `json:"tags,omitempty"`
+	// Application creates the application (with the path's id as uid) if it does not exist.
+	Application *MessageApplicationIn `json:"application,omitempty" doc:"Creates the application with this name, and the path's app_id as its uid, when it does not exist."`
+}
+
+// MessageOut is a message.
+type MessageOut struct {
+	ID        string          `json:"id"`
+	EventType string          `json:"eventType"`
+	EventID   *string         `json:"eventId,omitempty"`
+	Payload   json.RawMessage `json:"payload"`
+	Channels  []string        `json:"channels,omitempty"`
+	Tags      []string        `json:"tags,omitempty"`
+	Timestamp time.Time       `json:"timestamp"`
+}
+
+var emptyObject = json.RawMessage("{}")
+
+func messageOut(m *hookline.Message, withContent bool) MessageOut {
+	out := MessageOut{ID: m.ID, EventType: m.EventType, EventID: optString(m.EventID), Payload: m.Payload,
+		Channels: m.Channels, Tags: m.Tags, Timestamp: m.CreatedAt}
+	if !withContent {
+		out.Payload = emptyObject
+	}
+	return out
+}
+
+// TokenIn creates an API token (a Hookline extension of the Svix API; operator tokens only).
+type TokenIn struct {
+	Kind      string  `json:"kind" enum:"operator,application" doc:"operator: everything; application: one application's endpoints, messages and attempts."`
+	AppID     *string `json:"appId,omitempty" doc:"The application (id or uid) an application token is bound to."`
+	Name      string  `json:"name,omitempty"`
+	ExpiresIn *int64  `json:"expiresIn,omitempty" doc:"Lifetime in seconds; absent: no expiry."`
+}
+
+// TokenOut describes a token; its text is only in TokenCreatedOut.
+type TokenOut struct {
+	ID        string     `json:"id"`
+	Name      string     `json:"name"`
+	Kind      string     `json:"kind"`
+	AppID     *string    `json:"appId,omitempty"`
+	Prefix    string     `json:"prefix" doc:"The first characters of the token, to recognise it."`
+	CreatedAt time.Time  `json:"createdAt"`
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+	RevokedAt *time.Time `json:"revokedAt,omitempty"`
+}
+
+// TokenCreatedOut is a new token, with its text: shown once, never again.
+type TokenCreatedOut struct {
+	TokenOut
+	Token string `json:"token"`
+}
+
+func tokenOut(t *hookline.Token) TokenOut {
+	return TokenOut{ID: t.ID, Name: t.Name, Kind: string(t.Kind), AppID: optString(t.AppID), Prefix: t.Prefix,
+		CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, RevokedAt: t.RevokedAt}
+}
+
+// HTTPError is the body of every error response.
+type HTTPError struct {
+	Code   string                `json:"code" doc:"Stable machine-readable error code."`
+	Detail string                `json:"detail" doc:"What went wrong, for people."`
+	Errors []hookline.FieldError `json:"errors,omitempty" doc:"Per-field problems of a validation error."`
+}
+
+func optString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func nonNilMap(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}

@@ -1,0 +1,84 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/auth"
+	"github.com/hookline/hookline/secrets"
+)
+
+func newSigningSecret() string { return secrets.NewSigningSecret() }
+
+// CreateToken makes a token and stores its hash. Application and portal tokens must name an
+// existing application. It returns the token's text, which is never available again.
+func (s *Service) CreateToken(ctx context.Context, kind hookline.TokenKind, appIDOrUID, name string, ttl time.Duration) (string, *hookline.Token, error) {
+	var f fieldErrors
+	if len(name) > 256 {
+		f.add("value", "must be at most 256 characters", "name")
+	}
+	if ttl < 0 {
+		f.add("value", "must not be negative", "expiresIn")
+	}
+	appID := ""
+	switch kind {
+	case hookline.TokenOperator:
+		if appIDOrUID != "" {
+			f.add("value", "operator tokens are not bound to an application", "appId")
+		}
+	case hookline.TokenApplication, hookline.TokenPortal:
+		if appIDOrUID == "" {
+			f.add("missing", "is required for application tokens", "appId")
+			break
+		}
+		app, err := s.store.GetApplication(ctx, appIDOrUID)
+		if hookline.IsNotFound(err) {
+			f.add("value", fmt.Sprintf("application %q does not exist", appIDOrUID), "appId")
+		} else if err != nil {
+			return "", nil, err
+		} else {
+			appID = app.ID
+		}
+	default:
+		f.add("value", `must be "operator" or "application"`, "kind")
+	}
+	if err := f.err(); err != nil {
+		return "", nil, err
+	}
+	text, tok := auth.New(kind, appID, name, s.clock.Now(), ttl)
+	if err := s.store.CreateToken(ctx, tok); err != nil {
+		return "", nil, err
+	}
+	return text, tok, nil
+}
+
+// EnsureOperatorToken makes sure text is accepted as an operator token (HOOKLINE_OPERATOR_TOKEN).
+func (s *Service) EnsureOperatorToken(ctx context.Context, text string) error {
+	if len(text) < auth.MinTokenLength {
+		return fmt.Errorf("HOOKLINE_OPERATOR_TOKEN must be at least %d characters", auth.MinTokenLength)
+	}
+	existing, err := s.store.GetTokenByHash(ctx, auth.Hash(text))
+	if err == nil {
+		if !existing.Valid(s.clock.Now()) {
+			return fmt.Errorf("HOOKLINE_OPERATOR_TOKEN was revoked; set a new one")
+		}
+		return nil
+	}
+	if !hookline.IsNotFound(err) {
+		return err
+	}
+	return s.store.CreateToken(ctx, auth.Record(hookline.TokenOperator, "", "from HOOKLINE_OPERATOR_TOKEN", text, s.clock.Now(), 0))
+}
+
+// FirstOperatorToken creates an operator token when none exists yet and returns its text, or ""
+// when operator tokens exist already.
+func (s *Service) FirstOperatorToken(ctx context.Context) (string, error) {
+	n, err := s.store.CountTokens(ctx, hookline.TokenOperator)
+	if err != nil || n > 0 {
+		return "", err
+	}
+	text, _, err := s.CreateToken(ctx, hookline.TokenOperator, "", "created on first start", 0)
+	return text, err
+}
