@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"strconv"
+	"strings"
 	"time"
 
 	hlsecrets "github.com/hookline/hookline/secrets"
@@ -35,33 +36,31 @@ const hexSeparator = ", "
 // Sign does not call Validate, to stay cheap on the delivery path: validate a profile once when
 // it is configured.
 func (p Profile) Sign(h http.Header, msgID string, ts time.Time, eventType string, body []byte, secrets []string) error {
-	var tsBuf [20]byte
-	unix := strconv.AppendInt(tsBuf[:0], ts.Unix(), 10)
-
 	switch p.kind() {
 	case KindStandard:
 		if msgID == "" {
 			return errors.New("signature: the standard profile needs a message id")
 		}
-		sig, err := signStandard(msgID, unix, body, secrets)
+		unix, sig, err := signStandard(msgID, ts.Unix(), body, secrets)
 		if err != nil {
 			return err
 		}
 		n := p.standardNames()
-		// One backing array for the three values instead of three small allocations.
-		vals := [...]string{msgID, string(unix), sig}
+		// One backing array for the three values instead of three small allocations; the
+		// names are already canonical, so the map is written directly.
+		vals := [...]string{msgID, unix, sig}
 		v := vals[:]
 		h[n.id] = v[0:1:1]
 		h[n.timestamp] = v[1:2:2]
 		h[n.signature] = v[2:3:3]
 	case KindHMACHex:
-		sig, err := signHex(p.signedContent(), p.SignaturePrefix, unix, body, secrets)
+		unix, sig, err := signHex(p.signedContent(), p.SignaturePrefix, ts.Unix(), body, secrets)
 		if err != nil {
 			return err
 		}
 		h.Set(p.SignatureHeader, sig)
 		if p.TimestampHeader != "" {
-			h.Set(p.TimestampHeader, string(unix))
+			h.Set(p.TimestampHeader, unix)
 		}
 		if p.IDHeader != "" && msgID != "" {
 			h.Set(p.IDHeader, msgID)
@@ -75,17 +74,28 @@ func (p Profile) Sign(h http.Header, msgID string, ts time.Time, eventType strin
 	return nil
 }
 
-// signStandard returns "v1,<b64> v1,<b64> ..." over "<msgID>.<unix>.<body>".
-func signStandard(msgID string, unix, body []byte, secrets []string) (string, error) {
-	// The signed prefix "id.ts." is built once and fed to every HMAC; the body is never copied.
-	pre := make([]byte, 0, len(msgID)+len(unix)+2)
-	pre = append(pre, msgID...)
-	pre = append(pre, '.')
-	pre = append(pre, unix...)
-	pre = append(pre, '.')
+// maxUnixLen is the longest decimal int64.
+const maxUnixLen = 20
 
-	var sum [sha256.Size]byte
-	out := make([]byte, 0, len(secrets)*(len("v1,")+base64.StdEncoding.EncodedLen(sha256.Size)+1))
+// signStandard returns the timestamp header value and "v1,<b64> v1,<b64> ..." over
+// "<msgID>.<unix>.<body>".
+func signStandard(msgID string, unix int64, body []byte, secrets []string) (tsValue, sig string, err error) {
+	// One scratch buffer holds the signed prefix "id.ts." and, in its spare capacity, each
+	// HMAC sum; the body is never copied.
+	scratch := make([]byte, 0, len(msgID)+maxUnixLen+2+sha256.Size)
+	scratch = append(scratch, msgID...)
+	scratch = append(scratch, '.')
+	digits := len(scratch)
+	scratch = strconv.AppendInt(scratch, unix, 10)
+	tsDigits := scratch[digits:]
+	pre := append(scratch, '.')
+
+	// The timestamp digits and the signature list share one string: the builder starts with
+	// the digits and both values are cut from its result.
+	var b strings.Builder
+	b.Grow(len(tsDigits) + len(secrets)*(len("v1,")+b64SigLen+1))
+	b.Write(tsDigits)
+	var enc [b64SigLen]byte
 	for _, s := range secrets {
 		if s == "" {
 			continue
@@ -93,45 +103,61 @@ func signStandard(msgID string, unix, body []byte, secrets []string) (string, er
 		mac := hmac.New(sha256.New, hlsecrets.SigningKey(s))
 		mac.Write(pre)
 		mac.Write(body)
-		if len(out) > 0 {
-			out = append(out, ' ')
+		if b.Len() > len(tsDigits) {
+			b.WriteByte(' ')
 		}
-		out = append(out, "v1,"...)
-		out = base64.StdEncoding.AppendEncode(out, mac.Sum(sum[:0]))
+		b.WriteString("v1,")
+		base64.StdEncoding.Encode(enc[:], mac.Sum(pre[len(pre):]))
+		b.Write(enc[:])
 	}
-	if len(out) == 0 {
-		return "", ErrNoSecrets
+	if b.Len() == len(tsDigits) {
+		return "", "", ErrNoSecrets
 	}
-	return string(out), nil
+	all := b.String()
+	return all[:len(tsDigits)], all[len(tsDigits):], nil
 }
 
-// signHex returns "<prefix><hex>, <prefix><hex>, ..." over the profile's signed content.
-func signHex(content Content, prefix string, unix, body []byte, secrets []string) (string, error) {
-	var sum [sha256.Size]byte
-	out := make([]byte, 0, len(secrets)*(len(prefix)+hex.EncodedLen(sha256.Size)+len(hexSeparator)))
+// signHex returns the timestamp header value and "<prefix><hex>, <prefix><hex>, ..." over the
+// profile's signed content.
+func signHex(content Content, prefix string, unix int64, body []byte, secrets []string) (tsValue, sig string, err error) {
+	scratch := strconv.AppendInt(make([]byte, 0, maxUnixLen+sha256.Size), unix, 10)
+	tsDigits := scratch
+
+	var b strings.Builder
+	b.Grow(len(tsDigits) + len(secrets)*(len(prefix)+hexSigLen+len(hexSeparator)))
+	b.Write(tsDigits)
+	var enc [hexSigLen]byte
 	for _, s := range secrets {
 		if s == "" {
 			continue
 		}
 		mac := hmac.New(sha256.New, hlsecrets.SigningKey(s))
-		writeContent(mac, content, unix, body)
-		if len(out) > 0 {
-			out = append(out, hexSeparator...)
+		writeContent(mac, content, tsDigits, body)
+		if b.Len() > len(tsDigits) {
+			b.WriteString(hexSeparator)
 		}
-		out = append(out, prefix...)
-		out = hex.AppendEncode(out, mac.Sum(sum[:0]))
+		b.WriteString(prefix)
+		hex.Encode(enc[:], mac.Sum(scratch[len(scratch):]))
+		b.Write(enc[:])
 	}
-	if len(out) == 0 {
-		return "", ErrNoSecrets
+	if b.Len() == len(tsDigits) {
+		return "", "", ErrNoSecrets
 	}
-	return string(out), nil
+	all := b.String()
+	return all[:len(tsDigits)], all[len(tsDigits):], nil
 }
+
+// hexSigLen is the length of a hex HMAC-SHA256.
+const hexSigLen = 2 * sha256.Size
+
+// dot separates timestamp and body; a package-level slice so each write does not allocate one.
+var dot = []byte{'.'}
 
 // writeContent feeds an hmac-hex profile's signed content to mac.
 func writeContent(mac hash.Hash, content Content, unix, body []byte) {
 	if content == ContentTimestampBody {
 		mac.Write(unix)
-		mac.Write([]byte{'.'})
+		mac.Write(dot)
 	}
 	mac.Write(body)
 }

@@ -20,7 +20,7 @@ const testBody = `{"type":"order.paid","data":{"orderId":"ord_9f8e7d6c","total":
 func TestStandardVerifiesWithOfficialLibrary(t *testing.T) {
 	t.Parallel()
 	for _, secrets := range [][]string{{secretA}, {secretA, secretB}, {secretB, secretA}} {
-		t.Run(strings.Join(secrets, "+"), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%d secrets", len(secrets)), func(t *testing.T) {
 			t.Parallel()
 			h := http.Header{}
 			if err := signature.Standard().Sign(h, "msg_2wK3pZ8Q1nR4", time.Now(), "order.paid", []byte(testBody), secrets); err != nil {
