@@ -319,6 +319,10 @@ func queryParams(g *generator, t reflect.Type) ([]any, error) {
 		if err := checkQueryType(sf.Type); err != nil {
 			return nil, fmt.Errorf("query: %s.%s: %w", t, sf.Name, err)
 		}
+		// An absent query parameter is the zero value or nil alike; it is never null.
+		if sf.Type.Kind() == reflect.Pointer {
+			sf.Type = sf.Type.Elem()
+		}
 		s, err := g.fieldSchema(sf, false)
 		if err != nil {
 			return nil, fmt.Errorf("query: %s.%s: %w", t, sf.Name, err)

@@ -79,6 +79,7 @@ type ListQuery struct {
 	Before   time.Time `query:"before"`
 	Types    []string  `query:"event_types" doc:"Only these event types."`
 	WithBody bool      `query:"with_content" required:"true"`
+	Channel  *string   `query:"channel"`
 	NotQuery string
 }
 
@@ -209,7 +210,8 @@ func TestOperations(t *testing.T) {
 		{"name":"before","in":"query","schema":{"type":"string","format":"date-time"}},
 		{"name":"event_types","in":"query","description":"Only these event types.","style":"form","explode":true,
 		 "schema":{"type":"array","items":{"type":"string"}}},
-		{"name":"with_content","in":"query","required":true,"schema":{"type":"boolean"}}
+		{"name":"with_content","in":"query","required":true,"schema":{"type":"boolean"}},
+		{"name":"channel","in":"query","schema":{"type":"string"}}
 	]`)
 	eq(t, "list 200", at(t, list, "responses", "200", "content", "application/json", "schema"),
 		`{"$ref":"#/components/schemas/ListResponse_ApplicationOut_"}`)

@@ -107,17 +107,37 @@ func (s *Schema) Validate(payload json.RawMessage) []Violation {
 // into its leaves, which are the problems a person can act on.
 func flatten(verr *jsonschema.ValidationError) []Violation {
 	var out []Violation
-	var walk func(e *jsonschema.ValidationError)
-	walk = func(e *jsonschema.ValidationError) {
+	// Under anyOf or oneOf, each alternative's type error is a separate leaf, so a nullable
+	// string given 5 would read "must be string" and "must be null"; the wanted types of such
+	// leaves are gathered per path into one "must be string or null".
+	alternatives := map[string]*kind.Type{}
+	var walk func(e *jsonschema.ValidationError, inAlternative bool)
+	walk = func(e *jsonschema.ValidationError, inAlternative bool) {
 		if len(e.Causes) > 0 {
+			switch e.ErrorKind.(type) {
+			case *kind.AnyOf, *kind.OneOf:
+				inAlternative = true
+			}
 			for _, c := range e.Causes {
-				walk(c)
+				walk(c, inAlternative)
+			}
+			return
+		}
+		if k, ok := e.ErrorKind.(*kind.Type); ok && inAlternative {
+			at := pointer(e.InstanceLocation)
+			if prev, ok := alternatives[at]; ok {
+				prev.Want = append(prev.Want, k.Want...)
+			} else {
+				alternatives[at] = &kind.Type{Got: k.Got, Want: slices.Clone(k.Want)}
 			}
 			return
 		}
 		out = append(out, leaf(e)...)
 	}
-	walk(verr)
+	walk(verr, false)
+	for at, k := range alternatives {
+		out = append(out, typeViolation(at, k))
+	}
 	slices.SortFunc(out, func(a, b Violation) int {
 		if c := strings.Compare(a.Path, b.Path); c != 0 {
 			return c
@@ -151,9 +171,14 @@ func leaf(e *jsonschema.ValidationError) []Violation {
 	case *kind.FalseSchema:
 		return []Violation{{Path: at, Message: "value is not allowed"}}
 	case *kind.Type:
-		return []Violation{{Path: at, Message: fmt.Sprintf("must be %s, not %s", strings.Join(k.Want, " or "), k.Got)}}
+		return []Violation{typeViolation(at, k)}
 	}
 	return []Violation{{Path: at, Message: e.ErrorKind.LocalizedString(printer)}}
+}
+
+func typeViolation(at string, k *kind.Type) Violation {
+	want := slices.Compact(slices.Sorted(slices.Values(k.Want)))
+	return Violation{Path: at, Message: fmt.Sprintf("must be %s, not %s", strings.Join(want, " or "), k.Got)}
 }
 
 // compileMessage reduces a compile error to what the schema's author needs: the metaschema

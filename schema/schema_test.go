@@ -192,6 +192,42 @@ func TestEnvelopePathsAndLocalRefs(t *testing.T) {
 	}
 }
 
+func TestAlternatives(t *testing.T) {
+	t.Parallel()
+	s := mustCompile(t, `{"type": "object", "properties": {
+		"nullable": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+		"either": {"oneOf": [{"type": "string"}, {"type": "integer", "minimum": 3}]}
+	}}`)
+	got := s.Validate(json.RawMessage(`{"nullable": 5, "either": 1}`))
+	want := []Violation{
+		{"/either", "minimum: got 1, want 3"},
+		{"/either", "must be string, not number"},
+		{"/nullable", "must be null or string, not number"},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got  %v\nwant %v", got, want)
+	}
+}
+
+// One compiled schema serves every request at once.
+func TestConcurrentValidate(t *testing.T) {
+	t.Parallel()
+	s := cleartix(t, "ticket.sold")
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			for range 50 {
+				payload := fmt.Sprintf(`{"orderId":"o","ticketCount":%d,"totalAmount":"1"}`, i-4)
+				if vs := s.Validate(json.RawMessage(payload)); (i < 4) != (vs != nil) {
+					t.Errorf("ticketCount %d: %v", i-4, vs)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
 func TestViolationsAreCapped(t *testing.T) {
 	t.Parallel()
 	s := mustCompile(t, `{"type": "array", "items": {"type": "string"}}`)
