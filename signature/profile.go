@@ -44,6 +44,20 @@ const (
 	ContentTimestampBody Content = "timestamp.body"
 )
 
+// SecretEncoding says how an hmac-hex profile turns a secret string into the HMAC key.
+type SecretEncoding string
+
+const (
+	// SecretBase64 is the default: the base64-decoded part after "whsec_", or the string's own
+	// bytes when it does not decode (secrets.SigningKey). Standard profiles always use it.
+	SecretBase64 SecretEncoding = "base64"
+	// SecretRaw uses the whole secret string, prefix included, as the key, as most hex-HMAC
+	// platforms do. It exists for secrets imported from such a platform: their receivers key
+	// the HMAC with the string they were shown, and a hex or base64-looking secret would
+	// otherwise be decoded into a different key.
+	SecretRaw SecretEncoding = "raw"
+)
+
 // DefaultHeaderPrefix is the header prefix of the standard kind when HeaderPrefix is empty.
 const DefaultHeaderPrefix = "webhook"
 
@@ -68,6 +82,8 @@ type Profile struct {
 	// TimestampHeader (hmac-hex only) carries the unix-seconds send time. Required when
 	// SignedContent is "timestamp.body"; when set, receivers enforce the timestamp tolerance.
 	TimestampHeader string `json:"timestampHeader,omitempty"`
+	// SecretEncoding (hmac-hex only) is "base64" (default when empty) or "raw"; see SecretRaw.
+	SecretEncoding SecretEncoding `json:"secretEncoding,omitempty"`
 	// IDHeader (hmac-hex only) carries the message id, stable across retries, for idempotency.
 	IDHeader string `json:"idHeader,omitempty"`
 
@@ -235,6 +251,7 @@ func (p Profile) Validate() error {
 			{"signedContent", string(p.SignedContent)},
 			{"timestampHeader", p.TimestampHeader},
 			{"idHeader", p.IDHeader},
+			{"secretEncoding", string(p.SecretEncoding)},
 		} {
 			if f.value != "" {
 				add(f.field, "applies only to kind %q; the standard kind names its headers with headerPrefix", KindHMACHex)
@@ -269,6 +286,11 @@ func (p Profile) Validate() error {
 			}
 		default:
 			add("signedContent", "%q is not supported; use %q or %q", p.SignedContent, ContentBody, ContentTimestampBody)
+		}
+		switch p.SecretEncoding {
+		case "", SecretBase64, SecretRaw:
+		default:
+			add("secretEncoding", "%q is not supported; use %q or %q", p.SecretEncoding, SecretBase64, SecretRaw)
 		}
 		if p.TimestampHeader != "" {
 			headers = append(headers, header{"timestampHeader", p.TimestampHeader})

@@ -54,7 +54,7 @@ func (p Profile) Sign(h http.Header, msgID string, ts time.Time, eventType strin
 		h[n.timestamp] = v[1:2:2]
 		h[n.signature] = v[2:3:3]
 	case KindHMACHex:
-		unix, sig, err := signHex(p.signedContent(), p.SignaturePrefix, ts.Unix(), body, secrets)
+		unix, sig, err := p.signHex(ts.Unix(), body, secrets)
 		if err != nil {
 			return err
 		}
@@ -119,7 +119,8 @@ func signStandard(msgID string, unix int64, body []byte, secrets []string) (tsVa
 
 // signHex returns the timestamp header value and "<prefix><hex>, <prefix><hex>, ..." over the
 // profile's signed content.
-func signHex(content Content, prefix string, unix int64, body []byte, secrets []string) (tsValue, sig string, err error) {
+func (p Profile) signHex(unix int64, body []byte, secrets []string) (tsValue, sig string, err error) {
+	content, prefix := p.signedContent(), p.SignaturePrefix
 	scratch := strconv.AppendInt(make([]byte, 0, maxUnixLen+sha256.Size), unix, 10)
 	tsDigits := scratch
 
@@ -131,7 +132,7 @@ func signHex(content Content, prefix string, unix int64, body []byte, secrets []
 		if s == "" {
 			continue
 		}
-		mac := hmac.New(sha256.New, hlsecrets.SigningKey(s))
+		mac := hmac.New(sha256.New, p.signingKey(s))
 		writeContent(mac, content, tsDigits, body)
 		if b.Len() > len(tsDigits) {
 			b.WriteString(hexSeparator)
@@ -145,6 +146,14 @@ func signHex(content Content, prefix string, unix int64, body []byte, secrets []
 	}
 	all := b.String()
 	return all[:len(tsDigits)], all[len(tsDigits):], nil
+}
+
+// signingKey returns the HMAC key of one secret under the profile's SecretEncoding.
+func (p Profile) signingKey(secret string) []byte {
+	if p.SecretEncoding == SecretRaw {
+		return []byte(secret)
+	}
+	return hlsecrets.SigningKey(secret)
 }
 
 // hexSigLen is the length of a hex HMAC-SHA256.

@@ -1,6 +1,9 @@
 package signature_test
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -226,6 +229,39 @@ func BenchmarkSignStandard(b *testing.B) {
 	for b.Loop() {
 		if err := p.Sign(h, "msg_2wK3pZ8Q1nR4tY6uV9xA0bC5dE7", ts, "order.paid", body, secrets); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestSecretEncodingRaw covers secrets imported from a hex-HMAC platform: the receiver keys its
+// HMAC with the string itself, even when the string happens to be valid base64.
+func TestSecretEncodingRaw(t *testing.T) {
+	t.Parallel()
+	const imported = "3f9a2b7c1d4e5f60aabbccddeeff0011" // valid base64, but meant as a raw string
+	raw := func() string {
+		m := hmac.New(sha256.New, []byte(imported))
+		m.Write([]byte(testBody))
+		return hex.EncodeToString(m.Sum(nil))
+	}()
+	showpass, _ := signature.Preset("showpass")
+	rawShowpass := showpass
+	rawShowpass.SecretEncoding = signature.SecretRaw
+	if err := rawShowpass.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		profile  signature.Profile
+		wantsRaw bool
+	}{{rawShowpass, true}, {showpass, false}} {
+		h := http.Header{}
+		if err := tc.profile.Sign(h, "", time.Unix(1, 0), "", []byte(testBody), []string{imported}); err != nil {
+			t.Fatal(err)
+		}
+		if got := h.Get("X-Showpass-Signature"); (got == raw) != tc.wantsRaw {
+			t.Errorf("secretEncoding %q: signature %s, raw-key HMAC %s", tc.profile.SecretEncoding, got, raw)
+		}
+		if err := signature.Verify(tc.profile, h, []byte(testBody), []string{imported}, time.Unix(1, 0), 0); err != nil {
+			t.Errorf("secretEncoding %q: Verify: %v", tc.profile.SecretEncoding, err)
 		}
 	}
 }

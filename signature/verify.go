@@ -140,7 +140,7 @@ func verifyHex(p Profile, h http.Header, body []byte, secrets []string, now time
 			continue
 		}
 		keys++
-		mac := hmac.New(sha256.New, hlsecrets.SigningKey(s))
+		mac := hmac.New(sha256.New, p.signingKey(s))
 		writeContent(mac, content, unix, body)
 		want := mac.Sum(sum[:0])
 		// Several signatures come comma-separated in one value, or as repeated header fields,
