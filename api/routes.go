@@ -30,8 +30,10 @@ func (a *API) routeTable() []route {
 		app = "/api/v1/app/{app_id}"
 		ep  = app + "/endpoint/{endpoint_id}"
 	)
+	health := op("GET", "/api/v1/health", "v1.health.get", "Health", "Check that the server and its database answer", 204, nil, nil, nil, []int{503}, a.health)
+	health.op.Public = true
 	return []route{
-		op("GET", "/api/v1/health", "v1.health.get", "Health", "Check that the server and its database answer", 204, nil, nil, nil, []int{503}, a.health),
+		health,
 
 		op("GET", "/api/v1/app", "v1.application.list", "Application", "List applications", 200, nil, ListResponse[ApplicationOut]{}, ListQuery{}, readErrors, a.listApplications),
 		op("POST", "/api/v1/app", "v1.application.create", "Application", "Create an application", 201, ApplicationIn{}, ApplicationOut{}, CreateApplicationQuery{}, writeErrors, a.createApplication),

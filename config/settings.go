@@ -9,10 +9,10 @@ import (
 // settings is the table of every configuration option.
 var settings = []Setting{
 	{Flag: "config", Env: "HOOKLINE_CONFIG", Default: "",
-		Usage: "Path of an optional config file (flat TOML: `key = value`; keys are the flag names, `-` or `_`).",
+		Usage: "Path of an optional config file (flat TOML: key = \"value\" lines; keys are the flag names, with - or _).",
 		set:   func(c *Config, v string) error { c.ConfigFile = v; return nil }},
 	{Flag: "listen", Env: "HOOKLINE_LISTEN", Default: "127.0.0.1:8080",
-		Usage: "Address the HTTP server (API, health, metrics) listens on; `:0` picks a free port.",
+		Usage: "Address the HTTP server (API, health, metrics) listens on; :0 picks a free port.",
 		set:   func(c *Config, v string) error { c.Listen = v; return nil }},
 	{Flag: "data-dir", Env: "HOOKLINE_DATA_DIR", Default: "./hookline-data",
 		Usage: "Directory of the embedded SQLite database and the generated main key.",
@@ -40,7 +40,7 @@ var settings = []Setting{
 		Usage: "An operator token to accept from the first start (at least 24 characters), for automation; no token is then generated.",
 		set:   func(c *Config, v string) error { c.OperatorToken = v; return nil }},
 	{Flag: "main-key", Env: "HOOKLINE_MAIN_KEY", Default: "", Secret: true,
-		Usage: "The 32-byte main key (base64 or hex) that encrypts signing secrets at rest; when empty, `main.key` in the data directory is used, and created on first start.",
+		Usage: "The 32-byte main key (base64 or hex) that encrypts signing secrets at rest; when empty, main.key in the data directory is used, and created on first start.",
 		set:   func(c *Config, v string) error { c.MainKey = v; return nil }},
 	{Flag: "max-body-size", Env: "HOOKLINE_MAX_BODY_SIZE", Default: "1MiB",
 		Usage: "Largest accepted API request body (a message with its payload); larger ones get 413.",

@@ -1,0 +1,240 @@
+// Package server wires Hookline together: it opens the store, runs migrations, builds the
+// service, the API and the HTTP server, and shuts them down in order. cmd/hookline and the
+// end-to-end tests both start Hookline through it.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/api"
+	"github.com/hookline/hookline/config"
+	"github.com/hookline/hookline/egress"
+	"github.com/hookline/hookline/secrets"
+	"github.com/hookline/hookline/service"
+	"github.com/hookline/hookline/sqlite"
+)
+
+// Version is the Hookline version, set at build time with -ldflags "-X .../server.Version=...".
+var Version = "dev"
+
+// Server is a running Hookline process.
+type Server struct {
+	cfg     config.Config
+	logger  *slog.Logger
+	clock   hookline.Clock
+	store   hookline.Store
+	svc     *service.Service
+	api     *api.API
+	metrics *prometheus.Registry
+
+	// FirstToken is the operator token created on this start because none existed; "" otherwise.
+	FirstToken string
+
+	httpServer *http.Server
+	listener   net.Listener
+	serveErr   chan error
+}
+
+// OpenStore opens (and migrates) the database the configuration names. Commands other than
+// serve (migrate, token) use it directly.
+func OpenStore(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock hookline.Clock, migrate bool) (hookline.Store, error) {
+	if cfg.DatabaseURL != "" {
+		return nil, errors.New("PostgreSQL (--database-url) is not supported yet: run without it to use the embedded SQLite database")
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	box, err := secretBox(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "hookline.db"), sqlite.Options{
+		SecretBox: box, Logger: logger, Synchronous: cfg.SQLiteSynchronous, Clock: clock})
+	if err != nil {
+		return nil, err
+	}
+	if migrate {
+		applied, err := db.Migrate(ctx)
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("migrate: %w", err)
+		}
+		if len(applied) > 0 {
+			logger.Info("applied migrations", "migrations", applied)
+		}
+	}
+	return db, nil
+}
+
+func secretBox(cfg *config.Config, logger *slog.Logger) (*secrets.Box, error) {
+	var key []byte
+	if cfg.MainKey != "" {
+		k, err := secrets.ParseKey(cfg.MainKey)
+		if err != nil {
+			return nil, fmt.Errorf("HOOKLINE_MAIN_KEY: %w", err)
+		}
+		key = k
+	} else {
+		path := filepath.Join(cfg.DataDir, "main.key")
+		k, created, err := secrets.LoadOrCreateKeyFile(path)
+		if err != nil {
+			return nil, err
+		}
+		if created {
+			logger.Warn("generated a new main key; back it up: without it, endpoint secrets cannot be read", "path", path)
+		}
+		key = k
+	}
+	return secrets.NewBox(key)
+}
+
+// Open prepares a server: store, migrations, tokens, API. It does not listen yet.
+func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	clock := hookline.SystemClock{}
+	store, err := OpenStore(ctx, &cfg, logger, clock, true)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, logger: logger, clock: clock, store: store}
+	if err := s.init(ctx); err != nil {
+		store.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) init(ctx context.Context) error {
+	s.svc = service.New(s.store, s.clock, service.Config{
+		SecretGracePeriod: s.cfg.SecretGracePeriod,
+		Egress:            egress.Policy{AllowHTTP: s.cfg.Dev, AllowPrivate: s.cfg.Dev, AllowNets: s.cfg.AllowNetworks},
+	}, s.logger)
+	if s.cfg.OperatorToken != "" {
+		if err := s.svc.EnsureOperatorToken(ctx, s.cfg.OperatorToken); err != nil {
+			return err
+		}
+	} else {
+		tok, err := s.svc.FirstOperatorToken(ctx)
+		if err != nil {
+			return fmt.Errorf("create first operator token: %w", err)
+		}
+		s.FirstToken = tok
+	}
+	a, err := api.New(s.svc, api.Config{MaxBodyBytes: s.cfg.MaxBodySize, Version: Version}, s.logger)
+	if err != nil {
+		return err
+	}
+	s.api = a
+	s.metrics = prometheus.NewRegistry()
+	s.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return nil
+}
+
+// Service returns the server's service layer.
+func (s *Server) Service() *service.Service { return s.svc }
+
+// Store returns the server's store.
+func (s *Server) Store() hookline.Store { return s.store }
+
+// Handler returns the root HTTP handler: the API, health checks and metrics.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	s.api.Register(mux)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if err := s.store.Ping(ctx); err != nil {
+			s.logger.Warn("not ready", "err", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "database unavailable")
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics, promhttp.HandlerOpts{}))
+	return instrument(s.metrics, securityHeaders(mux))
+}
+
+// Start listens on the configured address and serves in the background.
+func (s *Server) Start() error {
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Listen, err)
+	}
+	s.listener = ln
+	s.httpServer = &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+	}
+	s.serveErr = make(chan error, 1)
+	go func() {
+		err := s.httpServer.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		s.serveErr <- err
+	}()
+	s.logger.Info("listening", "addr", ln.Addr().String(), "version", Version, "dev", s.cfg.Dev)
+	return nil
+}
+
+// Addr returns the address the server listens on.
+func (s *Server) Addr() string { return s.listener.Addr().String() }
+
+// URL returns the base URL of the server.
+func (s *Server) URL() string { return "http://" + s.Addr() }
+
+// Wait blocks until the HTTP server stops by itself (an error) or ctx ends.
+func (s *Server) Wait(ctx context.Context) error {
+	select {
+	case err := <-s.serveErr:
+		return err
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+// Close shuts down gracefully: it stops accepting requests, lets running ones finish (up to
+// the shutdown timeout), then closes the store.
+func (s *Server) Close() error {
+	timeout := s.cfg.ShutdownTimeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var errs []error
+	if s.httpServer != nil {
+		if err := s.httpServer.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+		}
+	}
+	if err := s.store.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close store: %w", err))
+	}
+	return errors.Join(errs...)
+}
