@@ -172,6 +172,9 @@ func ParseProfile(data []byte) (Profile, error) {
 // say "signature": "svix". It rejects unknown fields but does not validate; see ParseProfile.
 func (p *Profile) UnmarshalJSON(data []byte) error {
 	data = bytes.TrimSpace(data)
+	if string(data) == "null" {
+		return nil // as encoding/json does for other types: null leaves the value alone
+	}
 	if len(data) > 0 && data[0] == '"' {
 		var name string
 		if err := json.Unmarshal(data, &name); err != nil {

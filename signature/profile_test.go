@@ -124,6 +124,7 @@ func TestParseProfile(t *testing.T) {
 		{"unknown field", `{"kind":"hmac-hex","signatureHeadr":"X-Sig"}`, signature.Profile{}, `unknown field "signatureHeadr"`},
 		{"invalid profile", `{"kind":"hmac-hex"}`, signature.Profile{}, "signatureHeader: is required"},
 		{"not json", `{`, signature.Profile{}, "unexpected end"},
+		{"null is the default", `null`, signature.Profile{}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

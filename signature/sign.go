@@ -54,6 +54,9 @@ func (p Profile) Sign(h http.Header, msgID string, ts time.Time, eventType strin
 		h[n.timestamp] = v[1:2:2]
 		h[n.signature] = v[2:3:3]
 	case KindHMACHex:
+		if p.SignatureHeader == "" {
+			return errors.New("signature: the hmac-hex profile has no signatureHeader")
+		}
 		unix, sig, err := p.signHex(ts.Unix(), body, secrets)
 		if err != nil {
 			return err

@@ -206,6 +206,7 @@ func TestSignErrors(t *testing.T) {
 		{"hex no secrets", signature.Profile{Kind: signature.KindHMACHex, SignatureHeader: "X-Sig"}, "", nil, signature.ErrNoSecrets},
 		{"standard without id", signature.Standard(), "", []string{secretA}, nil},
 		{"unknown kind", signature.Profile{Kind: "rsa"}, "msg_1", []string{secretA}, nil},
+		{"hex without signature header", signature.Profile{Kind: signature.KindHMACHex}, "msg_1", []string{secretA}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
