@@ -174,7 +174,8 @@ const defaultLimit = 50
 // the column alone is a total order). It returns the condition to AND into the WHERE clause
 // ("" when there is none), its arguments, the ORDER BY … LIMIT clause (fetching one row more
 // than the page, to know whether another follows), and whether the rows come back in reverse
-// of the list's order (a backward page is fetched walking away from the iterator).
+// of the list's order (a backward page is fetched walking away from the iterator). Backward
+// without an Iterator has nothing to end before, so it is the first page.
 func pageQuery(col string, opts hookline.ListOptions) (cond string, args []any, tail string, reverse bool) {
 	limit := opts.Limit
 	if limit <= 0 {
