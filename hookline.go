@@ -24,9 +24,15 @@ type Application struct {
 	// RateLimit caps deliveries per second to each of the application's endpoints (nil: none).
 	RateLimit *int
 	Metadata  map[string]string
+	// Internal marks Hookline's own application, which holds the operator's operational-webhook
+	// endpoints. Lists leave it out and the application routes do not show it.
+	Internal  bool
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
+
+// OperationalAppUID is the uid of the internal application of operational webhooks.
+const OperationalAppUID = "hookline-operational"
 
 // EventType is a kind of message (such as "order.paid") with optional JSON Schemas, keyed by
 // version ("1", "2", ...), that its payloads must match.
@@ -90,8 +96,13 @@ type Endpoint struct {
 	// OldSecrets are previous secrets still inside their rotation grace period; deliveries are
 	// signed with each of them too.
 	OldSecrets []OldSecret
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// DisabledReason says why a disabled endpoint is disabled: "manual", or the automatic
+	// rule that disabled it. Empty while enabled.
+	DisabledReason string
+	// Health is the endpoint's delivery record; the store maintains it, writes ignore it.
+	Health    EndpointHealth
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // OldSecret is a rotated-out signing secret and the time it stops being used.

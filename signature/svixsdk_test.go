@@ -1,4 +1,3 @@
-//go:build svixsdk
 
 // The Svix SDK package imports gopkg.in/validator.v2, which the module's go.sum does not list
 // yet, so this interop test is behind a build tag until it does. Run it with
