@@ -193,6 +193,8 @@ type Delivery struct {
 	Status        MessageStatus
 	AttemptCount  int
 	NextAttemptAt *time.Time // when the next attempt is due; nil once final
+	// Trigger is TriggerManual when the next attempt was asked for (a resend or recover).
+	Trigger TriggerType
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
 }
