@@ -194,9 +194,9 @@ type Delivery struct {
 	AttemptCount  int
 	NextAttemptAt *time.Time // when the next attempt is due; nil once final
 	// Trigger is TriggerManual when the next attempt was asked for (a resend or recover).
-	Trigger TriggerType
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	Trigger   TriggerType
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // TriggerType says why an attempt was made. The numbers are Svix's.
