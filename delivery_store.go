@@ -73,8 +73,9 @@ type Job struct {
 // Outcome is the result of a finished job.
 type Outcome struct {
 	// Attempt is the attempt to insert; nil when no request was made (the endpoint was
-	// disabled or deleted meanwhile), which ends the delivery as failed without touching the
-	// endpoint's health.
+	// disabled meanwhile, or the job was postponed because its endpoint was saturated). Without
+	// an attempt the delivery still moves to Status and NextAttemptAt, but its attempt count and
+	// the endpoint's health stay as they were.
 	Attempt *Attempt
 	// DeliveryID identifies the delivery.
 	DeliveryID string

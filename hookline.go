@@ -154,6 +154,9 @@ type Message struct {
 	Channels  []string
 	Tags      []string
 	CreatedAt time.Time
+	// OnlyEndpointID, when set at creation, sends the message to that endpoint alone, whatever
+	// its filters (send-example and dashboard tests), instead of fanning out. It is not stored.
+	OnlyEndpointID string
 }
 
 // MessageStatus is the state of a message at one endpoint, and the outcome of an attempt. The
