@@ -1,0 +1,14 @@
+// Package e2e holds Hookline's end-to-end tests. They drive the whole program from outside,
+// the way a platform does: a real server (started in-process by internal/testserver, or as the
+// built hookline binary) on a real SQLite file, over real HTTP on a loopback port. Nothing is
+// mocked.
+//
+// The tests prove the core promises: the official Svix Go SDK works against Hookline unchanged
+// (svix_sdk_test.go); one application's token never sees or changes another application's data
+// (tenancy_test.go); bad requests get the documented status and error code and store nothing
+// (badinput_test.go); and everything survives a restart of the binary (restart_test.go).
+//
+// The package has no non-test code besides this comment. Run it with
+//
+//	go test ./e2e/
+package e2e
