@@ -10,7 +10,7 @@ import (
 	"github.com/hookline/hookline"
 )
 
-const applicationColumns = `id, uid, name, rate_limit, metadata, created_at, updated_at`
+const applicationColumns = `id, uid, name, rate_limit, metadata, internal, created_at, updated_at`
 
 func scanApplication(s scanner) (*hookline.Application, error) {
 	var (
@@ -20,7 +20,7 @@ func scanApplication(s scanner) (*hookline.Application, error) {
 		metadata             string
 		createdAt, updatedAt int64
 	)
-	if err := s.Scan(&app.ID, &uid, &app.Name, &rateLimit, &metadata, &createdAt, &updatedAt); err != nil {
+	if err := s.Scan(&app.ID, &uid, &app.Name, &rateLimit, &metadata, &app.Internal, &createdAt, &updatedAt); err != nil {
 		return nil, err
 	}
 	app.UID = uid.String
@@ -42,8 +42,8 @@ func (db *DB) CreateApplication(ctx context.Context, app *hookline.Application) 
 	if err != nil {
 		return fmt.Errorf("sqlite: create application: encode metadata: %w", err)
 	}
-	_, err = db.w.ExecContext(ctx, `INSERT INTO applications (`+applicationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		app.ID, nullString(app.UID), app.Name, nullInt(app.RateLimit), metadata, micros(app.CreatedAt), micros(app.UpdatedAt))
+	_, err = db.w.ExecContext(ctx, `INSERT INTO applications (`+applicationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		app.ID, nullString(app.UID), app.Name, nullInt(app.RateLimit), metadata, app.Internal, micros(app.CreatedAt), micros(app.UpdatedAt))
 	if isUniqueViolation(err) {
 		return hookline.Errorf(hookline.ECONFLICT, "an application with uid %q already exists", app.UID)
 	}
@@ -68,10 +68,10 @@ func (db *DB) GetApplication(ctx context.Context, idOrUID string) (*hookline.App
 	return app, nil
 }
 
-// ListApplications lists applications by id.
+// ListApplications lists applications by id, leaving out internal ones.
 func (db *DB) ListApplications(ctx context.Context, opts hookline.ListOptions) (hookline.Page[hookline.Application], error) {
 	cond, args, tail, reverse := pageQuery("id", opts)
-	rows, err := db.r.QueryContext(ctx, `SELECT `+applicationColumns+` FROM applications`+where([]string{cond})+tail, args...)
+	rows, err := db.r.QueryContext(ctx, `SELECT `+applicationColumns+` FROM applications`+where([]string{"internal = 0", cond})+tail, args...)
 	if err != nil {
 		return hookline.Page[hookline.Application]{}, dbErr(err, "list applications")
 	}
@@ -97,8 +97,9 @@ func (db *DB) UpdateApplication(ctx context.Context, app *hookline.Application) 
 		return fmt.Errorf("sqlite: update application: encode metadata: %w", err)
 	}
 	updatedAt := db.now()
-	res, err := db.w.ExecContext(ctx, `UPDATE applications SET uid = ?, name = ?, rate_limit = ?, metadata = ?, updated_at = ?
-		WHERE id = ?`, nullString(app.UID), app.Name, nullInt(app.RateLimit), metadata, micros(updatedAt), app.ID)
+	res, err := db.w.ExecContext(ctx, `UPDATE applications SET uid = ?, name = ?, rate_limit = ?, metadata = ?, internal = ?,
+		updated_at = ? WHERE id = ?`, nullString(app.UID), app.Name, nullInt(app.RateLimit), metadata, app.Internal,
+		micros(updatedAt), app.ID)
 	if isUniqueViolation(err) {
 		return hookline.Errorf(hookline.ECONFLICT, "an application with uid %q already exists", app.UID)
 	}

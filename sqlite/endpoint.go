@@ -9,24 +9,36 @@ import (
 	"github.com/hookline/hookline"
 )
 
+// endpointColumns are the columns that writes set, in the order of endpointValues between
+// app_id and created_at.
 const endpointColumns = `id, app_id, uid, url, description, version, disabled, filter_types, channels, rate_limit,
-	metadata, headers, secret_sealed, old_secrets_sealed, created_at, updated_at`
+	metadata, headers, secret_sealed, old_secrets_sealed, disabled_reason, created_at, updated_at`
 
-// scanEndpoint reads a row of endpointColumns and opens its secrets.
+// endpointHealthColumns are maintained by the delivery engine's methods; writes leave them alone.
+const endpointHealthColumns = `failure_streak, failing_since, last_attempt_at, last_event_type, last_status`
+
+// endpointReadColumns are what scanEndpoint reads.
+const endpointReadColumns = endpointColumns + `, ` + endpointHealthColumns
+
+// scanEndpoint reads a row of endpointReadColumns and opens its secrets.
 func (db *DB) scanEndpoint(s scanner) (*hookline.Endpoint, error) {
 	var (
 		ep                                   hookline.Endpoint
-		uid                                  sql.NullString
+		uid, reason                          sql.NullString
 		rateLimit                            sql.NullInt64
 		filterTypes, channels, meta, headers string
 		secretSealed, oldSealed              string
 		createdAt, updatedAt                 int64
+		health                               healthScan
 	)
-	if err := s.Scan(&ep.ID, &ep.AppID, &uid, &ep.URL, &ep.Description, &ep.Version, &ep.Disabled,
-		&filterTypes, &channels, &rateLimit, &meta, &headers, &secretSealed, &oldSealed, &createdAt, &updatedAt); err != nil {
+	dest := []any{&ep.ID, &ep.AppID, &uid, &ep.URL, &ep.Description, &ep.Version, &ep.Disabled,
+		&filterTypes, &channels, &rateLimit, &meta, &headers, &secretSealed, &oldSealed, &reason, &createdAt, &updatedAt}
+	if err := s.Scan(append(dest, health.dest()...)...); err != nil {
 		return nil, err
 	}
 	ep.UID = uid.String
+	ep.DisabledReason = reason.String
+	ep.Health = health.health(ep.AppID, ep.ID, ep.Disabled)
 	ep.RateLimit = fromNullInt(rateLimit)
 	for _, f := range []struct {
 		text string
@@ -50,7 +62,7 @@ func (db *DB) scanEndpoint(s scanner) (*hookline.Endpoint, error) {
 
 // endpointValues encodes the mutable columns of ep, sealing its secrets, in the order
 // uid, url, description, version, disabled, filter_types, channels, rate_limit, metadata,
-// headers, secret_sealed, old_secrets_sealed.
+// headers, secret_sealed, old_secrets_sealed, disabled_reason.
 func (db *DB) endpointValues(ep *hookline.Endpoint) ([]any, error) {
 	var jsonCols [4]string
 	for i, v := range []any{ep.FilterTypes, ep.Channels, ep.Metadata, ep.Headers} {
@@ -72,7 +84,7 @@ func (db *DB) endpointValues(ep *hookline.Endpoint) ([]any, error) {
 		ep.OldSecrets[i].ExpiresAt = normTime(ep.OldSecrets[i].ExpiresAt)
 	}
 	return []any{nullString(ep.UID), ep.URL, ep.Description, ep.Version, ep.Disabled, jsonCols[0], jsonCols[1],
-		nullInt(ep.RateLimit), jsonCols[2], jsonCols[3], secret, old}, nil
+		nullInt(ep.RateLimit), jsonCols[2], jsonCols[3], secret, old, nullString(ep.DisabledReason)}, nil
 }
 
 // CreateEndpoint inserts ep with its secrets sealed. A zero CreatedAt or UpdatedAt is set from
@@ -89,7 +101,7 @@ func (db *DB) CreateEndpoint(ctx context.Context, ep *hookline.Endpoint) error {
 	args := append([]any{ep.ID, ep.AppID}, vals...)
 	args = append(args, micros(ep.CreatedAt), micros(ep.UpdatedAt))
 	_, err = db.w.ExecContext(ctx, `INSERT INTO endpoints (`+endpointColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 	switch {
 	case isUniqueViolation(err):
 		return hookline.Errorf(hookline.ECONFLICT, "an endpoint with uid %q already exists", ep.UID)
@@ -103,7 +115,7 @@ func (db *DB) CreateEndpoint(ctx context.Context, ep *hookline.Endpoint) error {
 
 // GetEndpoint finds an endpoint of the application by id or uid; the id wins when both match.
 func (db *DB) GetEndpoint(ctx context.Context, appID, idOrUID string) (*hookline.Endpoint, error) {
-	row := db.r.QueryRowContext(ctx, `SELECT `+endpointColumns+` FROM endpoints
+	row := db.r.QueryRowContext(ctx, `SELECT `+endpointReadColumns+` FROM endpoints
 		WHERE app_id = ? AND (id = ? OR uid = ?) ORDER BY id = ? DESC LIMIT 1`, appID, idOrUID, idOrUID, idOrUID)
 	ep, err := db.scanEndpoint(row)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -118,7 +130,7 @@ func (db *DB) GetEndpoint(ctx context.Context, appID, idOrUID string) (*hookline
 // ListEndpoints lists the application's endpoints by id.
 func (db *DB) ListEndpoints(ctx context.Context, appID string, opts hookline.ListOptions) (hookline.Page[hookline.Endpoint], error) {
 	cond, args, tail, reverse := pageQuery("id", opts)
-	rows, err := db.r.QueryContext(ctx, `SELECT `+endpointColumns+` FROM endpoints`+where([]string{"app_id = ?", cond})+tail,
+	rows, err := db.r.QueryContext(ctx, `SELECT `+endpointReadColumns+` FROM endpoints`+where([]string{"app_id = ?", cond})+tail,
 		append([]any{appID}, args...)...)
 	if err != nil {
 		return hookline.Page[hookline.Endpoint]{}, dbErr(err, "list endpoints")
@@ -138,8 +150,8 @@ func (db *DB) ListEndpoints(ctx context.Context, appID string, opts hookline.Lis
 	return finishPage(out, opts, reverse), nil
 }
 
-// UpdateEndpoint stores every field of ep, secrets included, and sets its UpdatedAt to the
-// clock's time.
+// UpdateEndpoint stores every field of ep, secrets and DisabledReason included, and sets its
+// UpdatedAt to the clock's time. It leaves the health columns alone: only attempts move them.
 func (db *DB) UpdateEndpoint(ctx context.Context, ep *hookline.Endpoint) error {
 	vals, err := db.endpointValues(ep)
 	if err != nil {
@@ -149,7 +161,7 @@ func (db *DB) UpdateEndpoint(ctx context.Context, ep *hookline.Endpoint) error {
 	args := append(vals, micros(updatedAt), ep.AppID, ep.ID)
 	res, err := db.w.ExecContext(ctx, `UPDATE endpoints SET uid = ?, url = ?, description = ?, version = ?, disabled = ?,
 		filter_types = ?, channels = ?, rate_limit = ?, metadata = ?, headers = ?, secret_sealed = ?,
-		old_secrets_sealed = ?, updated_at = ? WHERE app_id = ? AND id = ?`, args...)
+		old_secrets_sealed = ?, disabled_reason = ?, updated_at = ? WHERE app_id = ? AND id = ?`, args...)
 	if isUniqueViolation(err) {
 		return hookline.Errorf(hookline.ECONFLICT, "an endpoint with uid %q already exists", ep.UID)
 	}
@@ -215,4 +227,29 @@ func (db *DB) EndpointStats(ctx context.Context, appID, endpointID string) (hook
 		return stats, hookline.Errorf(hookline.ENOTFOUND, "endpoint %q not found", endpointID)
 	}
 	return stats, nil
+}
+
+// healthScan receives the endpointHealthColumns of a row.
+type healthScan struct {
+	streak                    int
+	failingSince, lastAttempt sql.NullInt64
+	lastEventType             sql.NullString
+	lastStatus                sql.NullInt64
+}
+
+func (h *healthScan) dest() []any {
+	return []any{&h.streak, &h.failingSince, &h.lastAttempt, &h.lastEventType, &h.lastStatus}
+}
+
+func (h *healthScan) health(appID, endpointID string, disabled bool) hookline.EndpointHealth {
+	return hookline.EndpointHealth{
+		AppID:         appID,
+		EndpointID:    endpointID,
+		Disabled:      disabled,
+		FailureStreak: h.streak,
+		FailingSince:  fromNullMicros(h.failingSince),
+		LastAttemptAt: fromNullMicros(h.lastAttempt),
+		LastEventType: h.lastEventType.String,
+		LastStatus:    hookline.MessageStatus(h.lastStatus.Int64),
+	}
 }

@@ -35,7 +35,8 @@ func scanMessage(s scanner) (*hookline.Message, error) {
 	return &m, nil
 }
 
-const deliveryColumns = `id, app_id, msg_id, endpoint_id, status, attempt_count, next_attempt_at, created_at, updated_at`
+const deliveryColumns = `id, app_id, msg_id, endpoint_id, status, attempt_count, next_attempt_at, trigger_type,
+	created_at, updated_at`
 
 func scanDelivery(s scanner) (*hookline.Delivery, error) {
 	var (
@@ -43,7 +44,7 @@ func scanDelivery(s scanner) (*hookline.Delivery, error) {
 		next                 sql.NullInt64
 		createdAt, updatedAt int64
 	)
-	if err := s.Scan(&d.ID, &d.AppID, &d.MessageID, &d.EndpointID, &d.Status, &d.AttemptCount, &next,
+	if err := s.Scan(&d.ID, &d.AppID, &d.MessageID, &d.EndpointID, &d.Status, &d.AttemptCount, &next, &d.Trigger,
 		&createdAt, &updatedAt); err != nil {
 		return nil, err
 	}
@@ -109,7 +110,7 @@ func (db *DB) CreateMessage(ctx context.Context, msg *hookline.Message) ([]hookl
 		if len(targets) == 0 {
 			return nil
 		}
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO deliveries (`+deliveryColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO deliveries (`+deliveryColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return dbErr(err, "create message: prepare deliveries")
 		}
@@ -128,7 +129,7 @@ func (db *DB) CreateMessage(ctx context.Context, msg *hookline.Message) ([]hookl
 				UpdatedAt:     msg.CreatedAt,
 			}
 			if _, err := stmt.ExecContext(ctx, d.ID, d.AppID, d.MessageID, d.EndpointID, d.Status, d.AttemptCount,
-				micros(due), micros(d.CreatedAt), micros(d.UpdatedAt)); err != nil {
+				micros(due), d.Trigger, micros(d.CreatedAt), micros(d.UpdatedAt)); err != nil {
 				return dbErr(err, "create message: insert delivery to %s", epID)
 			}
 			deliveries = append(deliveries, d)
