@@ -195,3 +195,32 @@ func sep(path string) string {
 	}
 	return "?"
 }
+
+// leakMarkers are pieces of Go error text, stack traces or SQL that an error body must never
+// show a client.
+var leakMarkers = []string{"sql:", "SQL", "sqlite", "runtime", "goroutine", "panic", ".go:", "json: cannot", "reflect", "<nil>"}
+
+// checkErrorBody fails the test unless r is a proper error body: JSON with a non-empty code and
+// detail, and no internals.
+func checkErrorBody(t testing.TB, r *testserver.Response) {
+	t.Helper()
+	var e struct {
+		Code   string `json:"code"`
+		Detail string `json:"detail"`
+	}
+	if err := json.Unmarshal(r.Body, &e); err != nil {
+		t.Errorf("error body is not JSON: %d %s", r.Status, r.Body)
+		return
+	}
+	if e.Code == "" || e.Detail == "" {
+		t.Errorf("error body without code or detail: %s", r.Body)
+	}
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("error Content-Type %q", ct)
+	}
+	for _, m := range leakMarkers {
+		if strings.Contains(string(r.Body), m) {
+			t.Errorf("error body shows internals (%q): %s", m, r.Body)
+		}
+	}
+}
