@@ -1,0 +1,703 @@
+package sqlite
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hookline/hookline"
+)
+
+var _ hookline.DeliveryStore = (*DB)(nil)
+
+// maxInArgs bounds the ids bound into one IN (...) list, well below SQLite's variable limit.
+const maxInArgs = 500
+
+// claimQuery leases due deliveries in one statement (so one write transaction): a single
+// writer connection makes it atomic, so no two claimers ever get the same row. The two
+// branches are limited separately before they are merged: an OR of both conditions would
+// make SQLite collect every due row of a large backlog just to sort it and keep the first few.
+const claimQuery = `UPDATE deliveries SET status = 3, lease_owner = ?, leased_until = ?, updated_at = ?
+	WHERE id IN (
+		SELECT id FROM (
+			SELECT * FROM (SELECT id, next_attempt_at FROM deliveries
+				WHERE status = 1 AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?)
+			UNION ALL
+			SELECT * FROM (SELECT id, next_attempt_at FROM deliveries
+				WHERE status = 3 AND leased_until < ? ORDER BY leased_until LIMIT ?)
+		) ORDER BY next_attempt_at LIMIT ?)
+	RETURNING ` + deliveryColumns
+
+// ClaimDeliveries leases up to p.Limit due deliveries to p.Owner, then loads their messages
+// and endpoints from the read pool, each once, so the writer is held only for the UPDATE.
+// Jobs come in due order.
+func (db *DB) ClaimDeliveries(ctx context.Context, p hookline.ClaimParams) ([]hookline.Job, error) {
+	if p.Owner == "" {
+		return nil, errors.New("sqlite: claim deliveries: Owner is required")
+	}
+	if p.Limit <= 0 {
+		return []hookline.Job{}, nil
+	}
+	now := micros(p.Now)
+	rows, err := db.w.QueryContext(ctx, claimQuery, p.Owner, micros(p.LeaseUntil), now,
+		now, p.Limit, now, p.Limit, p.Limit)
+	if err != nil {
+		return nil, dbErr(err, "claim deliveries")
+	}
+	var claimed []hookline.Delivery
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			rows.Close()
+			return nil, dbErr(err, "claim deliveries")
+		}
+		claimed = append(claimed, *d)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, dbErr(err, "claim deliveries")
+	}
+	if len(claimed) == 0 {
+		return []hookline.Job{}, nil
+	}
+	due := func(d hookline.Delivery) int64 {
+		if d.NextAttemptAt == nil {
+			return 0
+		}
+		return micros(*d.NextAttemptAt)
+	}
+	slices.SortFunc(claimed, func(a, b hookline.Delivery) int {
+		return cmp.Or(cmp.Compare(due(a), due(b)), strings.Compare(a.ID, b.ID))
+	})
+	return db.loadJobs(ctx, claimed)
+}
+
+// loadJobs attaches to each claimed delivery its message and endpoint, loaded with one
+// query per kind (per maxInArgs ids). Jobs of one message share one *Message and jobs of one
+// endpoint one *Endpoint, so each secret is opened once.
+func (db *DB) loadJobs(ctx context.Context, claimed []hookline.Delivery) ([]hookline.Job, error) {
+	var msgIDs, epIDs []string
+	seenMsg, seenEP := map[string]bool{}, map[string]bool{}
+	for _, d := range claimed {
+		if !seenMsg[d.MessageID] {
+			seenMsg[d.MessageID] = true
+			msgIDs = append(msgIDs, d.MessageID)
+		}
+		if !seenEP[d.EndpointID] {
+			seenEP[d.EndpointID] = true
+			epIDs = append(epIDs, d.EndpointID)
+		}
+	}
+
+	messages := make(map[string]*hookline.Message, len(msgIDs))
+	err := inChunks(msgIDs, func(ids []any) error {
+		rows, err := db.r.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages WHERE id IN (`+placeholders(len(ids))+`)`, ids...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			m, err := scanMessage(rows)
+			if err != nil {
+				return err
+			}
+			messages[m.ID] = m
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, dbErr(err, "claim deliveries: load messages")
+	}
+
+	type endpointLimits struct {
+		ep        *hookline.Endpoint
+		rateLimit *int
+	}
+	endpoints := make(map[string]endpointLimits, len(epIDs))
+	err = inChunks(epIDs, func(ids []any) error {
+		rows, err := db.r.QueryContext(ctx, `SELECT `+endpointReadColumns+`,
+			(SELECT rate_limit FROM applications WHERE applications.id = endpoints.app_id)
+			FROM endpoints WHERE id IN (`+placeholders(len(ids))+`)`, ids...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var appLimit sql.NullInt64
+			ep, err := db.scanEndpoint(withExtra{rows, []any{&appLimit}})
+			if err != nil {
+				return err
+			}
+			limit := ep.RateLimit
+			if limit == nil {
+				limit = fromNullInt(appLimit)
+			}
+			endpoints[ep.ID] = endpointLimits{ep, limit}
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, dbErr(err, "claim deliveries: load endpoints")
+	}
+
+	jobs := make([]hookline.Job, 0, len(claimed))
+	for _, d := range claimed {
+		m, ep := messages[d.MessageID], endpoints[d.EndpointID]
+		if m == nil || ep.ep == nil {
+			// Deleted between the claim and the load: the cascade took the delivery with it.
+			db.log.Debug("sqlite: claimed delivery lost its message or endpoint", "delivery", d.ID)
+			continue
+		}
+		jobs = append(jobs, hookline.Job{Delivery: d, Message: m, Endpoint: ep.ep, RateLimit: ep.rateLimit})
+	}
+	return jobs, nil
+}
+
+// withExtra scans a row's trailing columns into extra, after those its caller asks for.
+type withExtra struct {
+	s     scanner
+	extra []any
+}
+
+func (w withExtra) Scan(dest ...any) error { return w.s.Scan(append(dest, w.extra...)...) }
+
+// placeholders returns n comma-separated bind parameters.
+func placeholders(n int) string {
+	return "?" + strings.Repeat(", ?", n-1)
+}
+
+// inChunks calls fn with the ids, maxInArgs at a time, as bind arguments.
+func inChunks(ids []string, fn func(args []any) error) error {
+	for chunk := range slices.Chunk(ids, maxInArgs) {
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		if err := fn(args); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+const attemptColumns = `id, app_id, msg_id, endpoint_id, delivery_id, url, request_headers, response_status_code,
+	response, response_duration_ms, trigger_type, status, created_at`
+
+func scanAttempt(s scanner) (*hookline.Attempt, error) {
+	var (
+		a         hookline.Attempt
+		headers   string
+		createdAt int64
+	)
+	if err := s.Scan(&a.ID, &a.AppID, &a.MessageID, &a.EndpointID, &a.DeliveryID, &a.URL, &headers,
+		&a.ResponseStatusCode, &a.Response, &a.ResponseDurationMs, &a.TriggerType, &a.Status, &createdAt); err != nil {
+		return nil, err
+	}
+	if err := fromJSONText(headers, &a.RequestHeaders); err != nil {
+		return nil, fmt.Errorf("decode request headers of %s: %w", a.ID, err)
+	}
+	a.CreatedAt = fromMicros(createdAt)
+	return &a, nil
+}
+
+// RecordAttempts applies a batch of outcomes in one write transaction (group commit: one
+// fsync for the batch). An outcome whose delivery no longer exists (its endpoint or message was
+// deleted meanwhile) is skipped. Attempts with an empty ID or zero CreatedAt get them filled
+// in, and their app, message and endpoint ids are set from the delivery.
+//
+// Health counts by the delivery's next state: an outcome of StatusSuccess resets the failure
+// streak, any other outcome with an attempt extends it. LastStatus is the attempt's status.
+func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) ([]hookline.EndpointHealth, error) {
+	if len(outcomes) == 0 {
+		return []hookline.EndpointHealth{}, nil
+	}
+	now := db.now()
+	for i := range outcomes {
+		o := &outcomes[i]
+		switch o.Status {
+		case hookline.StatusSuccess, hookline.StatusFail, hookline.StatusPending:
+		default:
+			return nil, fmt.Errorf("sqlite: record attempts: delivery %s: next status %v is not success, fail or pending", o.DeliveryID, o.Status)
+		}
+		if a := o.Attempt; a != nil {
+			if a.ID == "" {
+				a.ID = hookline.NewID(hookline.PrefixAttempt)
+			}
+			if a.CreatedAt.IsZero() {
+				a.CreatedAt = now
+			}
+			a.CreatedAt = normTime(a.CreatedAt)
+			a.DeliveryID = o.DeliveryID
+		}
+	}
+
+	var health []hookline.EndpointHealth
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		updDelivery, err := tx.PrepareContext(ctx, `UPDATE deliveries SET status = ?, next_attempt_at = ?,
+			attempt_count = attempt_count + ?, lease_owner = NULL, leased_until = NULL, trigger_type = 0, updated_at = ?
+			WHERE id = ? RETURNING app_id, msg_id, endpoint_id`)
+		if err != nil {
+			return dbErr(err, "record attempts: prepare")
+		}
+		defer updDelivery.Close()
+		insAttempt, err := tx.PrepareContext(ctx, `INSERT INTO attempts (`+attemptColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return dbErr(err, "record attempts: prepare")
+		}
+		defer insAttempt.Close()
+		updHealth, err := tx.PrepareContext(ctx, `UPDATE endpoints SET
+			failure_streak = CASE WHEN ? THEN 0 ELSE failure_streak + 1 END,
+			failing_since = CASE WHEN ? THEN NULL ELSE coalesce(failing_since, ?) END,
+			last_attempt_at = ?, last_event_type = (SELECT event_type FROM messages WHERE id = ?), last_status = ?
+			WHERE id = ?`)
+		if err != nil {
+			return dbErr(err, "record attempts: prepare")
+		}
+		defer updHealth.Close()
+
+		var touched []string
+		seen := map[string]bool{}
+		for i := range outcomes {
+			o := &outcomes[i]
+			var next sql.NullInt64
+			if o.Status == hookline.StatusPending {
+				next = nullMicros(cmp.Or(normTimePtr(o.NextAttemptAt), &now))
+			}
+			attempted := 0
+			if o.Attempt != nil {
+				attempted = 1
+			}
+			var appID, msgID, epID string
+			err := updDelivery.QueryRowContext(ctx, o.Status, next, attempted, micros(now), o.DeliveryID).Scan(&appID, &msgID, &epID)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue
+			}
+			if err != nil {
+				return dbErr(err, "record attempts: update delivery %s", o.DeliveryID)
+			}
+			if !seen[epID] {
+				seen[epID] = true
+				touched = append(touched, epID)
+			}
+			a := o.Attempt
+			if a == nil {
+				continue
+			}
+			a.AppID, a.MessageID, a.EndpointID = appID, msgID, epID
+			headers, err := jsonText(a.RequestHeaders)
+			if err != nil {
+				return fmt.Errorf("sqlite: record attempts: encode headers of %s: %w", a.ID, err)
+			}
+			if _, err := insAttempt.ExecContext(ctx, a.ID, a.AppID, a.MessageID, a.EndpointID, a.DeliveryID, a.URL, headers,
+				a.ResponseStatusCode, a.Response, a.ResponseDurationMs, a.TriggerType, a.Status, micros(a.CreatedAt)); err != nil {
+				return dbErr(err, "record attempts: insert attempt %s", a.ID)
+			}
+			ok := o.Status == hookline.StatusSuccess
+			at := micros(a.CreatedAt)
+			if _, err := updHealth.ExecContext(ctx, ok, ok, at, at, msgID, a.Status, epID); err != nil {
+				return dbErr(err, "record attempts: update health of %s", epID)
+			}
+		}
+		health, err = endpointHealth(ctx, tx, touched)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return health, nil
+}
+
+// endpointHealth reads the health of the given endpoints, in the given order.
+func endpointHealth(ctx context.Context, tx *sql.Tx, ids []string) ([]hookline.EndpointHealth, error) {
+	byID := make(map[string]hookline.EndpointHealth, len(ids))
+	err := inChunks(ids, func(args []any) error {
+		rows, err := tx.QueryContext(ctx, `SELECT app_id, id, disabled, `+endpointHealthColumns+`
+			FROM endpoints WHERE id IN (`+placeholders(len(args))+`)`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				appID, id string
+				disabled  bool
+				h         healthScan
+			)
+			if err := rows.Scan(append([]any{&appID, &id, &disabled}, h.dest()...)...); err != nil {
+				return err
+			}
+			byID[id] = h.health(appID, id, disabled)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, dbErr(err, "read endpoint health")
+	}
+	out := make([]hookline.EndpointHealth, 0, len(ids))
+	for _, id := range ids {
+		if h, ok := byID[id]; ok {
+			out = append(out, h)
+		}
+	}
+	return out, nil
+}
+
+// ReleaseDeliveries hands the owner's leased deliveries back as pending, due when they were.
+// Deliveries leased to someone else, or no longer sending, are left alone.
+func (db *DB) ReleaseDeliveries(ctx context.Context, owner string, deliveryIDs []string) error {
+	if len(deliveryIDs) == 0 {
+		return nil
+	}
+	updatedAt := micros(db.now())
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		return inChunks(deliveryIDs, func(ids []any) error {
+			_, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 1, lease_owner = NULL, leased_until = NULL, updated_at = ?
+				WHERE status = 3 AND lease_owner = ? AND id IN (`+placeholders(len(ids))+`)`,
+				append([]any{updatedAt, owner}, ids...)...)
+			if err != nil {
+				return dbErr(err, "release deliveries")
+			}
+			return nil
+		})
+	})
+}
+
+// ReleaseExpiredLeases returns to pending every sending delivery whose lease ends before the
+// given time.
+func (db *DB) ReleaseExpiredLeases(ctx context.Context, before time.Time) (int, error) {
+	res, err := db.w.ExecContext(ctx, `UPDATE deliveries SET status = 1, lease_owner = NULL, leased_until = NULL, updated_at = ?
+		WHERE status = 3 AND leased_until < ?`, micros(db.now()), micros(before))
+	if err != nil {
+		return 0, dbErr(err, "release expired leases")
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, dbErr(err, "release expired leases")
+	}
+	return int(n), nil
+}
+
+// NextDueAt returns when the earliest pending delivery is due, or nil when none is pending.
+func (db *DB) NextDueAt(ctx context.Context) (*time.Time, error) {
+	var next sql.NullInt64
+	if err := db.r.QueryRowContext(ctx, `SELECT min(next_attempt_at) FROM deliveries WHERE status = 1`).Scan(&next); err != nil {
+		return nil, dbErr(err, "next due delivery")
+	}
+	return fromNullMicros(next), nil
+}
+
+// SetEndpointDisabled enables or disables an endpoint and reports whether it changed. Disabling
+// records the reason; enabling clears it and starts a new health record (no failure streak),
+// so an endpoint that was switched back on is not disabled again by its old failures.
+func (db *DB) SetEndpointDisabled(ctx context.Context, appID, endpointID string, disabled bool, reason string, at time.Time) (bool, error) {
+	changed := false
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var res sql.Result
+		var err error
+		if disabled {
+			res, err = tx.ExecContext(ctx, `UPDATE endpoints SET disabled = 1, disabled_reason = ?, updated_at = ?
+				WHERE app_id = ? AND id = ? AND disabled = 0`, nullString(reason), micros(at), appID, endpointID)
+		} else {
+			res, err = tx.ExecContext(ctx, `UPDATE endpoints SET disabled = 0, disabled_reason = NULL, failure_streak = 0,
+				failing_since = NULL, updated_at = ? WHERE app_id = ? AND id = ? AND disabled = 1`, micros(at), appID, endpointID)
+		}
+		err = mustAffect(res, err, "set endpoint %q disabled=%v", endpointID, disabled)
+		if err == nil {
+			changed = true
+			return nil
+		}
+		if !errors.Is(err, errNoRows) {
+			return err
+		}
+		// Nothing changed: the endpoint is already in that state, or does not exist.
+		return endpointExists(ctx, tx, appID, endpointID)
+	})
+	return changed, err
+}
+
+// endpointExists returns ENOTFOUND unless the application has the endpoint.
+func endpointExists(ctx context.Context, q interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}, appID, endpointID string) error {
+	var one int
+	err := q.QueryRowContext(ctx, `SELECT 1 FROM endpoints WHERE app_id = ? AND id = ?`, appID, endpointID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return hookline.Errorf(hookline.ENOTFOUND, "endpoint %q not found", endpointID)
+	}
+	if err != nil {
+		return dbErr(err, "find endpoint %q", endpointID)
+	}
+	return nil
+}
+
+// inList appends "col IN (?, ...)" for values to conds and the values to args.
+func inList(conds []string, args []any, col string, values []string) ([]string, []any) {
+	conds = append(conds, col+" IN ("+placeholders(len(values))+")")
+	for _, v := range values {
+		args = append(args, v)
+	}
+	return conds, args
+}
+
+// ListAttempts lists attempts of one application by attempt id (creation order), filtered by
+// endpoint, message, outcome, the message's event type and the attempt's time.
+func (db *DB) ListAttempts(ctx context.Context, appID string, opts hookline.AttemptListOptions) (hookline.Page[hookline.Attempt], error) {
+	cond, cursorArgs, tail, reverse := pageQuery("id", opts.ListOptions)
+	conds := []string{"app_id = ?", cond}
+	args := append([]any{appID}, cursorArgs...)
+	if opts.EndpointID != "" {
+		conds, args = append(conds, "endpoint_id = ?"), append(args, opts.EndpointID)
+	}
+	if opts.MessageID != "" {
+		conds, args = append(conds, "msg_id = ?"), append(args, opts.MessageID)
+	}
+	if opts.Status != nil {
+		conds, args = append(conds, "status = ?"), append(args, *opts.Status)
+	}
+	if len(opts.EventTypes) > 0 {
+		args = append(args, appID)
+		var sub []string
+		sub, args = inList([]string{"app_id = ?"}, args, "event_type", opts.EventTypes)
+		conds = append(conds, "msg_id IN (SELECT id FROM messages"+where(sub)+")")
+	}
+	if opts.Before != nil {
+		conds, args = append(conds, "created_at < ?"), append(args, micros(*opts.Before))
+	}
+	if opts.After != nil {
+		conds, args = append(conds, "created_at > ?"), append(args, micros(*opts.After))
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT `+attemptColumns+` FROM attempts`+where(conds)+tail, args...)
+	if err != nil {
+		return hookline.Page[hookline.Attempt]{}, dbErr(err, "list attempts")
+	}
+	defer rows.Close()
+	var out []hookline.Attempt
+	for rows.Next() {
+		a, err := scanAttempt(rows)
+		if err != nil {
+			return hookline.Page[hookline.Attempt]{}, dbErr(err, "list attempts")
+		}
+		out = append(out, *a)
+	}
+	if err := rows.Err(); err != nil {
+		return hookline.Page[hookline.Attempt]{}, dbErr(err, "list attempts")
+	}
+	return finishPage(out, opts.ListOptions, reverse), nil
+}
+
+// GetAttempt finds one attempt of the application.
+func (db *DB) GetAttempt(ctx context.Context, appID, attemptID string) (*hookline.Attempt, error) {
+	a, err := scanAttempt(db.r.QueryRowContext(ctx, `SELECT `+attemptColumns+` FROM attempts WHERE app_id = ? AND id = ?`,
+		appID, attemptID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, hookline.Errorf(hookline.ENOTFOUND, "attempt %q not found", attemptID)
+	}
+	if err != nil {
+		return nil, dbErr(err, "get attempt %q", attemptID)
+	}
+	return a, nil
+}
+
+// qualifiedMessageColumns are messageColumns of the table aliased m.
+var qualifiedMessageColumns = "m." + strings.Join(strings.Split(messageColumns, ", "), ", m.")
+
+// ListEndpointMessages lists the messages that went (or are going) to an endpoint with their
+// status there, by delivery id, filtered by status, event type and message creation time.
+func (db *DB) ListEndpointMessages(ctx context.Context, appID, endpointID string, opts hookline.EndpointMessageListOptions) (hookline.Page[hookline.EndpointMessage], error) {
+	cond, cursorArgs, tail, reverse := pageQuery("d.id", opts.ListOptions)
+	conds := []string{"d.app_id = ?", "d.endpoint_id = ?", cond}
+	args := append([]any{appID, endpointID}, cursorArgs...)
+	if opts.Status != nil {
+		conds, args = append(conds, "d.status = ?"), append(args, *opts.Status)
+	}
+	if len(opts.EventTypes) > 0 {
+		conds, args = inList(conds, args, "m.event_type", opts.EventTypes)
+	}
+	if opts.Before != nil {
+		conds, args = append(conds, "m.created_at < ?"), append(args, micros(*opts.Before))
+	}
+	if opts.After != nil {
+		conds, args = append(conds, "m.created_at > ?"), append(args, micros(*opts.After))
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT `+qualifiedMessageColumns+`, d.status, d.next_attempt_at, d.id
+		FROM deliveries d JOIN messages m ON m.id = d.msg_id`+where(conds)+tail, args...)
+	if err != nil {
+		return hookline.Page[hookline.EndpointMessage]{}, dbErr(err, "list endpoint messages")
+	}
+	defer rows.Close()
+	var out []hookline.EndpointMessage
+	for rows.Next() {
+		var (
+			em   hookline.EndpointMessage
+			next sql.NullInt64
+		)
+		m, err := scanMessage(withExtra{rows, []any{&em.Status, &next, &em.DeliveryID}})
+		if err != nil {
+			return hookline.Page[hookline.EndpointMessage]{}, dbErr(err, "list endpoint messages")
+		}
+		em.Message, em.NextAttemptAt = *m, fromNullMicros(next)
+		out = append(out, em)
+	}
+	if err := rows.Err(); err != nil {
+		return hookline.Page[hookline.EndpointMessage]{}, dbErr(err, "list endpoint messages")
+	}
+	return finishPage(out, opts.ListOptions, reverse), nil
+}
+
+// RequeueDelivery makes the message due at the endpoint now, as a manual attempt, creating the
+// delivery when the message never went there. A delivery being sent right now is returned
+// unchanged: its attempt is under way, and requeueing it would send it twice at once.
+func (db *DB) RequeueDelivery(ctx context.Context, appID, messageID, endpointID string, now time.Time) (*hookline.Delivery, error) {
+	now = normTime(now)
+	var out *hookline.Delivery
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM messages WHERE app_id = ? AND id = ?`, appID, messageID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return hookline.Errorf(hookline.ENOTFOUND, "message %q not found", messageID)
+		}
+		if err != nil {
+			return dbErr(err, "requeue: find message %q", messageID)
+		}
+		if err := endpointExists(ctx, tx, appID, endpointID); err != nil {
+			return err
+		}
+		d, err := scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
+			WHERE msg_id = ? AND endpoint_id = ? ORDER BY id LIMIT 1`, messageID, endpointID))
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			d = &hookline.Delivery{
+				ID:            hookline.NewID(hookline.PrefixDelivery),
+				AppID:         appID,
+				MessageID:     messageID,
+				EndpointID:    endpointID,
+				Status:        hookline.StatusPending,
+				NextAttemptAt: &now,
+				Trigger:       hookline.TriggerManual,
+				CreatedAt:     now,
+				UpdatedAt:     now,
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (`+deliveryColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				d.ID, d.AppID, d.MessageID, d.EndpointID, d.Status, d.AttemptCount, micros(now), d.Trigger,
+				micros(d.CreatedAt), micros(d.UpdatedAt)); err != nil {
+				return dbErr(err, "requeue: insert delivery")
+			}
+		case err != nil:
+			return dbErr(err, "requeue: find delivery")
+		case d.Status == hookline.StatusSending:
+			// Left alone; see the doc comment.
+		default:
+			if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 1, next_attempt_at = ?, trigger_type = 1,
+				lease_owner = NULL, leased_until = NULL, updated_at = ? WHERE id = ?`, micros(now), micros(now), d.ID); err != nil {
+				return dbErr(err, "requeue: update delivery %s", d.ID)
+			}
+			d.Status, d.NextAttemptAt, d.Trigger, d.UpdatedAt = hookline.StatusPending, &now, hookline.TriggerManual, now
+		}
+		out = d
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// RequeueFailed makes the endpoint's failed deliveries of messages created in [since, until)
+// due now as manual attempts, and returns how many. An unknown endpoint is ENOTFOUND.
+func (db *DB) RequeueFailed(ctx context.Context, appID, endpointID string, since time.Time, until *time.Time, now time.Time) (int, error) {
+	window := []string{"app_id = ?", "created_at >= ?"}
+	args := []any{micros(now), micros(now), appID, endpointID, appID, micros(since)}
+	if until != nil {
+		window, args = append(window, "created_at < ?"), append(args, micros(*until))
+	}
+	n := 0
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 1, next_attempt_at = ?, trigger_type = 1, updated_at = ?
+			WHERE app_id = ? AND endpoint_id = ? AND status = 2
+			AND msg_id IN (SELECT id FROM messages`+where(window)+`)`, args...)
+		if err != nil {
+			return dbErr(err, "requeue failed deliveries")
+		}
+		affected, err := res.RowsAffected()
+		if err != nil {
+			return dbErr(err, "requeue failed deliveries")
+		}
+		n = int(affected)
+		if n == 0 {
+			return endpointExists(ctx, tx, appID, endpointID)
+		}
+		return nil
+	})
+	return n, err
+}
+
+// purgeBatch is how many messages Purge examines per write transaction, so that other writers
+// (the delivery engine, the API) get the connection between batches.
+const purgeBatch = 1000
+
+// Purge deletes messages created before the given time that have no pending or sending
+// deliveries; foreign keys cascade to their deliveries and attempts. It walks the messages in
+// creation order, one batch per transaction.
+func (db *DB) Purge(ctx context.Context, before time.Time) (int, error) {
+	total := 0
+	var cursorAt int64 = -1 << 63
+	cursorID := ""
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		scanned, deleted := 0, 0
+		err := db.inTx(ctx, func(tx *sql.Tx) error {
+			rows, err := tx.QueryContext(ctx, `SELECT id, created_at, EXISTS (SELECT 1 FROM deliveries d
+				WHERE d.msg_id = messages.id AND d.status IN (1, 3))
+				FROM messages WHERE created_at < ? AND (created_at, id) > (?, ?)
+				ORDER BY created_at, id LIMIT ?`, micros(before), cursorAt, cursorID, purgeBatch)
+			if err != nil {
+				return dbErr(err, "purge: select")
+			}
+			var doomed []string
+			for rows.Next() {
+				var (
+					id   string
+					busy bool
+				)
+				if err := rows.Scan(&id, &cursorAt, &busy); err != nil {
+					rows.Close()
+					return dbErr(err, "purge: select")
+				}
+				cursorID = id
+				scanned++
+				if !busy {
+					doomed = append(doomed, id)
+				}
+			}
+			if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+				return dbErr(err, "purge: select")
+			}
+			return inChunks(doomed, func(ids []any) error {
+				res, err := tx.ExecContext(ctx, `DELETE FROM messages WHERE id IN (`+placeholders(len(ids))+`)`, ids...)
+				if err != nil {
+					return dbErr(err, "purge: delete")
+				}
+				n, err := res.RowsAffected()
+				if err != nil {
+					return dbErr(err, "purge: delete")
+				}
+				deleted += int(n)
+				return nil
+			})
+		})
+		if err != nil {
+			return total, err
+		}
+		total += deleted
+		if scanned < purgeBatch {
+			return total, nil
+		}
+	}
+}
