@@ -190,3 +190,50 @@ func (suite) eventTypesPagination(t *testing.T, st hookline.Store) {
 			return st.ListEventTypes(ctx, hookline.EventTypeListOptions{ListOptions: o})
 		})
 }
+
+func (suite) applicationsInternal(t *testing.T, st hookline.Store) {
+	ctx := context.Background()
+	n := now()
+	visible := newApp(t, st, "customer")
+	internal := &hookline.Application{ID: hookline.NewID(hookline.PrefixApplication), UID: hookline.OperationalAppUID,
+		Name: "Hookline operational webhooks", Internal: true, CreatedAt: n, UpdatedAt: n}
+	must(t, st.CreateApplication(ctx, internal))
+	got, err := st.GetApplication(ctx, hookline.OperationalAppUID)
+	must(t, err)
+	assertApp(t, got, internal)
+
+	listed := func() []string {
+		t.Helper()
+		p, err := st.ListApplications(ctx, hookline.ListOptions{Limit: 10})
+		must(t, err)
+		var ids []string
+		for _, a := range p.Data {
+			ids = append(ids, a.ID)
+		}
+		return ids
+	}
+	if ids := listed(); len(ids) != 1 || ids[0] != visible.ID {
+		t.Fatalf("listed %v, want only %s: internal applications are left out", ids, visible.ID)
+	}
+
+	// The flag round-trips through updates, both ways.
+	internal.Internal = false
+	must(t, st.UpdateApplication(ctx, internal))
+	got, err = st.GetApplication(ctx, internal.ID)
+	must(t, err)
+	internal.UpdatedAt = got.UpdatedAt
+	assertApp(t, got, internal)
+	if ids := listed(); len(ids) != 2 {
+		t.Fatalf("listed %v after clearing Internal, want both", ids)
+	}
+	visible.Internal = true
+	must(t, st.UpdateApplication(ctx, visible))
+	got, err = st.GetApplication(ctx, visible.ID)
+	must(t, err)
+	if !got.Internal {
+		t.Fatal("Internal did not round-trip through UpdateApplication")
+	}
+	if ids := listed(); len(ids) != 1 || ids[0] != internal.ID {
+		t.Fatalf("listed %v, want only %s", ids, internal.ID)
+	}
+}

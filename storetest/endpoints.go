@@ -96,6 +96,7 @@ func (suite) endpointsUpdateDelete(t *testing.T, st hookline.Store) {
 	ep.Secret = "whsec_cm90YXRlZC1zZWNyZXQtMTIzNDU2Nzg5MDEy"
 	ep.URL = "https://new.example.com/hook"
 	ep.Disabled = true
+	ep.DisabledReason = "manual"
 	ep.FilterTypes = []string{"a.b"}
 	ep.Channels = []string{"c"}
 	ep.Headers = map[string]string{"B": "2"}
@@ -113,6 +114,7 @@ func (suite) endpointsUpdateDelete(t *testing.T, st hookline.Store) {
 
 	// Clearing filters, headers and old secrets clears them.
 	ep.FilterTypes, ep.Channels, ep.Headers, ep.Metadata, ep.OldSecrets, ep.RateLimit, ep.UID = nil, nil, nil, nil, nil, nil, ""
+	ep.Disabled, ep.DisabledReason = false, ""
 	must(t, st.UpdateEndpoint(ctx, ep))
 	got, err = st.GetEndpoint(ctx, app.ID, ep.ID)
 	must(t, err)
@@ -185,4 +187,32 @@ func (suite) endpointsStats(t *testing.T, st hookline.Store) {
 	wantCode(t, err, hookline.ENOTFOUND)
 	_, err = st.EndpointStats(ctx, app.ID, "ep_missing")
 	wantCode(t, err, hookline.ENOTFOUND)
+}
+
+func (suite) endpointsHealth(t *testing.T, st hookline.Store) {
+	ctx := context.Background()
+	app := newApp(t, st, "acme")
+	ep := newEndpoint(t, st, app.ID, func(ep *hookline.Endpoint) {
+		ep.Disabled = true
+		ep.DisabledReason = "manual"
+		// Writes ignore the health: only attempts make it.
+		ep.Health = hookline.EndpointHealth{FailureStreak: 7, LastEventType: "x", LastAttemptAt: ptr(now())}
+	})
+	got, err := st.GetEndpoint(ctx, app.ID, ep.ID)
+	must(t, err)
+	if got.DisabledReason != "manual" {
+		t.Errorf("DisabledReason = %q, want manual", got.DisabledReason)
+	}
+	h := got.Health
+	if h.FailureStreak != 0 || h.FailingSince != nil || h.LastAttemptAt != nil || h.LastEventType != "" {
+		t.Errorf("health of a new endpoint = %+v, want none", h)
+	}
+	if h.EndpointID != "" && (h.EndpointID != ep.ID || h.AppID != app.ID || !h.Disabled) {
+		t.Errorf("health of a new endpoint names %s/%s disabled=%v", h.AppID, h.EndpointID, h.Disabled)
+	}
+	p, err := st.ListEndpoints(ctx, app.ID, hookline.ListOptions{Limit: 10})
+	must(t, err)
+	if len(p.Data) != 1 || p.Data[0].DisabledReason != "manual" || p.Data[0].Health.FailureStreak != 0 {
+		t.Errorf("listed endpoint = %+v", p.Data)
+	}
 }

@@ -28,6 +28,7 @@ func Run(t *testing.T, open func(t *testing.T) hookline.Store) {
 		{"Applications/CreateGet", s.applicationsCreateGet},
 		{"Applications/UpdateDelete", s.applicationsUpdateDelete},
 		{"Applications/Pagination", s.applicationsPagination},
+		{"Applications/Internal", s.applicationsInternal},
 		{"EventTypes/CRUD", s.eventTypesCRUD},
 		{"EventTypes/Pagination", s.eventTypesPagination},
 		{"Endpoints/CreateGet", s.endpointsCreateGet},
@@ -35,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) hookline.Store) {
 		{"Endpoints/UpdateDelete", s.endpointsUpdateDelete},
 		{"Endpoints/Pagination", s.endpointsPagination},
 		{"Endpoints/Stats", s.endpointsStats},
+		{"Endpoints/Health", s.endpointsHealth},
 		{"Messages/Payload", s.messagesPayload},
 		{"Messages/DuplicateEventID", s.messagesDuplicateEventID},
 		{"Messages/FanOut", s.messagesFanOut},
@@ -128,6 +130,7 @@ func assertApp(t *testing.T, got, want *hookline.Application) {
 	d.check("Name", got.Name == want.Name, got.Name, want.Name)
 	d.check("RateLimit", sameIntPtr(got.RateLimit, want.RateLimit), got.RateLimit, want.RateLimit)
 	d.check("Metadata", sameMap(got.Metadata, want.Metadata), got.Metadata, want.Metadata)
+	d.check("Internal", got.Internal == want.Internal, got.Internal, want.Internal)
 	d.time("CreatedAt", got.CreatedAt, want.CreatedAt)
 	d.time("UpdatedAt", got.UpdatedAt, want.UpdatedAt)
 }
@@ -159,6 +162,7 @@ func assertEndpoint(t *testing.T, got, want *hookline.Endpoint) {
 	d.check("Description", got.Description == want.Description, got.Description, want.Description)
 	d.check("Version", got.Version == want.Version, got.Version, want.Version)
 	d.check("Disabled", got.Disabled == want.Disabled, got.Disabled, want.Disabled)
+	d.check("DisabledReason", got.DisabledReason == want.DisabledReason, got.DisabledReason, want.DisabledReason)
 	d.check("FilterTypes", sameSlice(got.FilterTypes, want.FilterTypes), got.FilterTypes, want.FilterTypes)
 	d.check("Channels", sameSlice(got.Channels, want.Channels), got.Channels, want.Channels)
 	d.check("RateLimit", sameIntPtr(got.RateLimit, want.RateLimit), got.RateLimit, want.RateLimit)
