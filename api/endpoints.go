@@ -134,8 +134,9 @@ func (a *API) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
 		ep.Metadata = *in.Metadata
 	}
 	if in.Secret.Set && !in.Secret.Null && in.Secret.Value != ep.Secret {
-		// A new secret through PATCH is a rotation: the old one keeps its grace period.
-		if err := a.svc.RotateSecret(r.Context(), ep, in.Secret.Value); err != nil {
+		// A new secret through PATCH is a rotation: the old one keeps its grace period. It is
+		// saved with the other fields below, only if all of them are valid.
+		if err := a.svc.StageRotation(ep, in.Secret.Value, "secret"); err != nil {
 			return err
 		}
 	}

@@ -263,11 +263,21 @@ func (s *Service) UpdateEndpoint(ctx context.Context, ep *hookline.Endpoint) err
 // RotateSecret makes newSecret (or a generated one, when empty) the endpoint's signing secret.
 // The old one keeps signing deliveries for the grace period, so receivers can switch over.
 func (s *Service) RotateSecret(ctx context.Context, ep *hookline.Endpoint, newSecret string) error {
+	if err := s.StageRotation(ep, newSecret, "key"); err != nil {
+		return err
+	}
+	return s.store.UpdateEndpoint(ctx, ep)
+}
+
+// StageRotation is RotateSecret without the save: it changes ep in memory only, so that a PATCH
+// that also changes other fields saves them all through UpdateEndpoint, validated together, or
+// nothing. field names the request field of the new secret in a validation error.
+func (s *Service) StageRotation(ep *hookline.Endpoint, newSecret, field string) error {
 	if newSecret == "" {
 		newSecret = newSigningSecret()
 	}
 	var f fieldErrors
-	f.checkSecret(newSecret, "key")
+	f.checkSecret(newSecret, field)
 	if err := f.err(); err != nil {
 		return err
 	}
@@ -285,7 +295,7 @@ func (s *Service) RotateSecret(ctx context.Context, ep *hookline.Endpoint, newSe
 	ep.OldSecrets = old
 	ep.Secret = newSecret
 	ep.UpdatedAt = now
-	return s.store.UpdateEndpoint(ctx, ep)
+	return nil
 }
 
 func (s *Service) validateEndpoint(ctx context.Context, ep *hookline.Endpoint) error {
