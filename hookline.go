@@ -8,6 +8,7 @@
 package hookline
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
 	"sort"
@@ -281,4 +282,22 @@ type IdempotencyRecord struct {
 	StatusCode  int
 	Body        []byte
 	CreatedAt   time.Time
+}
+
+// EnsureOperationalApp returns Hookline's internal application of operational webhooks,
+// creating it on first use.
+func EnsureOperationalApp(ctx context.Context, store ApplicationStore, now time.Time) (*Application, error) {
+	app, err := store.GetApplication(ctx, OperationalAppUID)
+	if err == nil || !IsNotFound(err) {
+		return app, err
+	}
+	app = &Application{ID: NewID(PrefixApplication), UID: OperationalAppUID,
+		Name: "Operational webhooks", Internal: true, CreatedAt: now, UpdatedAt: now}
+	if err := store.CreateApplication(ctx, app); err != nil {
+		if ErrorCode(err) == ECONFLICT { // another process made it first
+			return store.GetApplication(ctx, OperationalAppUID)
+		}
+		return nil, err
+	}
+	return app, nil
 }

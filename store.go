@@ -19,6 +19,7 @@ type Store interface {
 	MessageStore
 	TokenStore
 	IdempotencyStore
+	DeliveryStore
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

@@ -22,7 +22,7 @@ func (a *API) application(r *http.Request) (*hookline.Application, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !canSee(r, app.ID) {
+	if app.Internal || !canSee(r, app.ID) {
 		return nil, hookline.Errorf(hookline.ENOTFOUND, "application %q not found", idOrUID)
 	}
 	return app, nil

@@ -61,6 +61,7 @@ func New(svc *service.Service, cfg Config, logger *slog.Logger) (*API, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	a := &API{svc: svc, store: svc.Store(), cfg: cfg, logger: logger}
+
 	a.routes = a.routeTable()
 	ops := make([]openapi.Operation, len(a.routes))
 	for i, rt := range a.routes {

@@ -176,4 +176,3 @@ func (a *API) deleteEventType(w http.ResponseWriter, r *http.Request) error {
 }
 
 func derefBool(b *bool) bool { return b != nil && *b }
-

@@ -27,8 +27,9 @@ func (a *API) routeTable() []route {
 		return route{op: o, handler: h}
 	}
 	const (
-		app = "/api/v1/app/{app_id}"
-		ep  = app + "/endpoint/{endpoint_id}"
+		app  = "/api/v1/app/{app_id}"
+		ep   = app + "/endpoint/{endpoint_id}"
+		opEp = "/api/v1/operational-webhook/endpoint"
 	)
 	health := op("GET", "/api/v1/health", "v1.health.get", "Health", "Check that the server and its database answer", 204, nil, nil, nil, []int{503}, a.health)
 	health.op.Public = true
@@ -65,6 +66,25 @@ func (a *API) routeTable() []route {
 		op("GET", app+"/msg", "v1.message.list", "Message", "List an application's messages, newest first", 200, nil, ListResponse[MessageOut]{}, MessageListQuery{}, readErrors, a.listMessages),
 		op("POST", app+"/msg", "v1.message.create", "Message", "Send a message to every matching endpoint", 202, MessageIn{}, MessageOut{}, nil, writeErrors, a.createMessage),
 		op("GET", app+"/msg/{msg_id}", "v1.message.get", "Message", "Get a message by id or eventId", 200, nil, MessageOut{}, MessageGetQuery{}, readErrors, a.getMessage),
+
+		op("GET", ep+"/msg", "v1.message-attempt.list-attempted-messages", "Message Attempt", "List the messages sent to an endpoint, with their status there", 200, nil, ListResponse[EndpointMessageOut]{}, EndpointMessageListQuery{}, readErrors, a.listAttemptedMessages),
+		op("GET", app+"/attempt/endpoint/{endpoint_id}", "v1.message-attempt.list-by-endpoint", "Message Attempt", "List an endpoint's attempts, newest first", 200, nil, ListResponse[MessageAttemptOut]{}, AttemptListQuery{}, readErrors, a.listAttemptsByEndpoint),
+		op("GET", app+"/attempt/msg/{msg_id}", "v1.message-attempt.list-by-msg", "Message Attempt", "List a message's attempts, newest first", 200, nil, ListResponse[MessageAttemptOut]{}, AttemptListQuery{}, readErrors, a.listAttemptsByMessage),
+		op("GET", app+"/msg/{msg_id}/endpoint/{endpoint_id}/attempt", "v1.message-attempt.list-by-endpoint-deprecated", "Message Attempt", "List a message's attempts to one endpoint", 200, nil, ListResponse[MessageAttemptOut]{}, AttemptListQuery{}, readErrors, a.listAttemptsByMessage),
+		op("GET", app+"/msg/{msg_id}/attempt/{attempt_id}", "v1.message-attempt.get", "Message Attempt", "Get an attempt", 200, nil, MessageAttemptOut{}, nil, readErrors, a.getAttempt),
+		op("GET", app+"/msg/{msg_id}/attempt/{attempt_id}/headers", "v1.message-attempt.get-headers", "Message Attempt", "Get the request headers an attempt sent", 200, nil, MessageAttemptHeadersOut{}, nil, readErrors, a.getAttemptHeaders),
+		op("GET", app+"/msg/{msg_id}/endpoint", "v1.message-attempt.list-attempted-destinations", "Message Attempt", "List the endpoints a message went to, with its status at each", 200, nil, ListResponse[MessageEndpointOut]{}, nil, readErrors, a.listAttemptedDestinations),
+		op("POST", app+"/msg/{msg_id}/endpoint/{endpoint_id}/resend", "v1.message-attempt.resend", "Message Attempt", "Send a message to an endpoint again, now", 202, nil, nil, nil, writeErrors, a.resend),
+		op("POST", ep+"/recover", "v1.endpoint.recover", "Endpoint", "Send again the messages that failed at the endpoint since a time", 202, RecoverIn{}, RecoverOut{}, nil, writeErrors, a.recoverEndpoint),
+		op("POST", ep+"/send-example", "v1.endpoint.send-example", "Endpoint", "Send a test.webhook, or an event type's example, to the endpoint", 202, EventExampleIn{}, MessageOut{}, nil, writeErrors, a.sendExample),
+
+		op("GET", opEp, "v1.operational-webhook-endpoint.list", "Operational Webhook", "List the operator's operational-webhook endpoints", 200, nil, ListResponse[OperationalWebhookEndpointOut]{}, ListQuery{}, []int{401, 403, 422}, a.listOperationalEndpoints),
+		op("POST", opEp, "v1.operational-webhook-endpoint.create", "Operational Webhook", "Create an operational-webhook endpoint", 201, OperationalWebhookEndpointIn{}, OperationalWebhookEndpointOut{}, nil, writeErrors, a.createOperationalEndpoint),
+		op("GET", opEp+"/{endpoint_id}", "v1.operational-webhook-endpoint.get", "Operational Webhook", "Get an operational-webhook endpoint", 200, nil, OperationalWebhookEndpointOut{}, nil, []int{401, 403, 404}, a.getOperationalEndpoint),
+		op("PUT", opEp+"/{endpoint_id}", "v1.operational-webhook-endpoint.update", "Operational Webhook", "Replace an operational-webhook endpoint", 200, OperationalWebhookEndpointIn{}, OperationalWebhookEndpointOut{}, nil, writeErrors, a.updateOperationalEndpoint),
+		op("DELETE", opEp+"/{endpoint_id}", "v1.operational-webhook-endpoint.delete", "Operational Webhook", "Delete an operational-webhook endpoint", 204, nil, nil, nil, []int{401, 403, 404}, a.deleteOperationalEndpoint),
+		op("GET", opEp+"/{endpoint_id}/secret", "v1.operational-webhook-endpoint.get-secret", "Operational Webhook", "Get an operational-webhook endpoint's signing secret", 200, nil, EndpointSecretOut{}, nil, []int{401, 403, 404}, a.getOperationalEndpointSecret),
+		op("POST", opEp+"/{endpoint_id}/secret/rotate", "v1.operational-webhook-endpoint.rotate-secret", "Operational Webhook", "Rotate an operational-webhook endpoint's signing secret", 204, EndpointSecretRotateIn{}, nil, nil, writeErrors, a.rotateOperationalEndpointSecret),
 
 		op("GET", "/api/v1/token", "v1.token.list", "Token", "List API tokens (Hookline extension)", 200, nil, ListResponse[TokenOut]{}, TokenListQuery{}, []int{401, 403, 404, 422}, a.listTokens),
 		op("POST", "/api/v1/token", "v1.token.create", "Token", "Create an API token; its text is returned once (Hookline extension)", 201, TokenIn{}, TokenCreatedOut{}, nil, writeErrors, a.createToken),

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hookline/hookline/signature"
 )
 
 // Config is the complete configuration of a Hookline process. It is a value passed to what
@@ -33,6 +35,17 @@ type Config struct {
 	LogFormat         string
 	SQLiteSynchronous string
 	ShutdownTimeout   time.Duration
+
+	DeliveryTimeout      time.Duration
+	RetrySchedule        []time.Duration
+	RetryJitter          float64
+	Workers              int
+	EndpointConcurrency  int
+	DisableAfterFailures int
+	DisableAfterPeriod   time.Duration
+	SignatureProfile     signature.Profile
+	Retention            time.Duration
+	PollInterval         time.Duration
 }
 
 // Setting is one configuration option.
@@ -53,7 +66,9 @@ var (
 	StorageSettings = []string{"config", "data-dir", "database-url", "main-key", "log-level", "log-format", "sqlite-synchronous"}
 	// ServeSettings are the settings of `hookline serve`.
 	ServeSettings = append(append([]string{}, StorageSettings...), "listen", "dev", "operator-token",
-		"max-body-size", "secret-grace-period", "allow-networks", "shutdown-timeout")
+		"max-body-size", "secret-grace-period", "allow-networks", "shutdown-timeout",
+		"delivery-timeout", "retry-schedule", "retry-jitter", "workers", "endpoint-concurrency",
+		"disable-after-failures", "disable-after-period", "signature-profile", "retention", "poll-interval")
 )
 
 // Register adds the named settings to fs as flags and returns a function that, after fs.Parse,
@@ -216,6 +231,17 @@ func parseBool(dst *bool) func(string) error {
 			return errors.New("must be true or false")
 		}
 		*dst = b
+		return nil
+	}
+}
+
+func parseInt(dst *int, lo, hi int) func(string) error {
+	return func(v string) error {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < lo || n > hi {
+			return fmt.Errorf("must be a whole number from %d to %d", lo, hi)
+		}
+		*dst = n
 		return nil
 	}
 }

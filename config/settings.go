@@ -2,8 +2,14 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
+	"os"
+	"strconv"
 	"strings"
+	"time"
+
+	"github.com/hookline/hookline/signature"
 )
 
 // settings is the table of every configuration option.
@@ -24,7 +30,7 @@ var settings = []Setting{
 			return nil
 		}},
 	{Flag: "database-url", Env: "HOOKLINE_DATABASE_URL", Default: "",
-		Usage: "PostgreSQL URL (postgres://...) to share one database between many processes; empty uses SQLite in the data directory.",
+		Usage:  "PostgreSQL URL (postgres://...) to share one database between many processes; empty uses SQLite in the data directory.",
 		Secret: true,
 		set: func(c *Config, v string) error {
 			if v != "" && !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {
@@ -96,4 +102,87 @@ var settings = []Setting{
 	{Flag: "shutdown-timeout", Env: "HOOKLINE_SHUTDOWN_TIMEOUT", Default: "30s",
 		Usage: "How long a graceful shutdown waits for requests and in-flight deliveries to finish.",
 		set:   func(c *Config, v string) error { return parseDuration(&c.ShutdownTimeout)(v) }},
+	{Flag: "delivery-timeout", Env: "HOOKLINE_DELIVERY_TIMEOUT", Default: "15s",
+		Usage: "How long an endpoint has to answer; no 2xx within it is a failed attempt.",
+		set: func(c *Config, v string) error {
+			if err := parseDuration(&c.DeliveryTimeout)(v); err != nil || c.DeliveryTimeout < 100*time.Millisecond {
+				return errors.New("must be a duration of at least 100ms, such as 15s")
+			}
+			return nil
+		}},
+	{Flag: "retry-schedule", Env: "HOOKLINE_RETRY_SCHEDULE", Default: "5s,5m,30m,2h,5h,10h,10h",
+		Usage: "Comma-separated delays before each retry after a failed attempt (the first attempt is immediate); after the last, the message is exhausted at that endpoint.",
+		set: func(c *Config, v string) error {
+			c.RetrySchedule = nil
+			for _, part := range strings.Split(v, ",") {
+				if part = strings.TrimSpace(part); part == "" {
+					continue
+				}
+				d, err := time.ParseDuration(part)
+				if err != nil || d < 0 {
+					return errors.New("must be comma-separated durations such as 5s,5m,30m")
+				}
+				c.RetrySchedule = append(c.RetrySchedule, d)
+			}
+			if len(c.RetrySchedule) > 50 {
+				return errors.New("may hold at most 50 retries")
+			}
+			return nil
+		}},
+	{Flag: "retry-jitter", Env: "HOOKLINE_RETRY_JITTER", Default: "0.2",
+		Usage: "Random spread of each retry delay, as a fraction either way (0.2 = ±20 %).",
+		set: func(c *Config, v string) error {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil || f < 0 || f >= 1 {
+				return errors.New("must be a fraction from 0 to below 1, such as 0.2")
+			}
+			c.RetryJitter = f
+			return nil
+		}},
+	{Flag: "workers", Env: "HOOKLINE_WORKERS", Default: "128",
+		Usage: "Most delivery requests in flight at once, over all endpoints.",
+		set:   func(c *Config, v string) error { return parseInt(&c.Workers, 1, 10000)(v) }},
+	{Flag: "endpoint-concurrency", Env: "HOOKLINE_ENDPOINT_CONCURRENCY", Default: "16",
+		Usage: "Most delivery requests in flight to one endpoint, so a slow endpoint cannot take every worker.",
+		set:   func(c *Config, v string) error { return parseInt(&c.EndpointConcurrency, 1, 1000)(v) }},
+	{Flag: "disable-after-failures", Env: "HOOKLINE_DISABLE_AFTER_FAILURES", Default: "10",
+		Usage: "Disable an endpoint after this many consecutive failed attempts (that also span disable-after-period); 0 never disables.",
+		set:   func(c *Config, v string) error { return parseInt(&c.DisableAfterFailures, 0, 1000000)(v) }},
+	{Flag: "disable-after-period", Env: "HOOKLINE_DISABLE_AFTER_PERIOD", Default: "1h",
+		Usage: "The consecutive failures must span at least this long before the endpoint is disabled.",
+		set:   func(c *Config, v string) error { return parseDuration(&c.DisableAfterPeriod)(v) }},
+	{Flag: "signature-profile", Env: "HOOKLINE_SIGNATURE_PROFILE", Default: "standard",
+		Usage: "How deliveries are signed: a preset (standard, svix, usetix, cleartix, showpass, allfly), a JSON profile, or @path to a JSON file; see docs/signatures.md.",
+		set: func(c *Config, v string) error {
+			v = strings.TrimSpace(v)
+			if p, ok := signature.Preset(v); ok {
+				c.SignatureProfile = p
+				return nil
+			}
+			data := []byte(v)
+			if path, ok := strings.CutPrefix(v, "@"); ok {
+				b, err := os.ReadFile(path)
+				if err != nil {
+					return err
+				}
+				data = b
+			}
+			p, err := signature.ParseProfile(data)
+			if err != nil {
+				return fmt.Errorf("not a preset (%s) nor a valid profile: %w", strings.Join(signature.PresetNames(), ", "), err)
+			}
+			c.SignatureProfile = p
+			return nil
+		}},
+	{Flag: "retention", Env: "HOOKLINE_RETENTION", Default: "720h",
+		Usage: "How long messages (payloads) and their attempts are kept; 0 keeps them forever.",
+		set:   func(c *Config, v string) error { return parseDuration(&c.Retention)(v) }},
+	{Flag: "poll-interval", Env: "HOOKLINE_POLL_INTERVAL", Default: "1s",
+		Usage: "How often the dispatcher looks for due work when nothing wakes it (new messages wake it at once).",
+		set: func(c *Config, v string) error {
+			if err := parseDuration(&c.PollInterval)(v); err != nil || c.PollInterval < 10*time.Millisecond {
+				return errors.New("must be a duration of at least 10ms")
+			}
+			return nil
+		}},
 }

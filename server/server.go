@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,6 +22,7 @@ import (
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/api"
 	"github.com/hookline/hookline/config"
+	"github.com/hookline/hookline/delivery"
 	"github.com/hookline/hookline/egress"
 	"github.com/hookline/hookline/secrets"
 	"github.com/hookline/hookline/service"
@@ -39,6 +41,11 @@ type Server struct {
 	svc     *service.Service
 	api     *api.API
 	metrics *prometheus.Registry
+	disp    *delivery.Dispatcher
+
+	// stop ends the background work (dispatcher, maintenance); bgDone closes when it has.
+	stop   context.CancelFunc
+	bgDone chan struct{}
 
 	// FirstToken is the operator token created on this start because none existed; "" otherwise.
 	FirstToken string
@@ -122,7 +129,7 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server,
 func (s *Server) init(ctx context.Context) error {
 	s.svc = service.New(s.store, s.clock, service.Config{
 		SecretGracePeriod: s.cfg.SecretGracePeriod,
-		Egress:            egress.Policy{AllowHTTP: s.cfg.Dev, AllowPrivate: s.cfg.Dev, AllowNets: s.cfg.AllowNetworks},
+		Egress:            s.egressPolicy(),
 	}, s.logger)
 	if s.cfg.OperatorToken != "" {
 		if err := s.svc.EnsureOperatorToken(ctx, s.cfg.OperatorToken); err != nil {
@@ -142,7 +149,101 @@ func (s *Server) init(ctx context.Context) error {
 	s.api = a
 	s.metrics = prometheus.NewRegistry()
 	s.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	retry := delivery.DefaultRetryPolicy()
+	if s.cfg.RetrySchedule != nil {
+		retry.Schedule = s.cfg.RetrySchedule
+	}
+	retry.Jitter = s.cfg.RetryJitter
+	s.disp = delivery.New(s.store, s.clock, delivery.Config{
+		Workers:              s.cfg.Workers,
+		EndpointConcurrency:  s.cfg.EndpointConcurrency,
+		PollInterval:         s.cfg.PollInterval,
+		Timeout:              s.cfg.DeliveryTimeout,
+		Retry:                retry,
+		Profile:              s.cfg.SignatureProfile,
+		UserAgent:            "Hookline/" + Version,
+		Egress:               s.egressPolicy(),
+		DisableAfterFailures: s.cfg.DisableAfterFailures,
+		DisableAfterPeriod:   s.cfg.DisableAfterPeriod,
+	}, s.logger, delivery.NewMetrics(s.metrics))
+	s.svc.OnDeliveries(s.disp.NotifyDeliveries)
+	s.svc.SetEndpointEvents(s.disp.Announcer())
+	// One SQLite database has one Hookline process: every lease left in it belongs to a process
+	// that is gone, so its deliveries are due again at once.
+	if n, err := s.store.ReleaseExpiredLeases(ctx, time.Now().Add(100*365*24*time.Hour)); err != nil {
+		return fmt.Errorf("release leases: %w", err)
+	} else if n > 0 {
+		s.logger.Info("took back deliveries leased before the last stop", "count", n)
+	}
 	return nil
+}
+
+func (s *Server) egressPolicy() egress.Policy {
+	return egress.Policy{AllowHTTP: s.cfg.Dev, AllowPrivate: s.cfg.Dev, AllowNets: s.cfg.AllowNetworks}
+}
+
+// Dispatcher returns the delivery dispatcher.
+func (s *Server) Dispatcher() *delivery.Dispatcher { return s.disp }
+
+// startBackground runs the dispatcher and the maintenance loop until Close.
+func (s *Server) startBackground() {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stop = cancel
+	s.bgDone = make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if err := s.disp.Run(ctx); err != nil {
+			s.logger.Error("dispatcher stopped with an error", "err", err)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		s.maintain(ctx)
+	}()
+	go func() {
+		wg.Wait()
+		close(s.bgDone)
+	}()
+}
+
+// maintenanceInterval is how often old data is purged.
+const maintenanceInterval = time.Hour
+
+// idempotencyKeyTTL is how long Idempotency-Key responses are remembered, as Svix does.
+const idempotencyKeyTTL = 24 * time.Hour
+
+// maintain purges expired data: messages and attempts past the retention period, and
+// idempotency keys past their lifetime.
+func (s *Server) maintain(ctx context.Context) {
+	t := time.NewTimer(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		s.purge(ctx)
+		t.Reset(maintenanceInterval)
+	}
+}
+
+func (s *Server) purge(ctx context.Context) {
+	now := s.clock.Now()
+	if s.cfg.Retention > 0 {
+		n, err := s.store.Purge(ctx, now.Add(-s.cfg.Retention))
+		if err != nil && ctx.Err() == nil {
+			s.logger.Error("purge old messages", "err", err)
+		} else if n > 0 {
+			s.logger.Info("purged messages past the retention period", "count", n, "retention", s.cfg.Retention.String())
+		}
+	}
+	if err := s.store.PurgeIdempotencyKeys(ctx, now.Add(-idempotencyKeyTTL)); err != nil && ctx.Err() == nil {
+		s.logger.Error("purge idempotency keys", "err", err)
+	}
 }
 
 // Service returns the server's service layer.
@@ -198,6 +299,7 @@ func (s *Server) Start() error {
 		}
 		s.serveErr <- err
 	}()
+	s.startBackground()
 	s.logger.Info("listening", "addr", ln.Addr().String(), "version", Version, "dev", s.cfg.Dev)
 	return nil
 }
@@ -231,6 +333,15 @@ func (s *Server) Close() error {
 	if s.httpServer != nil {
 		if err := s.httpServer.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+		}
+	}
+	if s.stop != nil {
+		// In-flight attempts finish (each within the delivery timeout) and are recorded.
+		s.stop()
+		select {
+		case <-s.bgDone:
+		case <-ctx.Done():
+			errs = append(errs, errors.New("delivery did not stop within the shutdown timeout; its leases will expire"))
 		}
 	}
 	if err := s.store.Close(); err != nil {

@@ -42,6 +42,7 @@ type Service struct {
 	logger  *slog.Logger
 	// onDeliveries is told about new deliveries so the dispatcher can start at once.
 	onDeliveries func([]hookline.Delivery)
+	events       EndpointEvents
 }
 
 // New returns a Service. logger may be nil.
@@ -251,13 +252,28 @@ func (s *Service) CreateEndpoint(ctx context.Context, ep *hookline.Endpoint) err
 	return s.store.CreateEndpoint(ctx, ep)
 }
 
-// UpdateEndpoint validates and saves every field of ep.
+// UpdateEndpoint validates and saves every field of ep. Enabling or disabling it through the
+// update is recorded (reason, health reset) and announced.
 func (s *Service) UpdateEndpoint(ctx context.Context, ep *hookline.Endpoint) error {
 	if err := s.validateEndpoint(ctx, ep); err != nil {
 		return err
 	}
+	stored, err := s.store.GetEndpoint(ctx, ep.AppID, ep.ID)
+	if err != nil {
+		return err
+	}
+	if ep.Disabled != stored.Disabled {
+		if ep.Disabled {
+			ep.DisabledReason = "manual"
+		} else {
+			ep.DisabledReason = ""
+		}
+	}
 	ep.UpdatedAt = s.clock.Now()
-	return s.store.UpdateEndpoint(ctx, ep)
+	if err := s.store.UpdateEndpoint(ctx, ep); err != nil {
+		return err
+	}
+	return s.applyEnabledChange(ctx, ep, stored.Disabled)
 }
 
 // RotateSecret makes newSecret (or a generated one, when empty) the endpoint's signing secret.

@@ -7,8 +7,8 @@ import (
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/config"
-	"github.com/hookline/hookline/server"
 	"github.com/hookline/hookline/migrate"
+	"github.com/hookline/hookline/server"
 )
 
 func runMigrate(ctx context.Context, e *env, args []string) error {

@@ -1,0 +1,610 @@
+// Package delivery sends webhooks. A Dispatcher claims due deliveries from the store under a
+// lease, sends each through a bounded pool of workers with a per-endpoint concurrency cap and
+// rate limit (so a slow or dead endpoint never holds up the others), signs every request with
+// the configured wire profile, and records each attempt with its consequence — success, a
+// retry on the schedule, or exhaustion — in batched transactions (group commit). It disables
+// endpoints that keep failing and announces what happened as operational webhooks.
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/egress"
+	"github.com/hookline/hookline/signature"
+)
+
+// Store is what the dispatcher needs of the store.
+type Store interface {
+	hookline.Store
+	hookline.DeliveryStore
+}
+
+// Config holds the dispatcher's settings; zero fields take the defaults.
+type Config struct {
+	// Owner names this process in leases; default host-pid-random.
+	Owner string
+	// Workers is the number of requests in flight at most, over all endpoints.
+	Workers int
+	// EndpointConcurrency caps the requests in flight to one endpoint.
+	EndpointConcurrency int
+	// ClaimBatch is the most deliveries claimed in one query.
+	ClaimBatch int
+	// PollInterval is how often the store is checked for due work when nothing wakes the
+	// dispatcher (new messages wake it at once).
+	PollInterval time.Duration
+	// Timeout is the per-request timeout; a 2xx must arrive within it.
+	Timeout time.Duration
+	// Lease is how long a claimed delivery stays with this process before another may take it.
+	Lease time.Duration
+	// Retry is the retry policy.
+	Retry RetryPolicy
+	// Profile signs the requests.
+	Profile signature.Profile
+	// UserAgent is sent with every request.
+	UserAgent string
+	// Egress is the outbound address policy, checked at dial time.
+	Egress egress.Policy
+	// DisableAfterFailures and DisableAfterPeriod form the automatic deactivation rule: an
+	// endpoint whose last DisableAfterFailures attempts all failed, over at least
+	// DisableAfterPeriod, is disabled. Zero failures turns the rule off.
+	DisableAfterFailures int
+	DisableAfterPeriod   time.Duration
+	// FailingAfterAttempts is the attempt count at which a message.attempt.failing operational
+	// webhook is sent (and after which a success sends message.attempt.recovered).
+	FailingAfterAttempts int
+}
+
+// Defaults for Config.
+const (
+	DefaultWorkers              = 128
+	DefaultEndpointConcurrency  = 16
+	DefaultClaimBatch           = 512
+	DefaultPollInterval         = time.Second
+	DefaultTimeout              = 15 * time.Second
+	DefaultDisableAfterFailures = 10
+	DefaultDisableAfterPeriod   = time.Hour
+	DefaultFailingAfterAttempts = 4
+)
+
+func (c *Config) setDefaults() {
+	if c.Owner == "" {
+		host, _ := os.Hostname()
+		c.Owner = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hookline.NewID("")[16:])
+	}
+	if c.Workers <= 0 {
+		c.Workers = DefaultWorkers
+	}
+	if c.EndpointConcurrency <= 0 {
+		c.EndpointConcurrency = DefaultEndpointConcurrency
+	}
+	if c.ClaimBatch <= 0 {
+		c.ClaimBatch = DefaultClaimBatch
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = DefaultPollInterval
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.Lease <= 0 {
+		// Long enough for a job to wait its turn behind a slow endpoint and then time out.
+		c.Lease = 4*c.Timeout + 30*time.Second
+	}
+	if c.Retry.Schedule == nil {
+		c.Retry = DefaultRetryPolicy()
+	}
+	if c.UserAgent == "" {
+		c.UserAgent = "Hookline"
+	}
+	if c.FailingAfterAttempts <= 0 {
+		c.FailingAfterAttempts = DefaultFailingAfterAttempts
+	}
+}
+
+// Dispatcher sends due deliveries.
+type Dispatcher struct {
+	store    Store
+	clock    hookline.Clock
+	cfg      Config
+	sender   *Sender
+	logger   *slog.Logger
+	metrics  *Metrics
+	announce *Announcer
+	rnd      func() float64
+
+	wake     chan struct{}
+	work     chan *task
+	done     chan *task
+	recorded chan *task
+	rateCh   chan string
+
+	// maxHeld bounds the jobs claimed and not yet finished: in flight plus queued.
+	maxHeld int
+	// queueCap bounds the jobs waiting for one endpoint; beyond it jobs are postponed.
+	queueCap int
+
+	running sync.WaitGroup
+}
+
+// task is one job on its way through the dispatcher.
+type task struct {
+	job      hookline.Job
+	outcome  hookline.Outcome
+	result   Result
+	sentAt   time.Time
+	attempts int // attempts made, this one included
+	postpone bool
+}
+
+// New returns a Dispatcher. metrics may be nil.
+func New(store Store, clock hookline.Clock, cfg Config, logger *slog.Logger, metrics *Metrics) *Dispatcher {
+	cfg.setDefaults()
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if metrics == nil {
+		metrics = NewMetrics(nil)
+	}
+	d := &Dispatcher{
+		store:    store,
+		clock:    clock,
+		cfg:      cfg,
+		sender:   NewSender(cfg.Egress, cfg.Timeout),
+		logger:   logger,
+		metrics:  metrics,
+		rnd:      rand.Float64,
+		wake:     make(chan struct{}, 1),
+		maxHeld:  cfg.Workers * 4,
+		queueCap: cfg.EndpointConcurrency * 4,
+		rateCh:   make(chan string, 64),
+	}
+	d.announce = NewAnnouncer(store, clock, logger, d.Notify)
+	d.work = make(chan *task, d.maxHeld)
+	d.done = make(chan *task, d.maxHeld)
+	d.recorded = make(chan *task, d.maxHeld)
+	return d
+}
+
+// Announcer returns the dispatcher's operational-webhook announcer.
+func (d *Dispatcher) Announcer() *Announcer { return d.announce }
+
+// Owner returns the name this dispatcher leases deliveries under.
+func (d *Dispatcher) Owner() string { return d.cfg.Owner }
+
+// Notify wakes the dispatcher: there may be new due work. It never blocks.
+func (d *Dispatcher) Notify() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// NotifyDeliveries is Notify in the shape service.OnDeliveries wants.
+func (d *Dispatcher) NotifyDeliveries([]hookline.Delivery) { d.Notify() }
+
+// endpointState tracks one endpoint's jobs in this process.
+type endpointState struct {
+	inflight int
+	queue    []*task
+	bucket   *bucket // nil without a rate limit
+	timerSet bool
+}
+
+// Run dispatches until ctx ends, then stops claiming, hands queued jobs back, lets in-flight
+// requests finish (each within its timeout), records their outcomes and returns.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	if err := d.announce.Ensure(ctx); err != nil {
+		return err
+	}
+	sendCtx := context.WithoutCancel(ctx)
+	var workers sync.WaitGroup
+	for range d.cfg.Workers {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for t := range d.work {
+				d.send(sendCtx, t)
+				d.done <- t
+			}
+		}()
+	}
+	recorderDone := make(chan struct{})
+	go func() {
+		defer close(recorderDone)
+		d.recordLoop()
+	}()
+
+	endpoints := map[string]*endpointState{}
+	held := 0
+	claimNow := true
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+
+	// finish releases an endpoint slot and starts the next queued job of that endpoint.
+	finish := func(t *task) {
+		held--
+		if t.postpone {
+			return
+		}
+		ep := endpoints[t.job.Endpoint.ID]
+		if ep == nil {
+			return
+		}
+		ep.inflight--
+		d.startQueued(t.job.Endpoint.ID, ep)
+		d.forgetIdle(endpoints, t.job.Endpoint.ID, ep)
+	}
+
+	for ctx.Err() == nil {
+		if claimNow && held < d.maxHeld {
+			claimNow = false
+			limit := min(d.cfg.ClaimBatch, d.maxHeld-held)
+			jobs, err := d.store.ClaimDeliveries(ctx, hookline.ClaimParams{
+				Owner: d.cfg.Owner, Now: d.clock.Now(), LeaseUntil: d.clock.Now().Add(d.cfg.Lease), Limit: limit})
+			if err != nil {
+				if ctx.Err() == nil {
+					d.logger.Error("claim deliveries", "err", err)
+				}
+				resetTimer(timer, d.cfg.PollInterval)
+			} else {
+				d.metrics.claimed.Observe(float64(len(jobs)))
+				for i := range jobs {
+					held++
+					d.admit(endpoints, &task{job: jobs[i]})
+				}
+				if len(jobs) == limit {
+					claimNow = true // there may be more due right now
+				} else {
+					resetTimer(timer, d.untilNextDue(ctx))
+				}
+			}
+		}
+		d.metrics.held.Set(float64(held))
+		if claimNow && held < d.maxHeld {
+			// Take finished jobs without blocking, then claim again.
+			select {
+			case t := <-d.done:
+				finish(t)
+			default:
+			}
+			continue
+		}
+		select {
+		case <-ctx.Done():
+		case <-d.wake:
+			claimNow = true
+		case <-timer.C:
+			claimNow = true
+		case t := <-d.done:
+			finish(t)
+		case id := <-d.rateCh:
+			if ep := endpoints[id]; ep != nil {
+				ep.timerSet = false
+				d.startQueued(id, ep)
+				d.forgetIdle(endpoints, id, ep)
+			}
+		}
+	}
+
+	// Shutting down: queued jobs go back to the store untouched, in-flight ones finish.
+	var queued []string
+	for _, ep := range endpoints {
+		for _, t := range ep.queue {
+			queued = append(queued, t.job.Delivery.ID)
+			held--
+		}
+		ep.queue = nil
+	}
+	if len(queued) > 0 {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		if err := d.store.ReleaseDeliveries(rctx, d.cfg.Owner, queued); err != nil {
+			d.logger.Warn("release queued deliveries; their leases will expire instead", "err", err, "count", len(queued))
+		}
+		cancel()
+	}
+	close(d.work)
+	go func() {
+		workers.Wait()
+		close(d.done)
+	}()
+	for range d.done {
+	}
+	close(d.recorded)
+	<-recorderDone
+	d.logger.Info("dispatcher stopped", "owner", d.cfg.Owner)
+	return nil
+}
+
+func resetTimer(t *time.Timer, d time.Duration) {
+	t.Stop()
+	t.Reset(max(d, time.Millisecond))
+}
+
+// untilNextDue returns how long to sleep: until the earliest pending delivery, at most the
+// poll interval.
+func (d *Dispatcher) untilNextDue(ctx context.Context) time.Duration {
+	next, err := d.store.NextDueAt(ctx)
+	if err != nil || next == nil {
+		return d.cfg.PollInterval
+	}
+	return min(max(next.Sub(d.clock.Now()), time.Millisecond), d.cfg.PollInterval)
+}
+
+// admit starts a claimed job, queues it behind its endpoint, or postpones it when the
+// endpoint's queue is full.
+func (d *Dispatcher) admit(endpoints map[string]*endpointState, t *task) {
+	epID := t.job.Endpoint.ID
+	ep := endpoints[epID]
+	if ep == nil {
+		ep = &endpointState{}
+		endpoints[epID] = ep
+	}
+	if rl := t.job.RateLimit; rl != nil && *rl > 0 {
+		if ep.bucket == nil {
+			ep.bucket = newBucket(*rl, time.Now())
+		}
+		ep.bucket.setRate(*rl)
+	} else {
+		ep.bucket = nil
+	}
+	if len(ep.queue) >= d.queueCap {
+		// The endpoint is saturated: try again a little later rather than hold the lease.
+		t.postpone = true
+		next := d.clock.Now().Add(time.Duration(float64(2*time.Second) * (1 + d.rnd())))
+		t.outcome = hookline.Outcome{DeliveryID: t.job.Delivery.ID, AppID: t.job.Delivery.AppID,
+			EndpointID: epID, Status: hookline.StatusPending, NextAttemptAt: &next}
+		d.done <- t
+		d.recorded <- t
+		return
+	}
+	ep.queue = append(ep.queue, t)
+	d.startQueued(epID, ep)
+}
+
+// startQueued moves queued jobs of an endpoint to the workers while its concurrency cap and
+// rate limit allow.
+func (d *Dispatcher) startQueued(epID string, ep *endpointState) {
+	for len(ep.queue) > 0 && ep.inflight < d.cfg.EndpointConcurrency {
+		if ep.bucket != nil {
+			ok, wait := ep.bucket.take(time.Now())
+			if !ok {
+				if !ep.timerSet {
+					ep.timerSet = true
+					time.AfterFunc(wait, func() { d.rateCh <- epID })
+				}
+				return
+			}
+		}
+		t := ep.queue[0]
+		ep.queue[0] = nil
+		ep.queue = ep.queue[1:]
+		ep.inflight++
+		d.work <- t
+	}
+}
+
+func (d *Dispatcher) forgetIdle(endpoints map[string]*endpointState, id string, ep *endpointState) {
+	if ep.inflight == 0 && len(ep.queue) == 0 && !ep.timerSet && (ep.bucket == nil || ep.bucket.full(time.Now())) {
+		delete(endpoints, id)
+	}
+}
+
+// send makes one attempt and decides what follows it.
+func (d *Dispatcher) send(ctx context.Context, t *task) {
+	if t.postpone {
+		return
+	}
+	job := &t.job
+	ep, msg := job.Endpoint, job.Message
+	now := d.clock.Now()
+	t.sentAt = now
+	base := hookline.Outcome{DeliveryID: job.Delivery.ID, AppID: job.Delivery.AppID, EndpointID: ep.ID}
+	if ep.Disabled {
+		// Disabled after the delivery was created: no request; recover can resend it later.
+		base.Status = hookline.StatusFail
+		t.outcome = base
+		d.recorded <- t
+		return
+	}
+	d.metrics.lag.Observe(now.Sub(msg.CreatedAt).Seconds())
+
+	h := make(http.Header, 8+len(ep.Headers))
+	for k, v := range ep.Headers {
+		h.Set(k, v)
+	}
+	h.Set("Content-Type", "application/json")
+	h.Set("User-Agent", d.cfg.UserAgent)
+	if err := d.cfg.Profile.Sign(h, msg.ID, now, msg.EventType, msg.Payload, ep.ActiveSecrets(now)); err != nil {
+		t.result = Result{Kind: FailConnection, Body: "could not sign the request: " + err.Error()}
+	} else {
+		t.result = d.sender.Send(ctx, ep.URL, h, msg.Payload, now)
+	}
+	res := t.result
+	t.attempts = job.Delivery.AttemptCount + 1
+
+	status := hookline.StatusFail
+	if res.OK() {
+		status = hookline.StatusSuccess
+	}
+	attempt := &hookline.Attempt{
+		ID: hookline.NewID(hookline.PrefixAttempt), AppID: job.Delivery.AppID, MessageID: msg.ID,
+		EndpointID: ep.ID, DeliveryID: job.Delivery.ID, URL: ep.URL, RequestHeaders: redactHeaders(h, ep.Headers),
+		ResponseStatusCode: res.StatusCode, Response: res.Body, ResponseDurationMs: res.Duration.Milliseconds(),
+		TriggerType: job.Delivery.Trigger, Status: status, CreatedAt: now,
+	}
+	base.Attempt = attempt
+	switch {
+	case res.OK():
+		base.Status = hookline.StatusSuccess
+	case job.Delivery.Trigger == hookline.TriggerManual:
+		// A manual resend is one attempt: its failure does not restart the schedule.
+		base.Status = hookline.StatusFail
+	default:
+		if delay, retry := d.cfg.Retry.Next(t.attempts, res, d.rnd); retry {
+			next := now.Add(delay)
+			base.Status, base.NextAttemptAt = hookline.StatusPending, &next
+		} else {
+			base.Status = hookline.StatusFail
+		}
+	}
+	t.outcome = base
+	d.metrics.observeAttempt(res)
+	d.recorded <- t
+}
+
+// redactHeaders returns the request headers for the attempt log, with the values of
+// credential-like custom headers hidden.
+func redactHeaders(h http.Header, custom map[string]string) map[string]string {
+	out := make(map[string]string, len(h))
+	for k, vs := range h {
+		v := strings.Join(vs, ", ")
+		for ck := range custom {
+			if strings.EqualFold(ck, k) && sensitive(k) {
+				v = "[redacted]"
+			}
+		}
+		out[k] = v
+	}
+	return out
+}
+
+func sensitive(name string) bool {
+	lower := strings.ToLower(name)
+	if lower == "authorization" || lower == "cookie" {
+		return true
+	}
+	for _, w := range []string{"secret", "token", "key", "password", "auth"} {
+		if strings.Contains(lower, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// maxRecordBatch bounds the outcomes written in one transaction.
+const maxRecordBatch = 1000
+
+// recordLoop writes outcomes in batches: whatever arrived while the previous batch was being
+// committed goes in the next transaction (group commit). It returns when d.recorded is closed
+// and drained.
+func (d *Dispatcher) recordLoop() {
+	batch := make([]*task, 0, maxRecordBatch)
+	for t := range d.recorded {
+		batch = append(batch[:0], t)
+	fill:
+		for len(batch) < maxRecordBatch {
+			select {
+			case t, ok := <-d.recorded:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, t)
+			default:
+				break fill
+			}
+		}
+		d.record(batch)
+	}
+}
+
+// record commits one batch, retrying while the database is unavailable: an outcome that is
+// lost would mean a delivery sent twice, never one lost, but we try hard to avoid even that.
+func (d *Dispatcher) record(batch []*task) {
+	outcomes := make([]hookline.Outcome, len(batch))
+	for i, t := range batch {
+		outcomes[i] = t.outcome
+	}
+	ctx := context.Background()
+	var health []hookline.EndpointHealth
+	backoff := 100 * time.Millisecond
+	for try := 0; ; try++ {
+		var err error
+		health, err = d.store.RecordAttempts(ctx, outcomes)
+		if err == nil {
+			break
+		}
+		if try >= 20 {
+			d.logger.Error("record attempts: giving up; the deliveries' leases will expire and they will be sent again", "err", err, "count", len(batch))
+			return
+		}
+		d.logger.Warn("record attempts; retrying", "err", err, "count", len(batch))
+		time.Sleep(backoff)
+		backoff = min(2*backoff, 5*time.Second)
+	}
+	d.metrics.recorded.Observe(float64(len(batch)))
+	d.afterRecord(ctx, batch, health)
+}
+
+// afterRecord applies the consequences that depend on the recorded state: automatic
+// deactivation and operational webhooks.
+func (d *Dispatcher) afterRecord(ctx context.Context, batch []*task, health []hookline.EndpointHealth) {
+	internal := d.announce.AppID()
+	byEndpoint := make(map[string]hookline.EndpointHealth, len(health))
+	for _, h := range health {
+		byEndpoint[h.EndpointID] = h
+	}
+	now := d.clock.Now()
+	for _, t := range batch {
+		o := t.outcome
+		if o.Attempt == nil || o.AppID == internal {
+			continue
+		}
+		h := byEndpoint[o.EndpointID]
+		switch {
+		case o.Status == hookline.StatusSuccess:
+			if t.attempts > d.cfg.FailingAfterAttempts {
+				d.announce.Attempt(ctx, EventAttemptRecovered, t.job, o.Attempt)
+			}
+		default:
+			if t.attempts == d.cfg.FailingAfterAttempts && o.Status == hookline.StatusPending {
+				d.announce.Attempt(ctx, EventAttemptFailing, t.job, o.Attempt)
+			}
+			if o.Status == hookline.StatusFail {
+				d.metrics.exhausted.Inc()
+				d.announce.Attempt(ctx, EventAttemptExhausted, t.job, o.Attempt)
+			}
+			if t.result.StatusCode == http.StatusGone {
+				d.disable(ctx, t.job.Endpoint, "the endpoint answered 410 Gone", h.FailingSince, now)
+			} else if d.shouldDisable(h, now) {
+				reason := fmt.Sprintf("automatic: %d consecutive failed attempts since %s", h.FailureStreak, h.FailingSince.UTC().Format(time.RFC3339))
+				d.disable(ctx, t.job.Endpoint, reason, h.FailingSince, now)
+			}
+		}
+	}
+}
+
+// shouldDisable applies the deactivation rule to an endpoint's health.
+func (d *Dispatcher) shouldDisable(h hookline.EndpointHealth, now time.Time) bool {
+	n := d.cfg.DisableAfterFailures
+	return n > 0 && !h.Disabled && h.FailureStreak >= n && h.FailingSince != nil &&
+		now.Sub(*h.FailingSince) >= d.cfg.DisableAfterPeriod
+}
+
+func (d *Dispatcher) disable(ctx context.Context, ep *hookline.Endpoint, reason string, failSince *time.Time, now time.Time) {
+	changed, err := d.store.SetEndpointDisabled(ctx, ep.AppID, ep.ID, true, reason, now)
+	if err != nil {
+		if !hookline.IsNotFound(err) {
+			d.logger.Error("disable endpoint", "endpoint", ep.ID, "err", err)
+		}
+		return
+	}
+	if !changed {
+		return
+	}
+	d.metrics.disabled.Inc()
+	d.logger.Warn("endpoint disabled", "app", ep.AppID, "endpoint", ep.ID, "reason", reason)
+	d.announce.EndpointDisabled(ctx, ep, failSince, "automatic")
+}
+
+// ErrStopped is returned by calls made after the dispatcher stopped.
+var ErrStopped = errors.New("delivery: dispatcher stopped")

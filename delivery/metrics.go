@@ -1,0 +1,77 @@
+package delivery
+
+import (
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the dispatcher's Prometheus metrics.
+type Metrics struct {
+	attempts  *prometheus.CounterVec
+	duration  prometheus.Histogram
+	lag       prometheus.Histogram
+	claimed   prometheus.Histogram
+	recorded  prometheus.Histogram
+	held      prometheus.Gauge
+	exhausted prometheus.Counter
+	disabled  prometheus.Counter
+}
+
+// NewMetrics creates the metrics and registers them with reg (when not nil).
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	batch := prometheus.ExponentialBuckets(1, 2, 11)
+	m := &Metrics{
+		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookline_delivery_attempts_total",
+			Help: "Delivery attempts by result (success, http_error, timeout, connection, policy) and status class.",
+		}, []string{"result", "status_class"}),
+		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "hookline_delivery_attempt_duration_seconds", Help: "Time from request start to the end of the response.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 15, 30},
+		}),
+		lag: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "hookline_delivery_lag_seconds", Help: "Time from a message's creation (or its retry's due time for retries, counted from creation) to the start of an attempt.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5, 30, 300, 3600, 36000},
+		}),
+		claimed: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "hookline_delivery_claim_batch_size", Help: "Deliveries claimed per claim query.", Buckets: batch,
+		}),
+		recorded: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "hookline_delivery_record_batch_size", Help: "Outcomes written per transaction (group commit).", Buckets: batch,
+		}),
+		held: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "hookline_delivery_jobs_held", Help: "Deliveries claimed by this process and not yet finished.",
+		}),
+		exhausted: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hookline_delivery_exhausted_total", Help: "Deliveries that failed for good (retries exhausted, 410, manual resend failed).",
+		}),
+		disabled: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hookline_endpoints_disabled_total", Help: "Endpoints disabled automatically.",
+		}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.attempts, m.duration, m.lag, m.claimed, m.recorded, m.held, m.exhausted, m.disabled)
+	}
+	return m
+}
+
+func (m *Metrics) observeAttempt(r Result) {
+	result := "success"
+	switch {
+	case r.Kind == FailTimeout:
+		result = "timeout"
+	case r.Kind == FailConnection:
+		result = "connection"
+	case r.Kind == FailPolicy:
+		result = "policy"
+	case !r.OK():
+		result = "http_error"
+	}
+	class := "none"
+	if r.StatusCode > 0 {
+		class = strconv.Itoa(r.StatusCode/100) + "xx"
+	}
+	m.attempts.WithLabelValues(result, class).Inc()
+	m.duration.Observe(r.Duration.Seconds())
+}

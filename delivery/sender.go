@@ -1,0 +1,153 @@
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/hookline/hookline/egress"
+)
+
+// MaxResponseBytes is how much of a response body an attempt keeps.
+const MaxResponseBytes = 20 << 10
+
+// drainBytes is how much more of a response body is read (and thrown away) so the connection
+// can be reused; beyond it the connection is closed instead.
+const drainBytes = 64 << 10
+
+// FailKind classifies why an attempt got no usable answer.
+type FailKind int
+
+// The failure kinds.
+const (
+	FailNone       FailKind = iota // a response came (its status may still be a failure)
+	FailTimeout                    // no complete response within the timeout
+	FailConnection                 // refused, reset, unreachable, DNS failure, TLS failure
+	FailPolicy                     // the address is not allowed by the egress policy
+)
+
+// Result is what came of one HTTP request.
+type Result struct {
+	StatusCode int    // 0 when no response came
+	Body       string // the first MaxResponseBytes of the response, or the error for people
+	Duration   time.Duration
+	Kind       FailKind
+	RetryAfter time.Duration // from a Retry-After header, 0 when absent
+}
+
+// OK reports whether the attempt succeeded: a 2xx.
+func (r Result) OK() bool { return r.Kind == FailNone && r.StatusCode >= 200 && r.StatusCode < 300 }
+
+// Sender makes the HTTP requests of deliveries: connections are pooled and reused, redirects
+// are not followed, every address is checked against the egress policy at dial time.
+type Sender struct {
+	client  *http.Client
+	timeout time.Duration
+}
+
+// NewSender returns a Sender with the given per-request timeout.
+func NewSender(policy egress.Policy, timeout time.Duration) *Sender {
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	transport := &http.Transport{
+		// No proxy from the environment: a proxy would make the dial-time address check
+		// meaningless (it would check the proxy, not the receiver).
+		Proxy:                 nil,
+		DialContext:           policy.DialContext(dialer),
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          1000,
+		MaxIdleConnsPerHost:   64,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		ResponseHeaderTimeout: timeout,
+		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
+	}
+	return &Sender{
+		client: &http.Client{
+			Transport: transport,
+			// A redirect is an answer, not an instruction: following it would let a receiver
+			// point Hookline at any address, and a 3xx is not a 2xx.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+		timeout: timeout,
+	}
+}
+
+// Send POSTs body to url with the given headers and reports what happened. It never returns an
+// error: every failure is a Result.
+func (s *Sender) Send(ctx context.Context, url string, header http.Header, body []byte, now time.Time) Result {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	start := time.Now()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return Result{Kind: FailConnection, Body: "invalid request: " + err.Error()}
+	}
+	req.Header = header
+	req.ContentLength = int64(len(body))
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return Result{Kind: classify(err), Body: describe(err), Duration: time.Since(start)}
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes))
+	res := Result{StatusCode: resp.StatusCode, Body: string(data), Duration: time.Since(start)}
+	if err != nil && errors.Is(err, context.DeadlineExceeded) {
+		res.Kind = FailTimeout
+	}
+	// Read a little more so the connection goes back to the pool; a huge body is cut off.
+	io.Copy(io.Discard, io.LimitReader(resp.Body, drainBytes))
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		res.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), now)
+	}
+	return res
+}
+
+func classify(err error) FailKind {
+	var pe *egress.Error
+	switch {
+	case errors.As(err, &pe):
+		return FailPolicy
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
+		return FailTimeout
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return FailTimeout
+	}
+	return FailConnection
+}
+
+// describe turns a transport error into a short text for the attempt log, without the
+// request URL that *url.Error repeats.
+func describe(err error) string {
+	var pe *egress.Error
+	switch {
+	case errors.As(err, &pe):
+		return "refused by egress policy: " + pe.Reason
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset by peer"
+	case classify(err) == FailTimeout:
+		return "timed out waiting for a response"
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return "DNS lookup failed: " + dnsErr.Error()
+	}
+	var ue interface{ Unwrap() error }
+	if errors.As(err, &ue) {
+		if inner := ue.Unwrap(); inner != nil {
+			return inner.Error()
+		}
+	}
+	return err.Error()
+}

@@ -1,0 +1,144 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/hookline/hookline"
+)
+
+// EndpointEvents is told when an endpoint is enabled or disabled by hand, so operational
+// webhooks go out (the delivery package's Announcer implements it).
+type EndpointEvents interface {
+	EndpointEnabled(ctx context.Context, ep *hookline.Endpoint)
+	EndpointDisabled(ctx context.Context, ep *hookline.Endpoint, failSince *time.Time, trigger string)
+}
+
+// SetEndpointEvents registers who hears of manual enables and disables.
+func (s *Service) SetEndpointEvents(e EndpointEvents) { s.events = e }
+
+// applyEnabledChange records an enable or disable made through an update: the reason, the
+// health reset on enabling, and the operational webhook.
+func (s *Service) applyEnabledChange(ctx context.Context, ep *hookline.Endpoint, wasDisabled bool) error {
+	if ep.Disabled == wasDisabled {
+		return nil
+	}
+	reason := ""
+	if ep.Disabled {
+		reason = "manual"
+	}
+	if _, err := s.store.SetEndpointDisabled(ctx, ep.AppID, ep.ID, ep.Disabled, reason, s.clock.Now()); err != nil {
+		return err
+	}
+	ep.DisabledReason = reason
+	if s.events != nil {
+		if ep.Disabled {
+			s.events.EndpointDisabled(ctx, ep, nil, "manual")
+		} else {
+			s.events.EndpointEnabled(ctx, ep)
+		}
+	}
+	return nil
+}
+
+// SetEndpointEnabled enables or disables an endpoint (the dashboard's status toggle).
+func (s *Service) SetEndpointEnabled(ctx context.Context, ep *hookline.Endpoint, enabled bool) error {
+	was := ep.Disabled
+	ep.Disabled = !enabled
+	return s.applyEnabledChange(ctx, ep, was)
+}
+
+// Resend sends a message to an endpoint again now, as a manual attempt.
+func (s *Service) Resend(ctx context.Context, appID, msgID, endpointID string) error {
+	d, err := s.store.RequeueDelivery(ctx, appID, msgID, endpointID, s.clock.Now())
+	if err != nil {
+		return err
+	}
+	s.onDeliveries([]hookline.Delivery{*d})
+	return nil
+}
+
+// Recover sends again every message that failed at the endpoint and was created in
+// [since, until); it returns how many.
+func (s *Service) Recover(ctx context.Context, ep *hookline.Endpoint, since time.Time, until *time.Time) (int, error) {
+	if until != nil && !until.After(since) {
+		return 0, &hookline.Error{Code: hookline.EINVALID, Message: "until: must be after since",
+			Fields: []hookline.FieldError{{Loc: []string{"body", "until"}, Msg: "must be after since", Type: "value"}}}
+	}
+	n, err := s.store.RequeueFailed(ctx, ep.AppID, ep.ID, since, until, s.clock.Now())
+	if err != nil {
+		return 0, err
+	}
+	if n > 0 {
+		s.onDeliveries(nil)
+	}
+	return n, nil
+}
+
+// SendExample sends an example message to one endpoint: a test.webhook, or the example
+// (schema "examples", by index) of a named event type.
+func (s *Service) SendExample(ctx context.Context, app *hookline.Application, ep *hookline.Endpoint, eventType string, index int) (*hookline.Message, error) {
+	if eventType == "" {
+		eventType = hookline.TestEventType
+	}
+	now := s.clock.Now()
+	var payload json.RawMessage
+	if eventType == hookline.TestEventType {
+		p, err := json.Marshal(map[string]any{
+			"type": hookline.TestEventType, "timestamp": now,
+			"data": map[string]any{"message": "This is a test webhook from Hookline.", "endpointId": ep.ID},
+		})
+		if err != nil {
+			return nil, err
+		}
+		payload = p
+	} else {
+		et, err := s.LookupEventType(ctx, eventType)
+		if hookline.IsNotFound(err) {
+			return nil, hookline.Errorf(hookline.EUNKNOWNEVENTTYPE, "event type %q does not exist", eventType)
+		}
+		if err != nil {
+			return nil, err
+		}
+		ex, err := schemaExample(et, index)
+		if err != nil {
+			return nil, err
+		}
+		payload = ex
+	}
+	msg := &hookline.Message{EventType: eventType, Payload: payload, OnlyEndpointID: ep.ID}
+	msg.ID = hookline.NewID(hookline.PrefixMessage)
+	msg.AppID = app.ID
+	msg.CreatedAt = now
+	deliveries, err := s.store.CreateMessage(ctx, msg)
+	if err != nil {
+		return nil, err
+	}
+	s.onDeliveries(deliveries)
+	return msg, nil
+}
+
+// schemaExample returns the index-th entry of the latest schema's "examples".
+func schemaExample(et *hookline.EventType, index int) (json.RawMessage, error) {
+	_, raw := et.LatestSchema()
+	var doc struct {
+		Examples []json.RawMessage `json:"examples"`
+	}
+	if raw != nil {
+		if err := json.Unmarshal(raw, &doc); err != nil {
+			return nil, fmt.Errorf("read schema of %s: %w", et.Name, err)
+		}
+	}
+	if len(doc.Examples) == 0 {
+		return nil, hookline.Errorf(hookline.EINVALID, "event type %q has no example: add an \"examples\" array to its schema", et.Name)
+	}
+	if index < 0 || index >= len(doc.Examples) {
+		return nil, hookline.Errorf(hookline.EINVALID, "exampleIndex %d is out of range: event type %q has %d examples", index, et.Name, len(doc.Examples))
+	}
+	if !isJSONObject(doc.Examples[index]) {
+		return nil, hookline.Errorf(hookline.EINVALID, "example %d of event type %q is not a JSON object", index, et.Name)
+	}
+	return doc.Examples[index], nil
+}
