@@ -108,12 +108,27 @@ func secretBox(cfg *config.Config, logger *slog.Logger) (*secrets.Box, error) {
 	return secrets.NewBox(key)
 }
 
-// Open prepares a server: store, migrations, tokens, API. It does not listen yet.
-func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, error) {
+// Option changes how Open builds the server; tests use them.
+type Option func(*options)
+
+type options struct {
+	clock hookline.Clock
+}
+
+// WithClock makes the server stamp and schedule everything by clock instead of the system
+// clock, so tests can move time forward instead of waiting.
+func WithClock(c hookline.Clock) Option { return func(o *options) { o.clock = c } }
+
+// Open prepares a server: store, migrations, tokens, API, dispatcher. It does not listen yet.
+func Open(ctx context.Context, cfg config.Config, logger *slog.Logger, opts ...Option) (*Server, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	clock := hookline.SystemClock{}
+	o := options{clock: hookline.SystemClock{}}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	clock := o.clock
 	store, err := OpenStore(ctx, &cfg, logger, clock, true)
 	if err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/config"
 	"github.com/hookline/hookline/server"
 	"github.com/hookline/hookline/signature"
@@ -37,6 +38,8 @@ type Options struct {
 	Configure func(*config.Config)
 	// DataDir reuses a data directory (to test restarts); empty makes a new one.
 	DataDir string
+	// Clock replaces the system clock (see the clocktest package).
+	Clock hookline.Clock
 }
 
 // Config returns the default test configuration: dev mode (loopback receivers allowed), a free
@@ -79,7 +82,11 @@ func Start(t testing.TB, opts Options) *Instance {
 		opts.Configure(&cfg)
 	}
 	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := server.Open(context.Background(), cfg, logger)
+	var sopts []server.Option
+	if opts.Clock != nil {
+		sopts = append(sopts, server.WithClock(opts.Clock))
+	}
+	srv, err := server.Open(context.Background(), cfg, logger, sopts...)
 	if err != nil {
 		t.Fatalf("open server: %v", err)
 	}
