@@ -49,6 +49,12 @@ func TestStore(t *testing.T) {
 	})
 }
 
+func TestDeliveryStore(t *testing.T) {
+	storetest.RunDelivery(t, func(t *testing.T) storetest.DeliveryStore {
+		return openDB(t, filepath.Join(t.TempDir(), "hookline.db"))
+	})
+}
+
 func TestMigrate(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
