@@ -190,11 +190,12 @@ func readFile(path string) (map[string]string, error) {
 		}
 		key, value = strings.TrimSpace(key), strings.TrimSpace(value)
 		if strings.HasPrefix(value, `"`) {
-			uq, err := strconv.Unquote(value)
-			if err != nil {
+			// The quoted string may be followed by a comment, as in TOML.
+			quoted, err := strconv.QuotedPrefix(value)
+			if rest := strings.TrimSpace(value[len(quoted):]); err != nil || (rest != "" && !strings.HasPrefix(rest, "#")) {
 				return nil, fmt.Errorf("config file %s:%d: bad quoted string", path, n)
 			}
-			value = uq
+			value, _ = strconv.Unquote(quoted)
 		} else if i := strings.Index(value, "#"); i >= 0 {
 			value = strings.TrimSpace(value[:i])
 		}
