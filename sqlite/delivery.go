@@ -460,10 +460,11 @@ func (db *DB) ListAttempts(ctx context.Context, appID string, opts hookline.Atte
 		conds, args = append(conds, "status = ?"), append(args, *opts.Status)
 	}
 	if len(opts.EventTypes) > 0 {
-		args = append(args, appID)
+		// Correlated, so a page costs one message lookup per candidate attempt rather than a
+		// scan of all the application's messages.
 		var sub []string
-		sub, args = inList([]string{"app_id = ?"}, args, "event_type", opts.EventTypes)
-		conds = append(conds, "msg_id IN (SELECT id FROM messages"+where(sub)+")")
+		sub, args = inList([]string{"messages.id = attempts.msg_id"}, args, "messages.event_type", opts.EventTypes)
+		conds = append(conds, "EXISTS (SELECT 1 FROM messages"+where(sub)+")")
 	}
 	if opts.Before != nil {
 		conds, args = append(conds, "created_at < ?"), append(args, micros(*opts.Before))
@@ -610,16 +611,17 @@ func (db *DB) RequeueDelivery(ctx context.Context, appID, messageID, endpointID 
 // RequeueFailed makes the endpoint's failed deliveries of messages created in [since, until)
 // due now as manual attempts, and returns how many. An unknown endpoint is ENOTFOUND.
 func (db *DB) RequeueFailed(ctx context.Context, appID, endpointID string, since time.Time, until *time.Time, now time.Time) (int, error) {
-	window := []string{"app_id = ?", "created_at >= ?"}
-	args := []any{micros(now), micros(now), appID, endpointID, appID, micros(since)}
+	// Correlated: the endpoint's failed deliveries are few next to the application's messages.
+	window := []string{"messages.id = deliveries.msg_id", "messages.created_at >= ?"}
+	args := []any{micros(now), micros(now), appID, endpointID, micros(since)}
 	if until != nil {
-		window, args = append(window, "created_at < ?"), append(args, micros(*until))
+		window, args = append(window, "messages.created_at < ?"), append(args, micros(*until))
 	}
 	n := 0
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 1, next_attempt_at = ?, trigger_type = 1, updated_at = ?
 			WHERE app_id = ? AND endpoint_id = ? AND status = 2
-			AND msg_id IN (SELECT id FROM messages`+where(window)+`)`, args...)
+			AND EXISTS (SELECT 1 FROM messages`+where(window)+`)`, args...)
 		if err != nil {
 			return dbErr(err, "requeue failed deliveries")
 		}

@@ -15,7 +15,7 @@ import (
 	"github.com/hookline/hookline/storetest"
 )
 
-func testBox(t *testing.T) hookline.SecretBox {
+func testBox(t testing.TB) hookline.SecretBox {
 	t.Helper()
 	box, err := secrets.NewBox(bytes.Repeat([]byte{7}, secrets.KeySize))
 	if err != nil {
@@ -25,7 +25,7 @@ func testBox(t *testing.T) hookline.SecretBox {
 }
 
 // openDB opens and migrates a fresh database file in a test directory.
-func openDB(t *testing.T, path string) *sqlite.DB {
+func openDB(t testing.TB, path string) *sqlite.DB {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, path, sqlite.Options{SecretBox: testBox(t), Synchronous: "NORMAL"})

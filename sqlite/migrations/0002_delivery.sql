@@ -13,8 +13,8 @@ ALTER TABLE endpoints ADD COLUMN last_status INTEGER;
 -- 1 (manual) when the next attempt was asked for by a resend or recover.
 ALTER TABLE deliveries ADD COLUMN trigger_type INTEGER NOT NULL DEFAULT 0;
 
--- Expired leases, for the claim and ReleaseExpiredLeases; only sending rows are indexed.
-CREATE INDEX deliveries_lease ON deliveries (leased_until) WHERE status = 3;
+-- Expired leases, for the claim and ReleaseExpiredLeases.
+CREATE INDEX deliveries_lease ON deliveries (status, leased_until);
 -- An endpoint's messages, paginated by delivery id.
 CREATE INDEX deliveries_endpoint_id ON deliveries (endpoint_id, id);
 -- An application's attempt log, paginated by attempt id.
