@@ -250,18 +250,9 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 			return dbErr(err, "record attempts: prepare")
 		}
 		defer insAttempt.Close()
-		updHealth, err := tx.PrepareContext(ctx, `UPDATE endpoints SET
-			failure_streak = CASE WHEN ? THEN 0 ELSE failure_streak + 1 END,
-			failing_since = CASE WHEN ? THEN NULL ELSE coalesce(failing_since, ?) END,
-			last_attempt_at = ?, last_event_type = (SELECT event_type FROM messages WHERE id = ?), last_status = ?
-			WHERE id = ?`)
-		if err != nil {
-			return dbErr(err, "record attempts: prepare")
-		}
-		defer updHealth.Close()
-
 		var touched []string
 		seen := map[string]bool{}
+		deltas := map[string]*healthDelta{}
 		for i := range outcomes {
 			o := &outcomes[i]
 			var next sql.NullInt64
@@ -297,10 +288,32 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 				a.ResponseStatusCode, a.Response, a.ResponseDurationMs, a.TriggerType, a.Status, micros(a.CreatedAt)); err != nil {
 				return dbErr(err, "record attempts: insert attempt %s", a.ID)
 			}
-			ok := o.Status == hookline.StatusSuccess
-			at := micros(a.CreatedAt)
-			if _, err := updHealth.ExecContext(ctx, ok, ok, at, at, msgID, a.Status, epID); err != nil {
-				return dbErr(err, "record attempts: update health of %s", epID)
+			h := deltas[epID]
+			if h == nil {
+				h = &healthDelta{}
+				deltas[epID] = h
+			}
+			h.add(o.Status == hookline.StatusSuccess, a, msgID)
+		}
+		if len(deltas) > 0 {
+			updHealth, err := tx.PrepareContext(ctx, `UPDATE endpoints SET
+				failure_streak = CASE WHEN ? THEN ? ELSE failure_streak + ? END,
+				failing_since = CASE WHEN ? THEN ? ELSE coalesce(failing_since, ?) END,
+				last_attempt_at = ?, last_event_type = (SELECT event_type FROM messages WHERE id = ?), last_status = ?
+				WHERE id = ?`)
+			if err != nil {
+				return dbErr(err, "record attempts: prepare")
+			}
+			defer updHealth.Close()
+			for _, epID := range touched {
+				h := deltas[epID]
+				if h == nil {
+					continue // no attempt was made
+				}
+				if _, err := updHealth.ExecContext(ctx, h.reset, h.fails, h.fails, h.reset, h.firstFail, h.firstFail,
+					h.lastAt, h.lastMsg, h.lastStatus, epID); err != nil {
+					return dbErr(err, "record attempts: update health of %s", epID)
+				}
 			}
 		}
 		health, err = endpointHealth(ctx, tx, touched)
@@ -310,6 +323,30 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 		return nil, err
 	}
 	return health, nil
+}
+
+// healthDelta is what a batch's attempts do to one endpoint's health, so that the endpoint
+// row is written once per batch rather than once per attempt.
+type healthDelta struct {
+	reset      bool          // an attempt succeeded: the streak restarts
+	fails      int           // failed attempts since the last success (or the batch's start)
+	firstFail  sql.NullInt64 // the first of those failures
+	lastAt     int64
+	lastMsg    string
+	lastStatus hookline.MessageStatus
+}
+
+func (h *healthDelta) add(ok bool, a *hookline.Attempt, msgID string) {
+	at := micros(a.CreatedAt)
+	if ok {
+		h.reset, h.fails, h.firstFail = true, 0, sql.NullInt64{}
+	} else {
+		h.fails++
+		if !h.firstFail.Valid {
+			h.firstFail = sql.NullInt64{Int64: at, Valid: true}
+		}
+	}
+	h.lastAt, h.lastMsg, h.lastStatus = at, msgID, a.Status
 }
 
 // endpointHealth reads the health of the given endpoints, in the given order.
