@@ -264,7 +264,9 @@ func TestServe(t *testing.T) {
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "--data-dir", dir, "--listen", "127.0.0.1:0"}, &stdout, &stderr,
-			func(k string) string { return map[string]string{"HOOKLINE_DEV": "true", "HOOKLINE_SHUTDOWN_TIMEOUT": "5s"}[k] })
+			func(k string) string {
+				return map[string]string{"HOOKLINE_DEV": "true", "HOOKLINE_SHUTDOWN_TIMEOUT": "5s"}[k]
+			})
 	}()
 
 	var addr, token string
