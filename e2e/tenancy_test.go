@@ -158,6 +158,23 @@ func TestTenancy(t *testing.T) {
 		}
 	}
 
+	// eventIds and endpoint uids are unique per application: B may reuse A's, and learns nothing
+	// about A from doing so.
+	if r := srv.Do("POST", "/api/v1/app/"+b.appID+"/msg", b.token, map[string]any{"eventType": "order.created", "eventId": a.eventID,
+		"payload": orderCreated(7)}); r.Status != 202 {
+		t.Errorf("B reusing A's eventId: %d %s, want 202", r.Status, r.Body)
+	}
+	if r := srv.Do("POST", "/api/v1/app/"+b.appID+"/endpoint", b.token, map[string]any{"url": "https://bravo.example/2", "uid": a.epUID}); r.Status != 201 {
+		t.Errorf("B reusing A's endpoint uid: %d %s, want 201", r.Status, r.Body)
+	}
+	var mine struct {
+		ID string `json:"id"`
+	}
+	srv.Do("GET", "/api/v1/app/"+a.appID+"/msg/"+a.eventID, a.token, nil).JSON(t, &mine)
+	if mine.ID != a.msgID {
+		t.Errorf("A's eventId resolves to %s after B reused it, want %s", mine.ID, a.msgID)
+	}
+
 	t.Run("own application", func(t *testing.T) {
 		base := "/api/v1/app/" + a.appID
 		e := base + "/endpoint/" + a.epID
