@@ -351,7 +351,7 @@ func (d *Dispatcher) admit(endpoints map[string]*endpointState, t *task) {
 	}
 	if rl := t.job.RateLimit; rl != nil && *rl > 0 {
 		if ep.bucket == nil {
-			ep.bucket = newBucket(*rl, time.Now())
+			ep.bucket = newBucket(*rl)
 		}
 		ep.bucket.setRate(*rl)
 	} else {

@@ -2,45 +2,40 @@ package delivery
 
 import "time"
 
-// bucket is a token bucket: rate tokens per second, holding at most one second's worth, so an
-// endpoint with rateLimit n never gets more than about n requests in any second.
+// bucket paces an endpoint's requests at most rate per second: each request goes at least
+// 1/rate after the one before, so an endpoint with rateLimit n never gets more than n requests
+// in any second. (A token bucket holding a second's worth would let a full burst through and
+// refill during the same second: up to 2n-1 requests in one second.)
 type bucket struct {
-	rate   float64
-	tokens float64
-	last   time.Time
+	interval time.Duration // 1/rate, rounded up so that n intervals never fit in under a second
+	last     time.Time     // when the last request went; zero before the first
 }
 
-func newBucket(rate int, now time.Time) *bucket {
-	return &bucket{rate: float64(rate), tokens: float64(rate), last: now}
+func newBucket(rate int) *bucket {
+	b := &bucket{}
+	b.setRate(rate)
+	return b
 }
 
-func (b *bucket) refill(now time.Time) {
-	if el := now.Sub(b.last).Seconds(); el > 0 {
-		b.tokens = min(b.rate, b.tokens+el*b.rate)
-		b.last = now
-	}
-}
-
-// take uses a token if one is there; otherwise it returns how long until one will be.
+// take lets a request go now if the last one went at least an interval ago; otherwise it returns
+// how long until the next may go.
 func (b *bucket) take(now time.Time) (ok bool, wait time.Duration) {
-	b.refill(now)
-	if b.tokens >= 1 {
-		b.tokens--
-		return true, 0
+	if !b.last.IsZero() {
+		if el := now.Sub(b.last); el < b.interval {
+			return false, b.interval - el
+		}
 	}
-	return false, time.Duration((1 - b.tokens) / b.rate * float64(time.Second))
+	b.last = now
+	return true, 0
 }
 
-// full reports whether the bucket has refilled completely, so forgetting it changes nothing.
+// full reports whether a request could go now, so forgetting the bucket changes nothing.
 func (b *bucket) full(now time.Time) bool {
-	b.refill(now)
-	return b.tokens >= b.rate
+	return b.last.IsZero() || now.Sub(b.last) >= b.interval
 }
 
 // setRate follows a changed rate limit.
 func (b *bucket) setRate(rate int) {
-	if float64(rate) != b.rate {
-		b.rate = float64(rate)
-		b.tokens = min(b.tokens, b.rate)
-	}
+	rate = max(rate, 1)
+	b.interval = (time.Second + time.Duration(rate) - 1) / time.Duration(rate)
 }
