@@ -804,7 +804,9 @@ func attemptsList(t *testing.T, st DeliveryStore) {
 		{"before", hookline.AttemptListOptions{Before: at(3)}, func(a attemptLog) bool { return a.at.Before(*at(3)) }},
 		{"after", hookline.AttemptListOptions{After: at(3)}, func(a attemptLog) bool { return a.at.After(*at(3)) }},
 		{"endpoint, type and status", hookline.AttemptListOptions{EndpointID: ep1.ID, EventTypes: []string{"order.paid"}, Status: &fail},
-			func(a attemptLog) bool { return a.endpoint == ep1.ID && a.eventType == "order.paid" && a.status == fail }},
+			func(a attemptLog) bool {
+				return a.endpoint == ep1.ID && a.eventType == "order.paid" && a.status == fail
+			}},
 		{"unknown endpoint", hookline.AttemptListOptions{EndpointID: "ep_missing"}, func(attemptLog) bool { return false }},
 	} {
 		if got, want := list(tc.opts), expect(tc.opts.Descending, tc.keep); !slices.Equal(got, want) {
