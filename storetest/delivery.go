@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -759,7 +760,7 @@ func attemptsList(t *testing.T, st DeliveryStore) {
 		log = append(log, attemptLog{o.Attempt.ID, j.Delivery.EndpointID, j.Delivery.MessageID, types[j.Delivery.MessageID], o.Attempt.Status, at})
 		i++
 	}
-	slices.SortFunc(log, func(a, b attemptLog) int { return cmpString(a.id, b.id) })
+	slices.SortFunc(log, func(a, b attemptLog) int { return strings.Compare(a.id, b.id) })
 
 	list := func(o hookline.AttemptListOptions) []string {
 		t.Helper()
@@ -833,16 +834,6 @@ func attemptsList(t *testing.T, st DeliveryStore) {
 		func(o hookline.ListOptions) (hookline.Page[hookline.Attempt], error) {
 			return st.ListAttempts(ctx, app.ID, hookline.AttemptListOptions{ListOptions: o, EndpointID: ep1.ID})
 		})
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func attemptsGet(t *testing.T, st DeliveryStore) {
