@@ -177,8 +177,8 @@ func dnsAnswer(q []byte, hosts map[string]netip.Addr) []byte {
 	return resp
 }
 
-// delivery is one request a receiver got.
-type delivery struct {
+// received is one request a receiver got.
+type received struct {
 	Method string
 	Path   string
 	Header http.Header
@@ -188,7 +188,7 @@ type delivery struct {
 // receiver is a real HTTP server on loopback that records every request it gets.
 type receiver struct {
 	URL string
-	got chan delivery
+	got chan received
 
 	mu       sync.Mutex
 	hits     int
@@ -199,7 +199,7 @@ type receiver struct {
 // every later one with 200.
 func newReceiver(t *testing.T, statuses ...int) *receiver {
 	t.Helper()
-	r := &receiver{got: make(chan delivery, 100), statuses: statuses}
+	r := &receiver{got: make(chan received, 100), statuses: statuses}
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
 	r.URL = srv.URL
@@ -209,7 +209,7 @@ func newReceiver(t *testing.T, statuses ...int) *receiver {
 // newTLSReceiver starts an https receiver with receiverCert; its URL uses 127.0.0.1.
 func newTLSReceiver(t *testing.T) *receiver {
 	t.Helper()
-	r := &receiver{got: make(chan delivery, 100)}
+	r := &receiver{got: make(chan received, 100)}
 	srv := httptest.NewUnstartedServer(r)
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{receiverCert}}
 	srv.StartTLS()
@@ -231,7 +231,7 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	r.hits++
 	r.mu.Unlock()
-	r.got <- delivery{Method: req.Method, Path: req.URL.Path, Header: req.Header.Clone(), Body: body}
+	r.got <- received{Method: req.Method, Path: req.URL.Path, Header: req.Header.Clone(), Body: body}
 	w.WriteHeader(status)
 }
 
@@ -243,14 +243,14 @@ func (r *receiver) Hits() int {
 }
 
 // next waits for the receiver's next request.
-func (r *receiver) next(t *testing.T) delivery {
+func (r *receiver) next(t *testing.T) received {
 	t.Helper()
 	select {
 	case d := <-r.got:
 		return d
 	case <-time.After(15 * time.Second):
 		t.Fatal("timed out waiting for a delivery")
-		return delivery{}
+		return received{}
 	}
 }
 

@@ -17,7 +17,7 @@ import (
 )
 
 // verifySvix checks a delivery with the official Svix Go SDK, as an Allfly customer would.
-func verifySvix(secret string, d delivery) error {
+func verifySvix(secret string, d received) error {
 	wh, err := svix.NewWebhook(secret)
 	if err != nil {
 		return err
@@ -38,15 +38,15 @@ func TestPresetsOnTheWire(t *testing.T) {
 	tests := []struct {
 		preset string
 		// want returns the expected signature header name and value for a delivery.
-		want func(t *testing.T, d delivery, msgID string) (header, value string)
+		want func(t *testing.T, d received, msgID string) (header, value string)
 		// also are headers the platform documents besides the signature, with their values.
-		also func(d delivery, msgID string) map[string]string
+		also func(d received, msgID string) map[string]string
 	}{
 		{
 			// Seed 000: X-Webhook-Signature is the hex HMAC of "<timestamp>.<body>", and
 			// X-Webhook-Timestamp lets receivers reject replays.
 			preset: "usetix",
-			want: func(t *testing.T, d delivery, _ string) (string, string) {
+			want: func(t *testing.T, d received, _ string) (string, string) {
 				ts := d.Header.Get("X-Webhook-Timestamp")
 				checkRecent(t, ts)
 				return "X-Webhook-Signature", hexHMAC(key, ts+"."+string(d.Body))
@@ -56,22 +56,22 @@ func TestPresetsOnTheWire(t *testing.T) {
 			// Seed 001: X-ClearTix-Signature: sha256=<hex HMAC of the raw body>, and
 			// X-ClearTix-Event: the event type.
 			preset: "cleartix",
-			want: func(t *testing.T, d delivery, _ string) (string, string) {
+			want: func(t *testing.T, d received, _ string) (string, string) {
 				return "X-ClearTix-Signature", "sha256=" + hexHMAC(key, string(d.Body))
 			},
-			also: func(delivery, string) map[string]string { return map[string]string{"X-ClearTix-Event": eventType} },
+			also: func(received, string) map[string]string { return map[string]string{"X-ClearTix-Event": eventType} },
 		},
 		{
 			// Seed 003: X-SHOWPASS-SIGNATURE is the hex HMAC of the raw body.
 			preset: "showpass",
-			want: func(t *testing.T, d delivery, _ string) (string, string) {
+			want: func(t *testing.T, d received, _ string) (string, string) {
 				return "X-SHOWPASS-SIGNATURE", hexHMAC(key, string(d.Body))
 			},
 		},
 		{
 			// Seed 002: Allfly runs on Svix: svix-signature: v1,<base64 HMAC of "id.timestamp.body">.
 			preset: "allfly",
-			want: func(t *testing.T, d delivery, msgID string) (string, string) {
+			want: func(t *testing.T, d received, msgID string) (string, string) {
 				ts := d.Header.Get("svix-timestamp")
 				checkRecent(t, ts)
 				mac := hmac.New(sha256.New, key)
@@ -81,7 +81,7 @@ func TestPresetsOnTheWire(t *testing.T) {
 				}
 				return "svix-signature", "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
 			},
-			also: func(_ delivery, msgID string) map[string]string { return map[string]string{"svix-id": msgID} },
+			also: func(_ received, msgID string) map[string]string { return map[string]string{"svix-id": msgID} },
 		},
 	}
 	for _, tt := range tests {

@@ -70,7 +70,7 @@ func TestSecretRotation(t *testing.T) {
 	send(t, srv, appID, "order.paid", `{"n":2}`)
 	d = rcv.next(t)
 	if string(d.Body) != `{"n":2}` {
-		t.Fatalf("unexpected delivery %s", d.Body)
+		t.Fatalf("unexpected received %s", d.Body)
 	}
 	if sigs := strings.Fields(d.Header.Get("webhook-signature")); len(sigs) != 1 {
 		t.Errorf("after the grace period webhook-signature = %q, want one v1 entry", d.Header.Get("webhook-signature"))
