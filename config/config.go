@@ -46,6 +46,11 @@ type Config struct {
 	SignatureProfile     signature.Profile
 	Retention            time.Duration
 	PollInterval         time.Duration
+
+	// Dashboard settings.
+	PublicURL      string
+	FrameAncestors string
+	SessionTTL     time.Duration
 }
 
 // Setting is one configuration option.
@@ -68,7 +73,8 @@ var (
 	ServeSettings = append(append([]string{}, StorageSettings...), "listen", "dev", "operator-token",
 		"max-body-size", "secret-grace-period", "allow-networks", "shutdown-timeout",
 		"delivery-timeout", "retry-schedule", "retry-jitter", "workers", "endpoint-concurrency",
-		"disable-after-failures", "disable-after-period", "signature-profile", "retention", "poll-interval")
+		"disable-after-failures", "disable-after-period", "signature-profile", "retention", "poll-interval",
+		"public-url", "frame-ancestors", "session-ttl")
 )
 
 // Register adds the named settings to fs as flags and returns a function that, after fs.Parse,

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -185,4 +186,63 @@ var settings = []Setting{
 			}
 			return nil
 		}},
+	{Flag: "public-url", Env: "HOOKLINE_PUBLIC_URL", Default: "",
+		Usage: "The externally visible base URL (such as https://hooks.example.com), used in customer-portal magic links and to mark dashboard cookies Secure; empty: http:// and the address the request came in on.",
+		set: func(c *Config, v string) error {
+			v = strings.TrimRight(strings.TrimSpace(v), "/")
+			if v != "" {
+				u, err := url.Parse(v)
+				if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+					return errors.New("must be an http:// or https:// URL such as https://hooks.example.com")
+				}
+			}
+			c.PublicURL = v
+			return nil
+		}},
+	{Flag: "frame-ancestors", Env: "HOOKLINE_FRAME_ANCESTORS", Default: "'none'",
+		Usage: "Who may embed the customer portal in an iframe: a CSP frame-ancestors source list such as https://app.example.com; 'none' forbids embedding. The operator dashboard is never embeddable.",
+		set: func(c *Config, v string) error {
+			v = strings.Join(strings.Fields(v), " ")
+			if v == "" {
+				v = "'none'"
+			}
+			for _, src := range strings.Fields(v) {
+				if !validFrameSource(src) {
+					return fmt.Errorf("%q is not a frame-ancestors source: use 'none', 'self' or origins such as https://app.example.com", src)
+				}
+			}
+			c.FrameAncestors = v
+			return nil
+		}},
+	{Flag: "session-ttl", Env: "HOOKLINE_SESSION_TTL", Default: "12h",
+		Usage: "How long an operator's dashboard sign-in lasts.",
+		set: func(c *Config, v string) error {
+			if err := parseDuration(&c.SessionTTL)(v); err != nil || c.SessionTTL < time.Minute {
+				return errors.New("must be a duration of at least 1m, such as 12h")
+			}
+			return nil
+		}},
+}
+
+// validFrameSource accepts the CSP sources that make sense for embedding: 'none', 'self' and
+// http(s) origins, with an optional leading wildcard label. Anything else (quotes, semicolons,
+// paths) could change the policy's meaning.
+func validFrameSource(src string) bool {
+	if src == "'none'" || src == "'self'" {
+		return true
+	}
+	rest, ok := strings.CutPrefix(src, "https://")
+	if !ok {
+		rest, ok = strings.CutPrefix(src, "http://")
+	}
+	if !ok || rest == "" {
+		return false
+	}
+	rest = strings.TrimPrefix(rest, "*.")
+	for _, r := range rest {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == ':') {
+			return false
+		}
+	}
+	return true
 }
