@@ -148,6 +148,18 @@ func (db *DB) CreateMessage(ctx context.Context, msg *hookline.Message) ([]hookl
 // acceptingEndpoints returns, in creation order, the ids of the application's endpoints that
 // accept msg. It reads only the filter columns: the fan-out does not need the secrets.
 func acceptingEndpoints(ctx context.Context, tx *sql.Tx, msg *hookline.Message) ([]string, error) {
+	if msg.OnlyEndpointID != "" {
+		// A test send goes to the one endpoint it names, whatever its filters.
+		var id string
+		err := tx.QueryRowContext(ctx, `SELECT id FROM endpoints WHERE app_id = ? AND id = ?`, msg.AppID, msg.OnlyEndpointID).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, hookline.Errorf(hookline.ENOTFOUND, "endpoint %q not found", msg.OnlyEndpointID)
+		}
+		if err != nil {
+			return nil, dbErr(err, "create message: load endpoint")
+		}
+		return []string{id}, nil
+	}
 	rows, err := tx.QueryContext(ctx, `SELECT id, disabled, filter_types, channels FROM endpoints
 		WHERE app_id = ? AND disabled = 0 ORDER BY id`, msg.AppID)
 	if err != nil {

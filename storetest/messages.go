@@ -167,6 +167,18 @@ func (suite) messagesFanOut(t *testing.T, st hookline.Store) {
 	}
 	_, err = st.ListDeliveries(ctx, quiet.ID, lonely.ID) // another application's message
 	wantCode(t, err, hookline.ENOTFOUND)
+
+	// A test send goes to the one endpoint it names, even one whose filters would refuse it.
+	_, ds = newMessage(t, st, app.ID, func(m *hookline.Message) {
+		m.EventType = "test.webhook"
+		m.OnlyEndpointID = us.ID
+	})
+	if len(ds) != 1 || ds[0].EndpointID != us.ID {
+		t.Fatalf("test send made deliveries %+v, want one to %s", ds, us.ID)
+	}
+	_, err = st.CreateMessage(ctx, &hookline.Message{ID: hookline.NewID(hookline.PrefixMessage), AppID: app.ID,
+		EventType: "test.webhook", Payload: []byte(`{}`), CreatedAt: now(), OnlyEndpointID: "ep_missing"})
+	wantCode(t, err, hookline.ENOTFOUND)
 }
 
 func (suite) messagesListFilters(t *testing.T, st hookline.Store) {
