@@ -32,6 +32,7 @@ func commands() []command {
 		{"serve", "Run the Hookline server (API, delivery, dashboard)", "[flags]", runServe},
 		{"migrate", "Apply database migrations, or show their status", "[up|status] [flags]", runMigrate},
 		{"token", "Create, list and revoke API tokens", "create|list|revoke [flags]", runToken},
+		{"listen", "Receive webhooks locally: verify and print each delivery", "[flags]", runListen},
 		{"version", "Print the version", "", runVersion},
 	}
 }
