@@ -15,6 +15,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/auth"
@@ -28,6 +29,10 @@ type Config struct {
 	MaxBodyBytes int64
 	// Version is reported by the health route and the OpenAPI document.
 	Version string
+	// PublicURL is the externally visible base URL of portal links; empty: derived per request.
+	PublicURL string
+	// TokenRateLimit caps requests per second per application token; 0 turns it off.
+	TokenRateLimit int
 }
 
 // DefaultMaxBodyBytes is the default request size limit: 1 MiB, as Svix's.
@@ -41,6 +46,7 @@ type API struct {
 	logger  *slog.Logger
 	routes  []route
 	openapi []byte
+	limiter *tokenLimiter
 }
 
 // handlerFunc is a route's handler: it writes a success response or returns an error, which
@@ -60,7 +66,7 @@ func New(svc *service.Service, cfg Config, logger *slog.Logger) (*API, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	a := &API{svc: svc, store: svc.Store(), cfg: cfg, logger: logger}
+	a := &API{svc: svc, store: svc.Store(), cfg: cfg, logger: logger, limiter: newTokenLimiter(cfg.TokenRateLimit)}
 
 	a.routes = a.routeTable()
 	ops := make([]openapi.Operation, len(a.routes))
@@ -131,6 +137,13 @@ func (a *API) wrap(rt route) http.Handler {
 				// Portal sessions are for the dashboard, which checks them itself.
 				a.writeError(w, r, hookline.Errorf(hookline.EUNAUTHORIZED, "portal session tokens cannot call the API"))
 				return
+			}
+			if tok.Kind == hookline.TokenApplication {
+				if ok, wait := a.limiter.allow(tok.ID, time.Now()); !ok {
+					w.Header().Set("Retry-After", retryAfterSeconds(wait))
+					a.writeError(w, r, hookline.Errorf(hookline.ERATELIMITED, "too many requests for this token; retry in %s", wait.Round(time.Millisecond)))
+					return
+				}
 			}
 			r = r.WithContext(context.WithValue(r.Context(), tokenKey, tok))
 		}

@@ -46,6 +46,7 @@ type Config struct {
 	SignatureProfile     signature.Profile
 	Retention            time.Duration
 	PollInterval         time.Duration
+	TokenRateLimit       int
 
 	// Dashboard settings.
 	PublicURL      string
@@ -74,7 +75,7 @@ var (
 		"max-body-size", "secret-grace-period", "allow-networks", "shutdown-timeout",
 		"delivery-timeout", "retry-schedule", "retry-jitter", "workers", "endpoint-concurrency",
 		"disable-after-failures", "disable-after-period", "signature-profile", "retention", "poll-interval",
-		"public-url", "frame-ancestors", "session-ttl")
+		"token-rate-limit", "public-url", "frame-ancestors", "session-ttl")
 )
 
 // Register adds the named settings to fs as flags and returns a function that, after fs.Parse,

@@ -186,6 +186,9 @@ var settings = []Setting{
 			}
 			return nil
 		}},
+	{Flag: "token-rate-limit", Env: "HOOKLINE_TOKEN_RATE_LIMIT", Default: "100",
+		Usage: "API requests per second allowed per application token (bursts of twice as many); over it the API answers 429. Operator tokens are not limited; 0 turns the limit off.",
+		set:   func(c *Config, v string) error { return parseInt(&c.TokenRateLimit, 0, 1000000)(v) }},
 	{Flag: "public-url", Env: "HOOKLINE_PUBLIC_URL", Default: "",
 		Usage: "The externally visible base URL (such as https://hooks.example.com), used in customer-portal magic links and to mark dashboard cookies Secure; empty: http:// and the address the request came in on.",
 		set: func(c *Config, v string) error {

@@ -157,7 +157,7 @@ func (s *Server) init(ctx context.Context) error {
 		}
 		s.FirstToken = tok
 	}
-	a, err := api.New(s.svc, api.Config{MaxBodyBytes: s.cfg.MaxBodySize, Version: Version}, s.logger)
+	a, err := api.New(s.svc, api.Config{MaxBodyBytes: s.cfg.MaxBodySize, Version: Version, TokenRateLimit: s.cfg.TokenRateLimit}, s.logger)
 	if err != nil {
 		return err
 	}
