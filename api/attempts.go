@@ -62,8 +62,6 @@ type RecoverOut struct {
 	ID     string `json:"id"`
 	Status string `json:"status" enum:"running,finished,failed"`
 	Task   string `json:"task" enum:"endpoint.recover"`
-	// Count is how many messages were queued again (a Hookline addition).
-	Count int `json:"count"`
 }
 
 // EventExampleIn names the example to send.
@@ -347,11 +345,11 @@ func (a *API) recoverEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	n, err := a.svc.Recover(r.Context(), ep, in.Since, in.Until)
-	if err != nil {
+	// The count stays out of the response: the Svix SDKs refuse fields they do not know.
+	if _, err := a.svc.Recover(r.Context(), ep, in.Since, in.Until); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusAccepted, RecoverOut{ID: hookline.NewID(hookline.PrefixTask), Status: "finished", Task: "endpoint.recover", Count: n})
+	writeJSON(w, http.StatusAccepted, RecoverOut{ID: hookline.NewID(hookline.PrefixTask), Status: "finished", Task: "endpoint.recover"})
 	return nil
 }
 

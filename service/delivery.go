@@ -20,8 +20,8 @@ type EndpointEvents interface {
 func (s *Service) SetEndpointEvents(e EndpointEvents) { s.events = e }
 
 // applyEnabledChange records an enable or disable made through an update: the reason, the
-// health reset on enabling, and the operational webhook.
-func (s *Service) applyEnabledChange(ctx context.Context, ep *hookline.Endpoint, wasDisabled bool) error {
+// health reset on enabling, and the operational webhook. at stamps the change.
+func (s *Service) applyEnabledChange(ctx context.Context, ep *hookline.Endpoint, wasDisabled bool, at time.Time) error {
 	if ep.Disabled == wasDisabled {
 		return nil
 	}
@@ -29,7 +29,7 @@ func (s *Service) applyEnabledChange(ctx context.Context, ep *hookline.Endpoint,
 	if ep.Disabled {
 		reason = "manual"
 	}
-	if _, err := s.store.SetEndpointDisabled(ctx, ep.AppID, ep.ID, ep.Disabled, reason, s.clock.Now()); err != nil {
+	if _, err := s.store.SetEndpointDisabled(ctx, ep.AppID, ep.ID, ep.Disabled, reason, at); err != nil {
 		return err
 	}
 	ep.DisabledReason = reason
@@ -47,7 +47,7 @@ func (s *Service) applyEnabledChange(ctx context.Context, ep *hookline.Endpoint,
 func (s *Service) SetEndpointEnabled(ctx context.Context, ep *hookline.Endpoint, enabled bool) error {
 	was := ep.Disabled
 	ep.Disabled = !enabled
-	return s.applyEnabledChange(ctx, ep, was)
+	return s.applyEnabledChange(ctx, ep, was, s.clock.Now())
 }
 
 // Resend sends a message to an endpoint again now, as a manual attempt.

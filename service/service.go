@@ -262,18 +262,19 @@ func (s *Service) UpdateEndpoint(ctx context.Context, ep *hookline.Endpoint) err
 	if err != nil {
 		return err
 	}
-	if ep.Disabled != stored.Disabled {
-		if ep.Disabled {
-			ep.DisabledReason = "manual"
-		} else {
-			ep.DisabledReason = ""
-		}
-	}
+	// The update keeps the stored enabled state: applyEnabledChange switches it with
+	// SetEndpointDisabled, which records the reason and resets the health on enabling, and
+	// which would find nothing to change if the update had switched it already.
+	disabled := ep.Disabled
+	ep.Disabled, ep.DisabledReason = stored.Disabled, stored.DisabledReason
 	ep.UpdatedAt = s.clock.Now()
-	if err := s.store.UpdateEndpoint(ctx, ep); err != nil {
+	err = s.store.UpdateEndpoint(ctx, ep)
+	ep.Disabled = disabled
+	if err != nil {
 		return err
 	}
-	return s.applyEnabledChange(ctx, ep, stored.Disabled)
+	// The same stamp as the update's, so the endpoint returned is the endpoint stored.
+	return s.applyEnabledChange(ctx, ep, stored.Disabled, ep.UpdatedAt)
 }
 
 // RotateSecret makes newSecret (or a generated one, when empty) the endpoint's signing secret.
