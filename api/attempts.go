@@ -44,9 +44,20 @@ type EndpointMessageOut struct {
 	NextAttempt *time.Time `json:"nextAttempt,omitempty"`
 }
 
-// MessageEndpointOut is an endpoint with the status of one message there.
+// MessageEndpointOut is an endpoint with the status of one message there. It has Svix's
+// fields and no others (no metadata): the Svix SDKs refuse fields they do not know.
 type MessageEndpointOut struct {
-	EndpointOut
+	ID          string     `json:"id"`
+	UID         *string    `json:"uid,omitempty"`
+	URL         string     `json:"url"`
+	Description string     `json:"description"`
+	Version     int        `json:"version"`
+	Disabled    bool       `json:"disabled"`
+	FilterTypes []string   `json:"filterTypes,omitempty"`
+	Channels    []string   `json:"channels,omitempty"`
+	RateLimit   *int       `json:"rateLimit,omitempty"`
+	CreatedAt   time.Time  `json:"createdAt"`
+	UpdatedAt   time.Time  `json:"updatedAt"`
 	Status      int        `json:"status" enum:"0,1,2,3" doc:"0 success, 1 pending, 2 fail, 3 sending."`
 	NextAttempt *time.Time `json:"nextAttempt,omitempty"`
 }
@@ -311,7 +322,10 @@ func (a *API) listAttemptedDestinations(w http.ResponseWriter, r *http.Request) 
 		if err != nil {
 			return err
 		}
-		resp.Data = append(resp.Data, MessageEndpointOut{EndpointOut: endpointOut(ep), Status: int(d.Status), NextAttempt: d.NextAttemptAt})
+		o := endpointOut(ep)
+		resp.Data = append(resp.Data, MessageEndpointOut{ID: o.ID, UID: o.UID, URL: o.URL, Description: o.Description,
+			Version: o.Version, Disabled: o.Disabled, FilterTypes: o.FilterTypes, Channels: o.Channels, RateLimit: o.RateLimit,
+			CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt, Status: int(d.Status), NextAttempt: d.NextAttemptAt})
 	}
 	writeJSON(w, http.StatusOK, resp)
 	return nil
