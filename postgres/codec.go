@@ -1,0 +1,269 @@
+package postgres
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hookline/hookline"
+)
+
+// Times are stored as BIGINT unix microseconds, like the SQLite store does: PostgreSQL keeps
+// microseconds too, and the same integers in both backends make them behave identically.
+
+// normTime returns t in UTC at microsecond precision, as the database will return it.
+func normTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+func nullMicros(t *time.Time) *int64 {
+	if t == nil {
+		return nil
+	}
+	us := t.UnixMicro()
+	return &us
+}
+
+func fromNullMicros(us *int64) *time.Time {
+	if us == nil {
+		return nil
+	}
+	t := fromMicros(*us)
+	return &t
+}
+
+func normTimePtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	n := normTime(*t)
+	return &n
+}
+
+// nullString stores "" as NULL, for optional unique columns (uid, event_id) where any number
+// of rows may have none.
+func nullString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func derefString(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func nullInt(p *int) *int64 {
+	if p == nil {
+		return nil
+	}
+	n := int64(*p)
+	return &n
+}
+
+func fromNullInt(v *int64) *int {
+	if v == nil {
+		return nil
+	}
+	n := int(*v)
+	return &n
+}
+
+// jsonText encodes maps and slices for JSON columns. A nil value is stored as "null" and an
+// empty one as "{}" or "[]", so the difference survives a round trip.
+func jsonText(v any) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+func fromJSONText(s string, v any) error {
+	if s == "" {
+		return nil
+	}
+	return json.Unmarshal([]byte(s), v)
+}
+
+// encodeSchemas writes the schemas object by hand: json.Marshal would compact and re-escape
+// each json.RawMessage, and the catalogue must return schemas byte for byte as given. The
+// column is TEXT, not JSONB, for the same reason.
+func encodeSchemas(schemas map[string]json.RawMessage) (string, error) {
+	if schemas == nil {
+		return "null", nil
+	}
+	versions := make([]string, 0, len(schemas))
+	for v := range schemas {
+		versions = append(versions, v)
+	}
+	slices.Sort(versions) // a stable encoding makes the column diffable
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, v := range versions {
+		raw := schemas[v]
+		if !json.Valid(raw) {
+			return "", fmt.Errorf("schema %q is not valid JSON", v)
+		}
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		key, err := json.Marshal(v)
+		if err != nil {
+			return "", err
+		}
+		b.Write(key)
+		b.WriteByte(':')
+		b.Write(bytes.TrimSpace(raw)) // surrounding whitespace is not part of the value
+	}
+	b.WriteByte('}')
+	return b.String(), nil
+}
+
+// decodeSchemas reads what encodeSchemas wrote; decoding into json.RawMessage copies each
+// value's bytes unchanged.
+func decodeSchemas(s string) (map[string]json.RawMessage, error) {
+	var m map[string]json.RawMessage
+	if err := fromJSONText(s, &m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// sealedSecret is one old secret as stored: sealed, with its expiry in the clear so that
+// maintenance can prune expired ones without the main key.
+type sealedSecret struct {
+	Sealed    string `json:"sealed"`
+	ExpiresAt int64  `json:"expiresAt"`
+}
+
+func (db *DB) sealOldSecrets(old []hookline.OldSecret) (string, error) {
+	out := make([]sealedSecret, 0, len(old))
+	for _, s := range old {
+		sealed, err := db.box.Seal([]byte(s.Secret))
+		if err != nil {
+			return "", fmt.Errorf("seal old secret: %w", err)
+		}
+		out = append(out, sealedSecret{Sealed: sealed, ExpiresAt: micros(s.ExpiresAt)})
+	}
+	return jsonText(out)
+}
+
+func (db *DB) openOldSecrets(text string) ([]hookline.OldSecret, error) {
+	var stored []sealedSecret
+	if err := fromJSONText(text, &stored); err != nil {
+		return nil, fmt.Errorf("decode old secrets: %w", err)
+	}
+	if len(stored) == 0 {
+		return nil, nil
+	}
+	out := make([]hookline.OldSecret, 0, len(stored))
+	for _, s := range stored {
+		plain, err := db.box.Open(s.Sealed)
+		if err != nil {
+			return nil, fmt.Errorf("open old secret: %w", err)
+		}
+		out = append(out, hookline.OldSecret{Secret: string(plain), ExpiresAt: fromMicros(s.ExpiresAt)})
+	}
+	return out, nil
+}
+
+// scanner is the Scan method shared by pgx.Row and pgx.Rows.
+type scanner interface {
+	Scan(dest ...any) error
+}
+
+// withExtra scans a row's trailing columns into extra, after those its caller asks for.
+type withExtra struct {
+	s     scanner
+	extra []any
+}
+
+func (w withExtra) Scan(dest ...any) error { return w.s.Scan(append(dest, w.extra...)...) }
+
+// args collects the bind arguments of a query built piece by piece; add returns the
+// placeholder of the argument it appends.
+type args []any
+
+func (a *args) add(v any) string {
+	*a = append(*a, v)
+	return "$" + strconv.Itoa(len(*a))
+}
+
+// defaultLimit is the page size when a caller leaves ListOptions.Limit zero.
+const defaultLimit = 50
+
+// pageQuery is the cursor part of a list query ordered by col (ids and names are unique, so
+// the column alone is a total order), binding its argument into a. It returns the condition
+// to AND into the WHERE clause ("" when there is none), the ORDER BY … LIMIT clause (fetching
+// one row more than the page, to know whether another follows), and whether the rows come back
+// in reverse of the list's order (a backward page is fetched walking away from the iterator).
+// Backward without an Iterator has nothing to end before, so it is the first page.
+func pageQuery(a *args, col string, opts hookline.ListOptions) (cond, tail string, reverse bool) {
+	limit := opts.Limit
+	if limit <= 0 {
+		limit = defaultLimit
+	}
+	asc := !opts.Descending // the direction rows are fetched in
+	if opts.Iterator != "" {
+		after := asc // forward in an ascending list: col > iterator
+		if opts.Backward {
+			after = !asc
+			asc = !asc
+			reverse = true
+		}
+		op := " < "
+		if after {
+			op = " > "
+		}
+		cond = col + op + a.add(opts.Iterator)
+	}
+	dir := "ASC"
+	if !asc {
+		dir = "DESC"
+	}
+	return cond, fmt.Sprintf(" ORDER BY %s %s LIMIT %d", col, dir, limit+1), reverse
+}
+
+// finishPage trims the extra row that pageQuery asked for, which tells whether the list goes
+// on, and puts a backward page back into the list's order.
+func finishPage[T any](items []T, opts hookline.ListOptions, reverse bool) hookline.Page[T] {
+	limit := opts.Limit
+	if limit <= 0 {
+		limit = defaultLimit
+	}
+	done := len(items) <= limit
+	if !done {
+		items = items[:limit]
+	}
+	if reverse {
+		slices.Reverse(items)
+	}
+	if items == nil {
+		items = []T{}
+	}
+	return hookline.Page[T]{Data: items, Done: done}
+}
+
+// where joins conditions into a WHERE clause.
+func where(conds ...string) string {
+	var nonEmpty []string
+	for _, c := range conds {
+		if c != "" {
+			nonEmpty = append(nonEmpty, c)
+		}
+	}
+	if len(nonEmpty) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(nonEmpty, " AND ")
+}

@@ -1,0 +1,686 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hookline/hookline"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+var _ hookline.DeliveryStore = (*DB)(nil)
+
+// claimQuery leases due deliveries in one statement. FOR UPDATE SKIP LOCKED lets any number of
+// processes claim at once: each locks the rows it takes and passes over rows another claimer
+// holds, and the re-check of the WHERE clause after the lock leaves out rows that a claimer
+// committed meanwhile, so no delivery is leased twice. The two branches (due pending rows,
+// expired leases) are limited separately, each along its own partial index, before they are
+// merged: an OR of both conditions would make PostgreSQL collect every due row of a large
+// backlog just to sort it and keep the first few.
+const claimQuery = `WITH due AS (
+		SELECT id, next_attempt_at FROM deliveries WHERE status = 1 AND next_attempt_at <= $3
+		ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED
+	), expired AS (
+		SELECT id, next_attempt_at FROM deliveries WHERE status = 3 AND leased_until < $3
+		ORDER BY leased_until LIMIT $4 FOR UPDATE SKIP LOCKED
+	), picked AS (
+		SELECT id FROM (SELECT id, next_attempt_at FROM due UNION ALL SELECT id, next_attempt_at FROM expired) AS c
+		ORDER BY next_attempt_at, id LIMIT $4
+	)
+	UPDATE deliveries d SET status = 3, lease_owner = $1, leased_until = $2, updated_at = $5
+	FROM picked WHERE d.id = picked.id
+	RETURNING d.id, d.app_id, d.msg_id, d.endpoint_id, d.status, d.attempt_count, d.next_attempt_at, d.trigger_type,
+		d.created_at, d.updated_at`
+
+// ClaimDeliveries leases up to p.Limit due deliveries to p.Owner, then loads their messages,
+// endpoints and rate limits, each once, in one more round trip. Jobs come in due order.
+func (db *DB) ClaimDeliveries(ctx context.Context, p hookline.ClaimParams) ([]hookline.Job, error) {
+	if p.Owner == "" {
+		return nil, errors.New("postgres: claim deliveries: Owner is required")
+	}
+	if p.Limit <= 0 {
+		return []hookline.Job{}, nil
+	}
+	claimed, err := queryAll(ctx, db, claimQuery, args{p.Owner, micros(p.LeaseUntil), micros(p.Now), p.Limit, micros(db.now())}, scanDelivery)
+	if err != nil {
+		return nil, dbErr(err, "claim deliveries")
+	}
+	if len(claimed) == 0 {
+		return []hookline.Job{}, nil
+	}
+	due := func(d hookline.Delivery) int64 {
+		if d.NextAttemptAt == nil {
+			return 0
+		}
+		return micros(*d.NextAttemptAt)
+	}
+	slices.SortFunc(claimed, func(a, b hookline.Delivery) int {
+		return cmp.Or(cmp.Compare(due(a), due(b)), strings.Compare(a.ID, b.ID))
+	})
+	return db.loadJobs(ctx, claimed)
+}
+
+// loadJobs attaches to each claimed delivery its message and endpoint, loaded with one query
+// per kind, both sent in one batch. Jobs of one message share one *Message and jobs of one
+// endpoint one *Endpoint, so each secret is opened once.
+func (db *DB) loadJobs(ctx context.Context, claimed []hookline.Delivery) ([]hookline.Job, error) {
+	var msgIDs, epIDs []string
+	seenMsg, seenEP := map[string]bool{}, map[string]bool{}
+	for _, d := range claimed {
+		if !seenMsg[d.MessageID] {
+			seenMsg[d.MessageID] = true
+			msgIDs = append(msgIDs, d.MessageID)
+		}
+		if !seenEP[d.EndpointID] {
+			seenEP[d.EndpointID] = true
+			epIDs = append(epIDs, d.EndpointID)
+		}
+	}
+
+	type endpointLimits struct {
+		ep        *hookline.Endpoint
+		rateLimit *int
+	}
+	messages := make(map[string]*hookline.Message, len(msgIDs))
+	endpoints := make(map[string]endpointLimits, len(epIDs))
+	var b pgx.Batch
+	b.Queue(`SELECT `+messageColumns+` FROM messages WHERE id = ANY($1::text[])`, msgIDs).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			m, err := scanMessage(rows)
+			if err != nil {
+				return err
+			}
+			messages[m.ID] = m
+		}
+		return rows.Err()
+	})
+	b.Queue(`SELECT `+endpointReadColumns+`,
+		(SELECT rate_limit FROM applications WHERE applications.id = endpoints.app_id)
+		FROM endpoints WHERE id = ANY($1::text[])`, epIDs).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var appLimit *int64
+			ep, err := db.scanEndpoint(withExtra{rows, []any{&appLimit}})
+			if err != nil {
+				return err
+			}
+			limit := ep.RateLimit
+			if limit == nil {
+				limit = fromNullInt(appLimit)
+			}
+			endpoints[ep.ID] = endpointLimits{ep, limit}
+		}
+		return rows.Err()
+	})
+	if err := db.pool.SendBatch(ctx, &b).Close(); err != nil {
+		return nil, dbErr(err, "claim deliveries: load messages and endpoints")
+	}
+
+	jobs := make([]hookline.Job, 0, len(claimed))
+	for _, d := range claimed {
+		m, ep := messages[d.MessageID], endpoints[d.EndpointID]
+		if m == nil || ep.ep == nil {
+			// Deleted between the claim and the load: the cascade took the delivery with it.
+			db.log.Debug("postgres: claimed delivery lost its message or endpoint", "delivery", d.ID)
+			continue
+		}
+		jobs = append(jobs, hookline.Job{Delivery: d, Message: m, Endpoint: ep.ep, RateLimit: ep.rateLimit})
+	}
+	return jobs, nil
+}
+
+const attemptColumns = `id, app_id, msg_id, endpoint_id, delivery_id, url, request_headers, response_status_code,
+	response, response_duration_ms, trigger_type, status, created_at`
+
+func scanAttempt(s scanner) (*hookline.Attempt, error) {
+	var (
+		a         hookline.Attempt
+		headers   string
+		response  []byte
+		createdAt int64
+	)
+	if err := s.Scan(&a.ID, &a.AppID, &a.MessageID, &a.EndpointID, &a.DeliveryID, &a.URL, &headers,
+		&a.ResponseStatusCode, &response, &a.ResponseDurationMs, &a.TriggerType, &a.Status, &createdAt); err != nil {
+		return nil, err
+	}
+	a.Response = string(response)
+	if err := fromJSONText(headers, &a.RequestHeaders); err != nil {
+		return nil, fmt.Errorf("decode request headers of %s: %w", a.ID, err)
+	}
+	a.CreatedAt = fromMicros(createdAt)
+	return &a, nil
+}
+
+// RecordAttempts applies a batch of outcomes in one transaction of four round trips: begin,
+// one UPDATE of every delivery, one batch that inserts the attempts, writes each touched
+// endpoint's health once (in id order, so concurrent batches lock endpoints in the same order)
+// and reads the health back, and commit. An outcome whose delivery no longer exists (its
+// endpoint or message was deleted meanwhile) is skipped. Attempts with an empty ID or zero
+// CreatedAt get them filled in, and their app, message and endpoint ids are set from the
+// delivery.
+//
+// Health counts by the delivery's next state: an outcome of StatusSuccess resets the failure
+// streak, any other outcome with an attempt extends it. LastStatus is the attempt's status.
+func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) ([]hookline.EndpointHealth, error) {
+	if len(outcomes) == 0 {
+		return []hookline.EndpointHealth{}, nil
+	}
+	now := db.now()
+	// The deliveries' next states; a delivery named twice ends in its last outcome's state.
+	type next struct {
+		status    int32
+		at        *int64
+		attempted int32
+	}
+	byDelivery := map[string]*next{}
+	var ids []string
+	for i := range outcomes {
+		o := &outcomes[i]
+		switch o.Status {
+		case hookline.StatusSuccess, hookline.StatusFail, hookline.StatusPending:
+		default:
+			return nil, fmt.Errorf("postgres: record attempts: delivery %s: next status %v is not success, fail or pending", o.DeliveryID, o.Status)
+		}
+		if a := o.Attempt; a != nil {
+			if a.ID == "" {
+				a.ID = hookline.NewID(hookline.PrefixAttempt)
+			}
+			if a.CreatedAt.IsZero() {
+				a.CreatedAt = now
+			}
+			a.CreatedAt = normTime(a.CreatedAt)
+			a.DeliveryID = o.DeliveryID
+		}
+		n := byDelivery[o.DeliveryID]
+		if n == nil {
+			n = &next{}
+			byDelivery[o.DeliveryID] = n
+			ids = append(ids, o.DeliveryID)
+		}
+		n.status, n.at = int32(o.Status), nil
+		if o.Status == hookline.StatusPending {
+			n.at = nullMicros(cmp.Or(normTimePtr(o.NextAttemptAt), &now))
+		}
+		if o.Attempt != nil {
+			n.attempted++
+		}
+	}
+	statuses := make([]int32, len(ids))
+	nextAt := make([]*int64, len(ids))
+	attempted := make([]int32, len(ids))
+	for i, id := range ids {
+		n := byDelivery[id]
+		statuses[i], nextAt[i], attempted[i] = n.status, n.at, n.attempted
+	}
+
+	var health []hookline.EndpointHealth
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		type target struct{ appID, msgID, epID string }
+		targets := make(map[string]target, len(ids))
+		rows, err := tx.Query(ctx, `UPDATE deliveries d SET status = u.status, next_attempt_at = u.next_at,
+			attempt_count = d.attempt_count + u.attempted, lease_owner = NULL, leased_until = NULL, trigger_type = 0,
+			updated_at = $5
+			FROM unnest($1::text[], $2::int[], $3::bigint[], $4::int[]) AS u (id, status, next_at, attempted)
+			WHERE d.id = u.id
+			RETURNING d.id, d.app_id, d.msg_id, d.endpoint_id`, ids, statuses, nextAt, attempted, micros(now))
+		if err != nil {
+			return dbErr(err, "record attempts: update deliveries")
+		}
+		for rows.Next() {
+			var id string
+			var t target
+			if err := rows.Scan(&id, &t.appID, &t.msgID, &t.epID); err != nil {
+				rows.Close()
+				return dbErr(err, "record attempts: update deliveries")
+			}
+			targets[id] = t
+		}
+		if err := rows.Err(); err != nil {
+			return dbErr(err, "record attempts: update deliveries")
+		}
+
+		var (
+			touched []string
+			seen    = map[string]bool{}
+			deltas  = map[string]*healthDelta{}
+			ins     attemptRows
+		)
+		for i := range outcomes {
+			o := &outcomes[i]
+			t, ok := targets[o.DeliveryID]
+			if !ok {
+				continue // the delivery is gone
+			}
+			if !seen[t.epID] {
+				seen[t.epID] = true
+				touched = append(touched, t.epID)
+			}
+			a := o.Attempt
+			if a == nil {
+				continue
+			}
+			a.AppID, a.MessageID, a.EndpointID = t.appID, t.msgID, t.epID
+			if err := ins.add(a); err != nil {
+				return fmt.Errorf("postgres: record attempts: %w", err)
+			}
+			h := deltas[t.epID]
+			if h == nil {
+				h = &healthDelta{}
+				deltas[t.epID] = h
+			}
+			h.add(o.Status == hookline.StatusSuccess, a, t.msgID)
+		}
+		if len(touched) == 0 {
+			health = []hookline.EndpointHealth{}
+			return nil
+		}
+
+		var b pgx.Batch
+		if len(ins.id) > 0 {
+			b.Queue(`INSERT INTO attempts (`+attemptColumns+`) SELECT * FROM unnest($1::text[], $2::text[], $3::text[],
+				$4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::bytea[], $10::bigint[], $11::int[], $12::int[],
+				$13::bigint[])`, ins.id, ins.appID, ins.msgID, ins.epID, ins.deliveryID, ins.url, ins.headers, ins.code,
+				ins.response, ins.duration, ins.trigger, ins.status, ins.createdAt)
+		}
+		for _, epID := range slices.Sorted(maps.Keys(deltas)) {
+			h := deltas[epID]
+			b.Queue(`UPDATE endpoints SET
+				failure_streak = CASE WHEN $1 THEN $2 ELSE failure_streak + $2 END,
+				failing_since = CASE WHEN $1 THEN $3 ELSE coalesce(failing_since, $3) END,
+				last_attempt_at = $4, last_event_type = (SELECT event_type FROM messages WHERE id = $5), last_status = $6
+				WHERE id = $7`, h.reset, h.fails, h.firstFail, h.lastAt, h.lastMsg, int32(h.lastStatus), epID)
+		}
+		byID := make(map[string]hookline.EndpointHealth, len(touched))
+		b.Queue(`SELECT app_id, id, disabled, `+endpointHealthColumns+` FROM endpoints WHERE id = ANY($1::text[])`,
+			touched).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var (
+					appID, id string
+					disabled  bool
+					h         healthScan
+				)
+				if err := rows.Scan(append([]any{&appID, &id, &disabled}, h.dest()...)...); err != nil {
+					return err
+				}
+				byID[id] = h.health(appID, id, disabled)
+			}
+			return rows.Err()
+		})
+		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+			return dbErr(err, "record attempts")
+		}
+		health = make([]hookline.EndpointHealth, 0, len(touched))
+		for _, id := range touched {
+			if h, ok := byID[id]; ok {
+				health = append(health, h)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return health, nil
+}
+
+// attemptRows holds attempts column by column, for one INSERT … SELECT FROM unnest(…).
+type attemptRows struct {
+	id, appID, msgID, epID, deliveryID, url, headers []string
+	code, trigger, status                            []int32
+	response                                         [][]byte
+	duration, createdAt                              []int64
+}
+
+func (r *attemptRows) add(a *hookline.Attempt) error {
+	headers, err := jsonText(a.RequestHeaders)
+	if err != nil {
+		return fmt.Errorf("encode headers of %s: %w", a.ID, err)
+	}
+	r.id = append(r.id, a.ID)
+	r.appID = append(r.appID, a.AppID)
+	r.msgID = append(r.msgID, a.MessageID)
+	r.epID = append(r.epID, a.EndpointID)
+	r.deliveryID = append(r.deliveryID, a.DeliveryID)
+	r.url = append(r.url, a.URL)
+	r.headers = append(r.headers, headers)
+	r.code = append(r.code, int32(a.ResponseStatusCode))
+	r.response = append(r.response, []byte(a.Response))
+	r.duration = append(r.duration, a.ResponseDurationMs)
+	r.trigger = append(r.trigger, int32(a.TriggerType))
+	r.status = append(r.status, int32(a.Status))
+	r.createdAt = append(r.createdAt, micros(a.CreatedAt))
+	return nil
+}
+
+// healthDelta is what a batch's attempts do to one endpoint's health, so that the endpoint
+// row is written once per batch rather than once per attempt.
+type healthDelta struct {
+	reset      bool   // an attempt succeeded: the streak restarts
+	fails      int32  // failed attempts since the last success (or the batch's start)
+	firstFail  *int64 // the first of those failures
+	lastAt     int64
+	lastMsg    string
+	lastStatus hookline.MessageStatus
+}
+
+func (h *healthDelta) add(ok bool, a *hookline.Attempt, msgID string) {
+	at := micros(a.CreatedAt)
+	if ok {
+		h.reset, h.fails, h.firstFail = true, 0, nil
+	} else {
+		h.fails++
+		if h.firstFail == nil {
+			h.firstFail = &at
+		}
+	}
+	h.lastAt, h.lastMsg, h.lastStatus = at, msgID, a.Status
+}
+
+// ReleaseDeliveries hands the owner's leased deliveries back as pending, due when they were,
+// and wakes the other processes to take them. Deliveries leased to someone else, or no longer
+// sending, are left alone.
+func (db *DB) ReleaseDeliveries(ctx context.Context, owner string, deliveryIDs []string) error {
+	if len(deliveryIDs) == 0 {
+		return nil
+	}
+	tag, err := db.pool.Exec(ctx, `UPDATE deliveries SET status = 1, lease_owner = NULL, leased_until = NULL, updated_at = $1
+		WHERE status = 3 AND lease_owner = $2 AND id = ANY($3::text[])`, micros(db.now()), owner, deliveryIDs)
+	if err != nil {
+		return dbErr(err, "release deliveries")
+	}
+	if tag.RowsAffected() > 0 {
+		return db.Notify(ctx, DeliveriesChannel)
+	}
+	return nil
+}
+
+// ReleaseExpiredLeases returns to pending every sending delivery whose lease ends before the
+// given time, and wakes the processes to take them.
+func (db *DB) ReleaseExpiredLeases(ctx context.Context, before time.Time) (int, error) {
+	tag, err := db.pool.Exec(ctx, `UPDATE deliveries SET status = 1, lease_owner = NULL, leased_until = NULL, updated_at = $1
+		WHERE status = 3 AND leased_until < $2`, micros(db.now()), micros(before))
+	if err != nil {
+		return 0, dbErr(err, "release expired leases")
+	}
+	n := int(tag.RowsAffected())
+	if n > 0 {
+		if err := db.Notify(ctx, DeliveriesChannel); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// NextDueAt returns when the earliest pending delivery is due, or nil when none is pending.
+func (db *DB) NextDueAt(ctx context.Context) (*time.Time, error) {
+	var next *int64
+	if err := db.pool.QueryRow(ctx, `SELECT min(next_attempt_at) FROM deliveries WHERE status = 1`).Scan(&next); err != nil {
+		return nil, dbErr(err, "next due delivery")
+	}
+	return fromNullMicros(next), nil
+}
+
+// SetEndpointDisabled enables or disables an endpoint and reports whether it changed: of
+// several processes making the same change, exactly one sees true. Disabling records the
+// reason; enabling clears it and starts a new health record (no failure streak), so an
+// endpoint that was switched back on is not disabled again by its old failures.
+func (db *DB) SetEndpointDisabled(ctx context.Context, appID, endpointID string, disabled bool, reason string, at time.Time) (bool, error) {
+	var tag pgconn.CommandTag
+	var err error
+	if disabled {
+		tag, err = db.pool.Exec(ctx, `UPDATE endpoints SET disabled = true, disabled_reason = $1, updated_at = $2
+			WHERE app_id = $3 AND id = $4 AND NOT disabled`, nullString(reason), micros(at), appID, endpointID)
+	} else {
+		tag, err = db.pool.Exec(ctx, `UPDATE endpoints SET disabled = false, disabled_reason = NULL, failure_streak = 0,
+			failing_since = NULL, updated_at = $1 WHERE app_id = $2 AND id = $3 AND disabled`, micros(at), appID, endpointID)
+	}
+	err = mustAffect(tag, err, "set endpoint %q disabled=%v", endpointID, disabled)
+	if err == nil {
+		return true, nil
+	}
+	if !errors.Is(err, errNoRows) {
+		return false, err
+	}
+	// Nothing changed: the endpoint is already in that state, or does not exist.
+	return false, endpointExists(ctx, db.pool, appID, endpointID)
+}
+
+// endpointExists returns ENOTFOUND unless the application has the endpoint.
+func endpointExists(ctx context.Context, q querier, appID, endpointID string) error {
+	var one int
+	err := q.QueryRow(ctx, `SELECT 1 FROM endpoints WHERE app_id = $1 AND id = $2`, appID, endpointID).Scan(&one)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return hookline.Errorf(hookline.ENOTFOUND, "endpoint %q not found", endpointID)
+	}
+	if err != nil {
+		return dbErr(err, "find endpoint %q", endpointID)
+	}
+	return nil
+}
+
+// ListAttempts lists attempts of one application by attempt id (creation order), filtered by
+// endpoint, message, outcome, the message's event type and the attempt's time.
+func (db *DB) ListAttempts(ctx context.Context, appID string, opts hookline.AttemptListOptions) (hookline.Page[hookline.Attempt], error) {
+	var a args
+	conds := []string{"app_id = " + a.add(appID)}
+	cond, tail, reverse := pageQuery(&a, "id", opts.ListOptions)
+	conds = append(conds, cond)
+	if opts.EndpointID != "" {
+		conds = append(conds, "endpoint_id = "+a.add(opts.EndpointID))
+	}
+	if opts.MessageID != "" {
+		conds = append(conds, "msg_id = "+a.add(opts.MessageID))
+	}
+	if opts.Status != nil {
+		conds = append(conds, "status = "+a.add(int32(*opts.Status)))
+	}
+	if len(opts.EventTypes) > 0 {
+		// Correlated, so a page costs one message lookup per candidate attempt rather than a
+		// scan of all the application's messages.
+		conds = append(conds, "EXISTS (SELECT 1 FROM messages WHERE messages.id = attempts.msg_id AND messages.event_type = ANY("+
+			a.add(opts.EventTypes)+"::text[]))")
+	}
+	if opts.Before != nil {
+		conds = append(conds, "created_at < "+a.add(micros(*opts.Before)))
+	}
+	if opts.After != nil {
+		conds = append(conds, "created_at > "+a.add(micros(*opts.After)))
+	}
+	out, err := queryAll(ctx, db, `SELECT `+attemptColumns+` FROM attempts`+where(conds...)+tail, a, scanAttempt)
+	if err != nil {
+		return hookline.Page[hookline.Attempt]{}, dbErr(err, "list attempts")
+	}
+	return finishPage(out, opts.ListOptions, reverse), nil
+}
+
+// GetAttempt finds one attempt of the application.
+func (db *DB) GetAttempt(ctx context.Context, appID, attemptID string) (*hookline.Attempt, error) {
+	a, err := scanAttempt(db.pool.QueryRow(ctx, `SELECT `+attemptColumns+` FROM attempts WHERE app_id = $1 AND id = $2`,
+		appID, attemptID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, hookline.Errorf(hookline.ENOTFOUND, "attempt %q not found", attemptID)
+	}
+	if err != nil {
+		return nil, dbErr(err, "get attempt %q", attemptID)
+	}
+	return a, nil
+}
+
+// qualifiedMessageColumns are messageColumns of the table aliased m.
+var qualifiedMessageColumns = "m." + strings.Join(strings.Split(messageColumns, ", "), ", m.")
+
+// ListEndpointMessages lists the messages that went (or are going) to an endpoint with their
+// status there, by delivery id, filtered by status, event type and message creation time.
+func (db *DB) ListEndpointMessages(ctx context.Context, appID, endpointID string, opts hookline.EndpointMessageListOptions) (hookline.Page[hookline.EndpointMessage], error) {
+	var a args
+	conds := []string{"d.app_id = " + a.add(appID), "d.endpoint_id = " + a.add(endpointID)}
+	cond, tail, reverse := pageQuery(&a, "d.id", opts.ListOptions)
+	conds = append(conds, cond)
+	if opts.Status != nil {
+		conds = append(conds, "d.status = "+a.add(int32(*opts.Status)))
+	}
+	if len(opts.EventTypes) > 0 {
+		conds = append(conds, "m.event_type = ANY("+a.add(opts.EventTypes)+"::text[])")
+	}
+	if opts.Before != nil {
+		conds = append(conds, "m.created_at < "+a.add(micros(*opts.Before)))
+	}
+	if opts.After != nil {
+		conds = append(conds, "m.created_at > "+a.add(micros(*opts.After)))
+	}
+	out, err := queryAll(ctx, db, `SELECT `+qualifiedMessageColumns+`, d.status, d.next_attempt_at, d.id
+		FROM deliveries d JOIN messages m ON m.id = d.msg_id`+where(conds...)+tail, a,
+		func(s scanner) (*hookline.EndpointMessage, error) {
+			var (
+				em   hookline.EndpointMessage
+				next *int64
+			)
+			m, err := scanMessage(withExtra{s, []any{&em.Status, &next, &em.DeliveryID}})
+			if err != nil {
+				return nil, err
+			}
+			em.Message, em.NextAttemptAt = *m, fromNullMicros(next)
+			return &em, nil
+		})
+	if err != nil {
+		return hookline.Page[hookline.EndpointMessage]{}, dbErr(err, "list endpoint messages")
+	}
+	return finishPage(out, opts.ListOptions, reverse), nil
+}
+
+// RequeueDelivery makes the message due at the endpoint now, as a manual attempt, creating the
+// delivery when the message never went there; the unique (message, endpoint) index makes two
+// concurrent resends meet in one delivery. A delivery being sent right now is returned
+// unchanged: its attempt is under way, and requeueing it would send it twice at once. The
+// transaction notifies DeliveriesChannel.
+func (db *DB) RequeueDelivery(ctx context.Context, appID, messageID, endpointID string, now time.Time) (*hookline.Delivery, error) {
+	now = normTime(now)
+	var out *hookline.Delivery
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var hasMsg, hasEP bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM messages WHERE app_id = $1 AND id = $2),
+			EXISTS (SELECT 1 FROM endpoints WHERE app_id = $1 AND id = $3)`, appID, messageID, endpointID).
+			Scan(&hasMsg, &hasEP); err != nil {
+			return dbErr(err, "requeue: find message and endpoint")
+		}
+		if !hasMsg {
+			return hookline.Errorf(hookline.ENOTFOUND, "message %q not found", messageID)
+		}
+		if !hasEP {
+			return hookline.Errorf(hookline.ENOTFOUND, "endpoint %q not found", endpointID)
+		}
+		d, err := scanDelivery(tx.QueryRow(ctx, `INSERT INTO deliveries (`+deliveryColumns+`)
+			VALUES ($1, $2, $3, $4, 1, 0, $5, 1, $5, $5)
+			ON CONFLICT (msg_id, endpoint_id) DO UPDATE SET status = 1, next_attempt_at = $5, trigger_type = 1,
+				lease_owner = NULL, leased_until = NULL, updated_at = $5
+				WHERE deliveries.status <> 3
+			RETURNING `+deliveryColumns, hookline.NewID(hookline.PrefixDelivery), appID, messageID, endpointID, micros(now)))
+		if errors.Is(err, pgx.ErrNoRows) {
+			// Being sent: left alone; see the doc comment.
+			d, err = scanDelivery(tx.QueryRow(ctx, `SELECT `+deliveryColumns+` FROM deliveries
+				WHERE msg_id = $1 AND endpoint_id = $2`, messageID, endpointID))
+			if err != nil {
+				return dbErr(err, "requeue: find delivery")
+			}
+			out = d
+			return nil
+		}
+		if err != nil {
+			return dbErr(err, "requeue: upsert delivery")
+		}
+		out = d
+		if _, err := tx.Exec(ctx, notifyDeliveries); err != nil {
+			return dbErr(err, "requeue: notify")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// RequeueFailed makes the endpoint's failed deliveries of messages created in [since, until)
+// due now as manual attempts, and returns how many; the transaction notifies
+// DeliveriesChannel when there were some. An unknown endpoint is ENOTFOUND.
+func (db *DB) RequeueFailed(ctx context.Context, appID, endpointID string, since time.Time, until *time.Time, now time.Time) (int, error) {
+	var a args
+	set := `UPDATE deliveries SET status = 1, next_attempt_at = ` + a.add(micros(now)) + `, trigger_type = 1, updated_at = $1`
+	conds := []string{"app_id = " + a.add(appID), "endpoint_id = " + a.add(endpointID), "status = 2"}
+	// Correlated: the endpoint's failed deliveries are few next to the application's messages.
+	window := "messages.id = deliveries.msg_id AND messages.created_at >= " + a.add(micros(since))
+	if until != nil {
+		window += " AND messages.created_at < " + a.add(micros(*until))
+	}
+	conds = append(conds, "EXISTS (SELECT 1 FROM messages WHERE "+window+")")
+	n := 0
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, set+where(conds...), a...)
+		if err != nil {
+			return dbErr(err, "requeue failed deliveries")
+		}
+		n = int(tag.RowsAffected())
+		if n == 0 {
+			return endpointExists(ctx, tx, appID, endpointID)
+		}
+		if _, err := tx.Exec(ctx, notifyDeliveries); err != nil {
+			return dbErr(err, "requeue failed deliveries: notify")
+		}
+		return nil
+	})
+	return n, err
+}
+
+// purgeBatch is how many messages Purge examines per statement, so that no transaction holds
+// many locks for long.
+const purgeBatch = 1000
+
+// purgeQuery examines the next batch of messages created before $1, in (created_at, id)
+// order after the cursor ($2, $3), and deletes those without pending or sending deliveries;
+// foreign keys cascade to their deliveries and attempts. The check is part of the DELETE, so a
+// message requeued meanwhile is kept.
+const purgeQuery = `WITH batch AS (
+		SELECT id, created_at FROM messages WHERE created_at < $1 AND (created_at, id) > ($2, $3)
+		ORDER BY created_at, id LIMIT $4
+	), gone AS (
+		DELETE FROM messages m USING batch
+		WHERE m.id = batch.id AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.msg_id = m.id AND d.status IN (1, 3))
+		RETURNING m.id
+	), last AS (
+		SELECT id, created_at FROM batch ORDER BY created_at DESC, id DESC LIMIT 1
+	)
+	SELECT (SELECT count(*) FROM batch), (SELECT count(*) FROM gone), last.created_at, last.id
+	FROM (SELECT 1) AS one LEFT JOIN last ON true`
+
+// Purge deletes messages created before the given time that have no pending or sending
+// deliveries, one batch of purgeBatch messages per statement, and returns how many it deleted.
+func (db *DB) Purge(ctx context.Context, before time.Time) (int, error) {
+	total := 0
+	var cursorAt int64 = -1 << 63
+	cursorID := ""
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		var (
+			scanned, deleted int
+			lastAt           *int64
+			lastID           *string
+		)
+		if err := db.pool.QueryRow(ctx, purgeQuery, micros(before), cursorAt, cursorID, purgeBatch).
+			Scan(&scanned, &deleted, &lastAt, &lastID); err != nil {
+			return total, dbErr(err, "purge")
+		}
+		total += deleted
+		if scanned < purgeBatch || lastAt == nil {
+			return total, nil
+		}
+		cursorAt, cursorID = *lastAt, *lastID
+	}
+}

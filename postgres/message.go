@@ -1,0 +1,319 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hookline/hookline"
+	"github.com/jackc/pgx/v5"
+)
+
+const messageColumns = `id, app_id, event_type, event_id, payload, channels, tags, created_at`
+
+func scanMessage(s scanner) (*hookline.Message, error) {
+	var (
+		m              hookline.Message
+		eventID        *string
+		payload        []byte
+		channels, tags string
+		createdAt      int64
+	)
+	if err := s.Scan(&m.ID, &m.AppID, &m.EventType, &eventID, &payload, &channels, &tags, &createdAt); err != nil {
+		return nil, err
+	}
+	m.EventID = derefString(eventID)
+	m.Payload = payload
+	if err := fromJSONText(channels, &m.Channels); err != nil {
+		return nil, fmt.Errorf("decode channels of %s: %w", m.ID, err)
+	}
+	if err := fromJSONText(tags, &m.Tags); err != nil {
+		return nil, fmt.Errorf("decode tags of %s: %w", m.ID, err)
+	}
+	m.CreatedAt = fromMicros(createdAt)
+	return &m, nil
+}
+
+const deliveryColumns = `id, app_id, msg_id, endpoint_id, status, attempt_count, next_attempt_at, trigger_type,
+	created_at, updated_at`
+
+func scanDelivery(s scanner) (*hookline.Delivery, error) {
+	var (
+		d                    hookline.Delivery
+		next                 *int64
+		createdAt, updatedAt int64
+	)
+	if err := s.Scan(&d.ID, &d.AppID, &d.MessageID, &d.EndpointID, &d.Status, &d.AttemptCount, &next, &d.Trigger,
+		&createdAt, &updatedAt); err != nil {
+		return nil, err
+	}
+	d.NextAttemptAt = fromNullMicros(next)
+	d.CreatedAt, d.UpdatedAt = fromMicros(createdAt), fromMicros(updatedAt)
+	return &d, nil
+}
+
+// notifyDeliveries is the statement that, inside a transaction, wakes every listener on
+// DeliveriesChannel when the transaction commits (and never if it rolls back).
+const notifyDeliveries = `SELECT pg_notify('` + DeliveriesChannel + `', '')`
+
+// CreateMessage inserts msg and its deliveries in one transaction: a message is accepted
+// together with the work of delivering it, or not at all. A zero CreatedAt is set from the
+// clock; the deliveries are due at CreatedAt. When msg.OnlyEndpointID is set the message goes
+// to that endpoint of the application alone, whatever its filters (ENOTFOUND when it has no
+// such endpoint). The transaction notifies DeliveriesChannel when it made deliveries.
+//
+// Of two concurrent messages with one eventId, from any number of processes, the unique index
+// lets one commit; the other gets EDUPLICATEEVENT naming the first.
+func (db *DB) CreateMessage(ctx context.Context, msg *hookline.Message) ([]hookline.Delivery, error) {
+	if msg.ID == "" || msg.AppID == "" {
+		return nil, errors.New("postgres: create message: ID and AppID are required")
+	}
+	db.stampCreated(&msg.CreatedAt, nil)
+	channels, err := jsonText(msg.Channels)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: create message: encode channels: %w", err)
+	}
+	tags, err := jsonText(msg.Tags)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: create message: encode tags: %w", err)
+	}
+	payload := []byte(msg.Payload)
+	if payload == nil {
+		payload = []byte{} // the column is NOT NULL; an empty payload is the API's to refuse
+	}
+
+	var deliveries []hookline.Delivery
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
+		deliveries = nil
+		// The insert and the fan-out's endpoint list travel in one round trip.
+		var b pgx.Batch
+		b.Queue(`INSERT INTO messages (`+messageColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			ON CONFLICT DO NOTHING RETURNING id`,
+			msg.ID, msg.AppID, msg.EventType, nullString(msg.EventID), payload, channels, tags, micros(msg.CreatedAt))
+		if msg.OnlyEndpointID != "" {
+			b.Queue(`SELECT id, disabled, filter_types, channels FROM endpoints WHERE app_id = $1 AND id = $2`,
+				msg.AppID, msg.OnlyEndpointID)
+		} else {
+			b.Queue(`SELECT id, disabled, filter_types, channels FROM endpoints
+				WHERE app_id = $1 AND NOT disabled ORDER BY id`, msg.AppID)
+		}
+		br := tx.SendBatch(ctx, &b)
+		var inserted string
+		insertErr := br.QueryRow().Scan(&inserted)
+		var targets []string
+		var loadErr error
+		if insertErr == nil {
+			targets, loadErr = acceptingEndpoints(br, msg)
+		}
+		if closeErr := br.Close(); insertErr == nil && loadErr == nil && closeErr != nil {
+			loadErr = dbErr(closeErr, "create message")
+		}
+		switch {
+		case errors.Is(insertErr, pgx.ErrNoRows):
+			return db.duplicateMessage(ctx, tx, msg)
+		case isForeignKeyViolation(insertErr):
+			return hookline.Errorf(hookline.ENOTFOUND, "application %q not found", msg.AppID)
+		case insertErr != nil:
+			return dbErr(insertErr, "create message")
+		case loadErr != nil:
+			return loadErr
+		}
+		if msg.OnlyEndpointID != "" && len(targets) == 0 {
+			return hookline.Errorf(hookline.ENOTFOUND, "endpoint %q not found", msg.OnlyEndpointID)
+		}
+		if len(targets) == 0 {
+			return nil
+		}
+
+		deliveries = make([]hookline.Delivery, 0, len(targets))
+		ids := make([]string, 0, len(targets))
+		for _, epID := range targets {
+			due := msg.CreatedAt
+			d := hookline.Delivery{
+				ID:            hookline.NewID(hookline.PrefixDelivery),
+				AppID:         msg.AppID,
+				MessageID:     msg.ID,
+				EndpointID:    epID,
+				Status:        hookline.StatusPending,
+				NextAttemptAt: &due,
+				CreatedAt:     msg.CreatedAt,
+				UpdatedAt:     msg.CreatedAt,
+			}
+			deliveries = append(deliveries, d)
+			ids = append(ids, d.ID)
+		}
+		b = pgx.Batch{}
+		b.Queue(`INSERT INTO deliveries (`+deliveryColumns+`)
+			SELECT d.id, $3, $4, d.endpoint_id, 1, 0, $5, 0, $5, $5 FROM unnest($1::text[], $2::text[]) AS d (id, endpoint_id)`,
+			ids, targets, msg.AppID, msg.ID, micros(msg.CreatedAt))
+		b.Queue(notifyDeliveries)
+		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+			return dbErr(err, "create message: insert deliveries")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if deliveries == nil {
+		deliveries = []hookline.Delivery{}
+	}
+	return deliveries, nil
+}
+
+// duplicateMessage explains why inserting msg did nothing: another message of the application
+// has its eventId (EDUPLICATEEVENT, naming it) or its id (ECONFLICT). The insert has waited for
+// a concurrent inserter of the same key to commit, so under READ COMMITTED the winner is
+// visible to this new statement; should it have been deleted since, the caller's transaction
+// is retried and the insert goes through.
+func (db *DB) duplicateMessage(ctx context.Context, tx pgx.Tx, msg *hookline.Message) error {
+	var existing string
+	err := tx.QueryRow(ctx, `SELECT id FROM messages WHERE app_id = $1 AND event_id = $2`, msg.AppID, msg.EventID).Scan(&existing)
+	if err == nil {
+		return &hookline.Error{
+			Code:     hookline.EDUPLICATEEVENT,
+			Message:  fmt.Sprintf("a message with eventId %q already exists", msg.EventID),
+			Existing: existing,
+		}
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return dbErr(err, "create message: find duplicate of event %q", msg.EventID)
+	}
+	var one int
+	err = tx.QueryRow(ctx, `SELECT 1 FROM messages WHERE id = $1`, msg.ID).Scan(&one)
+	if err == nil {
+		return hookline.Errorf(hookline.ECONFLICT, "message %q already exists", msg.ID)
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return dbErr(err, "create message: find duplicate %q", msg.ID)
+	}
+	// The conflicting row is gone again (deleted after the insert gave way to it).
+	return errConflictVanished
+}
+
+// errConflictVanished makes inTx run CreateMessage's transaction again.
+var errConflictVanished = &retryError{"create message: the conflicting message disappeared"}
+
+// retryError is an error of ours after which inTx runs the transaction again.
+type retryError struct{ msg string }
+
+func (e *retryError) Error() string { return "postgres: " + e.msg }
+
+// acceptingEndpoints reads, from the batch's next result, the endpoints (in creation order)
+// that accept msg. It reads only the filter columns: the fan-out does not need the secrets.
+// With OnlyEndpointID the one endpoint selected is the target whatever its filters.
+func acceptingEndpoints(br pgx.BatchResults, msg *hookline.Message) ([]string, error) {
+	rows, err := br.Query()
+	if err != nil {
+		return nil, dbErr(err, "create message: load endpoints")
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var ep hookline.Endpoint
+		var filterTypes, channels string
+		if err := rows.Scan(&ep.ID, &ep.Disabled, &filterTypes, &channels); err != nil {
+			return nil, dbErr(err, "create message: load endpoints")
+		}
+		if msg.OnlyEndpointID != "" {
+			ids = append(ids, ep.ID)
+			continue
+		}
+		if err := fromJSONText(filterTypes, &ep.FilterTypes); err != nil {
+			return nil, fmt.Errorf("postgres: create message: endpoint %s filter types: %w", ep.ID, err)
+		}
+		if err := fromJSONText(channels, &ep.Channels); err != nil {
+			return nil, fmt.Errorf("postgres: create message: endpoint %s channels: %w", ep.ID, err)
+		}
+		if ep.Accepts(msg.EventType, msg.Channels) {
+			ids = append(ids, ep.ID)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbErr(err, "create message: load endpoints")
+	}
+	return ids, nil
+}
+
+// GetMessage finds a message of the application by id or eventId; the id wins when both match.
+func (db *DB) GetMessage(ctx context.Context, appID, idOrEventID string) (*hookline.Message, error) {
+	row := db.pool.QueryRow(ctx, `SELECT `+messageColumns+` FROM messages
+		WHERE app_id = $1 AND (id = $2 OR event_id = $2) ORDER BY id = $2 DESC LIMIT 1`, appID, idOrEventID)
+	m, err := scanMessage(row)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, hookline.Errorf(hookline.ENOTFOUND, "message %q not found", idOrEventID)
+	}
+	if err != nil {
+		return nil, dbErr(err, "get message %q", idOrEventID)
+	}
+	return m, nil
+}
+
+// ListMessages lists the application's messages by id, filtered by event type, channel and
+// creation time.
+func (db *DB) ListMessages(ctx context.Context, appID string, opts hookline.MessageListOptions) (hookline.Page[hookline.Message], error) {
+	var a args
+	conds := []string{"app_id = " + a.add(appID)}
+	cond, tail, reverse := pageQuery(&a, "id", opts.ListOptions)
+	conds = append(conds, cond)
+	if len(opts.EventTypes) > 0 {
+		conds = append(conds, "event_type = ANY("+a.add(opts.EventTypes)+"::text[])")
+	}
+	if opts.Channel != "" {
+		conds = append(conds, "channels ? "+a.add(opts.Channel)+"::text")
+	}
+	if opts.Before != nil {
+		conds = append(conds, "created_at < "+a.add(micros(*opts.Before)))
+	}
+	if opts.After != nil {
+		conds = append(conds, "created_at > "+a.add(micros(*opts.After)))
+	}
+	out, err := queryAll(ctx, db, `SELECT `+messageColumns+` FROM messages`+where(conds...)+tail, a, scanMessage)
+	if err != nil {
+		return hookline.Page[hookline.Message]{}, dbErr(err, "list messages")
+	}
+	return finishPage(out, opts.ListOptions, reverse), nil
+}
+
+// ListDeliveries returns the deliveries of one message in endpoint creation order (endpoint
+// ids sort by creation time).
+func (db *DB) ListDeliveries(ctx context.Context, appID, messageID string) ([]hookline.Delivery, error) {
+	// The message row comes first (a NULL delivery when it has none), so one statement tells
+	// a message without deliveries from a message that does not exist.
+	rows, err := db.pool.Query(ctx, `SELECT d.id, d.app_id, d.msg_id, d.endpoint_id, d.status, d.attempt_count,
+		d.next_attempt_at, d.trigger_type, d.created_at, d.updated_at
+		FROM messages m LEFT JOIN deliveries d ON d.msg_id = m.id
+		WHERE m.app_id = $1 AND m.id = $2 ORDER BY d.endpoint_id, d.id`, appID, messageID)
+	if err != nil {
+		return nil, dbErr(err, "list deliveries of %q", messageID)
+	}
+	defer rows.Close()
+	found := false
+	out := []hookline.Delivery{}
+	for rows.Next() {
+		found = true
+		var id *string
+		var d hookline.Delivery
+		var next, createdAt, updatedAt *int64
+		var status, attempts, trigger *int32
+		var appIDCol, msgID, epID *string
+		if err := rows.Scan(&id, &appIDCol, &msgID, &epID, &status, &attempts, &next, &trigger, &createdAt, &updatedAt); err != nil {
+			return nil, dbErr(err, "list deliveries of %q", messageID)
+		}
+		if id == nil {
+			continue // the message has no deliveries
+		}
+		d.ID, d.AppID, d.MessageID, d.EndpointID = *id, *appIDCol, *msgID, *epID
+		d.Status, d.AttemptCount, d.Trigger = hookline.MessageStatus(*status), int(*attempts), hookline.TriggerType(*trigger)
+		d.NextAttemptAt = fromNullMicros(next)
+		d.CreatedAt, d.UpdatedAt = fromMicros(*createdAt), fromMicros(*updatedAt)
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbErr(err, "list deliveries of %q", messageID)
+	}
+	if !found {
+		return nil, hookline.Errorf(hookline.ENOTFOUND, "message %q not found", messageID)
+	}
+	return out, nil
+}
