@@ -391,3 +391,9 @@ func (e *env) with(t *testing.T) *env {
 	inst.T = t
 	return &env{Instance: &inst, clock: e.clock}
 }
+
+// startReal starts a server on the system clock, with configure applied.
+func startReal(t *testing.T, configure func(*config.Config)) *env {
+	t.Helper()
+	return &env{Instance: testserver.Start(t, testserver.Options{Configure: configure})}
+}
