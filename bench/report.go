@@ -1,0 +1,300 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+)
+
+// Result is what one scenario measured. Times are seconds, latencies milliseconds, sizes MiB.
+type Result struct {
+	Scenario        string   `json:"scenario"`
+	About           string   `json:"about"`
+	Database        string   `json:"database"`
+	ServerFlags     []string `json:"serverFlags,omitempty"`
+	Apps            int      `json:"apps"`
+	EndpointsPerApp int      `json:"endpointsPerApp"`
+	Endpoints       int      `json:"endpoints"`
+	Receivers       int      `json:"receivers"`
+	Posters         int      `json:"posters"`
+	Rate            float64  `json:"rate,omitempty"`
+	PayloadBytes    int      `json:"payloadBytes"`
+	SetupSeconds    float64  `json:"setupSeconds"`
+
+	Messages       int         `json:"messages"`
+	Accepted       int         `json:"accepted"`
+	APIErrors      int         `json:"apiErrors"`
+	FirstAPIError  string      `json:"firstApiError,omitempty"`
+	PostSeconds    float64     `json:"postSeconds"`
+	AcceptedPerSec float64     `json:"acceptedPerSec"`
+	APILatency     Percentiles `json:"apiLatencyMs"`
+
+	Expected         int         `json:"expectedDeliveries"`
+	Delivered        int         `json:"delivered"`
+	Requests         int         `json:"receiverRequests"`
+	Duplicates       int         `json:"duplicates"`
+	Complete         bool        `json:"complete"`
+	DeliverSeconds   float64     `json:"deliverSeconds"`
+	DeliveredPerSec  float64     `json:"deliveredPerSec"`
+	DeliveryLatency  Percentiles `json:"deliveryLatencyMs"`
+	ArrivedBefore2xx int         `json:"arrivedBefore2xx"`
+	FanoutSeconds    []float64   `json:"fanoutSeconds,omitempty"`
+
+	Baseline      *Baseline `json:"baseline,omitempty"`
+	BaselineRatio float64   `json:"baselineRatio,omitempty"`
+	Failing       *Failing  `json:"failing,omitempty"`
+	Pending       *Pending  `json:"pending,omitempty"`
+	Server        *Server   `json:"server,omitempty"`
+}
+
+// Percentiles summarise latencies, in milliseconds.
+type Percentiles struct {
+	N   int     `json:"n"`
+	P50 float64 `json:"p50"`
+	P90 float64 `json:"p90"`
+	P99 float64 `json:"p99"`
+	Max float64 `json:"max"`
+}
+
+// Baseline is the receivers' throughput with a plain HTTP client posting to them directly.
+type Baseline struct {
+	Requests    int         `json:"requests"`
+	Errors      int         `json:"errors"`
+	Concurrency int         `json:"concurrency"`
+	Seconds     float64     `json:"seconds"`
+	PerSec      float64     `json:"perSec"`
+	Latency     Percentiles `json:"latencyMs"`
+}
+
+// Failing describes the failing endpoints of failing10.
+type Failing struct {
+	Endpoints     int `json:"endpoints"`
+	ExpectedFirst int `json:"expectedFirstAttempts"`
+	Deliveries    int `json:"deliveriesSeen"`
+	Requests      int `json:"requests"`
+	Retried       int `json:"retried"`
+}
+
+// Pending describes pending1m's held deliveries.
+type Pending struct {
+	Created        int             `json:"created"`
+	HoldSeconds    float64         `json:"holdSeconds"`
+	SampleEndpoint *EndpointCounts `json:"sampleEndpoint,omitempty"`
+}
+
+// EndpointCounts are one endpoint's deliveries by status, from the API.
+type EndpointCounts struct {
+	Pending int64 `json:"pending"`
+	Sending int64 `json:"sending"`
+	Success int64 `json:"success"`
+	Fail    int64 `json:"fail"`
+}
+
+// Server is the server process's resources, read from /proc; absent with --target.
+type Server struct {
+	PID        int     `json:"pid"`
+	RSSMB      float64 `json:"rssMiB"`
+	PeakRSSMB  float64 `json:"peakRssMiB"`
+	CPUSeconds float64 `json:"cpuSeconds"`
+	CPUPercent float64 `json:"cpuPercentOfOneCore"`
+	DBMB       float64 `json:"dbMiB"`
+	WALMB      float64 `json:"walMiB"`
+	Dir        string  `json:"dir,omitempty"`
+}
+
+// percentiles sorts ns (nanoseconds) and summarises them.
+func percentiles(ns []int64) Percentiles {
+	if len(ns) == 0 {
+		return Percentiles{}
+	}
+	slices.Sort(ns)
+	at := func(q float64) float64 {
+		i := int(q*float64(len(ns))+0.5) - 1
+		return float64(ns[min(max(i, 0), len(ns)-1)]) / 1e6
+	}
+	return Percentiles{N: len(ns), P50: at(0.50), P90: at(0.90), P99: at(0.99), Max: float64(ns[len(ns)-1]) / 1e6}
+}
+
+func (p Percentiles) String() string {
+	if p.N == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("p50 %s  p90 %s  p99 %s  max %s", ms(p.P50), ms(p.P90), ms(p.P99), ms(p.Max))
+}
+
+func ms(v float64) string {
+	switch {
+	case v >= 1000:
+		return fmt.Sprintf("%.2fs", v/1000)
+	case v >= 10:
+		return fmt.Sprintf("%.0fms", v)
+	default:
+		return fmt.Sprintf("%.2fms", v)
+	}
+}
+
+// WriteJSON writes the results as one JSON document.
+func WriteJSON(w io.Writer, results []Result) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(struct {
+		Results []Result `json:"results"`
+	}{results})
+}
+
+// WriteTable writes the results for people: a block per scenario, then a summary table.
+func WriteTable(w io.Writer, results []Result) error {
+	var b strings.Builder
+	for _, r := range results {
+		fmt.Fprintf(&b, "== %s: %s\n", r.Scenario, r.About)
+		fmt.Fprintf(&b, "   setup       %d apps × %d endpoints (%d receiver listeners, %s) in %.1fs; %d posters",
+			r.Apps, r.EndpointsPerApp, r.Receivers, r.Database, r.SetupSeconds, r.Posters)
+		if r.Rate > 0 {
+			fmt.Fprintf(&b, ", fixed rate %.0f msg/s", r.Rate)
+		}
+		fmt.Fprintf(&b, ", payload %d B", r.PayloadBytes)
+		if len(r.ServerFlags) > 0 {
+			fmt.Fprintf(&b, "; server %s", strings.Join(r.ServerFlags, " "))
+		}
+		b.WriteString("\n")
+		fmt.Fprintf(&b, "   API         %d accepted in %.2fs = %.0f msg/s; latency %s", r.Accepted, r.PostSeconds, r.AcceptedPerSec, r.APILatency)
+		if r.APIErrors > 0 {
+			fmt.Fprintf(&b, "; %d ERRORS (first: %s)", r.APIErrors, r.FirstAPIError)
+		}
+		b.WriteString("\n")
+		if r.Expected > 0 && r.Pending == nil {
+			state := "all delivered"
+			if !r.Complete {
+				state = "INCOMPLETE"
+			}
+			fmt.Fprintf(&b, "   delivery    %d/%d %s in %.2fs = %.0f deliveries/s; receiver requests %d, duplicates %d\n",
+				r.Delivered, r.Expected, state, r.DeliverSeconds, r.DeliveredPerSec, r.Requests, r.Duplicates)
+			fmt.Fprintf(&b, "   2xx→arrival %s", r.DeliveryLatency)
+			if r.ArrivedBefore2xx > 0 {
+				fmt.Fprintf(&b, " (%d arrived before the poster had its 2xx: counted as 0)", r.ArrivedBefore2xx)
+			}
+			b.WriteString("\n")
+		}
+		if len(r.FanoutSeconds) > 0 {
+			parts := make([]string, len(r.FanoutSeconds))
+			for i, s := range r.FanoutSeconds {
+				parts[i] = ms(s * 1000)
+			}
+			fmt.Fprintf(&b, "   fan-out     2xx → last of %d deliveries, per message: %s\n", r.Endpoints, strings.Join(parts, ", "))
+		}
+		if f := r.Failing; f != nil {
+			fmt.Fprintf(&b, "   failing     %d endpoints answer 500: %d deliveries seen of %d, %d requests, %d deliveries retried\n",
+				f.Endpoints, f.Deliveries, f.ExpectedFirst, f.Requests, f.Retried)
+		}
+		if p := r.Pending; p != nil {
+			fmt.Fprintf(&b, "   pending     %d deliveries created, held %.0fs", p.Created, p.HoldSeconds)
+			if c := p.SampleEndpoint; c != nil {
+				fmt.Fprintf(&b, "; endpoint 0 has %d pending, %d sending, %d failed, %d succeeded", c.Pending, c.Sending, c.Fail, c.Success)
+			}
+			b.WriteString("\n")
+		}
+		if bl := r.Baseline; bl != nil {
+			fmt.Fprintf(&b, "   baseline    direct HTTP: %d requests, %d in flight, %.2fs = %.0f req/s (latency %s)",
+				bl.Requests, bl.Concurrency, bl.Seconds, bl.PerSec, bl.Latency)
+			if r.BaselineRatio > 0 {
+				fmt.Fprintf(&b, "; Hookline = %.1f %% of it", 100*r.BaselineRatio)
+			}
+			b.WriteString("\n")
+		}
+		if s := r.Server; s != nil {
+			fmt.Fprintf(&b, "   server      RSS %.0f MiB (peak %.0f MiB), CPU %.1fs = %.0f %% of one core, database %.1f MiB + WAL %.1f MiB",
+				s.RSSMB, s.PeakRSSMB, s.CPUSeconds, s.CPUPercent, s.DBMB, s.WALMB)
+			if s.Dir != "" {
+				fmt.Fprintf(&b, "; kept in %s", s.Dir)
+			}
+			b.WriteString("\n")
+		}
+		b.WriteString("\n")
+	}
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "scenario\tmsg/s\tAPI p99\tdeliveries/s\tvs direct\tdelivery p50\tp99\tRSS MiB\tpeak\tCPU %\t")
+	for _, r := range results {
+		row := []string{r.Scenario, fmt.Sprintf("%.0f", r.AcceptedPerSec), ms(r.APILatency.P99), "-", "-", "-", "-", "-", "-", "-"}
+		if r.Delivered > 0 {
+			row[3] = fmt.Sprintf("%.0f", r.DeliveredPerSec)
+			row[5], row[6] = ms(r.DeliveryLatency.P50), ms(r.DeliveryLatency.P99)
+		}
+		if r.BaselineRatio > 0 {
+			row[4] = fmt.Sprintf("%.0f %%", 100*r.BaselineRatio)
+		}
+		if s := r.Server; s != nil {
+			row[7], row[8], row[9] = fmt.Sprintf("%.0f", s.RSSMB), fmt.Sprintf("%.0f", s.PeakRSSMB), fmt.Sprintf("%.0f", s.CPUPercent)
+		}
+		fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
+	}
+	return tw.Flush()
+}
+
+// progress writes a status line to o.Progress about twice a second until the returned
+// function is called.
+func (st *runState) progress(ctx context.Context) func() {
+	w := st.o.Progress
+	if w == nil {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(500 * time.Millisecond)
+		defer tick.Stop()
+		var lastPosted, lastDelivered int64
+		last := time.Now()
+		width := 0
+		for {
+			select {
+			case <-ctx.Done():
+				fmt.Fprintf(w, "\r%s\r", strings.Repeat(" ", width))
+				return
+			case <-tick.C:
+			}
+			now := time.Now()
+			secs := now.Sub(last).Seconds()
+			last = now
+			posted := st.posted.Load()
+			var delivered int64
+			if rec := st.rec.Load(); rec != nil {
+				delivered = rec.delivered.Load()
+			}
+			phase := "?"
+			if p := st.phase.Load(); p != nil {
+				phase = *p
+			}
+			line := fmt.Sprintf("[%s %s] sent %d (%.0f/s)", st.sc.name, phase, posted, float64(posted-lastPosted)/secs)
+			if phase != "baseline" {
+				line += fmt.Sprintf("  delivered %d", delivered)
+				if want := st.want.Load(); want > 0 {
+					line += fmt.Sprintf("/%d", want)
+				}
+				line += fmt.Sprintf(" (%.0f/s)", float64(delivered-lastDelivered)/secs)
+			} else if want := st.want.Load(); want > 0 {
+				line += fmt.Sprintf(" of %d", want)
+			}
+			if s := st.procStats(); s.rss > 0 {
+				line += fmt.Sprintf("  server RSS %.0f MiB", mb(s.rss))
+			}
+			lastPosted, lastDelivered = posted, delivered
+			width = max(width, len(line))
+			fmt.Fprintf(w, "\r%-*s", width, line)
+		}
+	}()
+	return func() {
+		cancel()
+		wg.Wait()
+	}
+}

@@ -1,0 +1,225 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// serverProc is a Hookline server the benchmark started as a separate process, so that its
+// memory and CPU time can be read from /proc without counting the benchmark's own.
+type serverProc struct {
+	cmd     *exec.Cmd
+	url     string
+	token   string
+	root    string // temporary directory: data/ and server.log
+	dataDir string
+	logPath string
+	logFile *os.File
+	exited  chan struct{}
+	waitErr error
+}
+
+// startServer runs `<binary> serve --dev` on a free loopback port with a fresh data directory
+// and waits until /readyz answers.
+func startServer(ctx context.Context, binary string, flags []string, databaseURL string) (*serverProc, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	root, err := os.MkdirTemp("", "hookline-bench-*")
+	if err != nil {
+		return nil, fmt.Errorf("temporary directory: %w", err)
+	}
+	p := &serverProc{root: root, dataDir: filepath.Join(root, "data"), logPath: filepath.Join(root, "server.log"),
+		url: "http://127.0.0.1:" + strconv.Itoa(port), token: newToken(), exited: make(chan struct{})}
+	args := []string{"serve", "--dev", "--data-dir", p.dataDir, "--listen", "127.0.0.1:" + strconv.Itoa(port),
+		"--log-level=warn", "--log-format=text"}
+	if databaseURL != "" {
+		args = append(args, "--database-url", databaseURL)
+	}
+	// The caller's flags come last so they override the ones above.
+	args = append(args, flags...)
+	p.logFile, err = os.Create(p.logPath)
+	if err != nil {
+		os.RemoveAll(root)
+		return nil, fmt.Errorf("server log: %w", err)
+	}
+	p.cmd = exec.Command(binary, args...)
+	p.cmd.Env = append(os.Environ(), "HOOKLINE_OPERATOR_TOKEN="+p.token)
+	p.cmd.Stdout, p.cmd.Stderr = p.logFile, p.logFile
+	if err := p.cmd.Start(); err != nil {
+		p.logFile.Close()
+		os.RemoveAll(root)
+		return nil, fmt.Errorf("start %s: %w", binary, err)
+	}
+	go func() {
+		p.waitErr = p.cmd.Wait()
+		close(p.exited)
+	}()
+	if err := waitReady(ctx, p.url, 60*time.Second, p.exited); err != nil {
+		p.stop(false)
+		return nil, fmt.Errorf("%w: %v; server log:\n%s", errNotReady, err, p.logTail())
+	}
+	return p, nil
+}
+
+func newToken() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return "hlo_bench_" + hex.EncodeToString(b)
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// waitReady polls url/readyz until it answers 200; exited (may be nil) closing means the
+// server died.
+func waitReady(ctx context.Context, url string, timeout time.Duration, exited <-chan struct{}) error {
+	deadline := time.Now().Add(timeout)
+	client := &http.Client{Timeout: 2 * time.Second}
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/readyz", nil)
+		if err != nil {
+			return err
+		}
+		resp, err := client.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s/readyz did not answer 200 within %s", url, timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-exited:
+			return fmt.Errorf("the server exited")
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// logTail returns the end of the server's log, for error messages.
+func (p *serverProc) logTail() string {
+	data, _ := os.ReadFile(p.logPath)
+	if len(data) > 4000 {
+		data = data[len(data)-4000:]
+	}
+	return string(data)
+}
+
+// stop ends the server gracefully (SIGTERM), killing it if it does not stop in time, and
+// removes its directory unless keep.
+func (p *serverProc) stop(keep bool) error {
+	var err error
+	select {
+	case <-p.exited:
+	default:
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.exited:
+		case <-time.After(20 * time.Second):
+			p.cmd.Process.Kill()
+			<-p.exited
+			err = fmt.Errorf("the server did not stop within 20s of SIGTERM; killed")
+		}
+	}
+	p.logFile.Close()
+	if !keep {
+		os.RemoveAll(p.root)
+	}
+	return err
+}
+
+// procStats is a reading of a process's memory and CPU time.
+type procStats struct {
+	rss, hwm int64 // bytes
+	cpu      time.Duration
+}
+
+// clockTicks is USER_HZ, 100 on every Linux platform Go supports.
+const clockTicks = 100
+
+// readProc reads /proc/<pid>/status and /proc/<pid>/stat.
+func readProc(pid int) (procStats, error) {
+	var s procStats
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return s, err
+	}
+	sc := bufio.NewScanner(bytes.NewReader(status))
+	for sc.Scan() {
+		line := sc.Text()
+		name, rest, ok := strings.Cut(line, ":")
+		if !ok || (name != "VmRSS" && name != "VmHWM") {
+			continue
+		}
+		f := strings.Fields(rest)
+		if len(f) < 1 {
+			continue
+		}
+		kb, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			continue
+		}
+		if name == "VmRSS" {
+			s.rss = kb << 10
+		} else {
+			s.hwm = kb << 10
+		}
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return s, err
+	}
+	// The command name (field 2) may hold spaces; the fields after its closing parenthesis
+	// start with field 3, so utime (14) and stime (15) are the 12th and 13th.
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return s, fmt.Errorf("unexpected /proc/%d/stat", pid)
+	}
+	f := strings.Fields(string(stat[i+1:]))
+	if len(f) < 13 {
+		return s, fmt.Errorf("unexpected /proc/%d/stat", pid)
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return s, fmt.Errorf("unexpected /proc/%d/stat", pid)
+	}
+	s.cpu = time.Duration(ut+st) * time.Second / clockTicks
+	return s, nil
+}
+
+// dbSize returns the sizes of the SQLite database and its write-ahead log in dir.
+func dbSize(dir string) (db, wal int64) {
+	if fi, err := os.Stat(filepath.Join(dir, "hookline.db")); err == nil {
+		db = fi.Size()
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "hookline.db-wal")); err == nil {
+		wal = fi.Size()
+	}
+	return db, wal
+}
