@@ -1,0 +1,80 @@
+package delivery
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hookline/hookline/internal/testserver"
+	"github.com/hookline/hookline/server"
+)
+
+// TestGracefulShutdownFinishesTheAttemptInFlight closes the server while a delivery to a slow
+// receiver (it answers after a second) is under way: Close waits for the answer and records
+// the attempt, which is there after a restart on the same data directory, and the message is
+// not sent again.
+func TestGracefulShutdownFinishesTheAttemptInFlight(t *testing.T) {
+	t.Parallel()
+	const slow = time.Second
+	dir := t.TempDir()
+	var answered atomic.Bool
+	arrived := make(chan struct{}, 1)
+	rc := newReceiver(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
+		select {
+		case arrived <- struct{}{}:
+		default:
+		}
+		<-time.After(slow) // the receiver's own slowness, not the test waiting
+		io.WriteString(w, "finally")
+		answered.Store(true)
+	})
+
+	srv, err := server.Open(context.Background(), testserver.Config(dir), nil)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	if err := srv.Start(); err != nil {
+		srv.Close()
+		t.Fatalf("start: %v", err)
+	}
+	e := &env{Instance: &testserver.Instance{Server: srv, URL: srv.URL(), Token: testserver.OperatorToken, T: t}}
+	e.eventType("order.paid", nil)
+	app := e.app("Acme")
+	ep := e.endpoint(app, map[string]any{"url": rc.URL})
+	msg := e.send(app, "order.paid", map[string]any{"n": 1})
+
+	select {
+	case <-arrived:
+	case <-time.After(10 * time.Second):
+		srv.Close()
+		t.Fatal("the delivery did not arrive")
+	}
+	closing := time.Now()
+	if err := srv.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	took := time.Since(closing)
+	if !answered.Load() {
+		t.Fatalf("Close returned after %s, before the receiver answered", took)
+	}
+	t.Logf("Close took %s with a delivery in flight", took)
+
+	e = &env{Instance: testserver.Start(t, testserver.Options{DataDir: dir})}
+	atts := e.attempts(app, ep)
+	if len(atts) != 1 {
+		t.Fatalf("%d attempts after the restart, want the one in flight at shutdown", len(atts))
+	}
+	a := atts[0]
+	if a.MsgID != msg || a.Status != 0 || a.ResponseStatusCode != 200 || a.Response != "finally" || a.ResponseDurationMs < slow.Milliseconds()*9/10 {
+		t.Errorf("attempt after the restart: %+v; want the slow success", a)
+	}
+	if st := e.endpointMsgState(app, ep, msg); st.Status != 0 || st.NextAttempt != nil {
+		t.Errorf("delivery after the restart: %+v; want delivered", st)
+	}
+	if n := rc.count(); n != 1 {
+		t.Errorf("the receiver got %d requests, want 1", n)
+	}
+}
