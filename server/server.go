@@ -27,6 +27,7 @@ import (
 	"github.com/hookline/hookline/secrets"
 	"github.com/hookline/hookline/service"
 	"github.com/hookline/hookline/sqlite"
+	"github.com/hookline/hookline/ui"
 )
 
 // Version is the Hookline version, set at build time with -ldflags "-X .../server.Version=...".
@@ -42,6 +43,9 @@ type Server struct {
 	api     *api.API
 	metrics *prometheus.Registry
 	disp    *delivery.Dispatcher
+
+	// dashboard serves the pages under /dashboard/.
+	dashboard *ui.Dashboard
 
 	// stop ends the background work (dispatcher, maintenance); bgDone closes when it has.
 	stop   context.CancelFunc
@@ -157,11 +161,15 @@ func (s *Server) init(ctx context.Context) error {
 		}
 		s.FirstToken = tok
 	}
-	a, err := api.New(s.svc, api.Config{MaxBodyBytes: s.cfg.MaxBodySize, Version: Version, TokenRateLimit: s.cfg.TokenRateLimit}, s.logger)
+	a, err := api.New(s.svc, api.Config{MaxBodyBytes: s.cfg.MaxBodySize, Version: Version, TokenRateLimit: s.cfg.TokenRateLimit, PublicURL: s.cfg.PublicURL}, s.logger)
 	if err != nil {
 		return err
 	}
 	s.api = a
+	if s.dashboard, err = ui.New(s.svc, ui.Config{PublicURL: s.cfg.PublicURL, FrameAncestors: s.cfg.FrameAncestors,
+		SessionTTL: s.cfg.SessionTTL, Version: Version}, s.logger); err != nil {
+		return err
+	}
 	s.metrics = prometheus.NewRegistry()
 	s.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -267,10 +275,11 @@ func (s *Server) Service() *service.Service { return s.svc }
 // Store returns the server's store.
 func (s *Server) Store() hookline.Store { return s.store }
 
-// Handler returns the root HTTP handler: the API, health checks and metrics.
+// Handler returns the root HTTP handler: the API, the dashboard, health checks and metrics.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	s.api.Register(mux)
+	s.dashboard.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")

@@ -1,0 +1,112 @@
+package api
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hookline/hookline"
+)
+
+// Portal session tokens carry their mode in their name, so the dashboard knows a read-only
+// portal without another column in the token table.
+const (
+	// PortalTokenName names the tokens of customer-portal links.
+	PortalTokenName = "app-portal-access"
+	// PortalReadOnlyTokenName names the tokens of read-only customer-portal links.
+	PortalReadOnlyTokenName = "app-portal-access (read-only)"
+)
+
+// Portal link lifetimes, as Svix's: one hour to seven days, seven days by default.
+const (
+	minPortalExpiry     = time.Hour
+	maxPortalExpiry     = 7 * 24 * time.Hour
+	defaultPortalExpiry = maxPortalExpiry
+)
+
+// AppPortalAccessIn asks for a customer-portal link to one application.
+type AppPortalAccessIn struct {
+	Application  *ApplicationIn `json:"application,omitempty" doc:"Creates the application, with the path's app_id as its uid, when it does not exist."`
+	Expiry       *int64         `json:"expiry,omitempty" doc:"How long the link (and the portal session it opens) lasts, in seconds: 3600 to 604800 (default 7 days)."`
+	FeatureFlags []string       `json:"featureFlags,omitempty" doc:"Accepted for compatibility with Svix; ignored."`
+	ReadOnly     *bool          `json:"readOnly,omitempty" doc:"The portal shows everything but changes nothing."`
+}
+
+// AppPortalAccessOut is a customer-portal magic link.
+type AppPortalAccessOut struct {
+	URL   string `json:"url" doc:"Open it (or put it in an iframe) to sign in to the portal of the application; it works until the token expires."`
+	Token string `json:"token" doc:"The portal session token inside the link."`
+}
+
+func (a *API) appPortalAccess(w http.ResponseWriter, r *http.Request) error {
+	if err := requireOperator(r); err != nil {
+		return err
+	}
+	var in AppPortalAccessIn
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return decode(r, &in) // reports the size limit the way every route does
+	}
+	if len(bytes.TrimSpace(body)) > 0 {
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if err := decode(r, &in); err != nil {
+			return err
+		}
+	}
+	ttl := defaultPortalExpiry
+	if in.Expiry != nil {
+		ttl = time.Duration(*in.Expiry) * time.Second
+		if ttl < minPortalExpiry || ttl > maxPortalExpiry {
+			return fieldError("body", "expiry", "value", "must be from 3600 (1 hour) to 604800 (7 days) seconds")
+		}
+	}
+	app, err := a.application(r)
+	if hookline.IsNotFound(err) && in.Application != nil {
+		app = &hookline.Application{Name: in.Application.Name, UID: r.PathValue("app_id"),
+			RateLimit: in.Application.RateLimit, Metadata: in.Application.Metadata}
+		app, _, err = a.svc.GetOrCreateApplication(r.Context(), app)
+	}
+	if err != nil {
+		return err
+	}
+	name := PortalTokenName
+	if derefBool(in.ReadOnly) {
+		name = PortalReadOnlyTokenName
+	}
+	text, _, err := a.svc.CreateToken(r.Context(), hookline.TokenPortal, app.ID, name, ttl)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, AppPortalAccessOut{URL: PortalLoginURL(BaseURL(r, a.cfg.PublicURL), text), Token: text})
+	return nil
+}
+
+// PortalLoginURL is the magic link of a portal token: the dashboard's portal sign-in, which
+// sets the session cookie and redirects, so the token leaves the address bar at once. It needs
+// no JavaScript, unlike a token in the URL fragment.
+func PortalLoginURL(base, token string) string {
+	return strings.TrimRight(base, "/") + "/dashboard/portal/login?token=" + url.QueryEscape(token)
+}
+
+// BaseURL is the externally visible base URL: publicURL when configured, otherwise the scheme
+// and the local address the request came in on (the listen address, made concrete).
+func BaseURL(r *http.Request, publicURL string) string {
+	if publicURL != "" {
+		return strings.TrimRight(publicURL, "/")
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if addr, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		if tcp, ok := addr.(*net.TCPAddr); ok {
+			return scheme + "://" + net.JoinHostPort(tcp.IP.String(), strconv.Itoa(tcp.Port))
+		}
+	}
+	return scheme + "://" + r.Host
+}

@@ -1,0 +1,522 @@
+package ui
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/api"
+	"github.com/hookline/hookline/service"
+)
+
+// app resolves the {app} path value for the session. A portal session sees its own application
+// only: any other answers exactly as one that does not exist.
+func (d *Dashboard) app(r *http.Request, s *session) (*hookline.Application, error) {
+	app, err := d.store.GetApplication(r.Context(), r.PathValue("app"))
+	if hookline.IsNotFound(err) {
+		return nil, notFound("no such application")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if app.Internal || (s.Portal && app.ID != s.AppID) {
+		return nil, notFound("no such application")
+	}
+	return app, nil
+}
+
+// endpoint resolves {app} and {ep}.
+func (d *Dashboard) endpoint(r *http.Request, s *session) (*hookline.Application, *hookline.Endpoint, error) {
+	app, err := d.app(r, s)
+	if err != nil {
+		return nil, nil, err
+	}
+	ep, err := d.store.GetEndpoint(r.Context(), app.ID, r.PathValue("ep"))
+	if hookline.IsNotFound(err) {
+		return nil, nil, notFound("no such endpoint")
+	}
+	return app, ep, err
+}
+
+// requireWrite refuses changes in a read-only portal.
+func requireWrite(s *session) error {
+	if !s.CanWrite() {
+		return hookline.Errorf(hookline.EFORBIDDEN, "This portal is read-only: you can look at everything but not change it.")
+	}
+	return nil
+}
+
+// eventTypes returns the catalogue's live (unarchived) event types, for pickers and filters.
+func (d *Dashboard) eventTypes(r *http.Request) ([]hookline.EventType, error) {
+	page, err := d.store.ListEventTypes(r.Context(), hookline.EventTypeListOptions{ListOptions: hookline.ListOptions{Limit: 250}})
+	return page.Data, err
+}
+
+type appRow struct {
+	App       hookline.Application
+	Endpoints string
+}
+
+type appsData struct {
+	Apps  []appRow
+	Pager pager
+	Curl  string
+}
+
+func (d *Dashboard) listApps(w http.ResponseWriter, r *http.Request, s *session) error {
+	return d.renderApps(w, r, s, http.StatusOK, nil, nil, "")
+}
+
+func (d *Dashboard) renderApps(w http.ResponseWriter, r *http.Request, s *session, status int, form url.Values, errs map[string]string, formErr string) error {
+	opts := listOptions(r, 50, false)
+	page, err := d.store.ListApplications(r.Context(), opts)
+	if err != nil {
+		return err
+	}
+	data := appsData{Curl: fmt.Sprintf("curl -X POST %s/api/v1/app \\\n  -H \"Authorization: Bearer $HOOKLINE_TOKEN\" \\\n  -H \"Content-Type: application/json\" \\\n  -d '{\"name\": \"Acme Inc.\", \"uid\": \"acme\"}'", d.publicBase(r))}
+	for _, a := range page.Data {
+		eps, err := d.store.ListEndpoints(r.Context(), a.ID, hookline.ListOptions{Limit: 100})
+		if err != nil {
+			return err
+		}
+		n := strconv.Itoa(len(eps.Data))
+		if !eps.Done {
+			n = "100+"
+		}
+		data.Apps = append(data.Apps, appRow{App: a, Endpoints: n})
+	}
+	if n := len(page.Data); n > 0 {
+		data.Pager = makePager(r, opts, page.Done, page.Data[0].ID, page.Data[n-1].ID)
+	}
+	return d.render(w, r, status, pageApps, &view{Title: "Applications", Session: s, Nav: "apps", Data: data, Form: form, Errors: errs, FormError: formErr})
+}
+
+func (d *Dashboard) createApp(w http.ResponseWriter, r *http.Request, s *session) error {
+	app := &hookline.Application{Name: r.PostFormValue("name"), UID: strings.TrimSpace(r.PostFormValue("uid"))}
+	if err := d.svc.CreateApplication(r.Context(), app); err != nil {
+		if errs, rest, ok := fieldErrors(err, "name", "uid"); ok {
+			return d.renderApps(w, r, s, statusOf(err), r.PostForm, errs, rest)
+		}
+		return err
+	}
+	return d.done(w, r, s, appURL(app.ID), fmt.Sprintf("Application %q created. Add its first endpoint.", app.Name))
+}
+
+type portalLinkData struct {
+	URL      string
+	ReadOnly bool
+	Expires  time.Time
+	Curl     string
+}
+
+// createPortalLink makes a magic link to the application's portal, for an operator to open or
+// hand over; platforms make them with POST /api/v1/auth/app-portal-access/{app_id}.
+func (d *Dashboard) createPortalLink(w http.ResponseWriter, r *http.Request, s *session) error {
+	app, err := d.app(r, s)
+	if err != nil {
+		return err
+	}
+	readOnly := r.PostFormValue("readOnly") == "on"
+	name := api.PortalTokenName
+	if readOnly {
+		name = api.PortalReadOnlyTokenName
+	}
+	const ttl = 24 * time.Hour
+	text, tok, err := d.svc.CreateToken(r.Context(), hookline.TokenPortal, app.ID, name, ttl)
+	if err != nil {
+		return err
+	}
+	base := d.publicBase(r)
+	data := portalLinkData{URL: api.PortalLoginURL(base, text), ReadOnly: readOnly, Expires: *tok.ExpiresAt,
+		Curl: fmt.Sprintf("curl -X POST %s/api/v1/auth/app-portal-access/%s \\\n  -H \"Authorization: Bearer $HOOKLINE_TOKEN\" \\\n  -H \"Content-Type: application/json\" \\\n  -d '{\"expiry\": 3600}'", base, app.ID)}
+	return d.render(w, r, http.StatusOK, pagePortalLink, &view{Title: "Portal link", Session: s, App: app, Nav: "endpoints", Data: data})
+}
+
+type endpointsData struct {
+	Endpoints []hookline.Endpoint
+	Pager     pager
+	Curl      string
+}
+
+func (d *Dashboard) listEndpoints(w http.ResponseWriter, r *http.Request, s *session) error {
+	app, err := d.app(r, s)
+	if err != nil {
+		return err
+	}
+	opts := listOptions(r, 50, false)
+	page, err := d.store.ListEndpoints(r.Context(), app.ID, opts)
+	if err != nil {
+		return err
+	}
+	data := endpointsData{Endpoints: page.Data,
+		Curl: fmt.Sprintf("curl -X POST %s/api/v1/app/%s/endpoint \\\n  -H \"Authorization: Bearer $HOOKLINE_TOKEN\" \\\n  -H \"Content-Type: application/json\" \\\n  -d '{\"url\": \"https://example.com/webhooks\", \"description\": \"My endpoint\"}'", d.publicBase(r), app.ID)}
+	if n := len(page.Data); n > 0 {
+		data.Pager = makePager(r, opts, page.Done, page.Data[0].ID, page.Data[n-1].ID)
+	}
+	return d.render(w, r, http.StatusOK, pageEndpoints, &view{Title: app.Name + " · Endpoints", Session: s, App: app, Nav: "endpoints", Data: data})
+}
+
+type endpointFormData struct {
+	Endpoint   *hookline.Endpoint // nil when creating
+	EventTypes []hookline.EventType
+}
+
+func (d *Dashboard) renderEndpointForm(w http.ResponseWriter, r *http.Request, s *session, app *hookline.Application, ep *hookline.Endpoint, status int, form url.Values, errs map[string]string, formErr string) error {
+	ets, err := d.eventTypes(r)
+	if err != nil {
+		return err
+	}
+	title := "Add endpoint"
+	if ep != nil {
+		title = "Edit endpoint"
+	}
+	return d.render(w, r, status, pageEndpointForm, &view{Title: title, Session: s, App: app, Nav: "endpoints",
+		Data: endpointFormData{Endpoint: ep, EventTypes: ets}, Form: form, Errors: errs, FormError: formErr})
+}
+
+func (d *Dashboard) newEndpoint(w http.ResponseWriter, r *http.Request, s *session) error {
+	app, err := d.app(r, s)
+	if err != nil {
+		return err
+	}
+	if err := requireWrite(s); err != nil {
+		return err
+	}
+	return d.renderEndpointForm(w, r, s, app, nil, http.StatusOK, url.Values{"enabled": {"on"}}, nil, "")
+}
+
+// applyEndpointForm copies the form's fields into ep; it reports fields it cannot read.
+func applyEndpointForm(f url.Values, ep *hookline.Endpoint) map[string]string {
+	errs := map[string]string{}
+	ep.Description = strings.TrimSpace(f.Get("description"))
+	ep.URL = strings.TrimSpace(f.Get("url"))
+	ep.FilterTypes = nil
+	for _, t := range f["filterTypes"] {
+		if t = strings.TrimSpace(t); t != "" {
+			ep.FilterTypes = append(ep.FilterTypes, t)
+		}
+	}
+	ep.Channels = strings.FieldsFunc(f.Get("channels"), func(r rune) bool { return r == ',' || r == ' ' })
+	ep.RateLimit = nil
+	if s := strings.TrimSpace(f.Get("rateLimit")); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			errs["rateLimit"] = "Enter a whole number of deliveries per second, or leave it empty for no limit"
+		} else {
+			ep.RateLimit = &n
+		}
+	}
+	return errs
+}
+
+var endpointFields = []string{"description", "url", "filterTypes", "channels", "rateLimit", "secret", "uid"}
+
+func (d *Dashboard) createEndpoint(w http.ResponseWriter, r *http.Request, s *session) error {
+	app, err := d.app(r, s)
+	if err != nil {
+		return err
+	}
+	if err := requireWrite(s); err != nil {
+		return err
+	}
+	ep := &hookline.Endpoint{AppID: app.ID, Secret: strings.TrimSpace(r.PostFormValue("secret")), Disabled: r.PostFormValue("enabled") != "on"}
+	if errs := applyEndpointForm(r.PostForm, ep); len(errs) > 0 {
+		return d.renderEndpointForm(w, r, s, app, nil, http.StatusUnprocessableEntity, r.PostForm, errs, "")
+	}
+	if ep.Disabled {
+		ep.DisabledReason = "manual"
+	}
+	if err := d.svc.CreateEndpoint(r.Context(), ep); err != nil {
+		if errs, rest, ok := fieldErrors(err, endpointFields...); ok {
+			return d.renderEndpointForm(w, r, s, app, nil, statusOf(err), r.PostForm, errs, rest)
+		}
+		return err
+	}
+	return d.done(w, r, s, epURL(app.ID, ep.ID), "Endpoint created. Its signing secret is on this page; send a test to check that it works.")
+}
+
+func (d *Dashboard) editEndpoint(w http.ResponseWriter, r *http.Request, s *session) error {
+	app, ep, err := d.endpoint(r, s)
+	if err != nil {
+		return err
+	}
+	if err := requireWrite(s); err != nil {
+		return err
+	}
+	form := url.Values{"description": {ep.Description}, "url": {ep.URL}, "filterTypes": ep.FilterTypes,
+		"channels": {strings.Join(ep.Channels, ", ")}}
+	if ep.RateLimit != nil {
+		form.Set("rateLimit", strconv.Itoa(*ep.RateLimit))
+	}
+	return d.renderEndpointForm(w, r, s, app, ep, http.StatusOK, form, nil, "")
+}
+
+func (d *Dashboard) updateEndpoint(w http.ResponseWriter, r *http.Request, s *session) error {
+	app, ep, err := d.endpoint(r, s)
+	if err != nil {
+		return err
+	}
+	if err := requireWrite(s); err != nil {
+		return err
+	}
+	if errs := applyEndpointForm(r.PostForm, ep); len(errs) > 0 {
+		return d.renderEndpointForm(w, r, s, app, ep, http.StatusUnprocessableEntity, r.PostForm, errs, "")
+	}
+	if err := d.svc.UpdateEndpoint(r.Context(), ep); err != nil {
+		if errs, rest, ok := fieldErrors(err, endpointFields...); ok {
+			return d.renderEndpointForm(w, r, s, app, ep, statusOf(err), r.PostForm, errs, rest)
+		}
+		return err
+	}
+	return d.done(w, r, s, epURL(app.ID, ep.ID), "Endpoint saved.")
+}
+
+// confirmData describes a confirmation step before a destructive action.
+type confirmData struct {
+	Heading string
+	Message string
+	Detail  string
+	Action  string
+	Button  string
+	Cancel  string
+	Danger  bool
+}
+
+func (d *Dashboard) confirmDeleteEndpoint(w http.ResponseWriter, r *http.Request, s *session) error {
+	app, ep, err := d.endpoint(r, s)
+	if err != nil {
+		return err
+	}
+	if err := requireWrite(s); err != nil {
+		return err
+	}
+	return d.render(w, r, http.StatusOK, pageConfirm, &view{Title: "Delete endpoint", Session: s, App: app, Nav: "endpoints", Data: confirmData{
+		Heading: "Delete this endpoint?", Message: "Deliveries to it stop at once, and its settings, secret and history are removed. This cannot be undone; to pause deliveries instead, turn the endpoint off.",
+		Detail: ep.URL, Action: epURL(app.ID, ep.ID) + "/delete", Button: "Delete endpoint", Cancel: epURL(app.ID, ep.ID), Danger: true}})
+}
+
+func (d *Dashboard) deleteEndpoint(w http.ResponseWriter, r *http.Request, s *session) error {
+	app, ep, err := d.endpoint(r, s)
+	if err != nil {
+		return err
+	}
+	if err := requireWrite(s); err != nil {
+		return err
+	}
+	if err := d.store.DeleteEndpoint(r.Context(), app.ID, ep.ID); err != nil {
+		return err
+	}
+	return d.done(w, r, s, appURL(app.ID), fmt.Sprintf("Endpoint %s deleted.", ep.URL))
+}
+
+func (d *Dashboard) setEndpointStatus(w http.ResponseWriter, r *http.Request, s *session) error {
+	app, ep, err := d.endpoint(r, s)
+	if err != nil {
+		return err
+	}
+	if err := requireWrite(s); err != nil {
+		return err
+	}
+	enable := r.PostFormValue("enabled") == "true"
+	if err := d.svc.SetEndpointEnabled(r.Context(), ep, enable); err != nil {
+		return err
+	}
+	msg := "Endpoint turned off: it receives nothing until you turn it on again."
+	if enable {
+		msg = "Endpoint turned on: new messages are delivered to it again."
+	}
+	back := epURL(app.ID, ep.ID)
+	if b := r.PostFormValue("back"); b != "" {
+		back = safeNext(b)
+	}
+	return d.done(w, r, s, back, msg)
+}
+
+func (d *Dashboard) confirmRotate(w http.ResponseWriter, r *http.Request, s *session) error {
+	app, ep, err := d.endpoint(r, s)
+	if err != nil {
+		return err
+	}
+	if err := requireWrite(s); err != nil {
+		return err
+	}
+	return d.render(w, r, http.StatusOK, pageConfirm, &view{Title: "Rotate secret", Session: s, App: app, Nav: "endpoints", Data: confirmData{
+		Heading: "Rotate the signing secret?", Message: "A new secret is generated. The current one keeps signing deliveries, next to the new one, for the grace period, so your receiver can switch over without failing a delivery.",
+		Detail: ep.URL, Action: epURL(app.ID, ep.ID) + "/rotate", Button: "Rotate secret", Cancel: epURL(app.ID, ep.ID)}})
+}
+
+func (d *Dashboard) rotateSecret(w http.ResponseWriter, r *http.Request, s *session) error {
+	app, ep, err := d.endpoint(r, s)
+	if err != nil {
+		return err
+	}
+	if err := requireWrite(s); err != nil {
+		return err
+	}
+	if err := d.svc.RotateSecret(r.Context(), ep, ""); err != nil {
+		return err
+	}
+	return d.done(w, r, s, epURL(app.ID, ep.ID), "Secret rotated. Update your receiver; the previous secret still signs deliveries during the grace period.")
+}
+
+type headerRow struct {
+	Index     int
+	Name      string
+	Value     string
+	Sensitive bool
+}
+
+type endpointData struct {
+	Endpoint     *hookline.Endpoint
+	Stats        hookline.EndpointStats
+	Recent       []attemptRow
+	TestTypes    []string
+	Headers      []headerRow
+	OldSecrets   []hookline.OldSecret
+	AutoDisabled bool
+	RecoverSince string
+}
+
+func (d *Dashboard) showEndpoint(w http.ResponseWriter, r *http.Request, s *session) error {
+	app, ep, err := d.endpoint(r, s)
+	if err != nil {
+		return err
+	}
+	return d.renderEndpoint(w, r, s, app, ep, http.StatusOK, nil, nil)
+}
+
+func (d *Dashboard) renderEndpoint(w http.ResponseWriter, r *http.Request, s *session, app *hookline.Application, ep *hookline.Endpoint, status int, form url.Values, errs map[string]string) error {
+	ctx := r.Context()
+	now := d.svc.Now()
+	data := endpointData{Endpoint: ep, AutoDisabled: ep.Disabled && ep.DisabledReason != "" && ep.DisabledReason != "manual",
+		RecoverSince: now.Add(-24 * time.Hour).UTC().Format("2006-01-02T15:04")}
+	var err error
+	if data.Stats, err = d.store.EndpointStats(ctx, app.ID, ep.ID); err != nil {
+		return err
+	}
+	page, err := d.store.ListAttempts(ctx, app.ID, hookline.AttemptListOptions{ListOptions: hookline.ListOptions{Limit: 5, Descending: true}, EndpointID: ep.ID})
+	if err != nil {
+		return err
+	}
+	if data.Recent, err = d.attemptRows(r, app, page.Data); err != nil {
+		return err
+	}
+	ets, err := d.eventTypes(r)
+	if err != nil {
+		return err
+	}
+	data.TestTypes = []string{hookline.TestEventType}
+	for _, et := range ets {
+		if et.Name != hookline.TestEventType && hasExample(&et) {
+			data.TestTypes = append(data.TestTypes, et.Name)
+		}
+	}
+	for i, name := range sortedKeys(ep.Headers) {
+		row := headerRow{Index: i, Name: name, Sensitive: service.SensitiveHeader(name)}
+		if !row.Sensitive {
+			row.Value = ep.Headers[name]
+		}
+		data.Headers = append(data.Headers, row)
+	}
+	for i := 0; i < 2; i++ {
+		data.Headers = append(data.Headers, headerRow{Index: len(ep.Headers) + i})
+	}
+	for _, o := range ep.OldSecrets {
+		if now.Before(o.ExpiresAt) {
+			data.OldSecrets = append(data.OldSecrets, o)
+		}
+	}
+	name := ep.Description
+	if name == "" {
+		name = urlHost(ep.URL)
+	}
+	return d.render(w, r, status, pageEndpoint, &view{Title: name, Session: s, App: app, Nav: "endpoints", Data: data, Form: form, Errors: errs})
+}
+
+// maxHeaderRows bounds the rows the headers form may send (the service allows 50 headers).
+const maxHeaderRows = 60
+
+func (d *Dashboard) updateHeaders(w http.ResponseWriter, r *http.Request, s *session) error {
+	app, ep, err := d.endpoint(r, s)
+	if err != nil {
+		return err
+	}
+	if err := requireWrite(s); err != nil {
+		return err
+	}
+	headers := map[string]string{}
+	for i := 0; i < maxHeaderRows; i++ {
+		p := "h" + strconv.Itoa(i) + "."
+		name := strings.TrimSpace(r.PostFormValue(p + "name"))
+		if name == "" || r.PostFormValue(p+"remove") == "on" {
+			continue
+		}
+		value := r.PostFormValue(p + "value")
+		if old, ok := ep.Headers[name]; ok && value == "" && service.SensitiveHeader(name) {
+			value = old // hidden values are kept unless replaced
+		}
+		headers[name] = value
+	}
+	ep.Headers = headers
+	if err := d.svc.UpdateEndpoint(r.Context(), ep); err != nil {
+		if _, _, ok := fieldErrors(err); ok {
+			stored, gerr := d.store.GetEndpoint(r.Context(), app.ID, ep.ID)
+			if gerr != nil {
+				return gerr
+			}
+			return d.renderEndpoint(w, r, s, app, stored, statusOf(err), r.PostForm, map[string]string{"headers": hookline.ErrorMessage(err)})
+		}
+		return err
+	}
+	return d.done(w, r, s, epURL(app.ID, ep.ID)+"#headers", "Custom headers saved; deliveries carry them from now on.")
+}
+
+func (d *Dashboard) sendTest(w http.ResponseWriter, r *http.Request, s *session) error {
+	app, ep, err := d.endpoint(r, s)
+	if err != nil {
+		return err
+	}
+	if err := requireWrite(s); err != nil {
+		return err
+	}
+	msg, err := d.svc.SendExample(r.Context(), app, ep, r.PostFormValue("eventType"), 0)
+	if err != nil {
+		if statusOf(err) < 500 {
+			d.flash(w, r, s.Portal, "error", hookline.ErrorMessage(err))
+			http.Redirect(w, r, epURL(app.ID, ep.ID), http.StatusSeeOther)
+			return nil
+		}
+		return err
+	}
+	return d.done(w, r, s, epURL(app.ID, ep.ID)+"/history",
+		fmt.Sprintf("Test %s sent (%s). Its attempt appears below within seconds; reload if it is not there yet.", msg.EventType, msg.ID))
+}
+
+func (d *Dashboard) recoverEndpoint(w http.ResponseWriter, r *http.Request, s *session) error {
+	app, ep, err := d.endpoint(r, s)
+	if err != nil {
+		return err
+	}
+	if err := requireWrite(s); err != nil {
+		return err
+	}
+	since, perr := time.ParseInLocation("2006-01-02T15:04", r.PostFormValue("since"), time.UTC)
+	if perr != nil {
+		return d.renderEndpoint(w, r, s, app, ep, http.StatusUnprocessableEntity, r.PostForm, map[string]string{"since": "Enter a date and time, such as 2026-06-12T14:00"})
+	}
+	n, err := d.svc.Recover(r.Context(), ep, since, nil)
+	if err != nil {
+		return err
+	}
+	msg := "No failed messages since then: nothing to send again."
+	if n == 1 {
+		msg = "1 failed message is being sent again."
+	} else if n > 1 {
+		msg = fmt.Sprintf("%d failed messages are being sent again.", n)
+	}
+	return d.done(w, r, s, epURL(app.ID, ep.ID), msg)
+}

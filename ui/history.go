@@ -1,0 +1,264 @@
+package ui
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/hookline/hookline"
+)
+
+// attemptRow is an attempt with the event type of its message, for the history tables.
+type attemptRow struct {
+	Attempt   hookline.Attempt
+	EventType string
+}
+
+// attemptRows looks up the event types of the attempts' messages, each message once.
+func (d *Dashboard) attemptRows(r *http.Request, app *hookline.Application, attempts []hookline.Attempt) ([]attemptRow, error) {
+	types := map[string]string{}
+	rows := make([]attemptRow, len(attempts))
+	for i, at := range attempts {
+		et, ok := types[at.MessageID]
+		if !ok {
+			msg, err := d.store.GetMessage(r.Context(), app.ID, at.MessageID)
+			switch {
+			case hookline.IsNotFound(err):
+				et = "(purged)"
+			case err != nil:
+				return nil, err
+			default:
+				et = msg.EventType
+			}
+			types[at.MessageID] = et
+		}
+		rows[i] = attemptRow{Attempt: at, EventType: et}
+	}
+	return rows, nil
+}
+
+// statusFilters are the status choices of the history filter, by query value.
+var statusFilters = map[string]hookline.MessageStatus{
+	"success": hookline.StatusSuccess, "failed": hookline.StatusFail,
+	"pending": hookline.StatusPending, "sending": hookline.StatusSending,
+}
+
+type historyFilter struct {
+	Status    string
+	EventType string
+}
+
+type historyData struct {
+	Endpoint   *hookline.Endpoint
+	Rows       []attemptRow
+	Pager      pager
+	EventTypes []hookline.EventType
+	Filter     historyFilter
+	Filtered   bool
+}
+
+// history is an endpoint's delivery history: its attempts, newest first, with filters.
+func (d *Dashboard) history(w http.ResponseWriter, r *http.Request, s *session) error {
+	app, ep, err := d.endpoint(r, s)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	f := historyFilter{Status: q.Get("status"), EventType: strings.TrimSpace(q.Get("event_type"))}
+	opts := hookline.AttemptListOptions{ListOptions: listOptions(r, 25, true), EndpointID: ep.ID}
+	if st, ok := statusFilters[f.Status]; ok {
+		opts.Status = &st
+	} else {
+		f.Status = ""
+	}
+	if f.EventType != "" {
+		opts.EventTypes = []string{f.EventType}
+	}
+	page, err := d.store.ListAttempts(r.Context(), app.ID, opts)
+	if err != nil {
+		return err
+	}
+	data := historyData{Endpoint: ep, Filter: f, Filtered: f.Status != "" || f.EventType != ""}
+	if data.Rows, err = d.attemptRows(r, app, page.Data); err != nil {
+		return err
+	}
+	if n := len(page.Data); n > 0 {
+		data.Pager = makePager(r, opts.ListOptions, page.Done, page.Data[0].ID, page.Data[n-1].ID)
+	} else {
+		data.Pager = makePager(r, opts.ListOptions, true, "", "")
+	}
+	if data.EventTypes, err = d.eventTypes(r); err != nil {
+		return err
+	}
+	return d.render(w, r, http.StatusOK, pageHistory, &view{Title: "Delivery history", Session: s, App: app, Nav: "endpoints", Data: data})
+}
+
+type headerPair struct{ Name, Value string }
+
+type attemptData struct {
+	Attempt  *hookline.Attempt
+	Message  *hookline.Message // nil when purged
+	Endpoint *hookline.Endpoint
+	Headers  []headerPair
+}
+
+func (d *Dashboard) showAttempt(w http.ResponseWriter, r *http.Request, s *session) error {
+	app, err := d.app(r, s)
+	if err != nil {
+		return err
+	}
+	at, err := d.store.GetAttempt(r.Context(), app.ID, r.PathValue("attempt"))
+	if hookline.IsNotFound(err) {
+		return notFound("no such attempt")
+	}
+	if err != nil {
+		return err
+	}
+	data := attemptData{Attempt: at}
+	if msg, err := d.store.GetMessage(r.Context(), app.ID, at.MessageID); err == nil {
+		data.Message = msg
+	} else if !hookline.IsNotFound(err) {
+		return err
+	}
+	if ep, err := d.store.GetEndpoint(r.Context(), app.ID, at.EndpointID); err == nil {
+		data.Endpoint = ep
+	} else if !hookline.IsNotFound(err) {
+		return err
+	}
+	for _, k := range sortedKeys(at.RequestHeaders) {
+		data.Headers = append(data.Headers, headerPair{k, at.RequestHeaders[k]})
+	}
+	return d.render(w, r, http.StatusOK, pageAttempt, &view{Title: "Attempt " + at.ID, Session: s, App: app, Nav: "endpoints", Data: data})
+}
+
+type messagesFilter struct {
+	EventType string
+	Channel   string
+	Since     string
+}
+
+type messagesData struct {
+	Messages   []hookline.Message
+	Pager      pager
+	EventTypes []hookline.EventType
+	Filter     messagesFilter
+	Filtered   bool
+	Curl       string
+}
+
+// listMessages is the application's message log, newest first, with filters.
+func (d *Dashboard) listMessages(w http.ResponseWriter, r *http.Request, s *session) error {
+	app, err := d.app(r, s)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	f := messagesFilter{EventType: strings.TrimSpace(q.Get("event_type")), Channel: strings.TrimSpace(q.Get("channel")), Since: q.Get("since")}
+	opts := hookline.MessageListOptions{ListOptions: listOptions(r, 25, true), Channel: f.Channel}
+	if f.EventType != "" {
+		opts.EventTypes = []string{f.EventType}
+	}
+	var errs map[string]string
+	if f.Since != "" {
+		if t, perr := time.ParseInLocation("2006-01-02", f.Since, time.UTC); perr == nil {
+			opts.After = &t
+		} else {
+			errs = map[string]string{"since": "Enter a date such as 2026-06-12"}
+		}
+	}
+	page, err := d.store.ListMessages(r.Context(), app.ID, opts)
+	if err != nil {
+		return err
+	}
+	data := messagesData{Messages: page.Data, Filter: f, Filtered: f.EventType != "" || f.Channel != "" || f.Since != "",
+		Curl: "curl -X POST " + d.publicBase(r) + "/api/v1/app/" + app.ID + "/msg \\\n  -H \"Authorization: Bearer $HOOKLINE_TOKEN\" \\\n  -H \"Content-Type: application/json\" \\\n  -d '{\"eventType\": \"order.paid\", \"payload\": {\"orderId\": \"1234\"}}'"}
+	if n := len(page.Data); n > 0 {
+		data.Pager = makePager(r, opts.ListOptions, page.Done, page.Data[0].ID, page.Data[n-1].ID)
+	} else {
+		data.Pager = makePager(r, opts.ListOptions, true, "", "")
+	}
+	if data.EventTypes, err = d.eventTypes(r); err != nil {
+		return err
+	}
+	return d.render(w, r, http.StatusOK, pageMessages, &view{Title: app.Name + " · Messages", Session: s, App: app, Nav: "messages", Data: data, Errors: errs})
+}
+
+type deliveryRow struct {
+	Delivery hookline.Delivery
+	Endpoint *hookline.Endpoint // nil when deleted
+}
+
+type messageData struct {
+	Message    *hookline.Message
+	Deliveries []deliveryRow
+	Attempts   []attemptRow
+}
+
+func (d *Dashboard) showMessage(w http.ResponseWriter, r *http.Request, s *session) error {
+	app, err := d.app(r, s)
+	if err != nil {
+		return err
+	}
+	msg, err := d.store.GetMessage(r.Context(), app.ID, r.PathValue("msg"))
+	if hookline.IsNotFound(err) {
+		return notFound("no such message")
+	}
+	if err != nil {
+		return err
+	}
+	data := messageData{Message: msg}
+	deliveries, err := d.store.ListDeliveries(r.Context(), app.ID, msg.ID)
+	if err != nil {
+		return err
+	}
+	for _, dl := range deliveries {
+		row := deliveryRow{Delivery: dl}
+		if ep, err := d.store.GetEndpoint(r.Context(), app.ID, dl.EndpointID); err == nil {
+			row.Endpoint = ep
+		} else if !hookline.IsNotFound(err) {
+			return err
+		}
+		data.Deliveries = append(data.Deliveries, row)
+	}
+	page, err := d.store.ListAttempts(r.Context(), app.ID, hookline.AttemptListOptions{ListOptions: hookline.ListOptions{Limit: 50, Descending: true}, MessageID: msg.ID})
+	if err != nil {
+		return err
+	}
+	for _, at := range page.Data {
+		data.Attempts = append(data.Attempts, attemptRow{Attempt: at, EventType: msg.EventType})
+	}
+	return d.render(w, r, http.StatusOK, pageMessage, &view{Title: "Message " + msg.ID, Session: s, App: app, Nav: "messages", Data: data})
+}
+
+// resend sends a message to one endpoint again, now.
+func (d *Dashboard) resend(w http.ResponseWriter, r *http.Request, s *session) error {
+	app, err := d.app(r, s)
+	if err != nil {
+		return err
+	}
+	if err := requireWrite(s); err != nil {
+		return err
+	}
+	msg, err := d.store.GetMessage(r.Context(), app.ID, r.PathValue("msg"))
+	if hookline.IsNotFound(err) {
+		return notFound("no such message")
+	}
+	if err != nil {
+		return err
+	}
+	ep, err := d.store.GetEndpoint(r.Context(), app.ID, r.PostFormValue("endpoint"))
+	if hookline.IsNotFound(err) {
+		return notFound("no such endpoint")
+	}
+	if err != nil {
+		return err
+	}
+	if err := d.svc.Resend(r.Context(), app.ID, msg.ID, ep.ID); err != nil {
+		return err
+	}
+	back := epURL(app.ID, ep.ID) + "/history"
+	if b := r.PostFormValue("back"); b != "" {
+		back = safeNext(b)
+	}
+	return d.done(w, r, s, back, "Message "+msg.ID+" is being sent again to "+ep.URL+".")
+}
