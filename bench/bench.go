@@ -381,7 +381,7 @@ func (st *runState) runDeliveries(ctx context.Context, r Result, endpoints int, 
 		}
 	}
 
-	before := st.procStats()
+	before := st.snap(ctx)
 	st.setPhase("posting")
 	spec := loadSpec{apps: appIDs, messages: sc.messages, duration: sc.duration, rate: sc.rate,
 		posters: sc.posters, payload: st.o.PayloadSize, t0: st.t0}
@@ -426,7 +426,7 @@ func (st *runState) runDeliveries(ctx context.Context, r Result, endpoints int, 
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
-	after := st.procStats()
+	after := st.snap(ctx)
 
 	r.Delivered = int(rec.delivered.Load())
 	r.Requests = int(rec.requests.Load())
@@ -558,7 +558,7 @@ func (st *runState) failing(r *Result, rec *recorder, messages int) {
 }
 
 // holdPending keeps pending1m's deliveries pending for a while and samples the server.
-func (st *runState) holdPending(ctx context.Context, r Result, appIDs, epIDs []string, load loadResult, before procStats) (Result, error) {
+func (st *runState) holdPending(ctx context.Context, r Result, appIDs, epIDs []string, load loadResult, before snapshot) (Result, error) {
 	st.setPhase("holding")
 	p := &Pending{Created: r.Expected, HoldSeconds: st.o.Hold.Seconds()}
 	end := time.Now().Add(st.o.Hold)
@@ -581,7 +581,7 @@ func (st *runState) holdPending(ctx context.Context, r Result, appIDs, epIDs []s
 			}
 		}
 	}
-	after := st.procStats()
+	after := st.snap(ctx)
 	r.Pending = p
 	st.fillServer(&r, before, after)
 	return r, nil
@@ -610,7 +610,7 @@ func (st *runState) runIngest(ctx context.Context, base Result) ([]Result, error
 		st.rv.record(rec)
 		st.posted.Store(0)
 		st.want.Store(0)
-		before := st.procStats()
+		before := st.snap(ctx)
 		st.setPhase("posting")
 		load := st.api.post(ctx, loadSpec{apps: appIDs, messages: st.sc.messages, duration: st.sc.duration, rate: st.sc.rate,
 			posters: st.sc.posters, payload: st.o.PayloadSize, t0: st.t0}, &st.posted)
@@ -638,10 +638,21 @@ func (st *runState) runIngest(ctx context.Context, base Result) ([]Result, error
 		} else {
 			r.Complete = true
 		}
-		st.fillServer(&r, before, st.procStats())
+		st.fillServer(&r, before, st.snap(ctx))
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// snapshot is the server's state at one moment: its process and its delivery metrics.
+type snapshot struct {
+	proc    procStats
+	metrics map[string]float64
+}
+
+// snap reads the server's process and metrics.
+func (st *runState) snap(ctx context.Context) snapshot {
+	return snapshot{proc: st.procStats(), metrics: st.api.metrics(ctx)}
 }
 
 // procStats reads the server process and keeps the highest RSS seen.
@@ -663,7 +674,8 @@ func (st *runState) procStats() procStats {
 }
 
 // fillServer sets the server's memory, CPU and database size.
-func (st *runState) fillServer(r *Result, before, after procStats) {
+func (st *runState) fillServer(r *Result, before, after snapshot) {
+	r.Engine = engineStats(before.metrics, after.metrics)
 	if st.srv == nil {
 		return
 	}
@@ -676,9 +688,9 @@ func (st *runState) fillServer(r *Result, before, after procStats) {
 	}
 	db, wal := dbSize(st.srv.dataDir)
 	s := &Server{
-		RSSMB:      mb(after.rss),
-		PeakRSSMB:  mb(max(after.hwm, st.peak.Load())),
-		CPUSeconds: (after.cpu - before.cpu).Seconds(),
+		RSSMB:      mb(after.proc.rss),
+		PeakRSSMB:  mb(max(after.proc.hwm, st.peak.Load())),
+		CPUSeconds: (after.proc.cpu - before.proc.cpu).Seconds(),
 		DBMB:       mb(db),
 		WALMB:      mb(wal),
 		PID:        st.srv.cmd.Process.Pid,
@@ -693,3 +705,23 @@ func (st *runState) fillServer(r *Result, before, after procStats) {
 }
 
 func mb(b int64) float64 { return float64(b) / (1 << 20) }
+
+// engineStats derives the delivery engine's batching from two metric snapshots: how many
+// claim queries and record transactions ran, and their average sizes.
+func engineStats(before, after map[string]float64) *Engine {
+	if after == nil {
+		return nil
+	}
+	delta := func(name string) float64 { return after[name] - before[name] }
+	e := &Engine{
+		Claims:     int(delta("hookline_delivery_claim_batch_size_count")),
+		RecordTxns: int(delta("hookline_delivery_record_batch_size_count")),
+	}
+	if e.Claims > 0 {
+		e.ClaimBatch = delta("hookline_delivery_claim_batch_size_sum") / float64(e.Claims)
+	}
+	if e.RecordTxns > 0 {
+		e.RecordBatch = delta("hookline_delivery_record_batch_size_sum") / float64(e.RecordTxns)
+	}
+	return e
+}

@@ -97,6 +97,29 @@ func (c *apiClient) ensureEventType(ctx context.Context) error {
 	return nil
 }
 
+// metrics reads the server's Prometheus metrics that have no labels, such as
+// hookline_delivery_claim_batch_size_sum; nil when they cannot be read.
+func (c *apiClient) metrics(ctx context.Context) map[string]float64 {
+	status, data, err := c.do(ctx, http.MethodGet, "/metrics", nil)
+	if err != nil || status != http.StatusOK {
+		return nil
+	}
+	out := map[string]float64{}
+	for _, line := range strings.Split(string(data), "\n") {
+		if line == "" || line[0] == '#' || strings.ContainsRune(line, '{') {
+			continue
+		}
+		name, val, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		if v, err := strconv.ParseFloat(strings.TrimSpace(val), 64); err == nil {
+			out[name] = v
+		}
+	}
+	return out
+}
+
 // setupConcurrency is how many creation requests run at once.
 const setupConcurrency = 16
 

@@ -51,6 +51,15 @@ type Result struct {
 	Failing       *Failing  `json:"failing,omitempty"`
 	Pending       *Pending  `json:"pending,omitempty"`
 	Server        *Server   `json:"server,omitempty"`
+	Engine        *Engine   `json:"engine,omitempty"`
+}
+
+// Engine is the delivery engine's batching, from the server's /metrics.
+type Engine struct {
+	Claims      int     `json:"claimQueries"`
+	ClaimBatch  float64 `json:"avgClaimBatch"`
+	RecordTxns  int     `json:"recordTransactions"`
+	RecordBatch float64 `json:"avgRecordBatch"`
 }
 
 // Percentiles summarise latencies, in milliseconds.
@@ -214,6 +223,10 @@ func WriteTable(w io.Writer, results []Result) error {
 				fmt.Fprintf(&b, "; kept in %s", s.Dir)
 			}
 			b.WriteString("\n")
+		}
+		if e := r.Engine; e != nil && (e.Claims > 0 || e.RecordTxns > 0) {
+			fmt.Fprintf(&b, "   engine      %d claim queries (%.1f deliveries each), %d record transactions (%.1f outcomes each)\n",
+				e.Claims, e.ClaimBatch, e.RecordTxns, e.RecordBatch)
 		}
 		b.WriteString("\n")
 	}

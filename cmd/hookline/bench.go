@@ -45,6 +45,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.Scenario, "scenario", "100ep", "scenario to run: "+strings.Join(bench.Scenarios(), ", ")+", or all; several separated by commas")
 	fs.Var(&serverFlag, "server-flag", "a flag for the server, such as --server-flag=--workers=256; repeat for more")
 	fs.StringVar(&o.DatabaseURL, "database-url", "", "PostgreSQL URL passed to the server (default: SQLite in the temporary data directory)")
+	fs.StringVar(&o.Binary, "binary", "", "hookline executable to run as the server (default: this one); see bench/profserve for a profiling server")
 	fs.StringVar(&o.Target, "target", "", "URL of a running Hookline (in dev mode) to benchmark instead of starting one; no RSS or CPU then")
 	fs.StringVar(&o.Token, "token", "", "operator token of the --target server (env HOOKLINE_BENCH_TOKEN)")
 	fs.IntVar(&o.Messages, "messages", 0, "messages to post (default: the scenario's)")
