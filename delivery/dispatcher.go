@@ -408,6 +408,9 @@ func (d *Dispatcher) send(ctx context.Context, t *task) {
 	ep, msg := job.Endpoint, job.Message
 	now := d.clock.Now()
 	t.sentAt = now
+	// The attempt's id is taken when it starts, so attempts sort by their start like their
+	// timestamps do, even when a later one finishes first.
+	attemptID := hookline.NewID(hookline.PrefixAttempt)
 	base := hookline.Outcome{DeliveryID: job.Delivery.ID, AppID: job.Delivery.AppID, EndpointID: ep.ID}
 	if ep.Disabled {
 		// Disabled after the delivery was created: no request; recover can resend it later.
@@ -437,7 +440,7 @@ func (d *Dispatcher) send(ctx context.Context, t *task) {
 		status = hookline.StatusSuccess
 	}
 	attempt := &hookline.Attempt{
-		ID: hookline.NewID(hookline.PrefixAttempt), AppID: job.Delivery.AppID, MessageID: msg.ID,
+		ID: attemptID, AppID: job.Delivery.AppID, MessageID: msg.ID,
 		EndpointID: ep.ID, DeliveryID: job.Delivery.ID, URL: ep.URL, RequestHeaders: redactHeaders(h, ep.Headers),
 		ResponseStatusCode: res.StatusCode, Response: res.Body, ResponseDurationMs: res.Duration.Milliseconds(),
 		TriggerType: job.Delivery.Trigger, Status: status, CreatedAt: now,

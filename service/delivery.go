@@ -35,7 +35,13 @@ func (s *Service) applyEnabledChange(ctx context.Context, ep *hookline.Endpoint,
 	ep.DisabledReason = reason
 	if s.events != nil {
 		if ep.Disabled {
-			s.events.EndpointDisabled(ctx, ep, nil, "manual")
+			// Svix's payload always carries failSince: the endpoint's failing streak if it has
+			// one, else the moment it was switched off.
+			failSince := ep.Health.FailingSince
+			if failSince == nil {
+				failSince = &at
+			}
+			s.events.EndpointDisabled(ctx, ep, failSince, "manual")
 		} else {
 			s.events.EndpointEnabled(ctx, ep)
 		}
