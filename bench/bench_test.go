@@ -1,0 +1,119 @@
+package bench_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/hookline/hookline/bench"
+)
+
+// hooklineBin is the hookline binary TestMain builds: the benchmark starts the server as a
+// separate process of it, as `hookline bench` does.
+var hooklineBin string
+
+func TestMain(m *testing.M) {
+	os.Exit(func() int {
+		dir, err := os.MkdirTemp("", "hookline-bench-test-*")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		hooklineBin = filepath.Join(dir, "hookline")
+		build := exec.Command("go", "build", "-o", hooklineBin, "github.com/hookline/hookline/cmd/hookline")
+		build.Stdout, build.Stderr = os.Stdout, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "build hookline:", err)
+			return 1
+		}
+		return m.Run()
+	}())
+}
+
+// TestSmoke runs small versions of two scenarios through the command line and checks that
+// the harness works: every delivery arrived, the numbers are there, the JSON parses. It makes
+// no claim about speed; docs/performance.md has the real runs.
+func TestSmoke(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want int // deliveries
+	}{
+		{"1ep", []string{"--scenario", "1ep", "--messages", "300"}, 300},
+		{"fanout20", []string{"--scenario", "fanout1000", "--endpoints", "20", "--messages", "2"}, 40},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			args := append([]string{"bench", "--json", "--quiet", "--deadline", "25s"}, tt.args...)
+			var stdout, stderr bytes.Buffer
+			cmd := exec.CommandContext(ctx, hooklineBin, args...)
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("hookline %v: %v\nstderr:\n%s", args, err, stderr.String())
+			}
+			var out struct {
+				Results []bench.Result `json:"results"`
+			}
+			if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
+				t.Fatalf("output is not JSON: %v\n%s", err, stdout.String())
+			}
+			if len(out.Results) != 1 {
+				t.Fatalf("got %d results, want 1", len(out.Results))
+			}
+			r := out.Results[0]
+			if r.APIErrors != 0 || !r.Complete || r.Delivered != tt.want || r.Expected != tt.want || r.Duplicates != 0 {
+				t.Errorf("apiErrors %d (%s), complete %v, delivered %d, expected %d, duplicates %d; want no errors and all %d delivered once",
+					r.APIErrors, r.FirstAPIError, r.Complete, r.Delivered, r.Expected, r.Duplicates, tt.want)
+			}
+			positive := map[string]float64{
+				"acceptedPerSec": r.AcceptedPerSec, "deliveredPerSec": r.DeliveredPerSec,
+				"api p99": r.APILatency.P99, "delivery max": r.DeliveryLatency.Max,
+			}
+			if r.Server == nil {
+				t.Fatal("no server numbers")
+			}
+			positive["rss"], positive["peak rss"], positive["db size"] = r.Server.RSSMB, r.Server.PeakRSSMB, r.Server.DBMB
+			if r.Baseline == nil {
+				t.Fatal("no baseline")
+			}
+			positive["baseline"], positive["baseline ratio"] = r.Baseline.PerSec, r.BaselineRatio
+			for name, v := range positive {
+				if !(v > 0) {
+					t.Errorf("%s = %v, want > 0", name, v)
+				}
+			}
+			if r.DeliveryLatency.N != tt.want {
+				t.Errorf("delivery latency from %d samples, want %d", r.DeliveryLatency.N, tt.want)
+			}
+			if r.Scenario == "fanout1000" && len(r.FanoutSeconds) != 2 {
+				t.Errorf("fan-out times %v, want one per message", r.FanoutSeconds)
+			}
+		})
+	}
+}
+
+// TestTable checks that the readable report renders every section.
+func TestTable(t *testing.T) {
+	r := bench.Result{Scenario: "x", Accepted: 1, Expected: 1, Delivered: 1, Complete: true,
+		Baseline: &bench.Baseline{PerSec: 10}, BaselineRatio: 0.5, Server: &bench.Server{RSSMB: 1},
+		Engine: &bench.Engine{Claims: 1, ClaimBatch: 1}}
+	var b bytes.Buffer
+	if err := bench.WriteTable(&b, []bench.Result{r}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"== x", "delivery", "baseline", "50.0 %", "server", "engine", "deliveries/s"} {
+		if !bytes.Contains(b.Bytes(), []byte(want)) {
+			t.Errorf("table lacks %q:\n%s", want, b.String())
+		}
+	}
+}
