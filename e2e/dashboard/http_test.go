@@ -1,10 +1,13 @@
 package dashboard
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	svix "github.com/svix/svix-webhooks/go"
 
 	"github.com/hookline/hookline/internal/testserver"
 )
@@ -140,5 +143,22 @@ func TestPortalSeesOneApplication(t *testing.T) {
 	}
 	if p := ro.post("/dashboard/apps/"+mine+"/endpoints/"+myEp+"/status", url.Values{"csrf": {roCSRF[1]}, "enabled": {"false"}}); p.Status != http.StatusForbidden {
 		t.Errorf("read-only portal toggling an endpoint: status %d, want 403", p.Status)
+	}
+}
+
+// TestPortalAccessWithSvixSDK asks for a portal link with the official Svix Go SDK.
+func TestPortalAccessWithSvixSDK(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t, testserver.Options{})
+	appID := createApp(t, srv, "Acme", "acme")
+	u, _ := url.Parse(srv.URL)
+	sdk := svix.New(srv.Token, &svix.SvixOptions{ServerUrl: u})
+	out, err := sdk.Authentication.AppPortalAccess(context.Background(), "acme", &svix.AppPortalAccessIn{})
+	if err != nil {
+		t.Fatalf("AppPortalAccess: %v", err)
+	}
+	c := newClient(t, srv.URL)
+	if p := c.get(out.Url); p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/dashboard/apps/"+appID {
+		t.Fatalf("SDK's portal link %s: %d to %q", out.Url, p.Status, p.Header.Get("Location"))
 	}
 }
