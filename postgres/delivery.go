@@ -23,7 +23,8 @@ var _ hookline.DeliveryStore = (*DB)(nil)
 // committed meanwhile, so no delivery is leased twice. The two branches (due pending rows,
 // expired leases) are limited separately, each along its own partial index, before they are
 // merged: an OR of both conditions would make PostgreSQL collect every due row of a large
-// backlog just to sort it and keep the first few.
+// backlog just to sort it and keep the first few. The picked ids are handed to the UPDATE as
+// an array, so it finds them by primary key rather than joining against the whole table.
 const claimQuery = `WITH due AS (
 		SELECT id, next_attempt_at FROM deliveries WHERE status = 1 AND next_attempt_at <= $3
 		ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED
@@ -35,7 +36,7 @@ const claimQuery = `WITH due AS (
 		ORDER BY next_attempt_at, id LIMIT $4
 	)
 	UPDATE deliveries d SET status = 3, lease_owner = $1, leased_until = $2, updated_at = $5
-	FROM picked WHERE d.id = picked.id
+	WHERE d.id = ANY (ARRAY (SELECT id FROM picked))
 	RETURNING d.id, d.app_id, d.msg_id, d.endpoint_id, d.status, d.attempt_count, d.next_attempt_at, d.trigger_type,
 		d.created_at, d.updated_at`
 
