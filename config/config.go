@@ -47,6 +47,8 @@ type Config struct {
 	Retention            time.Duration
 	PollInterval         time.Duration
 	TokenRateLimit       int
+	Role                 string
+	Lease                time.Duration
 
 	// Dashboard settings.
 	PublicURL      string
@@ -75,7 +77,7 @@ var (
 		"max-body-size", "secret-grace-period", "allow-networks", "shutdown-timeout",
 		"delivery-timeout", "retry-schedule", "retry-jitter", "workers", "endpoint-concurrency",
 		"disable-after-failures", "disable-after-period", "signature-profile", "retention", "poll-interval",
-		"token-rate-limit", "public-url", "frame-ancestors", "session-ttl")
+		"token-rate-limit", "role", "lease", "public-url", "frame-ancestors", "session-ttl")
 )
 
 // Register adds the named settings to fs as flags and returns a function that, after fs.Parse,

@@ -186,6 +186,19 @@ var settings = []Setting{
 			}
 			return nil
 		}},
+	{Flag: "role", Env: "HOOKLINE_ROLE", Default: "all",
+		Usage: "What this process does: all (API, dashboard and delivery), api (API and dashboard only) or worker (delivery only; serves health and metrics). Several processes with different roles can share one PostgreSQL database.",
+		set: func(c *Config, v string) error {
+			switch v {
+			case "all", "api", "worker":
+				c.Role = v
+				return nil
+			}
+			return errors.New("must be all, api or worker")
+		}},
+	{Flag: "lease", Env: "HOOKLINE_LEASE", Default: "0s",
+		Usage: "How long a claimed delivery stays with its process before another may take it (after a crash); 0 picks 4 x delivery-timeout + 30s.",
+		set:   func(c *Config, v string) error { return parseDuration(&c.Lease)(v) }},
 	{Flag: "token-rate-limit", Env: "HOOKLINE_TOKEN_RATE_LIMIT", Default: "100",
 		Usage: "API requests per second allowed per application token (bursts of twice as many); over it the API answers 429. Operator tokens are not limited; 0 turns the limit off.",
 		set:   func(c *Config, v string) error { return parseInt(&c.TokenRateLimit, 0, 1000000)(v) }},

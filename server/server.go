@@ -183,6 +183,7 @@ func (s *Server) init(ctx context.Context) error {
 		EndpointConcurrency:  s.cfg.EndpointConcurrency,
 		PollInterval:         s.cfg.PollInterval,
 		Timeout:              s.cfg.DeliveryTimeout,
+		Lease:                s.cfg.Lease,
 		Retry:                retry,
 		Profile:              s.cfg.SignatureProfile,
 		UserAgent:            "Hookline/" + Version,
@@ -192,6 +193,11 @@ func (s *Server) init(ctx context.Context) error {
 	}, s.logger, delivery.NewMetrics(s.metrics))
 	s.svc.OnDeliveries(s.disp.NotifyDeliveries)
 	s.svc.SetEndpointEvents(s.disp.Announcer())
+	// Every role announces manual enables and disables, so every role needs the internal
+	// application of operational webhooks.
+	if err := s.disp.Announcer().Ensure(ctx); err != nil {
+		return fmt.Errorf("operational webhooks: %w", err)
+	}
 	// One SQLite database has one Hookline process: every lease left in it belongs to a process
 	// that is gone, so its deliveries are due again at once.
 	if n, err := s.store.ReleaseExpiredLeases(ctx, time.Now().Add(100*365*24*time.Hour)); err != nil {
@@ -206,6 +212,13 @@ func (s *Server) egressPolicy() egress.Policy {
 	return egress.Policy{AllowHTTP: s.cfg.Dev, AllowPrivate: s.cfg.Dev, AllowNets: s.cfg.AllowNetworks}
 }
 
+// The roles of a process (--role).
+const (
+	RoleAll    = "all"    // API, dashboard and delivery
+	RoleAPI    = "api"    // API and dashboard; messages are delivered by worker processes
+	RoleWorker = "worker" // delivery only, plus health and metrics
+)
+
 // Dispatcher returns the delivery dispatcher.
 func (s *Server) Dispatcher() *delivery.Dispatcher { return s.disp }
 
@@ -215,17 +228,21 @@ func (s *Server) startBackground() {
 	s.stop = cancel
 	s.bgDone = make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		if err := s.disp.Run(ctx); err != nil {
-			s.logger.Error("dispatcher stopped with an error", "err", err)
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		s.maintain(ctx)
-	}()
+	run := func(f func(context.Context)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(ctx)
+		}()
+	}
+	if s.cfg.Role != RoleAPI {
+		run(func(ctx context.Context) {
+			if err := s.disp.Run(ctx); err != nil {
+				s.logger.Error("dispatcher stopped with an error", "err", err)
+			}
+		})
+	}
+	run(s.maintain)
 	go func() {
 		wg.Wait()
 		close(s.bgDone)
@@ -278,8 +295,10 @@ func (s *Server) Store() hookline.Store { return s.store }
 // Handler returns the root HTTP handler: the API, the dashboard, health checks and metrics.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	s.api.Register(mux)
-	s.dashboard.Register(mux)
+	if s.cfg.Role != RoleWorker {
+		s.api.Register(mux)
+		s.dashboard.Register(mux)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")

@@ -67,6 +67,7 @@ func Config(dir string) config.Config {
 		SignatureProfile:     signature.Standard(),
 		Retention:            720 * time.Hour,
 		PollInterval:         time.Second,
+		Role:                 "all",
 	}
 }
 
