@@ -24,6 +24,7 @@ import (
 	"github.com/hookline/hookline/config"
 	"github.com/hookline/hookline/delivery"
 	"github.com/hookline/hookline/egress"
+	"github.com/hookline/hookline/postgres"
 	"github.com/hookline/hookline/secrets"
 	"github.com/hookline/hookline/service"
 	"github.com/hookline/hookline/sqlite"
@@ -63,7 +64,7 @@ type Server struct {
 // serve (migrate, token) use it directly.
 func OpenStore(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock hookline.Clock, migrate bool) (hookline.Store, error) {
 	if cfg.DatabaseURL != "" {
-		return nil, errors.New("PostgreSQL (--database-url) is not supported yet: run without it to use the embedded SQLite database")
+		return openPostgres(ctx, cfg, logger, clock, migrate)
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
@@ -74,6 +75,38 @@ func OpenStore(ctx context.Context, cfg *config.Config, logger *slog.Logger, clo
 	}
 	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "hookline.db"), sqlite.Options{
 		SecretBox: box, Logger: logger, Synchronous: cfg.SQLiteSynchronous, Clock: clock})
+	if err != nil {
+		return nil, err
+	}
+	if migrate {
+		applied, err := db.Migrate(ctx)
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("migrate: %w", err)
+		}
+		if len(applied) > 0 {
+			logger.Info("applied migrations", "migrations", applied)
+		}
+	}
+	return db, nil
+}
+
+// openPostgres opens (and migrates) the PostgreSQL database of cfg.DatabaseURL. Every process
+// sharing it must seal secrets with the same key, so the key must come from the configuration:
+// a key file generated in one process's data directory would be unknown to the others.
+func openPostgres(ctx context.Context, cfg *config.Config, logger *slog.Logger, clock hookline.Clock, migrate bool) (hookline.Store, error) {
+	if cfg.MainKey == "" {
+		return nil, errors.New("PostgreSQL (--database-url) needs the main key in --main-key or HOOKLINE_MAIN_KEY: every process sharing the database must use the same one")
+	}
+	key, err := secrets.ParseKey(cfg.MainKey)
+	if err != nil {
+		return nil, fmt.Errorf("HOOKLINE_MAIN_KEY: %w", err)
+	}
+	box, err := secrets.NewBox(key)
+	if err != nil {
+		return nil, err
+	}
+	db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{SecretBox: box, Logger: logger, Clock: clock})
 	if err != nil {
 		return nil, err
 	}
