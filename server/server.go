@@ -232,13 +232,41 @@ func (s *Server) init(ctx context.Context) error {
 		return fmt.Errorf("operational webhooks: %w", err)
 	}
 	// One SQLite database has one Hookline process: every lease left in it belongs to a process
-	// that is gone, so its deliveries are due again at once.
-	if n, err := s.store.ReleaseExpiredLeases(ctx, time.Now().Add(100*365*24*time.Hour)); err != nil {
-		return fmt.Errorf("release leases: %w", err)
-	} else if n > 0 {
-		s.logger.Info("took back deliveries leased before the last stop", "count", n)
+	// that is gone, so its deliveries are due again at once. On PostgreSQL other processes hold
+	// live leases; those of a dead process simply expire.
+	if _, ok := s.store.(*sqlite.DB); ok {
+		if n, err := s.store.ReleaseExpiredLeases(ctx, time.Now().Add(100*365*24*time.Hour)); err != nil {
+			return fmt.Errorf("release leases: %w", err)
+		} else if n > 0 {
+			s.logger.Info("took back deliveries leased before the last stop", "count", n)
+		}
 	}
 	return nil
+}
+
+// listener is a store that can wake this process when another one commits new deliveries
+// (PostgreSQL's LISTEN/NOTIFY).
+type listener interface {
+	Listen(ctx context.Context, channel string, fn func()) error
+}
+
+// leaderElector is a store that can elect one process among many (PostgreSQL advisory locks).
+type leaderElector interface {
+	TryLeader(ctx context.Context, key int64) (release func(), ok bool, err error)
+}
+
+// maintenanceLockKey is the advisory lock key of the maintenance leader.
+const maintenanceLockKey = 0x686f6f6b6c696e65 // "hookline"
+
+// listen wakes the dispatcher whenever another process commits due work.
+func (s *Server) listen(ctx context.Context) {
+	l, ok := s.store.(listener)
+	if !ok {
+		return
+	}
+	if err := l.Listen(ctx, postgres.DeliveriesChannel, s.disp.Notify); err != nil && ctx.Err() == nil {
+		s.logger.Error("listen for new deliveries; falling back to polling", "err", err)
+	}
 }
 
 func (s *Server) egressPolicy() egress.Policy {
@@ -274,6 +302,7 @@ func (s *Server) startBackground() {
 				s.logger.Error("dispatcher stopped with an error", "err", err)
 			}
 		})
+		run(s.listen)
 	}
 	run(s.maintain)
 	go func() {
@@ -299,9 +328,28 @@ func (s *Server) maintain(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		s.purge(ctx)
+		s.maintainOnce(ctx)
 		t.Reset(maintenanceInterval)
 	}
+}
+
+// maintainOnce purges, if this process is the maintenance leader: with several processes on one
+// PostgreSQL database, one of them at a time, chosen by an advisory lock held for the run.
+func (s *Server) maintainOnce(ctx context.Context) {
+	if le, ok := s.store.(leaderElector); ok {
+		release, leader, err := le.TryLeader(ctx, maintenanceLockKey)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.logger.Warn("maintenance leader election", "err", err)
+			}
+			return
+		}
+		defer release()
+		if !leader {
+			return
+		}
+	}
+	s.purge(ctx)
 }
 
 func (s *Server) purge(ctx context.Context) {

@@ -199,8 +199,8 @@ func TestServeSettingErrors(t *testing.T) {
 		code int
 		want []string
 	}{
-		{"postgres", nil, []string{"--database-url", "postgres://hookline@db/hookline"}, 1, []string{"not supported yet"}},
-		{"postgres from env", map[string]string{"HOOKLINE_DATABASE_URL": "postgres://x"}, nil, 1, []string{"not supported yet"}},
+		{"postgres", nil, []string{"--database-url", "postgres://hookline@db/hookline"}, 1, []string{"needs the main key"}},
+		{"postgres from env", map[string]string{"HOOKLINE_DATABASE_URL": "postgres://x"}, nil, 1, []string{"needs the main key"}},
 		{"bad size", nil, []string{"--max-body-size", "lots"}, 1, []string{"max-body-size", "HOOKLINE_MAX_BODY_SIZE", "lots"}},
 		{"bad duration", nil, []string{"--shutdown-timeout=soon"}, 1, []string{"shutdown-timeout", "duration"}},
 		{"bad CIDR", nil, []string{"--allow-networks", "10.0.0.0/99"}, 1, []string{"allow-networks", "CIDR"}},
