@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/internal/sqlcodec"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -249,7 +250,7 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 		var (
 			touched []string
 			seen    = map[string]bool{}
-			deltas  = map[string]*healthDelta{}
+			deltas  = map[string]*sqlcodec.HealthDelta{}
 			ins     attemptRows
 		)
 		for i := range outcomes {
@@ -272,10 +273,10 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 			}
 			h := deltas[t.epID]
 			if h == nil {
-				h = &healthDelta{}
+				h = &sqlcodec.HealthDelta{}
 				deltas[t.epID] = h
 			}
-			h.add(o.Status == hookline.StatusSuccess, a, t.msgID)
+			h.Add(o.Status == hookline.StatusSuccess, a, t.msgID)
 		}
 		if len(touched) == 0 {
 			health = []hookline.EndpointHealth{}
@@ -295,7 +296,7 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 				failure_streak = CASE WHEN $1 THEN $2 ELSE failure_streak + $2 END,
 				failing_since = CASE WHEN $1 THEN $3 ELSE coalesce(failing_since, $3) END,
 				last_attempt_at = $4, last_event_type = (SELECT event_type FROM messages WHERE id = $5), last_status = $6
-				WHERE id = $7`, h.reset, h.fails, h.firstFail, h.lastAt, h.lastMsg, int32(h.lastStatus), epID)
+				WHERE id = $7`, h.Reset, int32(h.Fails), h.FirstFail, h.LastAt, h.LastMsg, int32(h.LastStatus), epID)
 		}
 		byID := make(map[string]hookline.EndpointHealth, len(touched))
 		b.Queue(`SELECT app_id, id, disabled, `+endpointHealthColumns+` FROM endpoints WHERE id = ANY($1::text[])`,
@@ -357,30 +358,6 @@ func (r *attemptRows) add(a *hookline.Attempt) error {
 	r.status = append(r.status, int32(a.Status))
 	r.createdAt = append(r.createdAt, micros(a.CreatedAt))
 	return nil
-}
-
-// healthDelta is what a batch's attempts do to one endpoint's health, so that the endpoint
-// row is written once per batch rather than once per attempt.
-type healthDelta struct {
-	reset      bool   // an attempt succeeded: the streak restarts
-	fails      int32  // failed attempts since the last success (or the batch's start)
-	firstFail  *int64 // the first of those failures
-	lastAt     int64
-	lastMsg    string
-	lastStatus hookline.MessageStatus
-}
-
-func (h *healthDelta) add(ok bool, a *hookline.Attempt, msgID string) {
-	at := micros(a.CreatedAt)
-	if ok {
-		h.reset, h.fails, h.firstFail = true, 0, nil
-	} else {
-		h.fails++
-		if h.firstFail == nil {
-			h.firstFail = &at
-		}
-	}
-	h.lastAt, h.lastMsg, h.lastStatus = at, msgID, a.Status
 }
 
 // ReleaseDeliveries hands the owner's leased deliveries back as pending, due when they were,

@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"bytes"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -79,87 +78,6 @@ func fromJSONText(s string, v any) error {
 		return nil
 	}
 	return json.Unmarshal([]byte(s), v)
-}
-
-// encodeSchemas writes the schemas object by hand: json.Marshal would compact and re-escape
-// each json.RawMessage, and the catalogue must return schemas byte for byte as given.
-func encodeSchemas(schemas map[string]json.RawMessage) (string, error) {
-	if schemas == nil {
-		return "null", nil
-	}
-	versions := make([]string, 0, len(schemas))
-	for v := range schemas {
-		versions = append(versions, v)
-	}
-	slices.Sort(versions) // a stable encoding makes the column diffable
-	var b strings.Builder
-	b.WriteByte('{')
-	for i, v := range versions {
-		raw := schemas[v]
-		if !json.Valid(raw) {
-			return "", fmt.Errorf("schema %q is not valid JSON", v)
-		}
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		key, err := json.Marshal(v)
-		if err != nil {
-			return "", err
-		}
-		b.Write(key)
-		b.WriteByte(':')
-		b.Write(bytes.TrimSpace(raw)) // surrounding whitespace is not part of the value
-	}
-	b.WriteByte('}')
-	return b.String(), nil
-}
-
-// decodeSchemas reads what encodeSchemas wrote; decoding into json.RawMessage copies each
-// value's bytes unchanged.
-func decodeSchemas(s string) (map[string]json.RawMessage, error) {
-	var m map[string]json.RawMessage
-	if err := fromJSONText(s, &m); err != nil {
-		return nil, err
-	}
-	return m, nil
-}
-
-// sealedSecret is one old secret as stored: sealed, with its expiry in the clear so that
-// maintenance can prune expired ones without the main key.
-type sealedSecret struct {
-	Sealed    string `json:"sealed"`
-	ExpiresAt int64  `json:"expiresAt"`
-}
-
-func (db *DB) sealOldSecrets(old []hookline.OldSecret) (string, error) {
-	out := make([]sealedSecret, 0, len(old))
-	for _, s := range old {
-		sealed, err := db.box.Seal([]byte(s.Secret))
-		if err != nil {
-			return "", fmt.Errorf("seal old secret: %w", err)
-		}
-		out = append(out, sealedSecret{Sealed: sealed, ExpiresAt: micros(s.ExpiresAt)})
-	}
-	return jsonText(out)
-}
-
-func (db *DB) openOldSecrets(text string) ([]hookline.OldSecret, error) {
-	var stored []sealedSecret
-	if err := fromJSONText(text, &stored); err != nil {
-		return nil, fmt.Errorf("decode old secrets: %w", err)
-	}
-	if len(stored) == 0 {
-		return nil, nil
-	}
-	out := make([]hookline.OldSecret, 0, len(stored))
-	for _, s := range stored {
-		plain, err := db.box.Open(s.Sealed)
-		if err != nil {
-			return nil, fmt.Errorf("open old secret: %w", err)
-		}
-		out = append(out, hookline.OldSecret{Secret: string(plain), ExpiresAt: fromMicros(s.ExpiresAt)})
-	}
-	return out, nil
 }
 
 // scanner is the Scan method shared by *sql.Row and *sql.Rows.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/internal/sqlcodec"
 )
 
 var _ hookline.DeliveryStore = (*DB)(nil)
@@ -252,7 +253,7 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 		defer insAttempt.Close()
 		var touched []string
 		seen := map[string]bool{}
-		deltas := map[string]*healthDelta{}
+		deltas := map[string]*sqlcodec.HealthDelta{}
 		for i := range outcomes {
 			o := &outcomes[i]
 			var next sql.NullInt64
@@ -290,10 +291,10 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 			}
 			h := deltas[epID]
 			if h == nil {
-				h = &healthDelta{}
+				h = &sqlcodec.HealthDelta{}
 				deltas[epID] = h
 			}
-			h.add(o.Status == hookline.StatusSuccess, a, msgID)
+			h.Add(o.Status == hookline.StatusSuccess, a, msgID)
 		}
 		if len(deltas) > 0 {
 			updHealth, err := tx.PrepareContext(ctx, `UPDATE endpoints SET
@@ -310,8 +311,8 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 				if h == nil {
 					continue // no attempt was made
 				}
-				if _, err := updHealth.ExecContext(ctx, h.reset, h.fails, h.fails, h.reset, h.firstFail, h.firstFail,
-					h.lastAt, h.lastMsg, h.lastStatus, epID); err != nil {
+				if _, err := updHealth.ExecContext(ctx, h.Reset, h.Fails, h.Fails, h.Reset, h.FirstFail, h.FirstFail,
+					h.LastAt, h.LastMsg, h.LastStatus, epID); err != nil {
 					return dbErr(err, "record attempts: update health of %s", epID)
 				}
 			}
@@ -323,30 +324,6 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 		return nil, err
 	}
 	return health, nil
-}
-
-// healthDelta is what a batch's attempts do to one endpoint's health, so that the endpoint
-// row is written once per batch rather than once per attempt.
-type healthDelta struct {
-	reset      bool          // an attempt succeeded: the streak restarts
-	fails      int           // failed attempts since the last success (or the batch's start)
-	firstFail  sql.NullInt64 // the first of those failures
-	lastAt     int64
-	lastMsg    string
-	lastStatus hookline.MessageStatus
-}
-
-func (h *healthDelta) add(ok bool, a *hookline.Attempt, msgID string) {
-	at := micros(a.CreatedAt)
-	if ok {
-		h.reset, h.fails, h.firstFail = true, 0, sql.NullInt64{}
-	} else {
-		h.fails++
-		if !h.firstFail.Valid {
-			h.firstFail = sql.NullInt64{Int64: at, Valid: true}
-		}
-	}
-	h.lastAt, h.lastMsg, h.lastStatus = at, msgID, a.Status
 }
 
 // endpointHealth reads the health of the given endpoints, in the given order.

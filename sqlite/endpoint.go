@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/internal/sqlcodec"
 )
 
 // endpointColumns are the columns that writes set, in the order of endpointValues between
@@ -53,7 +54,7 @@ func (db *DB) scanEndpoint(s scanner) (*hookline.Endpoint, error) {
 		return nil, fmt.Errorf("open secret of endpoint %s: %w", ep.ID, err)
 	}
 	ep.Secret = string(secret)
-	if ep.OldSecrets, err = db.openOldSecrets(oldSealed); err != nil {
+	if ep.OldSecrets, err = sqlcodec.OpenOldSecrets(db.box, oldSealed); err != nil {
 		return nil, fmt.Errorf("endpoint %s: %w", ep.ID, err)
 	}
 	ep.CreatedAt, ep.UpdatedAt = fromMicros(createdAt), fromMicros(updatedAt)
@@ -76,7 +77,7 @@ func (db *DB) endpointValues(ep *hookline.Endpoint) ([]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("seal secret of endpoint %s: %w", ep.ID, err)
 	}
-	old, err := db.sealOldSecrets(ep.OldSecrets)
+	old, err := sqlcodec.SealOldSecrets(db.box, ep.OldSecrets)
 	if err != nil {
 		return nil, fmt.Errorf("endpoint %s: %w", ep.ID, err)
 	}

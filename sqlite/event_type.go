@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/internal/sqlcodec"
 )
 
 const eventTypeColumns = `name, description, archived, deprecated, feature_flag, group_name, schemas, created_at, updated_at`
@@ -21,7 +22,7 @@ func scanEventType(s scanner) (*hookline.EventType, error) {
 		&schemas, &createdAt, &updatedAt); err != nil {
 		return nil, err
 	}
-	m, err := decodeSchemas(schemas)
+	m, err := sqlcodec.DecodeSchemas(schemas)
 	if err != nil {
 		return nil, fmt.Errorf("decode schemas of %q: %w", et.Name, err)
 	}
@@ -35,7 +36,7 @@ func (db *DB) CreateEventType(ctx context.Context, et *hookline.EventType) error
 	if et.Name == "" {
 		return errors.New("sqlite: create event type: Name is empty")
 	}
-	schemas, err := encodeSchemas(et.Schemas)
+	schemas, err := sqlcodec.EncodeSchemas(et.Schemas)
 	if err != nil {
 		return fmt.Errorf("sqlite: create event type %q: %w", et.Name, err)
 	}
@@ -93,7 +94,7 @@ func (db *DB) ListEventTypes(ctx context.Context, opts hookline.EventTypeListOpt
 // UpdateEventType stores every field of et (found by name) and sets its UpdatedAt to the
 // clock's time.
 func (db *DB) UpdateEventType(ctx context.Context, et *hookline.EventType) error {
-	schemas, err := encodeSchemas(et.Schemas)
+	schemas, err := sqlcodec.EncodeSchemas(et.Schemas)
 	if err != nil {
 		return fmt.Errorf("sqlite: update event type %q: %w", et.Name, err)
 	}
