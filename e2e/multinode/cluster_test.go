@@ -1,0 +1,92 @@
+package multinode
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookline/hookline/internal/pgtest"
+)
+
+// TestClusterSurvivesNodeKill runs three nodes on one database, posts a stream of messages
+// spread over all three, kills one node with SIGKILL midway, while posts and deliveries are in
+// flight, and keeps posting to the other two: every message that got a 2xx reaches both
+// matching endpoints at least once (the killed node's leased deliveries come back after the
+// lease), none reaches the filtered-out endpoint, duplicates stay under 1 %, and more than one
+// node delivered.
+func TestClusterSurvivesNodeKill(t *testing.T) {
+	const (
+		total    = 1500 // messages to accept
+		killAt   = total / 2
+		nPosters = 4
+	)
+	dbURL := pgtest.URL(t)
+	nodes := startNodes(t, dbURL, []string{"node-a", "node-b", "node-c"})
+	rc := newReceiver(t, 20*time.Millisecond)
+	appID := setupApp(t, nodes[0], []map[string]any{
+		{"url": rc.URL + "/all"},
+		{"url": rc.URL + "/paid", "filterTypes": []string{"order.paid"}},
+		{"url": rc.URL + "/shipped", "filterTypes": []string{"order.shipped"}},
+	})
+	matching := []string{"/all", "/paid"}
+
+	var liveMu sync.Mutex
+	live := nodes
+	targets := func() []*node {
+		liveMu.Lock()
+		defer liveMu.Unlock()
+		return live
+	}
+	start := time.Now()
+	p := startPosters(t, appID, nPosters, total, targets, nil)
+
+	pollUntil(t, 60*time.Second, "half of the messages accepted", func() bool { return p.count() >= killAt })
+	// Deliveries must be under way on the victim when it dies, not only posts.
+	victim := nodes[1]
+	pollUntil(t, 30*time.Second, "node-b delivering", func() bool { return victim.metric(t, "hookline_delivery_attempts_total") > 0 })
+	victim.kill() // SIGKILL, with posts and deliveries in flight
+	killTime := time.Now()
+	killedAt, killedAfter := p.count(), time.Since(start)
+	beforeKill := p.ids()
+	liveMu.Lock()
+	live = []*node{nodes[0], nodes[2]}
+	liveMu.Unlock()
+
+	pollUntil(t, 60*time.Second, "every message accepted", func() bool { return p.count() >= total })
+	p.halt()
+	postedIn := time.Since(start)
+	ids := p.ids()
+
+	// The killed node's leases (5 s) expire, and the survivors take its deliveries over.
+	rc.waitDelivered(t, 60*time.Second, matching, ids)
+	deliveredIn := time.Since(start)
+	if n := rc.count("/shipped"); n != 0 {
+		t.Errorf("the endpoint filtered to order.shipped got %d deliveries", n)
+	}
+	received, dups, unknown := rc.tally(matching, ids)
+	// Messages accepted before the kill that first arrived a lease later were node-b's.
+	recovered := 0
+	for _, path := range matching {
+		recovered += rc.firstAfter(path, beforeKill, killTime.Add(4*time.Second))
+	}
+	expected := len(matching) * len(ids)
+	share := float64(dups) / float64(expected)
+	perNode := map[string]float64{}
+	delivering := 0
+	for _, n := range []*node{nodes[0], nodes[2]} {
+		perNode[n.Name] = n.metric(t, "hookline_delivery_attempts_total")
+		if perNode[n.Name] > 0 {
+			delivering++
+		}
+	}
+	t.Logf("%d messages accepted in %s (%d before node-b was killed at %s); %s",
+		len(ids), postedIn.Round(time.Millisecond), killedAt, killedAfter.Round(time.Millisecond), p.summary())
+	t.Logf("deliveries expected %d, received %d (all in by %s), duplicates %d (%.2f %%), deliveries of messages whose 2xx was lost with node-b %d, deliveries taken over from node-b after its lease %d; attempts by surviving node %v",
+		expected, received, deliveredIn.Round(time.Millisecond), dups, 100*share, unknown, recovered, perNode)
+	if share >= 0.01 {
+		t.Errorf("duplicate deliveries are %.2f %% of the expected deliveries, want under 1 %%", 100*share)
+	}
+	if delivering < 2 {
+		t.Errorf("only %d surviving node made delivery attempts (%v), want both", delivering, perNode)
+	}
+}
