@@ -275,10 +275,12 @@ func runScenario(ctx context.Context, o Options, sc scenario) (results []Result,
 
 	// The baseline runs first, on an idle machine, against the same receivers.
 	var baseline *Baseline
-	if !o.NoBaseline && !sc.hang && !sc.ingest {
-		n := sc.messages * endpoints
+	// A fixed-rate run measures latency, not throughput: no baseline to compare with.
+	if !o.NoBaseline && !sc.hang && !sc.ingest && sc.rate == 0 {
+		// As many requests as deliveries: each message goes to its application's endpoints.
+		n := sc.messages * sc.perApp
 		if n == 0 {
-			n = int(sc.rate*sc.duration.Seconds()) * endpoints
+			n = int(sc.rate*sc.duration.Seconds()) * sc.perApp
 		}
 		conc := o.BaselineConcurrency
 		if conc <= 0 {
@@ -374,10 +376,12 @@ func (st *runState) runDeliveries(ctx context.Context, r Result, endpoints int, 
 	rec := newRecorder(st.t0, hint)
 	st.rec.Store(rec)
 	st.rv.record(rec)
-	healthy := 0
-	for _, k := range st.rv.kinds {
+	// healthy[a] is how many endpoints of application a answer 2xx: the deliveries each of
+	// its messages must make.
+	healthy := make([]int, sc.apps)
+	for i, k := range st.rv.kinds {
 		if k != answerFail {
-			healthy++
+			healthy[i/sc.perApp]++
 		}
 	}
 
@@ -387,13 +391,13 @@ func (st *runState) runDeliveries(ctx context.Context, r Result, endpoints int, 
 		posters: sc.posters, payload: st.o.PayloadSize, t0: st.t0}
 	var load loadResult
 	if sc.oneByOne {
-		load, err = st.postOneByOne(ctx, spec, rec, healthy)
+		load, err = st.postOneByOne(ctx, spec, rec, healthy[0])
 		if err != nil {
 			return r, err
 		}
 	} else {
 		if sc.messages > 0 {
-			st.want.Store(int64(sc.messages * healthy))
+			st.want.Store(int64(sc.messages * healthy[0]))
 		}
 		load = st.api.post(ctx, spec, &st.posted)
 	}
@@ -401,7 +405,10 @@ func (st *runState) runDeliveries(ctx context.Context, r Result, endpoints int, 
 		return r, ctx.Err()
 	}
 	st.fillAPI(&r, load)
-	expected := int64(len(load.sent) * healthy)
+	var expected int64
+	for _, m := range load.sent {
+		expected += int64(healthy[m.app])
+	}
 	r.Expected = int(expected)
 	st.want.Store(expected)
 
@@ -420,7 +427,7 @@ func (st *runState) runDeliveries(ctx context.Context, r Result, endpoints int, 
 		// Retries of the failing endpoints' deliveries come after the first delay of the
 		// retry schedule (5 s by default): wait for one retry of each, within a bound.
 		st.setPhase("retries")
-		failing := int64(len(load.sent) * (endpoints - healthy))
+		failing := int64(len(load.sent)*sc.perApp) - expected
 		deadline := time.Now().Add(max(st.deadline(int(failing)), 20*time.Second))
 		for rec.requests.Load() < expected+2*failing && time.Now().Before(deadline) && ctx.Err() == nil {
 			time.Sleep(20 * time.Millisecond)

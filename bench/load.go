@@ -183,6 +183,7 @@ func (c *apiClient) createEndpoints(ctx context.Context, apps []string, perApp, 
 // sent is one accepted message.
 type sent struct {
 	id       string
+	app      int   // index of the application in the spec
 	acceptAt int64 // when the 2xx arrived, in nanoseconds since t0
 	latency  int64 // API latency: from the intended send time to the 2xx
 }
@@ -319,7 +320,7 @@ func (c *apiClient) post(ctx context.Context, spec loadSpec, posted *atomic.Int6
 					}
 					continue
 				}
-				local = append(local, sent{id: messageID(data), acceptAt: done, latency: done - intended})
+				local = append(local, sent{id: messageID(data), app: seq % len(spec.apps), acceptAt: done, latency: done - intended})
 			}
 			mu.Lock()
 			res.sent = append(res.sent, local...)

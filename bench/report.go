@@ -137,6 +137,14 @@ func (p Percentiles) String() string {
 	return fmt.Sprintf("p50 %s  p90 %s  p99 %s  max %s", ms(p.P50), ms(p.P90), ms(p.P99), ms(p.Max))
 }
 
+// pct formats a ratio as a percentage, with a decimal when it is small.
+func pct(ratio float64) string {
+	if ratio < 0.1 {
+		return fmt.Sprintf("%.1f %%", 100*ratio)
+	}
+	return fmt.Sprintf("%.0f %%", 100*ratio)
+}
+
 func ms(v float64) string {
 	switch {
 	case v >= 1000:
@@ -242,7 +250,7 @@ func WriteTable(w io.Writer, results []Result) error {
 			row[5], row[6] = ms(r.DeliveryLatency.P50), ms(r.DeliveryLatency.P99)
 		}
 		if r.BaselineRatio > 0 {
-			row[4] = fmt.Sprintf("%.0f %%", 100*r.BaselineRatio)
+			row[4] = pct(r.BaselineRatio)
 		}
 		if s := r.Server; s != nil {
 			row[7], row[8], row[9] = fmt.Sprintf("%.0f", s.RSSMB), fmt.Sprintf("%.0f", s.PeakRSSMB), fmt.Sprintf("%.0f", s.CPUPercent)
