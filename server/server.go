@@ -184,7 +184,13 @@ func (s *Server) init(ctx context.Context) error {
 		Egress:            s.egressPolicy(),
 	}, s.logger)
 	if s.cfg.OperatorToken != "" {
-		if err := s.svc.EnsureOperatorToken(ctx, s.cfg.OperatorToken); err != nil {
+		err := s.svc.EnsureOperatorToken(ctx, s.cfg.OperatorToken)
+		if hookline.ErrorCode(err) == hookline.ECONFLICT {
+			// Another process starting on the same database stored the token between our
+			// look-up and our insert; looking again finds it.
+			err = s.svc.EnsureOperatorToken(ctx, s.cfg.OperatorToken)
+		}
+		if err != nil {
 			return err
 		}
 	} else {
