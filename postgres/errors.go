@@ -16,6 +16,8 @@ import (
 const (
 	codeUniqueViolation       = "23505"
 	codeForeignKeyViolation   = "23503"
+	codeDuplicateTable        = "42P07"
+	codeDuplicateObject       = "42710"
 	codeDeadlockDetected      = "40P01"
 	codeSerializationFailure  = "40001"
 	codeAdminShutdown         = "57P01"
@@ -46,6 +48,16 @@ func constraintName(err error) string {
 }
 
 func isUniqueViolation(err error) bool { return sqlState(err) == codeUniqueViolation }
+
+// isCatalogCollision reports whether err is what a concurrent CREATE ... IF NOT EXISTS of the
+// same table gives the loser of the race.
+func isCatalogCollision(err error) bool {
+	switch sqlState(err) {
+	case codeUniqueViolation, codeDuplicateTable, codeDuplicateObject:
+		return true
+	}
+	return false
+}
 
 func isForeignKeyViolation(err error) bool { return sqlState(err) == codeForeignKeyViolation }
 

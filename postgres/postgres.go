@@ -129,8 +129,9 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 		names, err = migrate.Up(ctx, db.sqlDB, Migrations(), migrate.WithDialect(migrate.Postgres))
 		applied = append(applied, names...)
 		// Two runners creating schema_migrations at once can collide in the catalogue
-		// (CREATE TABLE IF NOT EXISTS is not atomic in PostgreSQL); the second try finds it.
-		if err == nil || try > 0 || !isUniqueViolation(err) {
+		// (CREATE TABLE IF NOT EXISTS is not atomic in PostgreSQL: the loser gets a unique
+		// violation, or "relation" or "type already exists"); the second try finds it.
+		if err == nil || try > 0 || !isCatalogCollision(err) {
 			break
 		}
 	}
