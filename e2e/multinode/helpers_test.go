@@ -561,3 +561,11 @@ func pollUntil(t testing.TB, timeout time.Duration, what string, cond func() boo
 		}
 	}
 }
+
+// json decodes the body into v, failing the test if it is not JSON.
+func (r response) json(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %d %s: %v", r.Status, r.Body, err)
+	}
+}
