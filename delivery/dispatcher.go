@@ -530,6 +530,9 @@ func (d *Dispatcher) record(batch []*task) {
 	ctx := context.Background()
 	var health []hookline.EndpointHealth
 	backoff := 100 * time.Millisecond
+	// Try again well within the lease: once it runs out, the deliveries are claimed and sent
+	// again, so a slow retry after the database is back makes duplicates.
+	maxBackoff := min(5*time.Second, max(d.cfg.Lease/10, 100*time.Millisecond))
 	for try := 0; ; try++ {
 		var err error
 		health, err = d.store.RecordAttempts(ctx, outcomes)
@@ -542,7 +545,7 @@ func (d *Dispatcher) record(batch []*task) {
 		}
 		d.logger.Warn("record attempts; retrying", "err", err, "count", len(batch))
 		time.Sleep(backoff)
-		backoff = min(2*backoff, 5*time.Second)
+		backoff = min(2*backoff, maxBackoff)
 	}
 	d.metrics.recorded.Observe(float64(len(batch)))
 	d.afterRecord(ctx, batch, health)
