@@ -569,3 +569,18 @@ func (r response) json(t testing.TB, v any) {
 		t.Fatalf("decode %d %s: %v", r.Status, r.Body, err)
 	}
 }
+
+// problems counts the node's warning and error log lines by message.
+func (n *node) problems() map[string]int {
+	out := map[string]int{}
+	for _, line := range strings.Split(n.out.String(), "\n") {
+		var rec struct {
+			Level string `json:"level"`
+			Msg   string `json:"msg"`
+		}
+		if json.Unmarshal([]byte(line), &rec) == nil && (rec.Level == "WARN" || rec.Level == "ERROR") {
+			out[rec.Level+" "+rec.Msg]++
+		}
+	}
+	return out
+}
