@@ -1,9 +1,13 @@
 package multinode
 
 import (
+	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/hookline/hookline/internal/pgtest"
 )
@@ -41,11 +45,33 @@ func TestClusterSurvivesNodeKill(t *testing.T) {
 	p := startPosters(t, appID, nPosters, total, targets, nil)
 
 	pollUntil(t, 60*time.Second, "half of the messages accepted", func() bool { return p.count() >= killAt })
-	// Deliveries must be under way on the victim when it dies, not only posts.
+	// Deliveries must be under way on the victim when it dies, not only posts: wait until it
+	// holds leases.
 	victim := nodes[1]
-	pollUntil(t, 30*time.Second, "node-b delivering", func() bool { return victim.metric(t, "hookline_delivery_attempts_total") > 0 })
+	db, err := pgx.Connect(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close(context.Background())
+	// Leases name their owner host-pid-random.
+	leasedToVictim := func() int {
+		var n int
+		err := db.QueryRow(t.Context(), `SELECT count(*) FROM deliveries WHERE status = 3 AND lease_owner LIKE $1`,
+			fmt.Sprintf("%%-%d-%%", victim.cmd.Process.Pid)).Scan(&n)
+		if err != nil {
+			t.Fatalf("count node-b's leases: %v", err)
+		}
+		return n
+	}
+	pollUntil(t, 30*time.Second, "node-b holding leases", func() bool { return leasedToVictim() > 0 })
 	victim.kill() // SIGKILL, with posts and deliveries in flight
 	killTime := time.Now()
+	// What node-b held when it died; some may belong to messages whose 202 it never sent.
+	var orphans []string
+	if err := db.QueryRow(t.Context(), `SELECT coalesce(array_agg(id), '{}') FROM deliveries WHERE status = 3 AND lease_owner LIKE $1`,
+		fmt.Sprintf("%%-%d-%%", victim.cmd.Process.Pid)).Scan(&orphans); err != nil {
+		t.Fatalf("node-b's leases: %v", err)
+	}
 	killedAt, killedAfter := p.count(), time.Since(start)
 	beforeKill := p.ids()
 	liveMu.Lock()
@@ -60,6 +86,16 @@ func TestClusterSurvivesNodeKill(t *testing.T) {
 	// The killed node's leases (5 s) expire, and the survivors take its deliveries over.
 	rc.waitDelivered(t, 60*time.Second, matching, ids)
 	deliveredIn := time.Since(start)
+	// Each delivery node-b held is taken over once its lease runs out, sent, and recorded as a
+	// success by a survivor (status 0).
+	pollUntil(t, 60*time.Second, "node-b's deliveries to succeed elsewhere", func() bool {
+		var n int
+		if err := db.QueryRow(t.Context(), `SELECT count(*) FROM deliveries WHERE id = ANY($1) AND status = 0`, orphans).Scan(&n); err != nil {
+			t.Fatalf("node-b's deliveries: %v", err)
+		}
+		return n == len(orphans)
+	})
+	orphansIn := time.Since(killTime)
 	if n := rc.count("/shipped"); n != 0 {
 		t.Errorf("the endpoint filtered to order.shipped got %d deliveries", n)
 	}
@@ -81,10 +117,13 @@ func TestClusterSurvivesNodeKill(t *testing.T) {
 	}
 	t.Logf("%d messages accepted in %s (%d before node-b was killed at %s); %s",
 		len(ids), postedIn.Round(time.Millisecond), killedAt, killedAfter.Round(time.Millisecond), p.summary())
-	t.Logf("deliveries expected %d, received %d (all in by %s), duplicates %d (%.2f %%), deliveries of messages whose 2xx was lost with node-b %d, deliveries taken over from node-b after its lease %d; attempts by surviving node %v",
-		expected, received, deliveredIn.Round(time.Millisecond), dups, 100*share, unknown, recovered, perNode)
+	t.Logf("deliveries expected %d, received %d (all in by %s), duplicates %d (%.2f %%), deliveries of messages whose 2xx was lost with node-b %d, deliveries leased to node-b when it died %d (all sent again and recorded by %s after the kill; %d of accepted messages first arrived after the lease); attempts by surviving node %v",
+		expected, received, deliveredIn.Round(time.Millisecond), dups, 100*share, unknown, len(orphans), orphansIn.Round(time.Millisecond), recovered, perNode)
 	if share >= 0.01 {
 		t.Errorf("duplicate deliveries are %.2f %% of the expected deliveries, want under 1 %%", 100*share)
+	}
+	if len(orphans) == 0 {
+		t.Errorf("node-b held no leased delivery when it was killed: the test proved nothing about lease expiry")
 	}
 	if delivering < 2 {
 		t.Errorf("only %d surviving node made delivery attempts (%v), want both", delivering, perNode)
