@@ -33,6 +33,7 @@ func commands() []command {
 		{"migrate", "Apply database migrations, or show their status", "[up|status] [flags]", runMigrate},
 		{"token", "Create, list and revoke API tokens", "create|list|revoke [flags]", runToken},
 		{"listen", "Receive webhooks locally: verify and print each delivery", "[flags]", runListen},
+		{"bench", "Benchmark delivery and the API end to end (see docs/performance.md)", "[flags]", runBench},
 		{"version", "Print the version", "", runVersion},
 	}
 }
