@@ -225,8 +225,11 @@ func WriteTable(w io.Writer, results []Result) error {
 			b.WriteString("\n")
 		}
 		if s := r.Server; s != nil {
-			fmt.Fprintf(&b, "   server      RSS %.0f MiB (peak %.0f MiB), CPU %.1fs = %.0f %% of one core, database %.1f MiB + WAL %.1f MiB",
-				s.RSSMB, s.PeakRSSMB, s.CPUSeconds, s.CPUPercent, s.DBMB, s.WALMB)
+			fmt.Fprintf(&b, "   server      RSS %.0f MiB (peak %.0f MiB), CPU %.1fs = %.0f %% of one core",
+				s.RSSMB, s.PeakRSSMB, s.CPUSeconds, s.CPUPercent)
+			if r.Database == "sqlite" {
+				fmt.Fprintf(&b, ", database %.1f MiB + WAL %.1f MiB", s.DBMB, s.WALMB)
+			}
 			if s.Dir != "" {
 				fmt.Fprintf(&b, "; kept in %s", s.Dir)
 			}

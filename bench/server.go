@@ -59,6 +59,12 @@ func startServer(ctx context.Context, binary string, flags []string, databaseURL
 	}
 	p.cmd = exec.Command(binary, args...)
 	p.cmd.Env = append(os.Environ(), "HOOKLINE_OPERATOR_TOKEN="+p.token)
+	if databaseURL != "" && os.Getenv("HOOKLINE_MAIN_KEY") == "" {
+		// A shared database needs the main key given, not generated in the data directory.
+		key := make([]byte, 32)
+		rand.Read(key)
+		p.cmd.Env = append(p.cmd.Env, "HOOKLINE_MAIN_KEY="+hex.EncodeToString(key))
+	}
 	p.cmd.Stdout, p.cmd.Stderr = p.logFile, p.logFile
 	if err := p.cmd.Start(); err != nil {
 		p.logFile.Close()
@@ -70,8 +76,9 @@ func startServer(ctx context.Context, binary string, flags []string, databaseURL
 		close(p.exited)
 	}()
 	if err := waitReady(ctx, p.url, 60*time.Second, p.exited); err != nil {
+		tail := p.logTail()
 		p.stop(false)
-		return nil, fmt.Errorf("%w: %v; server log:\n%s", errNotReady, err, p.logTail())
+		return nil, fmt.Errorf("%w: %v; server log:\n%s", errNotReady, err, tail)
 	}
 	return p, nil
 }
