@@ -130,8 +130,11 @@ type Dispatcher struct {
 
 	// maxHeld bounds the jobs claimed and not yet finished: in flight plus queued.
 	maxHeld int
-	// queueCap bounds the jobs waiting for one endpoint; beyond it jobs are postponed.
-	queueCap int
+	// lowWater is the least room worth a claim query while jobs are held.
+	lowWater int
+	// speeds remembers how long each endpoint takes to answer, so fast endpoints may queue
+	// many jobs and slow ones few (see queueCap). Only the Run goroutine uses it.
+	speeds map[string]*endpointSpeed
 
 	running sync.WaitGroup
 }
@@ -156,18 +159,19 @@ func New(store Store, clock hookline.Clock, cfg Config, logger *slog.Logger, met
 		metrics = NewMetrics(nil)
 	}
 	d := &Dispatcher{
-		store:    store,
-		clock:    clock,
-		cfg:      cfg,
-		sender:   NewSender(cfg.Egress, cfg.Timeout),
-		logger:   logger,
-		metrics:  metrics,
-		rnd:      rand.Float64,
-		wake:     make(chan struct{}, 1),
-		maxHeld:  cfg.Workers * 4,
-		queueCap: cfg.EndpointConcurrency * 4,
-		rateCh:   make(chan string, 64),
+		store:   store,
+		clock:   clock,
+		cfg:     cfg,
+		sender:  NewSender(cfg.Egress, cfg.Timeout),
+		logger:  logger,
+		metrics: metrics,
+		rnd:     rand.Float64,
+		wake:    make(chan struct{}, 1),
+		maxHeld: cfg.Workers * 4,
+		speeds:  map[string]*endpointSpeed{},
+		rateCh:  make(chan string, 64),
 	}
+	d.lowWater = max(1, min(cfg.ClaimBatch, d.maxHeld/4))
 	d.announce = NewAnnouncer(store, clock, logger, d.Notify)
 	d.work = make(chan *task, d.maxHeld)
 	d.done = make(chan *task, d.maxHeld)
@@ -236,6 +240,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		if t.postpone {
 			return
 		}
+		if t.result.Duration > 0 {
+			d.learn(t.job.Endpoint.ID, t.result.Duration)
+		}
 		ep := endpoints[t.job.Endpoint.ID]
 		if ep == nil {
 			return
@@ -246,7 +253,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 
 	for ctx.Err() == nil {
-		if claimNow && held < d.maxHeld {
+		// Claim in batches: one claim per freed slot would cost a transaction per delivery. With
+		// little room left, wait until enough jobs finish, unless nothing is held at all.
+		if claimNow && (held == 0 || d.maxHeld-held >= d.lowWater) {
 			claimNow = false
 			limit := min(d.cfg.ClaimBatch, d.maxHeld-held)
 			jobs, err := d.store.ClaimDeliveries(ctx, hookline.ClaimParams{
@@ -268,17 +277,19 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 					resetTimer(timer, d.untilNextDue(ctx))
 				}
 			}
-		}
-		d.metrics.held.Set(float64(held))
-		if claimNow && held < d.maxHeld {
-			// Take finished jobs without blocking, then claim again.
-			select {
-			case t := <-d.done:
-				finish(t)
-			default:
+			// Take what finished meanwhile without blocking, then decide again.
+			for drained := false; !drained; {
+				select {
+				case t := <-d.done:
+					finish(t)
+				default:
+					drained = true
+				}
 			}
+			d.metrics.held.Set(float64(held))
 			continue
 		}
+		d.metrics.held.Set(float64(held))
 		select {
 		case <-ctx.Done():
 		case <-d.wake:
@@ -357,7 +368,7 @@ func (d *Dispatcher) admit(endpoints map[string]*endpointState, t *task) {
 	} else {
 		ep.bucket = nil
 	}
-	if len(ep.queue) >= d.queueCap {
+	if len(ep.queue) >= d.queueCap(epID) {
 		// The endpoint is saturated: try again a little later rather than hold the lease.
 		t.postpone = true
 		next := d.clock.Now().Add(time.Duration(float64(2*time.Second) * (1 + d.rnd())))
@@ -369,6 +380,44 @@ func (d *Dispatcher) admit(endpoints map[string]*endpointState, t *task) {
 	}
 	ep.queue = append(ep.queue, t)
 	d.startQueued(epID, ep)
+}
+
+// endpointSpeed is a moving average of an endpoint's response times.
+type endpointSpeed struct {
+	avg  time.Duration
+	seen time.Time
+}
+
+// learn folds one response time into the endpoint's average.
+func (d *Dispatcher) learn(epID string, took time.Duration) {
+	now := time.Now()
+	sp := d.speeds[epID]
+	if sp == nil {
+		if len(d.speeds) >= 100_000 {
+			for id, old := range d.speeds { // forget endpoints not heard from in a while
+				if now.Sub(old.seen) > 10*time.Minute {
+					delete(d.speeds, id)
+				}
+			}
+		}
+		sp = &endpointSpeed{avg: took}
+		d.speeds[epID] = sp
+	}
+	sp.avg = (7*sp.avg + took) / 8
+	sp.seen = now
+}
+
+// queueCap is how many jobs may wait for one endpoint: as many as it can answer within a third
+// of the lease, so no queued job outlives its lease; for an endpoint not measured yet, a few
+// rounds of its concurrency.
+func (d *Dispatcher) queueCap(epID string) int {
+	floor := d.cfg.EndpointConcurrency * 4
+	sp := d.speeds[epID]
+	if sp == nil || sp.avg <= 0 {
+		return floor
+	}
+	rounds := int64(d.cfg.Lease/3) / int64(sp.avg)
+	return int(min(max(int64(floor), rounds*int64(d.cfg.EndpointConcurrency)), int64(d.maxHeld)))
 }
 
 // startQueued moves queued jobs of an endpoint to the workers while its concurrency cap and
