@@ -68,6 +68,8 @@ type DB struct {
 	log   *slog.Logger
 	clock hookline.Clock
 	path  string
+	// batcher commits concurrent CreateMessage calls together.
+	batcher *messageBatcher
 }
 
 var _ hookline.Store = (*DB)(nil)
@@ -145,6 +147,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, wrapUnavailable(err))
 	}
 	db.w, db.r = w, r
+	db.batcher = newMessageBatcher(db)
 	db.log.Debug("sqlite: opened", "path", path, "synchronous", sync, "read_conns", n)
 	return db, nil
 }
@@ -193,6 +196,7 @@ func (db *DB) Ping(ctx context.Context) error {
 // Close closes both pools. It checkpoints the WAL on the way out (SQLite does so when the
 // last connection closes), so the database is one file again.
 func (db *DB) Close() error {
+	db.batcher.close()
 	return errors.Join(db.r.Close(), db.w.Close())
 }
 

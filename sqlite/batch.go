@@ -1,0 +1,133 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/hookline/hookline"
+)
+
+// maxMessageBatch bounds the messages committed together.
+const maxMessageBatch = 256
+
+// messageBatcher commits concurrent CreateMessage calls together (group commit). A goroutine
+// takes whatever requests are waiting, up to maxMessageBatch, and writes them in one
+// transaction with a savepoint each; while that transaction commits, new requests gather for
+// the next one. Under light load a batch is one message and nothing waits.
+type messageBatcher struct {
+	db       *DB
+	requests chan *messageRequest
+	quit     chan struct{}
+	done     chan struct{}
+	start    sync.Once
+	stop     sync.Once
+}
+
+type messageRequest struct {
+	msg    *hookline.Message
+	result chan messageResult
+}
+
+type messageResult struct {
+	deliveries []hookline.Delivery
+	err        error
+}
+
+func newMessageBatcher(db *DB) *messageBatcher {
+	return &messageBatcher{db: db, requests: make(chan *messageRequest), quit: make(chan struct{}), done: make(chan struct{})}
+}
+
+// errClosed answers calls made after Close.
+var errClosed = errors.New("sqlite: database is closed")
+
+// submit queues msg and waits for the commit that holds it. If ctx ends first the caller gets
+// ctx's error, but a message already queued may still be committed, as a message may be when a
+// client's connection drops after the commit: at-least-once, never lost once acknowledged.
+func (b *messageBatcher) submit(ctx context.Context, msg *hookline.Message) ([]hookline.Delivery, error) {
+	b.start.Do(func() { go b.run() })
+	req := &messageRequest{msg: msg, result: make(chan messageResult, 1)}
+	select {
+	case b.requests <- req:
+	case <-b.quit:
+		return nil, errClosed
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	select {
+	case res := <-req.result:
+		return res.deliveries, res.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (b *messageBatcher) run() {
+	defer close(b.done)
+	batch := make([]*messageRequest, 0, maxMessageBatch)
+	for {
+		select {
+		case <-b.quit:
+			return
+		case req := <-b.requests:
+			batch = append(batch[:0], req)
+		}
+	gather:
+		for len(batch) < maxMessageBatch {
+			select {
+			case req := <-b.requests:
+				batch = append(batch, req)
+			default:
+				break gather
+			}
+		}
+		b.commit(batch)
+	}
+}
+
+// commit writes one batch. A message that fails for a reason of its own (a duplicate eventId,
+// an unknown endpoint) is rolled back to its savepoint and gets its error; any other failure
+// fails the whole batch, and every caller in it gets the error.
+func (b *messageBatcher) commit(batch []*messageRequest) {
+	ctx := context.Background()
+	results := make([]messageResult, len(batch))
+	err := b.db.inTx(ctx, func(tx *sql.Tx) error {
+		for i, req := range batch {
+			if _, err := tx.ExecContext(ctx, `SAVEPOINT msg`); err != nil {
+				return dbErr(err, "create message: savepoint")
+			}
+			ds, err := insertMessage(ctx, tx, req.msg)
+			var he *hookline.Error
+			if err != nil && !errors.As(err, &he) {
+				return err
+			}
+			if err != nil {
+				if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO msg`); rerr != nil {
+					return dbErr(rerr, "create message: roll back to savepoint")
+				}
+			}
+			if _, rerr := tx.ExecContext(ctx, `RELEASE msg`); rerr != nil {
+				return dbErr(rerr, "create message: release savepoint")
+			}
+			results[i] = messageResult{deliveries: ds, err: err}
+		}
+		return nil
+	})
+	for i, req := range batch {
+		if err != nil {
+			results[i] = messageResult{err: fmt.Errorf("sqlite: create message: %w", err)}
+		}
+		req.result <- results[i]
+	}
+}
+
+// close stops the batcher after the batch in progress.
+func (b *messageBatcher) close() {
+	b.stop.Do(func() {
+		close(b.quit)
+		b.start.Do(func() { close(b.done) }) // never started: nothing to wait for
+		<-b.done
+	})
+}
