@@ -2,13 +2,24 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
 
 	"github.com/hookline/hookline"
 )
+
+// Each message of a batch has its own savepoint.
+const (
+	savepointSQL           = `SAVEPOINT msg`
+	rollbackToSavepointSQL = `ROLLBACK TO msg`
+	releaseSavepointSQL    = `RELEASE msg`
+)
+
+// writerHotSQL are the statements writer transactions run most; warm prepares them.
+var writerHotSQL = []string{savepointSQL, rollbackToSavepointSQL, releaseSavepointSQL,
+	insertMessageSQL, messageByEventIDSQL, insertDeliverySQL, endpointOfAppSQL, acceptingEndpointsSQL,
+	recordDeliverySQL, insertAttemptSQL, updateHealthSQL}
 
 // maxMessageBatch bounds the messages committed together.
 const maxMessageBatch = 256
@@ -93,9 +104,9 @@ func (b *messageBatcher) run() {
 func (b *messageBatcher) commit(batch []*messageRequest) {
 	ctx := context.Background()
 	results := make([]messageResult, len(batch))
-	err := b.db.inTx(ctx, func(tx *sql.Tx) error {
+	err := b.db.inTx(ctx, func(tx *txn) error {
 		for i, req := range batch {
-			if _, err := tx.ExecContext(ctx, `SAVEPOINT msg`); err != nil {
+			if _, err := tx.ExecContext(ctx, savepointSQL); err != nil {
 				return dbErr(err, "create message: savepoint")
 			}
 			ds, err := insertMessage(ctx, tx, req.msg)
@@ -104,11 +115,11 @@ func (b *messageBatcher) commit(batch []*messageRequest) {
 				return err
 			}
 			if err != nil {
-				if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO msg`); rerr != nil {
+				if _, rerr := tx.ExecContext(ctx, rollbackToSavepointSQL); rerr != nil {
 					return dbErr(rerr, "create message: roll back to savepoint")
 				}
 			}
-			if _, rerr := tx.ExecContext(ctx, `RELEASE msg`); rerr != nil {
+			if _, rerr := tx.ExecContext(ctx, releaseSavepointSQL); rerr != nil {
 				return dbErr(rerr, "create message: release savepoint")
 			}
 			results[i] = messageResult{deliveries: ds, err: err}

@@ -205,6 +205,20 @@ func scanAttempt(s scanner) (*hookline.Attempt, error) {
 	return &a, nil
 }
 
+// The statements of RecordAttempts, cached by the writer ahead of use (see warm).
+const (
+	recordDeliverySQL = `UPDATE deliveries SET status = ?, next_attempt_at = ?,
+			attempt_count = attempt_count + ?, lease_owner = NULL, leased_until = NULL, trigger_type = 0, updated_at = ?
+			WHERE id = ? RETURNING app_id, msg_id, endpoint_id`
+	insertAttemptSQL = `INSERT INTO attempts (` + attemptColumns + `)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	updateHealthSQL = `UPDATE endpoints SET
+				failure_streak = CASE WHEN ? THEN ? ELSE failure_streak + ? END,
+				failing_since = CASE WHEN ? THEN ? ELSE coalesce(failing_since, ?) END,
+				last_attempt_at = ?, last_event_type = (SELECT event_type FROM messages WHERE id = ?), last_status = ?
+				WHERE id = ?`
+)
+
 // RecordAttempts applies a batch of outcomes in one write transaction (group commit: one
 // fsync for the batch). An outcome whose delivery no longer exists (its endpoint or message was
 // deleted meanwhile) is skipped. Attempts with an empty ID or zero CreatedAt get them filled
@@ -237,16 +251,13 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 	}
 
 	var health []hookline.EndpointHealth
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		updDelivery, err := tx.PrepareContext(ctx, `UPDATE deliveries SET status = ?, next_attempt_at = ?,
-			attempt_count = attempt_count + ?, lease_owner = NULL, leased_until = NULL, trigger_type = 0, updated_at = ?
-			WHERE id = ? RETURNING app_id, msg_id, endpoint_id`)
+	err := db.inTx(ctx, func(tx *txn) error {
+		updDelivery, err := tx.PrepareContext(ctx, recordDeliverySQL)
 		if err != nil {
 			return dbErr(err, "record attempts: prepare")
 		}
 		defer updDelivery.Close()
-		insAttempt, err := tx.PrepareContext(ctx, `INSERT INTO attempts (`+attemptColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		insAttempt, err := tx.PrepareContext(ctx, insertAttemptSQL)
 		if err != nil {
 			return dbErr(err, "record attempts: prepare")
 		}
@@ -297,11 +308,7 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 			h.Add(o.Status == hookline.StatusSuccess, a, msgID)
 		}
 		if len(deltas) > 0 {
-			updHealth, err := tx.PrepareContext(ctx, `UPDATE endpoints SET
-				failure_streak = CASE WHEN ? THEN ? ELSE failure_streak + ? END,
-				failing_since = CASE WHEN ? THEN ? ELSE coalesce(failing_since, ?) END,
-				last_attempt_at = ?, last_event_type = (SELECT event_type FROM messages WHERE id = ?), last_status = ?
-				WHERE id = ?`)
+			updHealth, err := tx.PrepareContext(ctx, updateHealthSQL)
 			if err != nil {
 				return dbErr(err, "record attempts: prepare")
 			}
@@ -327,7 +334,7 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 }
 
 // endpointHealth reads the health of the given endpoints, in the given order.
-func endpointHealth(ctx context.Context, tx *sql.Tx, ids []string) ([]hookline.EndpointHealth, error) {
+func endpointHealth(ctx context.Context, tx *txn, ids []string) ([]hookline.EndpointHealth, error) {
 	byID := make(map[string]hookline.EndpointHealth, len(ids))
 	err := inChunks(ids, func(args []any) error {
 		rows, err := tx.QueryContext(ctx, `SELECT app_id, id, disabled, `+endpointHealthColumns+`
@@ -368,7 +375,7 @@ func (db *DB) ReleaseDeliveries(ctx context.Context, owner string, deliveryIDs [
 		return nil
 	}
 	updatedAt := micros(db.now())
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		return inChunks(deliveryIDs, func(ids []any) error {
 			_, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 1, lease_owner = NULL, leased_until = NULL, updated_at = ?
 				WHERE status = 3 AND lease_owner = ? AND id IN (`+placeholders(len(ids))+`)`,
@@ -410,7 +417,7 @@ func (db *DB) NextDueAt(ctx context.Context) (*time.Time, error) {
 // so an endpoint that was switched back on is not disabled again by its old failures.
 func (db *DB) SetEndpointDisabled(ctx context.Context, appID, endpointID string, disabled bool, reason string, at time.Time) (bool, error) {
 	changed := false
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *txn) error {
 		var res sql.Result
 		var err error
 		if disabled {
@@ -570,7 +577,7 @@ func (db *DB) ListEndpointMessages(ctx context.Context, appID, endpointID string
 func (db *DB) RequeueDelivery(ctx context.Context, appID, messageID, endpointID string, now time.Time) (*hookline.Delivery, error) {
 	now = normTime(now)
 	var out *hookline.Delivery
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *txn) error {
 		var one int
 		err := tx.QueryRowContext(ctx, `SELECT 1 FROM messages WHERE app_id = ? AND id = ?`, appID, messageID).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -632,7 +639,7 @@ func (db *DB) RequeueFailed(ctx context.Context, appID, endpointID string, since
 		window, args = append(window, "messages.created_at < ?"), append(args, micros(*until))
 	}
 	n := 0
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 1, next_attempt_at = ?, trigger_type = 1, updated_at = ?
 			WHERE app_id = ? AND endpoint_id = ? AND status = 2
 			AND EXISTS (SELECT 1 FROM messages`+where(window)+`)`, args...)
@@ -668,7 +675,7 @@ func (db *DB) Purge(ctx context.Context, before time.Time) (int, error) {
 			return total, err
 		}
 		scanned, deleted := 0, 0
-		err := db.inTx(ctx, func(tx *sql.Tx) error {
+		err := db.inTx(ctx, func(tx *txn) error {
 			rows, err := tx.QueryContext(ctx, `SELECT id, created_at, EXISTS (SELECT 1 FROM deliveries d
 				WHERE d.msg_id = messages.id AND d.status IN (1, 3))
 				FROM messages WHERE created_at < ? AND (created_at, id) > (?, ?)

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"time"
 
@@ -15,7 +14,7 @@ import (
 func (db *DB) ClaimIdempotencyKey(ctx context.Context, rec *hookline.IdempotencyRecord) (*hookline.IdempotencyRecord, error) {
 	db.stampCreated(&rec.CreatedAt, nil)
 	var existing *hookline.IdempotencyRecord
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (scope, key, request_hash, completed, status_code, body, created_at)
 			VALUES (?, ?, ?, 0, 0, NULL, ?) ON CONFLICT (scope, key) DO NOTHING`,
 			rec.Scope, rec.Key, rec.RequestHash, micros(rec.CreatedAt))

@@ -53,6 +53,16 @@ func scanDelivery(s scanner) (*hookline.Delivery, error) {
 	return &d, nil
 }
 
+// The statements of the message hot path, cached by the writer ahead of use (see warm).
+const (
+	insertMessageSQL      = `INSERT INTO messages (` + messageColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	messageByEventIDSQL   = `SELECT id FROM messages WHERE app_id = ? AND event_id = ?`
+	insertDeliverySQL     = `INSERT INTO deliveries (` + deliveryColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	endpointOfAppSQL      = `SELECT id FROM endpoints WHERE app_id = ? AND id = ?`
+	acceptingEndpointsSQL = `SELECT id, disabled, filter_types, channels FROM endpoints
+		WHERE app_id = ? AND disabled = 0 ORDER BY id`
+)
+
 // CreateMessage inserts msg and its deliveries in one write transaction: a message is
 // accepted together with the work of delivering it, or not at all. A zero CreatedAt is set
 // from the clock; the deliveries are due at CreatedAt.
@@ -70,7 +80,7 @@ func (db *DB) CreateMessage(ctx context.Context, msg *hookline.Message) ([]hookl
 }
 
 // insertMessage inserts one message and its deliveries inside tx.
-func insertMessage(ctx context.Context, tx *sql.Tx, msg *hookline.Message) ([]hookline.Delivery, error) {
+func insertMessage(ctx context.Context, tx *txn, msg *hookline.Message) ([]hookline.Delivery, error) {
 	channels, err := jsonText(msg.Channels)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: create message: encode channels: %w", err)
@@ -86,12 +96,12 @@ func insertMessage(ctx context.Context, tx *sql.Tx, msg *hookline.Message) ([]ho
 
 	var deliveries []hookline.Delivery
 	err = func() error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO messages (`+messageColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := tx.ExecContext(ctx, insertMessageSQL,
 			msg.ID, msg.AppID, msg.EventType, nullString(msg.EventID), payload, channels, tags, micros(msg.CreatedAt))
 		switch {
 		case isUniqueViolation(err) && msg.EventID != "":
 			var existing string
-			err := tx.QueryRowContext(ctx, `SELECT id FROM messages WHERE app_id = ? AND event_id = ?`,
+			err := tx.QueryRowContext(ctx, messageByEventIDSQL,
 				msg.AppID, msg.EventID).Scan(&existing)
 			if err == nil {
 				return &hookline.Error{
@@ -120,7 +130,7 @@ func insertMessage(ctx context.Context, tx *sql.Tx, msg *hookline.Message) ([]ho
 		if len(targets) == 0 {
 			return nil
 		}
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO deliveries (`+deliveryColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		stmt, err := tx.PrepareContext(ctx, insertDeliverySQL)
 		if err != nil {
 			return dbErr(err, "create message: prepare deliveries")
 		}
@@ -157,11 +167,11 @@ func insertMessage(ctx context.Context, tx *sql.Tx, msg *hookline.Message) ([]ho
 
 // acceptingEndpoints returns, in creation order, the ids of the application's endpoints that
 // accept msg. It reads only the filter columns: the fan-out does not need the secrets.
-func acceptingEndpoints(ctx context.Context, tx *sql.Tx, msg *hookline.Message) ([]string, error) {
+func acceptingEndpoints(ctx context.Context, tx *txn, msg *hookline.Message) ([]string, error) {
 	if msg.OnlyEndpointID != "" {
 		// A test send goes to the one endpoint it names, whatever its filters.
 		var id string
-		err := tx.QueryRowContext(ctx, `SELECT id FROM endpoints WHERE app_id = ? AND id = ?`, msg.AppID, msg.OnlyEndpointID).Scan(&id)
+		err := tx.QueryRowContext(ctx, endpointOfAppSQL, msg.AppID, msg.OnlyEndpointID).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, hookline.Errorf(hookline.ENOTFOUND, "endpoint %q not found", msg.OnlyEndpointID)
 		}
@@ -170,8 +180,7 @@ func acceptingEndpoints(ctx context.Context, tx *sql.Tx, msg *hookline.Message) 
 		}
 		return []string{id}, nil
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, disabled, filter_types, channels FROM endpoints
-		WHERE app_id = ? AND disabled = 0 ORDER BY id`, msg.AppID)
+	rows, err := tx.QueryContext(ctx, acceptingEndpointsSQL, msg.AppID)
 	if err != nil {
 		return nil, dbErr(err, "create message: load endpoints")
 	}

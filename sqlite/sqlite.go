@@ -62,8 +62,8 @@ type Options struct {
 
 // DB is a Hookline store in one SQLite file. It is safe for concurrent use.
 type DB struct {
-	w     *sql.DB // the single writer connection
-	r     *sql.DB // read-only connections
+	w     *cachedDB // the single writer connection
+	r     *cachedDB // read-only connections
 	box   hookline.SecretBox
 	log   *slog.Logger
 	clock hookline.Clock
@@ -146,8 +146,9 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		r.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, wrapUnavailable(err))
 	}
-	db.w, db.r = w, r
+	db.w, db.r = newCachedDB(w), newCachedDB(r)
 	db.batcher = newMessageBatcher(db)
+	db.w.warm(ctx, writerHotSQL)
 	db.log.Debug("sqlite: opened", "path", path, "synchronous", sync, "read_conns", n)
 	return db, nil
 }
@@ -155,19 +156,20 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 // Migrate applies the embedded migrations that the database has not run yet and returns the
 // names of those it applied.
 func (db *DB) Migrate(ctx context.Context) ([]string, error) {
-	applied, err := migrate.Up(ctx, db.w, Migrations(), migrate.WithDialect(migrate.SQLite))
+	applied, err := migrate.Up(ctx, db.w.DB, Migrations(), migrate.WithDialect(migrate.SQLite))
 	for _, name := range applied {
 		db.log.Info("sqlite: applied migration", "name", name, "path", db.path)
 	}
 	if err != nil {
 		return applied, fmt.Errorf("sqlite: %w", err)
 	}
+	db.w.warm(ctx, writerHotSQL) // the tables they name exist now
 	return applied, nil
 }
 
 // MigrationStatus lists the embedded migrations and whether each has been applied.
 func (db *DB) MigrationStatus(ctx context.Context) ([]migrate.Migration, error) {
-	st, err := migrate.Status(ctx, db.r, Migrations(), migrate.WithDialect(migrate.SQLite))
+	st, err := migrate.Status(ctx, db.r.DB, Migrations(), migrate.WithDialect(migrate.SQLite))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
@@ -176,10 +178,10 @@ func (db *DB) MigrationStatus(ctx context.Context) ([]migrate.Migration, error) 
 
 // WriteDB returns the single writer connection pool, for the delivery engine's queries that
 // live outside the Store contract. Write transactions on it begin IMMEDIATE.
-func (db *DB) WriteDB() *sql.DB { return db.w }
+func (db *DB) WriteDB() *sql.DB { return db.w.DB }
 
 // ReadDB returns the read-only connection pool.
-func (db *DB) ReadDB() *sql.DB { return db.r }
+func (db *DB) ReadDB() *sql.DB { return db.r.DB }
 
 // Ping checks that both the writer and the readers answer.
 func (db *DB) Ping(ctx context.Context) error {
@@ -201,11 +203,12 @@ func (db *DB) Close() error {
 }
 
 // inTx runs fn in a write transaction, committing when it returns nil.
-func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
-	tx, err := db.w.BeginTx(ctx, nil)
+func (db *DB) inTx(ctx context.Context, fn func(tx *txn) error) (err error) {
+	sqlTx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: begin: %w", wrapUnavailable(err))
 	}
+	tx := &txn{Tx: sqlTx, c: db.w}
 	defer func() {
 		if err != nil {
 			if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
