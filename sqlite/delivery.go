@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -96,7 +97,7 @@ func (db *DB) loadJobs(ctx context.Context, claimed []hookline.Delivery) ([]hook
 
 	messages := make(map[string]*hookline.Message, len(msgIDs))
 	err := inChunks(msgIDs, func(ids []any) error {
-		rows, err := db.r.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages WHERE id IN (`+placeholders(len(ids))+`)`, ids...)
+		rows, err := db.r.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages WHERE id IN (`+idList+`)`, ids...)
 		if err != nil {
 			return err
 		}
@@ -122,7 +123,7 @@ func (db *DB) loadJobs(ctx context.Context, claimed []hookline.Delivery) ([]hook
 	err = inChunks(epIDs, func(ids []any) error {
 		rows, err := db.r.QueryContext(ctx, `SELECT `+endpointReadColumns+`,
 			(SELECT rate_limit FROM applications WHERE applications.id = endpoints.app_id)
-			FROM endpoints WHERE id IN (`+placeholders(len(ids))+`)`, ids...)
+			FROM endpoints WHERE id IN (`+idList+`)`, ids...)
 		if err != nil {
 			return err
 		}
@@ -166,19 +167,23 @@ type withExtra struct {
 
 func (w withExtra) Scan(dest ...any) error { return w.s.Scan(append(dest, w.extra...)...) }
 
-// placeholders returns n comma-separated bind parameters.
-func placeholders(n int) string {
-	return "?" + strings.Repeat(", ?", n-1)
+// idList is the subquery of an IN list: the ids are bound as one JSON array, so the SQL text is
+// the same for any number of ids and its prepared statement is reused.
+const idList = `SELECT value FROM json_each(?)`
+
+// jsonArray encodes ids for idList.
+func jsonArray(ids []string) string {
+	b, err := json.Marshal(ids)
+	if err != nil { // a []string always encodes
+		panic(err)
+	}
+	return string(b)
 }
 
-// inChunks calls fn with the ids, maxInArgs at a time, as bind arguments.
+// inChunks calls fn with the ids, maxInArgs at a time, as the one bind argument of idList.
 func inChunks(ids []string, fn func(args []any) error) error {
 	for chunk := range slices.Chunk(ids, maxInArgs) {
-		args := make([]any, len(chunk))
-		for i, id := range chunk {
-			args[i] = id
-		}
-		if err := fn(args); err != nil {
+		if err := fn([]any{jsonArray(chunk)}); err != nil {
 			return err
 		}
 	}
@@ -338,7 +343,7 @@ func endpointHealth(ctx context.Context, tx *txn, ids []string) ([]hookline.Endp
 	byID := make(map[string]hookline.EndpointHealth, len(ids))
 	err := inChunks(ids, func(args []any) error {
 		rows, err := tx.QueryContext(ctx, `SELECT app_id, id, disabled, `+endpointHealthColumns+`
-			FROM endpoints WHERE id IN (`+placeholders(len(args))+`)`, args...)
+			FROM endpoints WHERE id IN (`+idList+`)`, args...)
 		if err != nil {
 			return err
 		}
@@ -378,7 +383,7 @@ func (db *DB) ReleaseDeliveries(ctx context.Context, owner string, deliveryIDs [
 	return db.inTx(ctx, func(tx *txn) error {
 		return inChunks(deliveryIDs, func(ids []any) error {
 			_, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 1, lease_owner = NULL, leased_until = NULL, updated_at = ?
-				WHERE status = 3 AND lease_owner = ? AND id IN (`+placeholders(len(ids))+`)`,
+				WHERE status = 3 AND lease_owner = ? AND id IN (`+idList+`)`,
 				append([]any{updatedAt, owner}, ids...)...)
 			if err != nil {
 				return dbErr(err, "release deliveries")
@@ -456,13 +461,9 @@ func endpointExists(ctx context.Context, q interface {
 	return nil
 }
 
-// inList appends "col IN (?, ...)" for values to conds and the values to args.
+// inList appends "col IN (...)" for values to conds and the values, as one argument, to args.
 func inList(conds []string, args []any, col string, values []string) ([]string, []any) {
-	conds = append(conds, col+" IN ("+placeholders(len(values))+")")
-	for _, v := range values {
-		args = append(args, v)
-	}
-	return conds, args
+	return append(conds, col+" IN ("+idList+")"), append(args, jsonArray(values))
 }
 
 // ListAttempts lists attempts of one application by attempt id (creation order), filtered by
@@ -703,7 +704,7 @@ func (db *DB) Purge(ctx context.Context, before time.Time) (int, error) {
 				return dbErr(err, "purge: select")
 			}
 			return inChunks(doomed, func(ids []any) error {
-				res, err := tx.ExecContext(ctx, `DELETE FROM messages WHERE id IN (`+placeholders(len(ids))+`)`, ids...)
+				res, err := tx.ExecContext(ctx, `DELETE FROM messages WHERE id IN (`+idList+`)`, ids...)
 				if err != nil {
 					return dbErr(err, "purge: delete")
 				}
