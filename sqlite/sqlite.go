@@ -70,8 +70,6 @@ type DB struct {
 	path  string
 	// batcher commits concurrent CreateMessage calls together.
 	batcher *messageBatcher
-	// checkpoints copies the WAL into the database file in the background.
-	checkpoints *checkpointer
 }
 
 var _ hookline.Store = (*DB)(nil)
@@ -115,7 +113,6 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	}
 	wq.Set("_journal_mode", "WAL")
 	wq.Set("_txlock", "immediate")
-	wq.Add("_pragma", "wal_autocheckpoint(0)") // the checkpointer does it, off the writer
 	w, err := sql.Open("sqlite", name+"?"+wq.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -151,14 +148,6 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	}
 	db.w, db.r = newCachedDB(w), newCachedDB(r)
 	db.batcher = newMessageBatcher(db)
-	cp, err := sql.Open("sqlite", name+"?"+common.Encode())
-	if err != nil {
-		w.Close()
-		r.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
-	}
-	cp.SetMaxOpenConns(1)
-	db.checkpoints = startCheckpointer(db, cp)
 	db.w.warm(ctx, writerHotSQL)
 	db.log.Debug("sqlite: opened", "path", path, "synchronous", sync, "read_conns", n)
 	return db, nil
@@ -210,7 +199,7 @@ func (db *DB) Ping(ctx context.Context) error {
 // last connection closes), so the database is one file again.
 func (db *DB) Close() error {
 	db.batcher.close()
-	return errors.Join(db.checkpoints.close(), db.r.Close(), db.w.Close())
+	return errors.Join(db.r.Close(), db.w.Close())
 }
 
 // inTx runs fn in a write transaction, committing when it returns nil.
