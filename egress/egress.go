@@ -75,7 +75,9 @@ func (p Policy) AddrAllowed(addr netip.Addr) bool {
 	if p.AllowPrivate {
 		return true
 	}
-	addr = addr.Unmap()
+	// A zone (fe80::1%eth0) would make every Prefix.Contains below false; the zone does not
+	// change which host the address is.
+	addr = addr.Unmap().WithZone("")
 	for _, n := range p.AllowNets {
 		if n.Contains(addr) {
 			return true

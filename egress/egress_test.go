@@ -81,3 +81,27 @@ func TestDialTimeRefusal(t *testing.T) {
 	}
 	resp.Body.Close()
 }
+
+// TestZonedAddressesRefused: an IPv6 zone (fe80::1%eth0, [::1%25lo] in a URL) must not hide an
+// internal address from the blocked ranges; netip.Prefix.Contains is false for zoned addresses.
+func TestZonedAddressesRefused(t *testing.T) {
+	p := Policy{}
+	for _, s := range []string{"::1%lo", "fe80::1%eth0", "::ffff:127.0.0.1%lo", "fd00:ec2::254%eth0"} {
+		if p.AddrAllowed(netip.MustParseAddr(s)) {
+			t.Errorf("AddrAllowed(%s) = true, want false", s)
+		}
+		ap := netip.AddrPortFrom(netip.MustParseAddr(s), 443)
+		if err := p.Control("tcp6", ap.String(), nil); err == nil {
+			t.Errorf("Control(%s) allowed an internal address", ap)
+		}
+	}
+	for _, u := range []string{"https://[::1%25lo]/hook", "https://[fe80::1%25eth0]:8443/", "https://[::ffff:7f00:1%25lo]/"} {
+		if err := p.CheckURL(u); err == nil {
+			t.Errorf("CheckURL(%q) allowed an internal address", u)
+		}
+	}
+	allow := Policy{AllowNets: []netip.Prefix{netip.MustParsePrefix("fd00::/8")}}
+	if !allow.AddrAllowed(netip.MustParseAddr("fd00::1%eth0")) {
+		t.Error("allow-listed zoned address refused")
+	}
+}
