@@ -316,6 +316,17 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		}
 		ep.queue = nil
 	}
+	// Jobs handed to the workers but not taken by one yet have not started either: sending
+	// them now, one worker round after another, could outlast the shutdown.
+	for drained := false; !drained; {
+		select {
+		case t := <-d.work:
+			queued = append(queued, t.job.Delivery.ID)
+			held--
+		default:
+			drained = true
+		}
+	}
 	if len(queued) > 0 {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		if err := d.store.ReleaseDeliveries(rctx, d.cfg.Owner, queued); err != nil {

@@ -78,3 +78,60 @@ func TestGracefulShutdownFinishesTheAttemptInFlight(t *testing.T) {
 		t.Errorf("the receiver got %d requests, want 1", n)
 	}
 }
+
+// TestShutdownHandsBackJobsNotStarted closes the server while one worker is busy with a hanging
+// receiver and two more jobs for it wait for a free worker: those two have not started, so
+// Close hands them back instead of sending them one after the other, and it returns within
+// the shutdown timeout without an error.
+func TestShutdownHandsBackJobsNotStarted(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	rc := newReceiver(t, nil)
+	rc.hang(t)
+
+	cfg := testserver.Config(dir)
+	cfg.Workers = 1
+	cfg.DeliveryTimeout = time.Second
+	cfg.ShutdownTimeout = 2500 * time.Millisecond
+	srv, err := server.Open(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	if err := srv.Start(); err != nil {
+		srv.Close()
+		t.Fatalf("start: %v", err)
+	}
+	closed := false
+	t.Cleanup(func() {
+		if !closed {
+			srv.Close()
+		}
+	})
+	e := &env{Instance: &testserver.Instance{Server: srv, URL: srv.URL(), Token: testserver.OperatorToken, T: t}}
+	e.eventType("order.paid", nil)
+	app := e.app("Acme")
+	ep := e.endpoint(app, map[string]any{"url": rc.URL})
+	for i := range 3 {
+		e.send(app, "order.paid", map[string]any{"n": i})
+	}
+	rc.next(t, 10*time.Second)
+	pollUntil(t, 10*time.Second, "all three deliveries claimed", func() bool {
+		ms := e.endpointMsgs(app, ep)
+		for _, m := range ms {
+			if m.Status != 3 { // sending
+				return false
+			}
+		}
+		return len(ms) == 3
+	})
+
+	closing := time.Now()
+	err = srv.Close()
+	closed = true
+	if err != nil {
+		t.Fatalf("close after %s: %v", time.Since(closing), err)
+	}
+	if n := rc.count(); n != 1 {
+		t.Errorf("the receiver got %d requests during shutdown, want only the one in flight", n)
+	}
+}
