@@ -199,6 +199,8 @@ func TestBadInput(t *testing.T) {
 		{"loopback 127.0.0.1", "POST", eps, `{"url": "https://127.0.0.1:8443/hook"}`, nil, 422, "url_not_allowed"},
 		{"metadata 169.254.169.254", "POST", eps, `{"url": "https://169.254.169.254/latest/meta-data/"}`, nil, 422, "url_not_allowed"},
 		{"loopback [::1]", "POST", eps, `{"url": "https://[::1]/hook"}`, nil, 422, "url_not_allowed"},
+		{"loopback with a zone [::1%25lo]", "POST", eps, `{"url": "https://[::1%25lo]/hook"}`, nil, 422, "url_not_allowed"},
+		{"link-local with a zone", "POST", eps, `{"url": "https://[fe80::1%25eth0]/hook"}`, nil, 422, "url_not_allowed"},
 		{"localhost", "POST", eps, `{"url": "https://localhost/hook"}`, nil, 422, "url_not_allowed"},
 		{"http outside dev mode", "POST", eps, `{"url": "http://hooks.example.com/hook"}`, nil, 422, "url_not_allowed"},
 		{"URL with credentials", "POST", eps, `{"url": "https://user:pw@hooks.example.com/hook"}`, nil, 422, "url_not_allowed"},
