@@ -74,8 +74,8 @@ type Job struct {
 type Outcome struct {
 	// Attempt is the attempt to insert; nil when no request was made (the endpoint was
 	// disabled meanwhile, or the job was postponed because its endpoint was saturated). Without
-	// an attempt the delivery still moves to Status and NextAttemptAt, but its attempt count and
-	// the endpoint's health stay as they were.
+	// an attempt the delivery still moves to Status and NextAttemptAt, but its attempt count, its
+	// trigger (a postponed manual resend stays manual) and the endpoint's health stay as they were.
 	Attempt *Attempt
 	// DeliveryID identifies the delivery.
 	DeliveryID string

@@ -226,8 +226,8 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 		type target struct{ appID, msgID, epID string }
 		targets := make(map[string]target, len(ids))
 		rows, err := tx.Query(ctx, `UPDATE deliveries d SET status = u.status, next_attempt_at = u.next_at,
-			attempt_count = d.attempt_count + u.attempted, lease_owner = NULL, leased_until = NULL, trigger_type = 0,
-			updated_at = $5
+			attempt_count = d.attempt_count + u.attempted, lease_owner = NULL, leased_until = NULL,
+			trigger_type = CASE WHEN u.attempted > 0 THEN 0 ELSE d.trigger_type END, updated_at = $5
 			FROM unnest($1::text[], $2::int[], $3::bigint[], $4::int[]) AS u (id, status, next_at, attempted)
 			WHERE d.id = u.id
 			RETURNING d.id, d.app_id, d.msg_id, d.endpoint_id`, ids, statuses, nextAt, attempted, micros(now))

@@ -213,7 +213,8 @@ func scanAttempt(s scanner) (*hookline.Attempt, error) {
 // The statements of RecordAttempts, cached by the writer ahead of use (see warm).
 const (
 	recordDeliverySQL = `UPDATE deliveries SET status = ?, next_attempt_at = ?,
-			attempt_count = attempt_count + ?, lease_owner = NULL, leased_until = NULL, trigger_type = 0, updated_at = ?
+			attempt_count = attempt_count + ?, lease_owner = NULL, leased_until = NULL,
+			trigger_type = CASE WHEN ? THEN 0 ELSE trigger_type END, updated_at = ?
 			WHERE id = ? RETURNING app_id, msg_id, endpoint_id`
 	insertAttemptSQL = `INSERT INTO attempts (` + attemptColumns + `)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
@@ -281,7 +282,7 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 				attempted = 1
 			}
 			var appID, msgID, epID string
-			err := updDelivery.QueryRowContext(ctx, o.Status, next, attempted, micros(now), o.DeliveryID).Scan(&appID, &msgID, &epID)
+			err := updDelivery.QueryRowContext(ctx, o.Status, next, attempted, attempted > 0, micros(now), o.DeliveryID).Scan(&appID, &msgID, &epID)
 			if errors.Is(err, sql.ErrNoRows) {
 				continue
 			}

@@ -993,6 +993,18 @@ func requeueDelivery(t *testing.T, st DeliveryStore) {
 	if len(jobs) != 1 || jobs[0].Delivery.Trigger != hookline.TriggerManual || jobs[0].Delivery.AttemptCount != 1 {
 		t.Fatalf("claimed resend = %+v", jobs)
 	}
+	// Postponed without an attempt (its endpoint was saturated), it stays a manual resend.
+	later := at.Add(3 * time.Second)
+	record(t, st, hookline.Outcome{DeliveryID: jobs[0].Delivery.ID, AppID: app.ID, EndpointID: ep.ID,
+		Status: hookline.StatusPending, NextAttemptAt: &later})
+	if listed := deliveryTo(t, st, app.ID, m.ID, ep.ID); listed.Status != hookline.StatusPending ||
+		listed.Trigger != hookline.TriggerManual || listed.AttemptCount != 1 || !sameTimePtr(listed.NextAttemptAt, &later) {
+		t.Fatalf("postponed resend = %+v, want pending, still manual", listed)
+	}
+	jobs = claim(t, st, "w", later, 10)
+	if len(jobs) != 1 || jobs[0].Delivery.Trigger != hookline.TriggerManual || jobs[0].Delivery.AttemptCount != 1 {
+		t.Fatalf("claimed postponed resend = %+v", jobs)
+	}
 
 	// While it is being sent a resend leaves it alone.
 	d, err = st.RequeueDelivery(ctx, app.ID, m.ID, ep.ID, at.Add(time.Second))
