@@ -56,6 +56,9 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 type route struct {
 	op      openapi.Operation
 	handler handlerFunc
+	// noReplay marks POSTs whose responses carry a token's text: they ignore Idempotency-Key,
+	// because a stored response would keep the token in clear for a day.
+	noReplay bool
 }
 
 // New returns the API over svc.
@@ -147,7 +150,7 @@ func (a *API) wrap(rt route) http.Handler {
 			}
 			r = r.WithContext(context.WithValue(r.Context(), tokenKey, tok))
 		}
-		if key := r.Header.Get("Idempotency-Key"); key != "" && r.Method == http.MethodPost && !rt.op.Public {
+		if key := r.Header.Get("Idempotency-Key"); key != "" && r.Method == http.MethodPost && !rt.op.Public && !rt.noReplay {
 			a.serveIdempotent(w, r, key, rt.handler)
 			return
 		}

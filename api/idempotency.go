@@ -78,6 +78,15 @@ func (a *API) serveIdempotent(w http.ResponseWriter, r *http.Request, key string
 	}
 
 	rw := &recordingWriter{ResponseWriter: w, status: http.StatusOK}
+	defer func() {
+		// A panic is a failure of ours: free the key for a retry, then let wrap report it.
+		if v := recover(); v != nil {
+			if err := a.store.ReleaseIdempotencyKey(context.WithoutCancel(r.Context()), rec.Scope, key); err != nil {
+				a.logger.Error("release idempotency key", "err", err)
+			}
+			panic(v)
+		}
+	}()
 	if err := h(rw, r); err != nil {
 		a.writeError(rw, r, err)
 	}

@@ -33,6 +33,12 @@ func (a *API) routeTable() []route {
 	)
 	health := op("GET", "/api/v1/health", "v1.health.get", "Health", "Check that the server and its database answer", 204, nil, nil, nil, []int{503}, a.health)
 	health.op.Public = true
+	// Responses with a token's text are never stored for Idempotency-Key replays.
+	noReplay := func(rt route) route {
+		rt.noReplay = true
+		rt.op.ExtraHeaders = nil
+		return rt
+	}
 	return []route{
 		health,
 
@@ -86,10 +92,10 @@ func (a *API) routeTable() []route {
 		op("GET", opEp+"/{endpoint_id}/secret", "v1.operational-webhook-endpoint.get-secret", "Operational Webhook", "Get an operational-webhook endpoint's signing secret", 200, nil, EndpointSecretOut{}, nil, []int{401, 403, 404}, a.getOperationalEndpointSecret),
 		op("POST", opEp+"/{endpoint_id}/secret/rotate", "v1.operational-webhook-endpoint.rotate-secret", "Operational Webhook", "Rotate an operational-webhook endpoint's signing secret", 204, EndpointSecretRotateIn{}, nil, nil, writeErrors, a.rotateOperationalEndpointSecret),
 
-		op("POST", "/api/v1/auth/app-portal-access/{app_id}", "v1.authentication.app-portal-access", "Authentication", "Create a magic link to the customer portal of an application", 200, AppPortalAccessIn{}, AppPortalAccessOut{}, nil, writeErrors, a.appPortalAccess),
+		noReplay(op("POST", "/api/v1/auth/app-portal-access/{app_id}", "v1.authentication.app-portal-access", "Authentication", "Create a magic link to the customer portal of an application", 200, AppPortalAccessIn{}, AppPortalAccessOut{}, nil, writeErrors, a.appPortalAccess)),
 
 		op("GET", "/api/v1/token", "v1.token.list", "Token", "List API tokens (Hookline extension)", 200, nil, ListResponse[TokenOut]{}, TokenListQuery{}, []int{401, 403, 404, 422}, a.listTokens),
-		op("POST", "/api/v1/token", "v1.token.create", "Token", "Create an API token; its text is returned once (Hookline extension)", 201, TokenIn{}, TokenCreatedOut{}, nil, writeErrors, a.createToken),
+		noReplay(op("POST", "/api/v1/token", "v1.token.create", "Token", "Create an API token; its text is returned once (Hookline extension)", 201, TokenIn{}, TokenCreatedOut{}, nil, writeErrors, a.createToken)),
 		op("DELETE", "/api/v1/token/{token_id}", "v1.token.revoke", "Token", "Revoke an API token (Hookline extension)", 204, nil, nil, nil, []int{401, 403, 404}, a.revokeToken),
 	}
 }

@@ -45,6 +45,8 @@ var blockedNets = mustPrefixes(
 	"224.0.0.0/4",     // multicast
 	"240.0.0.0/4",     // reserved, and broadcast
 	"::/128",          // unspecified
+	"::/96",           // IPv4-compatible (deprecated): ::a.b.c.d embeds any IPv4 address
+	"::ffff:0:0:0/96", // IPv4-translated: ::ffff:0:a.b.c.d embeds any IPv4 address
 	"::1/128",         // loopback
 	"64:ff9b::/96",    // NAT64: can embed any IPv4 address
 	"64:ff9b:1::/48",  // local-use NAT64

@@ -30,6 +30,8 @@ func TestCheckURL(t *testing.T) {
 		{"https://169.254.169.254/latest/meta-data", false, true},
 		{"https://[::1]:8443/hook", false, true},
 		{"https://[::ffff:127.0.0.1]/hook", false, true},
+		{"https://[::127.0.0.1]/hook", false, true},
+		{"https://[::ffff:0:127.0.0.1]/hook", false, true},
 		{"https://[fd00:ec2::254]/", false, true},
 		{"https://192.168.1.10/", false, true},
 		{"https://localhost/hook", false, true},

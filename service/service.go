@@ -148,6 +148,9 @@ func (s *Service) CreateApplication(ctx context.Context, app *hookline.Applicati
 func (s *Service) GetOrCreateApplication(ctx context.Context, app *hookline.Application) (got *hookline.Application, created bool, err error) {
 	if app.UID != "" {
 		existing, err := s.store.GetApplication(ctx, app.UID)
+		if err == nil && existing.Internal {
+			return nil, false, hookline.Errorf(hookline.ECONFLICT, "uid %q is reserved by Hookline", app.UID)
+		}
 		if err == nil {
 			return existing, false, nil
 		}
@@ -158,7 +161,7 @@ func (s *Service) GetOrCreateApplication(ctx context.Context, app *hookline.Appl
 	if err := s.CreateApplication(ctx, app); err != nil {
 		// Another request created it between our read and our write: return theirs.
 		if hookline.ErrorCode(err) == hookline.ECONFLICT && app.UID != "" {
-			if existing, gerr := s.store.GetApplication(ctx, app.UID); gerr == nil {
+			if existing, gerr := s.store.GetApplication(ctx, app.UID); gerr == nil && !existing.Internal {
 				return existing, false, nil
 			}
 		}
