@@ -127,6 +127,8 @@ type Dispatcher struct {
 	done     chan *task
 	recorded chan *task
 	rateCh   chan string
+	// stopped closes when Run returns, so rate-limit timers that fire later do not block.
+	stopped chan struct{}
 
 	// maxHeld bounds the jobs claimed and not yet finished: in flight plus queued.
 	maxHeld int
@@ -170,6 +172,7 @@ func New(store Store, clock hookline.Clock, cfg Config, logger *slog.Logger, met
 		maxHeld: cfg.Workers * 4,
 		speeds:  map[string]*endpointSpeed{},
 		rateCh:  make(chan string, 64),
+		stopped: make(chan struct{}),
 	}
 	d.lowWater = max(1, min(cfg.ClaimBatch, d.maxHeld/4))
 	d.announce = NewAnnouncer(store, clock, logger, d.Notify)
@@ -210,6 +213,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	if err := d.announce.Ensure(ctx); err != nil {
 		return err
 	}
+	defer close(d.stopped)
 	sendCtx := context.WithoutCancel(ctx)
 	var workers sync.WaitGroup
 	for range d.cfg.Workers {
@@ -440,7 +444,12 @@ func (d *Dispatcher) startQueued(epID string, ep *endpointState) {
 			if !ok {
 				if !ep.timerSet {
 					ep.timerSet = true
-					time.AfterFunc(wait, func() { d.rateCh <- epID })
+					time.AfterFunc(wait, func() {
+						select {
+						case d.rateCh <- epID:
+						case <-d.stopped:
+						}
+					})
 				}
 				return
 			}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -133,5 +135,43 @@ func TestShutdownHandsBackJobsNotStarted(t *testing.T) {
 	}
 	if n := rc.count(); n != 1 {
 		t.Errorf("the receiver got %d requests during shutdown, want only the one in flight", n)
+	}
+}
+
+// TestShutdownLeavesNoRateLimitTimerBehind stops the server while many rate-limited endpoints
+// each have a job waiting for its turn: the timers that fire after the dispatcher stopped must
+// not leave goroutines blocked for good.
+func TestShutdownLeavesNoRateLimitTimerBehind(t *testing.T) {
+	// Not parallel: it counts the goroutines of the whole test binary.
+	const endpoints = 80
+	rc := newReceiver(t, nil)
+	dir := t.TempDir()
+	srv, err := server.Open(context.Background(), testserver.Config(dir), nil)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	if err := srv.Start(); err != nil {
+		srv.Close()
+		t.Fatalf("start: %v", err)
+	}
+	e := &env{Instance: &testserver.Instance{Server: srv, URL: srv.URL(), Token: testserver.OperatorToken, T: t}}
+	e.eventType("order.paid", nil)
+	app := e.app("Acme")
+	for range endpoints {
+		e.endpoint(app, map[string]any{"url": rc.URL, "rateLimit": 1})
+	}
+	e.send(app, "order.paid", map[string]any{"n": 1})
+	e.send(app, "order.paid", map[string]any{"n": 2})
+	// The first message reaches every endpoint at once; the second waits a second for each.
+	pollUntil(t, 10*time.Second, "the first round", func() bool { return rc.count() >= endpoints })
+	if err := srv.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	// The waiting jobs' timers fire within a second of their endpoint's first request.
+	time.Sleep(1500 * time.Millisecond)
+	buf := make([]byte, 1<<22)
+	stacks := string(buf[:runtime.Stack(buf, true)])
+	if n := strings.Count(stacks, "(*Dispatcher).startQueued.func"); n > 0 {
+		t.Errorf("%d rate-limit timer goroutines still blocked after the dispatcher stopped", n)
 	}
 }
