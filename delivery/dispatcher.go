@@ -262,8 +262,12 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		if claimNow && (held == 0 || d.maxHeld-held >= d.lowWater) {
 			claimNow = false
 			limit := min(d.cfg.ClaimBatch, d.maxHeld-held)
-			jobs, err := d.store.ClaimDeliveries(ctx, hookline.ClaimParams{
+			// The claim does not end with ctx: a claim committed but cut off before its jobs
+			// load would leave them leased, on PostgreSQL until the lease expires.
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			jobs, err := d.store.ClaimDeliveries(cctx, hookline.ClaimParams{
 				Owner: d.cfg.Owner, Now: d.clock.Now(), LeaseUntil: d.clock.Now().Add(d.cfg.Lease), Limit: limit})
+			cancel()
 			if err != nil {
 				if ctx.Err() == nil {
 					d.logger.Error("claim deliveries", "err", err)

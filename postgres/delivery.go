@@ -109,6 +109,12 @@ func (db *DB) loadJobs(ctx context.Context, claimed []hookline.Delivery) ([]hook
 		for rows.Next() {
 			var appLimit *int64
 			ep, err := db.scanEndpoint(withExtra{rows, []any{&appLimit}})
+			if errors.Is(err, errUnreadableEndpoint) {
+				// One broken row must not stall every batch it is claimed with: its
+				// deliveries stay leased and come back when the lease ends.
+				db.log.Error("postgres: cannot deliver to an unreadable endpoint", "err", err)
+				continue
+			}
 			if err != nil {
 				return err
 			}

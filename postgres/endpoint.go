@@ -21,6 +21,10 @@ const endpointHealthColumns = `failure_streak, failing_since, last_attempt_at, l
 // endpointReadColumns are what scanEndpoint reads.
 const endpointReadColumns = endpointColumns + `, ` + endpointHealthColumns
 
+// errUnreadableEndpoint marks an endpoint row whose columns do not decode or whose secret does
+// not open (a wrong main key): a fault of that row, not of the database.
+var errUnreadableEndpoint = errors.New("unreadable endpoint")
+
 // scanEndpoint reads a row of endpointReadColumns and opens its secrets.
 func (db *DB) scanEndpoint(s scanner) (*hookline.Endpoint, error) {
 	var (
@@ -46,16 +50,16 @@ func (db *DB) scanEndpoint(s scanner) (*hookline.Endpoint, error) {
 		dst  any
 	}{{filterTypes, &ep.FilterTypes}, {channels, &ep.Channels}, {meta, &ep.Metadata}, {headers, &ep.Headers}} {
 		if err := fromJSONText(f.text, f.dst); err != nil {
-			return nil, fmt.Errorf("decode endpoint %s: %w", ep.ID, err)
+			return nil, fmt.Errorf("%w: decode endpoint %s: %w", errUnreadableEndpoint, ep.ID, err)
 		}
 	}
 	secret, err := db.box.Open(secretSealed)
 	if err != nil {
-		return nil, fmt.Errorf("open secret of endpoint %s: %w", ep.ID, err)
+		return nil, fmt.Errorf("%w: open secret of endpoint %s: %w", errUnreadableEndpoint, ep.ID, err)
 	}
 	ep.Secret = string(secret)
 	if ep.OldSecrets, err = sqlcodec.OpenOldSecrets(db.box, oldSealed); err != nil {
-		return nil, fmt.Errorf("endpoint %s: %w", ep.ID, err)
+		return nil, fmt.Errorf("%w: endpoint %s: %w", errUnreadableEndpoint, ep.ID, err)
 	}
 	ep.CreatedAt, ep.UpdatedAt = fromMicros(createdAt), fromMicros(updatedAt)
 	return &ep, nil

@@ -231,3 +231,39 @@ func TestConcurrentWrites(t *testing.T) {
 		t.Fatalf("pending deliveries = %d, want 50 (one per distinct eventId)", stats.Pending)
 	}
 }
+
+// TestClaimSkipsUnreadableEndpoint: an endpoint whose secret no longer opens (a changed main
+// key, a damaged row) must not stall the deliveries of every other endpoint claimed with it.
+func TestClaimSkipsUnreadableEndpoint(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openDB(t, filepath.Join(t.TempDir(), "hookline.db"))
+	app := &hookline.Application{ID: hookline.NewID(hookline.PrefixApplication), Name: "acme"}
+	if err := db.CreateApplication(ctx, app); err != nil {
+		t.Fatal(err)
+	}
+	newEP := func() *hookline.Endpoint {
+		ep := &hookline.Endpoint{ID: hookline.NewID(hookline.PrefixEndpoint), AppID: app.ID, URL: "https://example.com",
+			Secret: "whsec_Q3VycmVudFNpZ25pbmdTZWNyZXRQbGFpbnRleHQ="}
+		if err := db.CreateEndpoint(ctx, ep); err != nil {
+			t.Fatal(err)
+		}
+		return ep
+	}
+	broken, healthy := newEP(), newEP()
+	if _, err := db.WriteDB().ExecContext(ctx, `UPDATE endpoints SET secret_sealed = 'v1:garbage' WHERE id = ?`, broken.ID); err != nil {
+		t.Fatal(err)
+	}
+	msg := &hookline.Message{ID: hookline.NewID(hookline.PrefixMessage), AppID: app.ID, EventType: "a.b",
+		Payload: []byte(`{}`), CreatedAt: time.Now().Add(-time.Second)}
+	if _, err := db.CreateMessage(ctx, msg); err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := db.ClaimDeliveries(ctx, hookline.ClaimParams{Owner: "t", Now: time.Now(), LeaseUntil: time.Now().Add(time.Minute), Limit: 10})
+	if err != nil {
+		t.Fatalf("claim with an unreadable endpoint: %v", err)
+	}
+	if len(jobs) != 1 || jobs[0].Endpoint.ID != healthy.ID {
+		t.Fatalf("claimed %d jobs, want the healthy endpoint's one", len(jobs))
+	}
+}
