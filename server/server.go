@@ -270,8 +270,18 @@ func (s *Server) listen(ctx context.Context) {
 	if !ok {
 		return
 	}
-	if err := l.Listen(ctx, postgres.DeliveriesChannel, s.disp.Notify); err != nil && ctx.Err() == nil {
-		s.logger.Error("listen for new deliveries; falling back to polling", "err", err)
+	// Listen reconnects by itself once it has listened; until the first LISTEN succeeds, keep
+	// trying (polling covers the gap).
+	for wait := time.Second; ctx.Err() == nil; wait = min(2*wait, time.Minute) {
+		err := l.Listen(ctx, postgres.DeliveriesChannel, s.disp.Notify)
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		s.logger.Error("listen for new deliveries; polling meanwhile", "err", err, "retry_in", wait.String())
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
 	}
 }
 
