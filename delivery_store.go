@@ -79,6 +79,11 @@ type Outcome struct {
 	Attempt *Attempt
 	// DeliveryID identifies the delivery.
 	DeliveryID string
+	// Owner is the lease owner that made the attempt. When set, the outcome applies only while
+	// the delivery is still leased to Owner: after its lease expired and another process took
+	// the delivery over, a late outcome must not overwrite the newer claimant's (the stale one
+	// is dropped, attempt included). Empty applies unconditionally.
+	Owner      string
 	AppID      string
 	EndpointID string
 	// Status is the delivery's next state: StatusSuccess, StatusFail (final) or StatusPending

@@ -392,7 +392,7 @@ func (d *Dispatcher) admit(endpoints map[string]*endpointState, t *task) {
 		t.postpone = true
 		next := d.clock.Now().Add(time.Duration(float64(2*time.Second) * (1 + d.rnd())))
 		t.outcome = hookline.Outcome{DeliveryID: t.job.Delivery.ID, AppID: t.job.Delivery.AppID,
-			EndpointID: epID, Status: hookline.StatusPending, NextAttemptAt: &next}
+			EndpointID: epID, Owner: d.cfg.Owner, Status: hookline.StatusPending, NextAttemptAt: &next}
 		d.done <- t
 		d.recorded <- t
 		return
@@ -484,7 +484,7 @@ func (d *Dispatcher) send(ctx context.Context, t *task) {
 	// The attempt's id is taken when it starts, so attempts sort by their start like their
 	// timestamps do, even when a later one finishes first.
 	attemptID := hookline.NewID(hookline.PrefixAttempt)
-	base := hookline.Outcome{DeliveryID: job.Delivery.ID, AppID: job.Delivery.AppID, EndpointID: ep.ID}
+	base := hookline.Outcome{DeliveryID: job.Delivery.ID, AppID: job.Delivery.AppID, EndpointID: ep.ID, Owner: d.cfg.Owner}
 	if ep.Disabled {
 		// Disabled after the delivery was created: no request; recover can resend it later.
 		base.Status = hookline.StatusFail

@@ -185,6 +185,7 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 		status    int32
 		at        *int64
 		attempted int32
+		owner     string
 	}
 	byDelivery := map[string]*next{}
 	var ids []string
@@ -211,7 +212,7 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 			byDelivery[o.DeliveryID] = n
 			ids = append(ids, o.DeliveryID)
 		}
-		n.status, n.at = int32(o.Status), nil
+		n.status, n.at, n.owner = int32(o.Status), nil, o.Owner
 		if o.Status == hookline.StatusPending {
 			n.at = nullMicros(cmp.Or(normTimePtr(o.NextAttemptAt), &now))
 		}
@@ -222,9 +223,10 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 	statuses := make([]int32, len(ids))
 	nextAt := make([]*int64, len(ids))
 	attempted := make([]int32, len(ids))
+	owners := make([]string, len(ids))
 	for i, id := range ids {
 		n := byDelivery[id]
-		statuses[i], nextAt[i], attempted[i] = n.status, n.at, n.attempted
+		statuses[i], nextAt[i], attempted[i], owners[i] = n.status, n.at, n.attempted, n.owner
 	}
 
 	var health []hookline.EndpointHealth
@@ -234,9 +236,9 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 		rows, err := tx.Query(ctx, `UPDATE deliveries d SET status = u.status, next_attempt_at = u.next_at,
 			attempt_count = d.attempt_count + u.attempted, lease_owner = NULL, leased_until = NULL,
 			trigger_type = CASE WHEN u.attempted > 0 THEN 0 ELSE d.trigger_type END, updated_at = $5
-			FROM unnest($1::text[], $2::int[], $3::bigint[], $4::int[]) AS u (id, status, next_at, attempted)
-			WHERE d.id = u.id
-			RETURNING d.id, d.app_id, d.msg_id, d.endpoint_id`, ids, statuses, nextAt, attempted, micros(now))
+			FROM unnest($1::text[], $2::int[], $3::bigint[], $4::int[], $6::text[]) AS u (id, status, next_at, attempted, owner)
+			WHERE d.id = u.id AND (u.owner = '' OR d.lease_owner = u.owner)
+			RETURNING d.id, d.app_id, d.msg_id, d.endpoint_id`, ids, statuses, nextAt, attempted, micros(now), owners)
 		if err != nil {
 			return dbErr(err, "record attempts: update deliveries")
 		}

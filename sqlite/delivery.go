@@ -221,7 +221,7 @@ const (
 	recordDeliverySQL = `UPDATE deliveries SET status = ?, next_attempt_at = ?,
 			attempt_count = attempt_count + ?, lease_owner = NULL, leased_until = NULL,
 			trigger_type = CASE WHEN ? THEN 0 ELSE trigger_type END, updated_at = ?
-			WHERE id = ? RETURNING app_id, msg_id, endpoint_id`
+			WHERE id = ? AND (? = '' OR lease_owner = ?) RETURNING app_id, msg_id, endpoint_id`
 	insertAttemptSQL = `INSERT INTO attempts (` + attemptColumns + `)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	updateHealthSQL = `UPDATE endpoints SET
@@ -288,7 +288,8 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 				attempted = 1
 			}
 			var appID, msgID, epID string
-			err := updDelivery.QueryRowContext(ctx, o.Status, next, attempted, attempted > 0, micros(now), o.DeliveryID).Scan(&appID, &msgID, &epID)
+			err := updDelivery.QueryRowContext(ctx, o.Status, next, attempted, attempted > 0, micros(now), o.DeliveryID,
+				o.Owner, o.Owner).Scan(&appID, &msgID, &epID)
 			if errors.Is(err, sql.ErrNoRows) {
 				continue
 			}

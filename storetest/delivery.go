@@ -35,6 +35,7 @@ func RunDelivery(t *testing.T, open func(t *testing.T) DeliveryStore) {
 		{"Record/Health", recordHealth},
 		{"Record/NoAttempt", recordNoAttempt},
 		{"Record/DeletedEndpoint", recordDeletedEndpoint},
+		{"Record/StaleOwner", recordStaleOwner},
 		{"Release", release},
 		{"NextDueAt", nextDueAt},
 		{"SetEndpointDisabled", setEndpointDisabled},
@@ -254,6 +255,37 @@ func claimExpiredLease(t *testing.T, st DeliveryStore) {
 		t.Fatalf("claimed %v under the new lease", jobIDs(jobs))
 	}
 	wantStats(t, st, app.ID, ep.ID, hookline.EndpointStats{Sending: 2})
+}
+
+// recordStaleOwner: after a lease expired and another owner took the delivery over, a late
+// outcome of the first owner is dropped; the new owner's outcome applies.
+func recordStaleOwner(t *testing.T, st DeliveryStore) {
+	base := now()
+	app := newApp(t, st, "acme")
+	ep := newEndpoint(t, st, app.ID, nil)
+	newMessage(t, st, app.ID, func(m *hookline.Message) { m.CreatedAt = base.Add(-time.Second) })
+	ctx := context.Background()
+	first, err := st.ClaimDeliveries(ctx, hookline.ClaimParams{Owner: "slow", Now: base, LeaseUntil: base.Add(time.Minute), Limit: 1})
+	must(t, err)
+	second := claim(t, st, "fresh", base.Add(2*time.Minute), 1)
+	if len(first) != 1 || len(second) != 1 || first[0].Delivery.ID != second[0].Delivery.ID {
+		t.Fatalf("claims %v and %v, want the same delivery twice", jobIDs(first), jobIDs(second))
+	}
+	// The slow owner's failure comes in late: nothing changes, and no attempt is logged.
+	stale := outcome(first[0], false, base.Add(3*time.Minute), nil)
+	stale.Owner = "slow"
+	record(t, st, stale)
+	wantStats(t, st, app.ID, ep.ID, hookline.EndpointStats{Sending: 1})
+	page, err := st.ListAttempts(ctx, app.ID, hookline.AttemptListOptions{ListOptions: hookline.ListOptions{Limit: 10}, EndpointID: ep.ID})
+	must(t, err)
+	if len(page.Data) != 0 {
+		t.Fatalf("a stale outcome logged %d attempts", len(page.Data))
+	}
+	// The current owner's success applies.
+	fresh := outcome(second[0], true, base.Add(3*time.Minute), nil)
+	fresh.Owner = "fresh"
+	record(t, st, fresh)
+	wantStats(t, st, app.ID, ep.ID, hookline.EndpointStats{Success: 1})
 }
 
 func claimJobs(t *testing.T, st DeliveryStore) {
