@@ -470,14 +470,19 @@ func (s *Server) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	var errs []error
+	// The dispatcher and the HTTP server drain at the same time, each within the one deadline:
+	// in-flight attempts finish (each within the delivery timeout) and are recorded while the
+	// last API requests complete. Messages accepted meanwhile are on disk; they are delivered
+	// after the restart, or by another process.
+	if s.stop != nil {
+		s.stop()
+	}
 	if s.httpServer != nil {
 		if err := s.httpServer.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 		}
 	}
 	if s.stop != nil {
-		// In-flight attempts finish (each within the delivery timeout) and are recorded.
-		s.stop()
 		select {
 		case <-s.bgDone:
 		case <-ctx.Done():
