@@ -67,6 +67,9 @@ func NewSender(policy egress.Policy, timeout time.Duration) *Sender {
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
 		ResponseHeaderTimeout: timeout,
+		// No Accept-Encoding: the request is exactly what was signed and configured, and the
+		// attempt log keeps the response as the receiver sent it.
+		DisableCompression: true,
 		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
 	}
 	return &Sender{
