@@ -70,7 +70,7 @@ func NewSender(policy egress.Policy, timeout time.Duration) *Sender {
 		// No Accept-Encoding: the request is exactly what was signed and configured, and the
 		// attempt log keeps the response as the receiver sent it.
 		DisableCompression: true,
-		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
+		TLSClientConfig:    &tls.Config{MinVersion: tls.VersionTLS12},
 	}
 	return &Sender{
 		client: &http.Client{
