@@ -109,7 +109,7 @@ func (db *DB) loadJobs(ctx context.Context, claimed []hookline.Delivery) ([]hook
 		for rows.Next() {
 			var appLimit *int64
 			ep, err := db.scanEndpoint(withExtra{rows, []any{&appLimit}})
-			if errors.Is(err, errUnreadableEndpoint) {
+			if errors.Is(err, sqlcodec.ErrUnreadableEndpoint) {
 				// One broken row must not stall every batch it is claimed with: its
 				// deliveries stay leased and come back when the lease ends.
 				db.log.Error("postgres: cannot deliver to an unreadable endpoint", "err", err)
@@ -313,12 +313,12 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 				var (
 					appID, id string
 					disabled  bool
-					h         healthScan
+					h         sqlcodec.HealthScan
 				)
-				if err := rows.Scan(append([]any{&appID, &id, &disabled}, h.dest()...)...); err != nil {
+				if err := rows.Scan(append([]any{&appID, &id, &disabled}, h.Dest()...)...); err != nil {
 					return err
 				}
-				byID[id] = h.health(appID, id, disabled)
+				byID[id] = h.Health(appID, id, disabled)
 			}
 			return rows.Err()
 		})

@@ -10,7 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// endpointColumns are the columns that writes set, in the order of endpointValues between
+// endpointColumns are the columns that writes set, in the order of sqlcodec.EndpointValues between
 // app_id and created_at.
 const endpointColumns = `id, app_id, uid, url, description, version, disabled, filter_types, channels, rate_limit,
 	metadata, headers, secret_sealed, old_secrets_sealed, disabled_reason, created_at, updated_at`
@@ -21,75 +21,9 @@ const endpointHealthColumns = `failure_streak, failing_since, last_attempt_at, l
 // endpointReadColumns are what scanEndpoint reads.
 const endpointReadColumns = endpointColumns + `, ` + endpointHealthColumns
 
-// errUnreadableEndpoint marks an endpoint row whose columns do not decode or whose secret does
-// not open (a wrong main key): a fault of that row, not of the database.
-var errUnreadableEndpoint = errors.New("unreadable endpoint")
-
 // scanEndpoint reads a row of endpointReadColumns and opens its secrets.
 func (db *DB) scanEndpoint(s scanner) (*hookline.Endpoint, error) {
-	var (
-		ep                                   hookline.Endpoint
-		uid, reason                          *string
-		rateLimit                            *int64
-		filterTypes, channels, meta, headers string
-		secretSealed, oldSealed              string
-		createdAt, updatedAt                 int64
-		health                               healthScan
-	)
-	dest := []any{&ep.ID, &ep.AppID, &uid, &ep.URL, &ep.Description, &ep.Version, &ep.Disabled,
-		&filterTypes, &channels, &rateLimit, &meta, &headers, &secretSealed, &oldSealed, &reason, &createdAt, &updatedAt}
-	if err := s.Scan(append(dest, health.dest()...)...); err != nil {
-		return nil, err
-	}
-	ep.UID = derefString(uid)
-	ep.DisabledReason = derefString(reason)
-	ep.Health = health.health(ep.AppID, ep.ID, ep.Disabled)
-	ep.RateLimit = fromNullInt(rateLimit)
-	for _, f := range []struct {
-		text string
-		dst  any
-	}{{filterTypes, &ep.FilterTypes}, {channels, &ep.Channels}, {meta, &ep.Metadata}, {headers, &ep.Headers}} {
-		if err := fromJSONText(f.text, f.dst); err != nil {
-			return nil, fmt.Errorf("%w: decode endpoint %s: %w", errUnreadableEndpoint, ep.ID, err)
-		}
-	}
-	secret, err := db.box.Open(secretSealed)
-	if err != nil {
-		return nil, fmt.Errorf("%w: open secret of endpoint %s: %w", errUnreadableEndpoint, ep.ID, err)
-	}
-	ep.Secret = string(secret)
-	if ep.OldSecrets, err = sqlcodec.OpenOldSecrets(db.box, oldSealed); err != nil {
-		return nil, fmt.Errorf("%w: endpoint %s: %w", errUnreadableEndpoint, ep.ID, err)
-	}
-	ep.CreatedAt, ep.UpdatedAt = fromMicros(createdAt), fromMicros(updatedAt)
-	return &ep, nil
-}
-
-// endpointValues encodes the mutable columns of ep, sealing its secrets, in the order
-// uid, url, description, version, disabled, filter_types, channels, rate_limit, metadata,
-// headers, secret_sealed, old_secrets_sealed, disabled_reason.
-func (db *DB) endpointValues(ep *hookline.Endpoint) ([]any, error) {
-	var jsonCols [4]string
-	for i, v := range []any{ep.FilterTypes, ep.Channels, ep.Metadata, ep.Headers} {
-		s, err := jsonText(v)
-		if err != nil {
-			return nil, fmt.Errorf("encode endpoint %s: %w", ep.ID, err)
-		}
-		jsonCols[i] = s
-	}
-	secret, err := db.box.Seal([]byte(ep.Secret))
-	if err != nil {
-		return nil, fmt.Errorf("seal secret of endpoint %s: %w", ep.ID, err)
-	}
-	old, err := sqlcodec.SealOldSecrets(db.box, ep.OldSecrets)
-	if err != nil {
-		return nil, fmt.Errorf("endpoint %s: %w", ep.ID, err)
-	}
-	for i := range ep.OldSecrets {
-		ep.OldSecrets[i].ExpiresAt = normTime(ep.OldSecrets[i].ExpiresAt)
-	}
-	return []any{nullString(ep.UID), ep.URL, ep.Description, ep.Version, ep.Disabled, jsonCols[0], jsonCols[1],
-		nullInt(ep.RateLimit), jsonCols[2], jsonCols[3], secret, old, nullString(ep.DisabledReason)}, nil
+	return sqlcodec.ScanEndpoint(s, db.box)
 }
 
 // CreateEndpoint inserts ep with its secrets sealed. A zero CreatedAt or UpdatedAt is set from
@@ -99,7 +33,7 @@ func (db *DB) CreateEndpoint(ctx context.Context, ep *hookline.Endpoint) error {
 		return errors.New("postgres: create endpoint: ID and AppID are required")
 	}
 	db.stampCreated(&ep.CreatedAt, &ep.UpdatedAt)
-	vals, err := db.endpointValues(ep)
+	vals, err := sqlcodec.EndpointValues(db.box, ep)
 	if err != nil {
 		return fmt.Errorf("postgres: create endpoint: %w", err)
 	}
@@ -149,7 +83,7 @@ func (db *DB) ListEndpoints(ctx context.Context, appID string, opts hookline.Lis
 // UpdateEndpoint stores every field of ep, secrets and DisabledReason included, and sets its
 // UpdatedAt to the clock's time. It leaves the health columns alone: only attempts move them.
 func (db *DB) UpdateEndpoint(ctx context.Context, ep *hookline.Endpoint) error {
-	vals, err := db.endpointValues(ep)
+	vals, err := sqlcodec.EndpointValues(db.box, ep)
 	if err != nil {
 		return fmt.Errorf("postgres: update endpoint: %w", err)
 	}
@@ -223,32 +157,4 @@ func (db *DB) EndpointStats(ctx context.Context, appID, endpointID string) (hook
 		return stats, hookline.Errorf(hookline.ENOTFOUND, "endpoint %q not found", endpointID)
 	}
 	return stats, nil
-}
-
-// healthScan receives the endpointHealthColumns of a row.
-type healthScan struct {
-	streak                    int
-	failingSince, lastAttempt *int64
-	lastEventType             *string
-	lastStatus                *int32
-}
-
-func (h *healthScan) dest() []any {
-	return []any{&h.streak, &h.failingSince, &h.lastAttempt, &h.lastEventType, &h.lastStatus}
-}
-
-func (h *healthScan) health(appID, endpointID string, disabled bool) hookline.EndpointHealth {
-	out := hookline.EndpointHealth{
-		AppID:         appID,
-		EndpointID:    endpointID,
-		Disabled:      disabled,
-		FailureStreak: h.streak,
-		FailingSince:  fromNullMicros(h.failingSince),
-		LastAttemptAt: fromNullMicros(h.lastAttempt),
-		LastEventType: derefString(h.lastEventType),
-	}
-	if h.lastStatus != nil {
-		out.LastStatus = hookline.MessageStatus(*h.lastStatus)
-	}
-	return out
 }

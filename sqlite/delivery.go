@@ -131,7 +131,7 @@ func (db *DB) loadJobs(ctx context.Context, claimed []hookline.Delivery) ([]hook
 		for rows.Next() {
 			var appLimit sql.NullInt64
 			ep, err := db.scanEndpoint(withExtra{rows, []any{&appLimit}})
-			if errors.Is(err, errUnreadableEndpoint) {
+			if errors.Is(err, sqlcodec.ErrUnreadableEndpoint) {
 				// One broken row must not stall every batch it is claimed with: its
 				// deliveries stay leased and come back when the lease ends.
 				db.log.Error("sqlite: cannot deliver to an unreadable endpoint", "err", err)
@@ -360,12 +360,12 @@ func endpointHealth(ctx context.Context, tx *txn, ids []string) ([]hookline.Endp
 			var (
 				appID, id string
 				disabled  bool
-				h         healthScan
+				h         sqlcodec.HealthScan
 			)
-			if err := rows.Scan(append([]any{&appID, &id, &disabled}, h.dest()...)...); err != nil {
+			if err := rows.Scan(append([]any{&appID, &id, &disabled}, h.Dest()...)...); err != nil {
 				return err
 			}
-			byID[id] = h.health(appID, id, disabled)
+			byID[id] = h.Health(appID, id, disabled)
 		}
 		return rows.Err()
 	})

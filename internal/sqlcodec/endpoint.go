@@ -1,0 +1,155 @@
+package sqlcodec
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hookline/hookline"
+)
+
+// ErrUnreadableEndpoint marks an endpoint row whose columns do not decode or whose secret does
+// not open (a wrong main key): a fault of that row, not of the database.
+var ErrUnreadableEndpoint = errors.New("unreadable endpoint")
+
+// Scanner is the Scan method of a row, in database/sql and in pgx alike.
+type Scanner interface {
+	Scan(dest ...any) error
+}
+
+// ScanEndpoint reads a row of the endpoint read columns (both stores' endpointReadColumns:
+// the write columns from id to updated_at, then the health columns) and opens its secrets.
+// Nullable columns are scanned into pointers, which both drivers set to nil for NULL.
+func ScanEndpoint(s Scanner, box hookline.SecretBox) (*hookline.Endpoint, error) {
+	var (
+		ep                                   hookline.Endpoint
+		uid, reason                          *string
+		rateLimit                            *int64
+		filterTypes, channels, meta, headers string
+		secretSealed, oldSealed              string
+		createdAt, updatedAt                 int64
+		health                               HealthScan
+	)
+	dest := []any{&ep.ID, &ep.AppID, &uid, &ep.URL, &ep.Description, &ep.Version, &ep.Disabled,
+		&filterTypes, &channels, &rateLimit, &meta, &headers, &secretSealed, &oldSealed, &reason, &createdAt, &updatedAt}
+	if err := s.Scan(append(dest, health.Dest()...)...); err != nil {
+		return nil, err
+	}
+	ep.UID, ep.DisabledReason = deref(uid), deref(reason)
+	ep.Health = health.Health(ep.AppID, ep.ID, ep.Disabled)
+	if rateLimit != nil {
+		n := int(*rateLimit)
+		ep.RateLimit = &n
+	}
+	for _, f := range []struct {
+		text string
+		dst  any
+	}{{filterTypes, &ep.FilterTypes}, {channels, &ep.Channels}, {meta, &ep.Metadata}, {headers, &ep.Headers}} {
+		if f.text == "" {
+			continue
+		}
+		if err := json.Unmarshal([]byte(f.text), f.dst); err != nil {
+			return nil, fmt.Errorf("%w: decode endpoint %s: %w", ErrUnreadableEndpoint, ep.ID, err)
+		}
+	}
+	secret, err := box.Open(secretSealed)
+	if err != nil {
+		return nil, fmt.Errorf("%w: open secret of endpoint %s: %w", ErrUnreadableEndpoint, ep.ID, err)
+	}
+	ep.Secret = string(secret)
+	if ep.OldSecrets, err = OpenOldSecrets(box, oldSealed); err != nil {
+		return nil, fmt.Errorf("%w: endpoint %s: %w", ErrUnreadableEndpoint, ep.ID, err)
+	}
+	ep.CreatedAt, ep.UpdatedAt = fromMicros(createdAt), fromMicros(updatedAt)
+	return &ep, nil
+}
+
+// EndpointValues encodes the mutable columns of ep, sealing its secrets, in the order uid, url,
+// description, version, disabled, filter_types, channels, rate_limit, metadata, headers,
+// secret_sealed, old_secrets_sealed, disabled_reason. Old secrets' expiry times are rounded in
+// place to the microseconds the database keeps, so what was written equals what is read.
+func EndpointValues(box hookline.SecretBox, ep *hookline.Endpoint) ([]any, error) {
+	var jsonCols [4]string
+	for i, v := range []any{ep.FilterTypes, ep.Channels, ep.Metadata, ep.Headers} {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("encode endpoint %s: %w", ep.ID, err)
+		}
+		jsonCols[i] = string(b)
+	}
+	secret, err := box.Seal([]byte(ep.Secret))
+	if err != nil {
+		return nil, fmt.Errorf("seal secret of endpoint %s: %w", ep.ID, err)
+	}
+	old, err := SealOldSecrets(box, ep.OldSecrets)
+	if err != nil {
+		return nil, fmt.Errorf("endpoint %s: %w", ep.ID, err)
+	}
+	for i := range ep.OldSecrets {
+		ep.OldSecrets[i].ExpiresAt = ep.OldSecrets[i].ExpiresAt.UTC().Truncate(time.Microsecond)
+	}
+	var rateLimit *int64
+	if ep.RateLimit != nil {
+		n := int64(*ep.RateLimit)
+		rateLimit = &n
+	}
+	return []any{nullable(ep.UID), ep.URL, ep.Description, ep.Version, ep.Disabled, jsonCols[0], jsonCols[1],
+		rateLimit, jsonCols[2], jsonCols[3], secret, old, nullable(ep.DisabledReason)}, nil
+}
+
+// HealthScan receives the endpoint health columns of a row: failure_streak, failing_since,
+// last_attempt_at, last_event_type, last_status.
+type HealthScan struct {
+	streak                    int
+	failingSince, lastAttempt *int64
+	lastEventType             *string
+	lastStatus                *int64
+}
+
+// Dest returns the scan targets, in column order.
+func (h *HealthScan) Dest() []any {
+	return []any{&h.streak, &h.failingSince, &h.lastAttempt, &h.lastEventType, &h.lastStatus}
+}
+
+// Health returns what was scanned as the endpoint's health.
+func (h *HealthScan) Health(appID, endpointID string, disabled bool) hookline.EndpointHealth {
+	out := hookline.EndpointHealth{
+		AppID:         appID,
+		EndpointID:    endpointID,
+		Disabled:      disabled,
+		FailureStreak: h.streak,
+		FailingSince:  fromNullMicros(h.failingSince),
+		LastAttemptAt: fromNullMicros(h.lastAttempt),
+		LastEventType: deref(h.lastEventType),
+	}
+	if h.lastStatus != nil {
+		out.LastStatus = hookline.MessageStatus(*h.lastStatus)
+	}
+	return out
+}
+
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+func fromNullMicros(us *int64) *time.Time {
+	if us == nil {
+		return nil
+	}
+	t := fromMicros(*us)
+	return &t
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// nullable is nil for "", so optional text columns hold NULL rather than "".
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
