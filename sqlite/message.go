@@ -8,32 +8,13 @@ import (
 	"strings"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/internal/sqlcodec"
 )
 
 const messageColumns = `id, app_id, event_type, event_id, payload, channels, tags, created_at`
 
-func scanMessage(s scanner) (*hookline.Message, error) {
-	var (
-		m              hookline.Message
-		eventID        sql.NullString
-		payload        []byte
-		channels, tags string
-		createdAt      int64
-	)
-	if err := s.Scan(&m.ID, &m.AppID, &m.EventType, &eventID, &payload, &channels, &tags, &createdAt); err != nil {
-		return nil, err
-	}
-	m.EventID = eventID.String
-	m.Payload = payload
-	if err := fromJSONText(channels, &m.Channels); err != nil {
-		return nil, fmt.Errorf("decode channels of %s: %w", m.ID, err)
-	}
-	if err := fromJSONText(tags, &m.Tags); err != nil {
-		return nil, fmt.Errorf("decode tags of %s: %w", m.ID, err)
-	}
-	m.CreatedAt = fromMicros(createdAt)
-	return &m, nil
-}
+// scanMessage reads a row of messageColumns.
+func scanMessage(s scanner) (*hookline.Message, error) { return sqlcodec.ScanMessage(s) }
 
 const deliveryColumns = `id, app_id, msg_id, endpoint_id, status, attempt_count, next_attempt_at, trigger_type,
 	created_at, updated_at`
