@@ -9,23 +9,32 @@ import (
 // under a lease, records attempts with their consequences in one transaction, and answers the
 // attempt-log queries. Both backends implement it; storetest checks them.
 type DeliveryStore interface {
-	// ClaimDeliveries leases up to p.Limit deliveries that are due: pending ones whose
-	// NextAttemptAt is at or before p.Now, and sending ones whose lease expired (their holder
-	// died). Claimed deliveries become StatusSending, leased to p.Owner until p.LeaseUntil. Each
-	// job carries its message and endpoint; jobs of one message share one *Message.
+	// ClaimDeliveries returns up to p.Limit jobs, leased to p.Owner until p.LeaseUntil. First
+	// the deliveries that are due: pending ones whose NextAttemptAt is at or before p.Now, and
+	// sending ones whose lease expired (their holder died); they become StatusSending. Then,
+	// with the room left, messages awaiting dispatch (new ones, and ones whose dispatch lease
+	// expired) are leased and fanned out: one Fresh job per endpoint that accepts the message,
+	// existed when it was created and has no delivery of it yet. A Fresh job has no delivery
+	// row: RecordAttempts inserts it with the job's first outcome, so a delivery that succeeds
+	// at once costs one insert. When a message's fan-out is larger than the room left, the
+	// jobs beyond it are stored as pending deliveries due now instead of returned. Each job
+	// carries its message and endpoint; jobs of one message share one *Message.
 	ClaimDeliveries(ctx context.Context, p ClaimParams) ([]Job, error)
 	// RecordAttempts applies the outcomes of finished jobs, each in full or not at all, in as
 	// few transactions as the backend likes: it inserts the attempt, moves the delivery to its
-	// next state and updates the endpoint's health. It returns the endpoints' health after the
-	// update, one entry per distinct endpoint.
+	// next state (inserting it for a Fresh outcome) and updates the endpoint's health; an
+	// outcome with CompletesDispatch ends its message's dispatch. It returns the endpoints'
+	// health after the update, one entry per distinct endpoint.
 	RecordAttempts(ctx context.Context, outcomes []Outcome) ([]EndpointHealth, error)
 	// ReleaseDeliveries hands leased deliveries back (status pending, due time unchanged), for
 	// jobs claimed but not started when a process stops.
 	ReleaseDeliveries(ctx context.Context, owner string, deliveryIDs []string) error
 	// ReleaseExpiredLeases returns to pending every sending delivery whose lease ends before the
-	// given time. A single SQLite process calls it at start with a time far in the future.
+	// given time, and makes every message whose dispatch lease ends before it due for dispatch
+	// again. A single SQLite process calls it at start with a time far in the future.
 	ReleaseExpiredLeases(ctx context.Context, before time.Time) (int, error)
-	// NextDueAt returns when the earliest pending delivery is due, or nil when none is pending.
+	// NextDueAt returns when the earliest pending delivery or message awaiting dispatch is due
+	// (a leased message counts as due when its lease ends), or nil when nothing waits.
 	NextDueAt(ctx context.Context) (*time.Time, error)
 
 	// SetEndpointDisabled enables or disables an endpoint and reports whether it changed, so
@@ -48,7 +57,7 @@ type DeliveryStore interface {
 	RequeueFailed(ctx context.Context, appID, endpointID string, since time.Time, until *time.Time, now time.Time) (int, error)
 
 	// Purge deletes messages created before the given time with their deliveries and attempts,
-	// except messages that still have deliveries pending or sending; it returns how many
+	// except messages awaiting dispatch or with deliveries pending or sending; it returns how many
 	// messages it deleted. Backends may delete in batches.
 	Purge(ctx context.Context, before time.Time) (int, error)
 }
@@ -64,6 +73,9 @@ type ClaimParams struct {
 // Job is a claimed delivery with what sending it needs.
 type Job struct {
 	Delivery Delivery
+	// Fresh is set for a job fanned out from its message by this claim: Delivery is not
+	// stored yet, and the job's outcome must be recorded with Outcome.Fresh.
+	Fresh    bool
 	Message  *Message
 	Endpoint *Endpoint
 	// RateLimit is the endpoint's rate limit, or its application's when it has none.
@@ -86,6 +98,17 @@ type Outcome struct {
 	Owner      string
 	AppID      string
 	EndpointID string
+	// Fresh marks the outcome of a Job.Fresh: the delivery is inserted, with DeliveryID,
+	// AppID, MessageID and EndpointID, in the state the outcome gives. When the message already
+	// has a delivery to that endpoint (another claimant fanned the message out again after this
+	// one's dispatch lease expired), or the message or endpoint is gone, the outcome is dropped
+	// whole.
+	Fresh     bool
+	MessageID string
+	// CompletesDispatch ends the dispatch of MessageID, when Owner still holds its dispatch
+	// lease (or Owner is empty): set on the last outcome of the Fresh jobs one claim fanned out
+	// from it, recorded in the same call as that outcome or after the others.
+	CompletesDispatch bool
 	// Status is the delivery's next state: StatusSuccess, StatusFail (final) or StatusPending
 	// (retry at NextAttemptAt).
 	Status        MessageStatus

@@ -67,11 +67,13 @@ type EndpointStore interface {
 
 // MessageStore keeps messages and their deliveries.
 type MessageStore interface {
-	// CreateMessage inserts msg and, in the same transaction, one pending delivery due now for
-	// every endpoint of the application that accepts it (Endpoint.Accepts). A message whose
-	// EventID the application already used is an *Error with code EDUPLICATEEVENT and Existing
-	// set to the original message's id; nothing is stored then.
-	CreateMessage(ctx context.Context, msg *Message) ([]Delivery, error)
+	// CreateMessage inserts msg awaiting dispatch, due at once: ClaimDeliveries fans it out to
+	// the endpoints of the application that accept it (Endpoint.Accepts) and existed when it was
+	// created. A message with OnlyEndpointID set instead gets, in the same transaction, one
+	// pending delivery due now to that endpoint, whatever its filters. A message whose EventID
+	// the application already used is an *Error with code EDUPLICATEEVENT and Existing set to
+	// the original message's id; nothing is stored then.
+	CreateMessage(ctx context.Context, msg *Message) error
 	// GetMessage finds a message of the application by id or eventId.
 	GetMessage(ctx context.Context, appID, idOrEventID string) (*Message, error)
 	ListMessages(ctx context.Context, appID string, opts MessageListOptions) (Page[Message], error)

@@ -134,12 +134,11 @@ func (a *Announcer) send(ctx context.Context, eventType, aboutApp string, data a
 	}
 	msg := &hookline.Message{ID: hookline.NewID(hookline.PrefixMessage), AppID: internal, EventType: eventType,
 		Payload: payload, CreatedAt: now}
-	deliveries, err := a.store.CreateMessage(ctx, msg)
-	if err != nil {
+	if err := a.store.CreateMessage(ctx, msg); err != nil {
 		a.logger.Error("send operational webhook", "type", eventType, "err", err)
 		return
 	}
-	if len(deliveries) > 0 && a.notify != nil {
+	if a.notify != nil {
 		a.notify()
 	}
 }

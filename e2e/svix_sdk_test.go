@@ -381,20 +381,18 @@ func TestSDKEndpoints(t *testing.T) {
 			t.Fatalf("create message: %v", err)
 		}
 	}
-	stats, err = client.Endpoint.GetStats(ctx, app.Id, ep.Id)
-	if err != nil {
-		t.Fatalf("stats: %v", err)
-	}
-	if n := stats.Success + stats.Pending + stats.Sending + stats.Fail; n != 1 {
-		t.Errorf("stats after one matching message: %+v, want a total of 1", stats)
+	// Deliveries are stored as the dispatcher fans the messages out, shortly after the 202s.
+	total := func(epID string) int64 {
+		stats, err := client.Endpoint.GetStats(ctx, app.Id, epID)
+		if err != nil {
+			t.Fatalf("stats: %v", err)
+		}
+		return stats.Success + stats.Pending + stats.Sending + stats.Fail
 	}
 	// The endpoint without filters takes all three.
-	stats, err = client.Endpoint.GetStats(ctx, app.Id, other.Id)
-	if err != nil {
-		t.Fatalf("stats: %v", err)
-	}
-	if n := stats.Success + stats.Pending + stats.Sending + stats.Fail; n != 3 {
-		t.Errorf("stats of the unfiltered endpoint: %+v, want a total of 3", stats)
+	pollUntil(t, 10*time.Second, "the unfiltered endpoint's three deliveries", func() bool { return total(other.Id) == 3 })
+	if n := total(ep.Id); n != 1 {
+		t.Errorf("stats after one matching message: a total of %d, want 1", n)
 	}
 
 	list, err := client.Endpoint.List(ctx, app.Id, &svix.EndpointListOptions{Limit: ptr[int32](1)})

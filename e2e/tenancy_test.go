@@ -38,6 +38,13 @@ func newTenant(t *testing.T, srv *testserver.Instance, name string) tenant {
 	tn.eventID = name + "-evt-1"
 	srv.Op("POST", "/api/v1/app/"+tn.appID+"/msg", map[string]any{"eventType": "order.created", "eventId": tn.eventID, "payload": orderCreated(1)}, 202).JSON(t, &msg)
 	tn.msgID = msg.ID
+	// The dispatcher fans the message out (and its first attempt fails: the host does not
+	// resolve) shortly after the 202; wait for that, so snapshots see a settled state.
+	pollUntil(t, 10*time.Second, name+"'s delivery stored", func() bool {
+		var st struct{ Pending int }
+		srv.Op("GET", "/api/v1/app/"+tn.appID+"/endpoint/"+tn.epID+"/stats", nil, 200).JSON(t, &st)
+		return st.Pending == 1
+	})
 	tn.tokenID, tn.token = createToken(t, srv, map[string]any{"kind": "application", "appId": tn.appID, "name": name + " key"})
 	return tn
 }

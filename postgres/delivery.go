@@ -42,7 +42,8 @@ const claimQuery = `WITH due AS (
 		d.created_at, d.updated_at`
 
 // ClaimDeliveries leases up to p.Limit due deliveries to p.Owner, then loads their messages,
-// endpoints and rate limits, each once, in one more round trip. Jobs come in due order.
+// endpoints and rate limits, each once, in one more round trip; these jobs come first, in due
+// order. With the room left it fans messages awaiting dispatch out (see fanOut).
 func (db *DB) ClaimDeliveries(ctx context.Context, p hookline.ClaimParams) ([]hookline.Job, error) {
 	if p.Owner == "" {
 		return nil, errors.New("postgres: claim deliveries: Owner is required")
@@ -54,25 +55,234 @@ func (db *DB) ClaimDeliveries(ctx context.Context, p hookline.ClaimParams) ([]ho
 	if err != nil {
 		return nil, dbErr(err, "claim deliveries")
 	}
-	if len(claimed) == 0 {
-		return []hookline.Job{}, nil
-	}
-	due := func(d hookline.Delivery) int64 {
-		if d.NextAttemptAt == nil {
-			return 0
+	jobs := []hookline.Job{}
+	messages := map[string]*hookline.Message{}
+	if len(claimed) > 0 {
+		due := func(d hookline.Delivery) int64 {
+			if d.NextAttemptAt == nil {
+				return 0
+			}
+			return micros(*d.NextAttemptAt)
 		}
-		return micros(*d.NextAttemptAt)
+		slices.SortFunc(claimed, func(a, b hookline.Delivery) int {
+			return cmp.Or(cmp.Compare(due(a), due(b)), strings.Compare(a.ID, b.ID))
+		})
+		if jobs, err = db.loadJobs(ctx, claimed, messages); err != nil {
+			return nil, err
+		}
 	}
-	slices.SortFunc(claimed, func(a, b hookline.Delivery) int {
-		return cmp.Or(cmp.Compare(due(a), due(b)), strings.Compare(a.ID, b.ID))
+	return db.fanOut(ctx, p, jobs, messages)
+}
+
+// maxFanOutMessages bounds the messages one statement of a claim leases for fan-out.
+const maxFanOutMessages = 256
+
+// leaseMessagesQuery leases up to $4 messages due for dispatch at $3 to $1 until $2, oldest due
+// first, and returns them. FOR UPDATE SKIP LOCKED hands each message to one claimer, as
+// claimQuery does deliveries; the partial index messages_dispatch holds only the messages
+// awaiting dispatch.
+const leaseMessagesQuery = `UPDATE messages SET dispatch_owner = $1, dispatch_until = $2
+	WHERE id = ANY (ARRAY (
+		SELECT id FROM messages WHERE dispatch_until <= $3 ORDER BY dispatch_until LIMIT $4 FOR UPDATE SKIP LOCKED
+	))
+	RETURNING ` + messageColumns
+
+// fanOut fills the room that p.Limit leaves after jobs with Fresh jobs: it leases due messages
+// a few at a time (as many as the average fan-out says fit, one when nothing else was found),
+// fans each batch out, stores the deliveries beyond the room as pending and ends the dispatch
+// of the messages left with nothing to send. A leased message that is also the message of a
+// job in jobs (its messages, by id) shares that job's *Message.
+func (db *DB) fanOut(ctx context.Context, p hookline.ClaimParams, jobs []hookline.Job, messages map[string]*hookline.Message) ([]hookline.Job, error) {
+	// The spill is due at once: at the claim's time, or the clock's if that is earlier, so that
+	// the next claim finds it whichever of the two it goes by.
+	now := db.now()
+	if p.Now.Before(now) {
+		now = normTime(p.Now)
+	}
+	for room := p.Limit - len(jobs); room > 0; {
+		k := db.fanHint.Messages(room, maxFanOutMessages)
+		if k == 0 {
+			if len(jobs) > 0 {
+				break // not one more message fits whole; the next claim takes it
+			}
+			k = 1
+		}
+		msgs, err := queryAll(ctx, db, leaseMessagesQuery, args{p.Owner, micros(p.LeaseUntil), micros(p.Now), k},
+			func(s scanner) (**hookline.Message, error) {
+				m, err := scanMessage(s)
+				return &m, err
+			})
+		if err != nil {
+			return nil, dbErr(err, "claim deliveries: lease messages")
+		}
+		if len(msgs) == 0 {
+			break
+		}
+		slices.SortFunc(msgs, func(a, b *hookline.Message) int {
+			return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID, b.ID))
+		})
+		for i, m := range msgs {
+			if shared := messages[m.ID]; shared != nil {
+				msgs[i] = shared
+			}
+		}
+		out, err := db.fanOutMessages(ctx, p.Owner, msgs, room, now)
+		if err != nil {
+			return nil, err
+		}
+		jobs = append(jobs, out.Jobs...)
+		room -= len(out.Jobs)
+		if len(msgs) < k {
+			break // no more messages are due
+		}
+	}
+	return jobs, nil
+}
+
+// fanOutMessages fans leased messages out to their applications' endpoints, loaded with the
+// deliveries the messages already have in one round trip, then stores the spill and ends the
+// dispatch of the messages without Fresh jobs in one transaction, which notifies
+// DeliveriesChannel when it stored deliveries. Spilled deliveries whose message or endpoint was
+// deleted meanwhile are left out.
+func (db *DB) fanOutMessages(ctx context.Context, owner string, msgs []*hookline.Message, room int, now time.Time) (sqlcodec.FanOut, error) {
+	var appIDs, msgIDs []string
+	seenApp := map[string]bool{}
+	for _, m := range msgs {
+		msgIDs = append(msgIDs, m.ID)
+		if !seenApp[m.AppID] {
+			seenApp[m.AppID] = true
+			appIDs = append(appIDs, m.AppID)
+		}
+	}
+	targets := make(map[string][]sqlcodec.Target, len(appIDs))
+	existing := map[sqlcodec.Pair]bool{}
+	var b pgx.Batch
+	// Disabled endpoints accept nothing, so they are not loaded (nor their secrets opened).
+	db.queueTargets(&b, `app_id = ANY($1::text[]) AND NOT disabled ORDER BY app_id, id`, appIDs, func(t sqlcodec.Target) {
+		targets[t.Endpoint.AppID] = append(targets[t.Endpoint.AppID], t)
 	})
-	return db.loadJobs(ctx, claimed)
+	b.Queue(`SELECT msg_id, endpoint_id FROM deliveries WHERE msg_id = ANY($1::text[])`, msgIDs).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var p sqlcodec.Pair
+			if err := rows.Scan(&p.MessageID, &p.EndpointID); err != nil {
+				return err
+			}
+			existing[p] = true
+		}
+		return rows.Err()
+	})
+	if err := db.pool.SendBatch(ctx, &b).Close(); err != nil {
+		return sqlcodec.FanOut{}, dbErr(err, "claim deliveries: load endpoints and deliveries")
+	}
+
+	out := sqlcodec.Fan(msgs, targets, existing, room, now)
+	db.fanHint.Observe(len(msgs), len(out.Jobs)+len(out.Spill))
+	if len(out.Spill) == 0 && len(out.Done) == 0 {
+		return out, nil
+	}
+	var spill deliveryRows
+	for _, d := range out.Spill {
+		spill.add(d)
+	}
+	slices.Sort(out.Done) // in id order, so concurrent transactions lock messages in the same order
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var b pgx.Batch
+		if len(spill.id) > 0 {
+			b.Queue(`INSERT INTO deliveries (`+deliveryColumns+`)
+				SELECT u.id, u.app_id, u.msg_id, u.endpoint_id, u.status, 0, u.next_at, 0, u.created_at, u.created_at
+				FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::bigint[])
+					AS u (id, app_id, msg_id, endpoint_id, status, next_at, created_at)
+				WHERE `+deliveryTargetExists+`
+				ON CONFLICT (msg_id, endpoint_id) DO NOTHING`,
+				spill.id, spill.appID, spill.msgID, spill.epID, spill.status, spill.nextAt, spill.createdAt)
+			b.Queue(notifyDeliveries)
+		}
+		if len(out.Done) > 0 {
+			b.Queue(`UPDATE messages SET dispatch_until = NULL, dispatch_owner = NULL
+				WHERE id = ANY($1::text[]) AND dispatch_owner = $2`, out.Done, owner)
+		}
+		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+			return retryOnVanished(dbErr(err, "claim deliveries: store spill"))
+		}
+		return nil
+	})
+	if err != nil {
+		return sqlcodec.FanOut{}, err
+	}
+	return out, nil
+}
+
+// deliveryTargetExists is the condition, over unnest rows u (app_id, msg_id, endpoint_id), that
+// a delivery inserted from them still has its message and endpoint: one deleted after the
+// fan-out loses its delivery rather than failing the statement on a foreign key.
+const deliveryTargetExists = `EXISTS (SELECT 1 FROM messages m WHERE m.id = u.msg_id AND m.app_id = u.app_id)
+	AND EXISTS (SELECT 1 FROM endpoints e WHERE e.id = u.endpoint_id AND e.app_id = u.app_id)`
+
+// errTargetVanished makes inTx run a transaction again whose insert met a foreign key violation:
+// a message or endpoint it checked was deleted before the insert locked it, which the rerun's
+// deliveryTargetExists sees.
+var errTargetVanished = &retryError{"a message or endpoint was deleted under the insert"}
+
+// retryOnVanished returns errTargetVanished for a foreign key violation and err otherwise.
+func retryOnVanished(err error) error {
+	if err != nil && isForeignKeyViolation(err) {
+		return fmt.Errorf("%w: %w", errTargetVanished, err)
+	}
+	return err
+}
+
+// deliveryRows holds new pending deliveries column by column, for one INSERT … SELECT FROM
+// unnest(…).
+type deliveryRows struct {
+	id, appID, msgID, epID []string
+	status                 []int32
+	nextAt, createdAt      []int64
+}
+
+func (r *deliveryRows) add(d hookline.Delivery) {
+	r.id = append(r.id, d.ID)
+	r.appID = append(r.appID, d.AppID)
+	r.msgID = append(r.msgID, d.MessageID)
+	r.epID = append(r.epID, d.EndpointID)
+	r.status = append(r.status, int32(d.Status))
+	r.nextAt = append(r.nextAt, micros(*d.NextAttemptAt))
+	r.createdAt = append(r.createdAt, micros(d.CreatedAt))
+}
+
+// queueTargets queues on b the query of the endpoints matching cond (a WHERE clause over
+// endpoints whose one argument is arg) with the rate limit that applies to each (the
+// endpoint's, or its application's), and calls fn with each, its secrets opened. Unreadable
+// rows are logged and skipped: one broken row must not stall every batch it is claimed with.
+func (db *DB) queueTargets(b *pgx.Batch, cond string, arg any, fn func(sqlcodec.Target)) {
+	b.Queue(`SELECT `+endpointReadColumns+`,
+		(SELECT rate_limit FROM applications WHERE applications.id = endpoints.app_id)
+		FROM endpoints WHERE `+cond, arg).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var appLimit *int64
+			ep, err := db.scanEndpoint(withExtra{rows, []any{&appLimit}})
+			if errors.Is(err, sqlcodec.ErrUnreadableEndpoint) {
+				db.log.Error("postgres: cannot deliver to an unreadable endpoint", "err", err)
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			limit := ep.RateLimit
+			if limit == nil {
+				limit = fromNullInt(appLimit)
+			}
+			fn(sqlcodec.Target{Endpoint: ep, RateLimit: limit})
+		}
+		return rows.Err()
+	})
 }
 
 // loadJobs attaches to each claimed delivery its message and endpoint, loaded with one query
 // per kind, both sent in one batch. Jobs of one message share one *Message and jobs of one
-// endpoint one *Endpoint, so each secret is opened once.
-func (db *DB) loadJobs(ctx context.Context, claimed []hookline.Delivery) ([]hookline.Job, error) {
+// endpoint one *Endpoint, so each secret is opened once. The messages loaded are added to
+// messages, by id. A delivery whose endpoint is unreadable stays leased, and comes back when
+// the lease ends.
+func (db *DB) loadJobs(ctx context.Context, claimed []hookline.Delivery, messages map[string]*hookline.Message) ([]hookline.Job, error) {
 	var msgIDs, epIDs []string
 	seenMsg, seenEP := map[string]bool{}, map[string]bool{}
 	for _, d := range claimed {
@@ -86,12 +296,7 @@ func (db *DB) loadJobs(ctx context.Context, claimed []hookline.Delivery) ([]hook
 		}
 	}
 
-	type endpointLimits struct {
-		ep        *hookline.Endpoint
-		rateLimit *int
-	}
-	messages := make(map[string]*hookline.Message, len(msgIDs))
-	endpoints := make(map[string]endpointLimits, len(epIDs))
+	endpoints := make(map[string]sqlcodec.Target, len(epIDs))
 	var b pgx.Batch
 	b.Queue(`SELECT `+messageColumns+` FROM messages WHERE id = ANY($1::text[])`, msgIDs).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
@@ -103,29 +308,7 @@ func (db *DB) loadJobs(ctx context.Context, claimed []hookline.Delivery) ([]hook
 		}
 		return rows.Err()
 	})
-	b.Queue(`SELECT `+endpointReadColumns+`,
-		(SELECT rate_limit FROM applications WHERE applications.id = endpoints.app_id)
-		FROM endpoints WHERE id = ANY($1::text[])`, epIDs).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var appLimit *int64
-			ep, err := db.scanEndpoint(withExtra{rows, []any{&appLimit}})
-			if errors.Is(err, sqlcodec.ErrUnreadableEndpoint) {
-				// One broken row must not stall every batch it is claimed with: its
-				// deliveries stay leased and come back when the lease ends.
-				db.log.Error("postgres: cannot deliver to an unreadable endpoint", "err", err)
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			limit := ep.RateLimit
-			if limit == nil {
-				limit = fromNullInt(appLimit)
-			}
-			endpoints[ep.ID] = endpointLimits{ep, limit}
-		}
-		return rows.Err()
-	})
+	db.queueTargets(&b, `id = ANY($1::text[])`, epIDs, func(t sqlcodec.Target) { endpoints[t.Endpoint.ID] = t })
 	if err := db.pool.SendBatch(ctx, &b).Close(); err != nil {
 		return nil, dbErr(err, "claim deliveries: load messages and endpoints")
 	}
@@ -133,12 +316,12 @@ func (db *DB) loadJobs(ctx context.Context, claimed []hookline.Delivery) ([]hook
 	jobs := make([]hookline.Job, 0, len(claimed))
 	for _, d := range claimed {
 		m, ep := messages[d.MessageID], endpoints[d.EndpointID]
-		if m == nil || ep.ep == nil {
+		if m == nil || ep.Endpoint == nil {
 			// Deleted between the claim and the load: the cascade took the delivery with it.
 			db.log.Debug("postgres: claimed delivery lost its message or endpoint", "delivery", d.ID)
 			continue
 		}
-		jobs = append(jobs, hookline.Job{Delivery: d, Message: m, Endpoint: ep.ep, RateLimit: ep.rateLimit})
+		jobs = append(jobs, hookline.Job{Delivery: d, Message: m, Endpoint: ep.Endpoint, RateLimit: ep.RateLimit})
 	}
 	return jobs, nil
 }
@@ -166,12 +349,15 @@ func scanAttempt(s scanner) (*hookline.Attempt, error) {
 }
 
 // RecordAttempts applies a batch of outcomes in one transaction of four round trips: begin,
-// one UPDATE of every delivery, one batch that inserts the attempts, writes each touched
-// endpoint's health once (in id order, so concurrent batches lock endpoints in the same order)
-// and reads the health back, and commit. An outcome whose delivery no longer exists (its
-// endpoint or message was deleted meanwhile) is skipped. Attempts with an empty ID or zero
-// CreatedAt get them filled in, and their app, message and endpoint ids are set from the
-// delivery.
+// one batch that inserts the deliveries of Fresh outcomes and updates every other delivery, one
+// batch that inserts the attempts, writes each touched endpoint's health once (in id order, so
+// concurrent batches lock endpoints in the same order), ends the dispatch of the messages that
+// outcomes complete and reads the health back, and commit. An outcome whose delivery no longer
+// exists (its endpoint or message was deleted meanwhile), or no longer leased to its Owner, is
+// skipped, and so is a Fresh outcome whose message already has a delivery to the endpoint or
+// whose message or endpoint is gone. Attempts with an empty ID or zero CreatedAt get them
+// filled in, and their app, message and endpoint ids are set from the delivery (from the
+// outcome for a Fresh one).
 //
 // Health counts by the delivery's next state: an outcome of StatusSuccess resets the failure
 // streak, any other outcome with an attempt extends it. LastStatus is the attempt's status.
@@ -180,21 +366,33 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 		return []hookline.EndpointHealth{}, nil
 	}
 	now := db.now()
-	// The deliveries' next states; a delivery named twice ends in its last outcome's state.
+	// The deliveries' next states; a delivery named twice ends in its last outcome's state (and
+	// is inserted when one of them is Fresh).
 	type next struct {
 		status    int32
 		at        *int64
 		attempted int32
 		owner     string
+		fresh     bool
+		target    deliveryTarget
 	}
 	byDelivery := map[string]*next{}
 	var ids []string
+	// The dispatches to end: message id and the owner that must still hold it.
+	type dispatch struct{ msgID, owner string }
+	completes := map[dispatch]bool{}
 	for i := range outcomes {
 		o := &outcomes[i]
 		switch o.Status {
 		case hookline.StatusSuccess, hookline.StatusFail, hookline.StatusPending:
 		default:
 			return nil, fmt.Errorf("postgres: record attempts: delivery %s: next status %v is not success, fail or pending", o.DeliveryID, o.Status)
+		}
+		if o.Fresh && (o.AppID == "" || o.MessageID == "" || o.EndpointID == "") {
+			return nil, fmt.Errorf("postgres: record attempts: fresh delivery %s: AppID, MessageID and EndpointID are required", o.DeliveryID)
+		}
+		if o.CompletesDispatch && o.MessageID == "" {
+			return nil, fmt.Errorf("postgres: record attempts: delivery %s: CompletesDispatch without MessageID", o.DeliveryID)
 		}
 		if a := o.Attempt; a != nil {
 			if a.ID == "" {
@@ -219,40 +417,87 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 		if o.Attempt != nil {
 			n.attempted++
 		}
+		if o.Fresh && !n.fresh {
+			n.fresh, n.target = true, deliveryTarget{o.AppID, o.MessageID, o.EndpointID}
+		}
+		if o.CompletesDispatch {
+			completes[dispatch{o.MessageID, o.Owner}] = true
+		}
 	}
-	statuses := make([]int32, len(ids))
-	nextAt := make([]*int64, len(ids))
-	attempted := make([]int32, len(ids))
-	owners := make([]string, len(ids))
-	for i, id := range ids {
+	var fresh, recorded struct {
+		ids, owners         []string
+		appIDs, msgIDs, eps []string
+		statuses, attempted []int32
+		nextAt              []*int64
+	}
+	for _, id := range ids {
 		n := byDelivery[id]
-		statuses[i], nextAt[i], attempted[i], owners[i] = n.status, n.at, n.attempted, n.owner
+		r := &recorded
+		if n.fresh {
+			r = &fresh
+			r.appIDs = append(r.appIDs, n.target.appID)
+			r.msgIDs = append(r.msgIDs, n.target.msgID)
+			r.eps = append(r.eps, n.target.epID)
+		}
+		r.ids = append(r.ids, id)
+		r.owners = append(r.owners, n.owner)
+		r.statuses = append(r.statuses, n.status)
+		r.nextAt = append(r.nextAt, n.at)
+		r.attempted = append(r.attempted, n.attempted)
+	}
+	// In message id order, so concurrent batches lock messages in the same order.
+	ends := slices.SortedFunc(maps.Keys(completes), func(a, b dispatch) int {
+		return cmp.Or(strings.Compare(a.msgID, b.msgID), strings.Compare(a.owner, b.owner))
+	})
+	endIDs, endOwners := make([]string, len(ends)), make([]string, len(ends))
+	for i, e := range ends {
+		endIDs[i], endOwners[i] = e.msgID, e.owner
 	}
 
 	var health []hookline.EndpointHealth
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		type target struct{ appID, msgID, epID string }
-		targets := make(map[string]target, len(ids))
-		rows, err := tx.Query(ctx, `UPDATE deliveries d SET status = u.status, next_attempt_at = u.next_at,
-			attempt_count = d.attempt_count + u.attempted, lease_owner = NULL, leased_until = NULL,
-			trigger_type = CASE WHEN u.attempted > 0 THEN 0 ELSE d.trigger_type END, updated_at = $5
-			FROM unnest($1::text[], $2::int[], $3::bigint[], $4::int[], $6::text[]) AS u (id, status, next_at, attempted, owner)
-			WHERE d.id = u.id AND (u.owner = '' OR d.lease_owner = u.owner)
-			RETURNING d.id, d.app_id, d.msg_id, d.endpoint_id`, ids, statuses, nextAt, attempted, micros(now), owners)
-		if err != nil {
-			return dbErr(err, "record attempts: update deliveries")
+		targets := make(map[string]deliveryTarget, len(ids))
+		var b pgx.Batch
+		if len(fresh.ids) > 0 {
+			b.Queue(`INSERT INTO deliveries (`+deliveryColumns+`)
+				SELECT u.id, u.app_id, u.msg_id, u.endpoint_id, u.status, u.attempted, u.next_at, 0, $8, $8
+				FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::int[])
+					AS u (id, app_id, msg_id, endpoint_id, status, next_at, attempted)
+				WHERE `+deliveryTargetExists+`
+				ON CONFLICT (msg_id, endpoint_id) DO NOTHING
+				RETURNING id`, fresh.ids, fresh.appIDs, fresh.msgIDs, fresh.eps, fresh.statuses, fresh.nextAt,
+				fresh.attempted, micros(now)).Query(func(rows pgx.Rows) error {
+				for rows.Next() {
+					var id string
+					if err := rows.Scan(&id); err != nil {
+						return err
+					}
+					targets[id] = byDelivery[id].target
+				}
+				return rows.Err()
+			})
 		}
-		for rows.Next() {
-			var id string
-			var t target
-			if err := rows.Scan(&id, &t.appID, &t.msgID, &t.epID); err != nil {
-				rows.Close()
-				return dbErr(err, "record attempts: update deliveries")
-			}
-			targets[id] = t
+		if len(recorded.ids) > 0 {
+			b.Queue(`UPDATE deliveries d SET status = u.status, next_attempt_at = u.next_at,
+				attempt_count = d.attempt_count + u.attempted, lease_owner = NULL, leased_until = NULL,
+				trigger_type = CASE WHEN u.attempted > 0 THEN 0 ELSE d.trigger_type END, updated_at = $5
+				FROM unnest($1::text[], $2::int[], $3::bigint[], $4::int[], $6::text[]) AS u (id, status, next_at, attempted, owner)
+				WHERE d.id = u.id AND (u.owner = '' OR d.lease_owner = u.owner)
+				RETURNING d.id, d.app_id, d.msg_id, d.endpoint_id`, recorded.ids, recorded.statuses, recorded.nextAt,
+				recorded.attempted, micros(now), recorded.owners).Query(func(rows pgx.Rows) error {
+				for rows.Next() {
+					var id string
+					var t deliveryTarget
+					if err := rows.Scan(&id, &t.appID, &t.msgID, &t.epID); err != nil {
+						return err
+					}
+					targets[id] = t
+				}
+				return rows.Err()
+			})
 		}
-		if err := rows.Err(); err != nil {
-			return dbErr(err, "record attempts: update deliveries")
+		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+			return retryOnVanished(dbErr(err, "record attempts: store deliveries"))
 		}
 
 		var (
@@ -265,7 +510,7 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 			o := &outcomes[i]
 			t, ok := targets[o.DeliveryID]
 			if !ok {
-				continue // the delivery is gone
+				continue // the delivery is gone, leased to another, or already there
 			}
 			if !seen[t.epID] {
 				seen[t.epID] = true
@@ -286,12 +531,12 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 			}
 			h.Add(o.Status == hookline.StatusSuccess, a, t.msgID)
 		}
-		if len(touched) == 0 {
-			health = []hookline.EndpointHealth{}
+		health = []hookline.EndpointHealth{}
+		if len(touched) == 0 && len(endIDs) == 0 {
 			return nil
 		}
 
-		var b pgx.Batch
+		b = pgx.Batch{}
 		if len(ins.id) > 0 {
 			b.Queue(`INSERT INTO attempts (`+attemptColumns+`) SELECT * FROM unnest($1::text[], $2::text[], $3::text[],
 				$4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::bytea[], $10::bigint[], $11::int[], $12::int[],
@@ -306,26 +551,35 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 				last_attempt_at = $4, last_event_type = (SELECT event_type FROM messages WHERE id = $5), last_status = $6
 				WHERE id = $7`, h.Reset, int32(h.Fails), h.FirstFail, h.LastAt, h.LastMsg, int32(h.LastStatus), epID)
 		}
-		byID := make(map[string]hookline.EndpointHealth, len(touched))
-		b.Queue(`SELECT app_id, id, disabled, `+endpointHealthColumns+` FROM endpoints WHERE id = ANY($1::text[])`,
-			touched).Query(func(rows pgx.Rows) error {
-			for rows.Next() {
-				var (
-					appID, id string
-					disabled  bool
-					h         sqlcodec.HealthScan
-				)
-				if err := rows.Scan(append([]any{&appID, &id, &disabled}, h.Dest()...)...); err != nil {
-					return err
-				}
-				byID[id] = h.Health(appID, id, disabled)
-			}
-			return rows.Err()
-		})
-		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
-			return dbErr(err, "record attempts")
+		if len(endIDs) > 0 {
+			// m.id = ANY(…) as well as the join, so the messages are found by primary key rather
+			// than by hashing the whole table.
+			b.Queue(`UPDATE messages m SET dispatch_until = NULL, dispatch_owner = NULL
+				FROM unnest($1::text[], $2::text[]) AS u (id, owner)
+				WHERE m.id = ANY($1::text[]) AND m.id = u.id AND m.dispatch_until IS NOT NULL
+					AND (u.owner = '' OR m.dispatch_owner = u.owner)`, endIDs, endOwners)
 		}
-		health = make([]hookline.EndpointHealth, 0, len(touched))
+		byID := make(map[string]hookline.EndpointHealth, len(touched))
+		if len(touched) > 0 {
+			b.Queue(`SELECT app_id, id, disabled, `+endpointHealthColumns+` FROM endpoints WHERE id = ANY($1::text[])`,
+				touched).Query(func(rows pgx.Rows) error {
+				for rows.Next() {
+					var (
+						appID, id string
+						disabled  bool
+						h         sqlcodec.HealthScan
+					)
+					if err := rows.Scan(append([]any{&appID, &id, &disabled}, h.Dest()...)...); err != nil {
+						return err
+					}
+					byID[id] = h.Health(appID, id, disabled)
+				}
+				return rows.Err()
+			})
+		}
+		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+			return retryOnVanished(dbErr(err, "record attempts"))
+		}
 		for _, id := range touched {
 			if h, ok := byID[id]; ok {
 				health = append(health, h)
@@ -338,6 +592,9 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 	}
 	return health, nil
 }
+
+// deliveryTarget is where a delivery goes: its application, message and endpoint.
+type deliveryTarget struct{ appID, msgID, epID string }
 
 // attemptRows holds attempts column by column, for one INSERT … SELECT FROM unnest(…).
 type attemptRows struct {
@@ -387,14 +644,26 @@ func (db *DB) ReleaseDeliveries(ctx context.Context, owner string, deliveryIDs [
 }
 
 // ReleaseExpiredLeases returns to pending every sending delivery whose lease ends before the
-// given time, and wakes the processes to take them.
+// given time, makes every message whose dispatch lease ends before it due for dispatch again
+// (at its creation, so it is fanned out before newer messages), and wakes the processes to
+// take them. It returns how many deliveries and messages it released.
 func (db *DB) ReleaseExpiredLeases(ctx context.Context, before time.Time) (int, error) {
-	tag, err := db.pool.Exec(ctx, `UPDATE deliveries SET status = 1, lease_owner = NULL, leased_until = NULL, updated_at = $1
-		WHERE status = 3 AND leased_until < $2`, micros(db.now()), micros(before))
-	if err != nil {
+	var deliveries, messages int64
+	var b pgx.Batch
+	b.Queue(`UPDATE deliveries SET status = 1, lease_owner = NULL, leased_until = NULL, updated_at = $1
+		WHERE status = 3 AND leased_until < $2`, micros(db.now()), micros(before)).Exec(func(tag pgconn.CommandTag) error {
+		deliveries = tag.RowsAffected()
+		return nil
+	})
+	b.Queue(`UPDATE messages SET dispatch_owner = NULL, dispatch_until = created_at
+		WHERE dispatch_owner IS NOT NULL AND dispatch_until < $1`, micros(before)).Exec(func(tag pgconn.CommandTag) error {
+		messages = tag.RowsAffected()
+		return nil
+	})
+	if err := db.pool.SendBatch(ctx, &b).Close(); err != nil {
 		return 0, dbErr(err, "release expired leases")
 	}
-	n := int(tag.RowsAffected())
+	n := int(deliveries + messages)
 	if n > 0 {
 		if err := db.Notify(ctx, DeliveriesChannel); err != nil {
 			return n, err
@@ -403,10 +672,14 @@ func (db *DB) ReleaseExpiredLeases(ctx context.Context, before time.Time) (int, 
 	return n, nil
 }
 
-// NextDueAt returns when the earliest pending delivery is due, or nil when none is pending.
+// NextDueAt returns when the earliest pending delivery or message awaiting dispatch is due (a
+// leased message when its lease ends), or nil when nothing waits. Each minimum is read from its
+// partial index.
 func (db *DB) NextDueAt(ctx context.Context) (*time.Time, error) {
 	var next *int64
-	if err := db.pool.QueryRow(ctx, `SELECT min(next_attempt_at) FROM deliveries WHERE status = 1`).Scan(&next); err != nil {
+	if err := db.pool.QueryRow(ctx, `SELECT least(
+		(SELECT min(next_attempt_at) FROM deliveries WHERE status = 1),
+		(SELECT min(dispatch_until) FROM messages WHERE dispatch_until IS NOT NULL))`).Scan(&next); err != nil {
 		return nil, dbErr(err, "next due delivery")
 	}
 	return fromNullMicros(next), nil
@@ -628,15 +901,16 @@ func (db *DB) RequeueFailed(ctx context.Context, appID, endpointID string, since
 const purgeBatch = 1000
 
 // purgeQuery examines the next batch of messages created before $1, in (created_at, id)
-// order after the cursor ($2, $3), and deletes those without pending or sending deliveries;
-// foreign keys cascade to their deliveries and attempts. The check is part of the DELETE, so a
-// message requeued meanwhile is kept.
+// order after the cursor ($2, $3), and deletes those that are not awaiting dispatch and have no
+// pending or sending deliveries; foreign keys cascade to their deliveries and attempts. The
+// check is part of the DELETE, so a message requeued meanwhile is kept.
 const purgeQuery = `WITH batch AS (
 		SELECT id, created_at FROM messages WHERE created_at < $1 AND (created_at, id) > ($2, $3)
 		ORDER BY created_at, id LIMIT $4
 	), gone AS (
 		DELETE FROM messages m USING batch
-		WHERE m.id = batch.id AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.msg_id = m.id AND d.status IN (1, 3))
+		WHERE m.id = batch.id AND m.dispatch_until IS NULL
+			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.msg_id = m.id AND d.status IN (1, 3))
 		RETURNING m.id
 	), last AS (
 		SELECT id, created_at FROM batch ORDER BY created_at DESC, id DESC LIMIT 1
@@ -644,8 +918,9 @@ const purgeQuery = `WITH batch AS (
 	SELECT (SELECT count(*) FROM batch), (SELECT count(*) FROM gone), last.created_at, last.id
 	FROM (SELECT 1) AS one LEFT JOIN last ON true`
 
-// Purge deletes messages created before the given time that have no pending or sending
-// deliveries, one batch of purgeBatch messages per statement, and returns how many it deleted.
+// Purge deletes messages created before the given time that are not awaiting dispatch and
+// have no pending or sending deliveries, one batch of purgeBatch messages per statement, and
+// returns how many it deleted.
 func (db *DB) Purge(ctx context.Context, before time.Time) (int, error) {
 	total := 0
 	var cursorAt int64 = -1 << 63

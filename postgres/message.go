@@ -37,119 +37,117 @@ func scanDelivery(s scanner) (*hookline.Delivery, error) {
 // DeliveriesChannel when the transaction commits (and never if it rolls back).
 const notifyDeliveries = `SELECT pg_notify('` + DeliveriesChannel + `', '')`
 
-// CreateMessage inserts msg and its deliveries in one transaction: a message is accepted
-// together with the work of delivering it, or not at all. A zero CreatedAt is set from the
-// clock; the deliveries are due at CreatedAt. When msg.OnlyEndpointID is set the message goes
-// to that endpoint of the application alone, whatever its filters (ENOTFOUND when it has no
-// such endpoint). The transaction notifies DeliveriesChannel when it made deliveries.
+// createMessageQuery inserts a message awaiting dispatch, due at its creation ($8), and in the
+// same statement (so the same transaction) wakes the processes listening on DeliveriesChannel
+// to fan it out; a duplicate inserts nothing, returns no row and notifies no one.
+const createMessageQuery = `WITH ins AS (
+		INSERT INTO messages (` + messageColumns + `, dispatch_until) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+		ON CONFLICT DO NOTHING RETURNING id
+	)
+	SELECT id, pg_notify('` + DeliveriesChannel + `', '')::text FROM ins`
+
+// CreateMessage inserts msg awaiting dispatch, due at its CreatedAt (a zero CreatedAt is set
+// from the clock), in one statement that notifies DeliveriesChannel: ClaimDeliveries fans it
+// out. When msg.OnlyEndpointID is set the message instead goes to that endpoint of the
+// application alone, whatever its filters: one transaction inserts the message (not awaiting
+// dispatch) with one pending delivery due at CreatedAt, and notifies DeliveriesChannel, or
+// stores nothing (ENOTFOUND when the application has no such endpoint).
 //
 // Of two concurrent messages with one eventId, from any number of processes, the unique index
 // lets one commit; the other gets EDUPLICATEEVENT naming the first.
-func (db *DB) CreateMessage(ctx context.Context, msg *hookline.Message) ([]hookline.Delivery, error) {
+func (db *DB) CreateMessage(ctx context.Context, msg *hookline.Message) error {
 	if msg.ID == "" || msg.AppID == "" {
-		return nil, errors.New("postgres: create message: ID and AppID are required")
+		return errors.New("postgres: create message: ID and AppID are required")
 	}
 	db.stampCreated(&msg.CreatedAt, nil)
 	channels, err := jsonText(msg.Channels)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: create message: encode channels: %w", err)
+		return fmt.Errorf("postgres: create message: encode channels: %w", err)
 	}
 	tags, err := jsonText(msg.Tags)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: create message: encode tags: %w", err)
+		return fmt.Errorf("postgres: create message: encode tags: %w", err)
 	}
 	payload := []byte(msg.Payload)
 	if payload == nil {
 		payload = []byte{} // the column is NOT NULL; an empty payload is the API's to refuse
 	}
+	values := []any{msg.ID, msg.AppID, msg.EventType, nullString(msg.EventID), payload, channels, tags, micros(msg.CreatedAt)}
 
-	var deliveries []hookline.Delivery
-	err = db.inTx(ctx, func(tx pgx.Tx) error {
-		deliveries = nil
-		// The insert and the fan-out's endpoint list travel in one round trip.
-		var b pgx.Batch
-		b.Queue(`INSERT INTO messages (`+messageColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-			ON CONFLICT DO NOTHING RETURNING id`,
-			msg.ID, msg.AppID, msg.EventType, nullString(msg.EventID), payload, channels, tags, micros(msg.CreatedAt))
-		if msg.OnlyEndpointID != "" {
-			b.Queue(`SELECT id, disabled, filter_types, channels FROM endpoints WHERE app_id = $1 AND id = $2`,
-				msg.AppID, msg.OnlyEndpointID)
-		} else {
-			b.Queue(`SELECT id, disabled, filter_types, channels FROM endpoints
-				WHERE app_id = $1 AND NOT disabled ORDER BY id`, msg.AppID)
-		}
-		br := tx.SendBatch(ctx, &b)
-		var inserted string
-		insertErr := br.QueryRow().Scan(&inserted)
-		var targets []string
-		var loadErr error
-		if insertErr == nil {
-			targets, loadErr = acceptingEndpoints(br, msg)
-		}
-		if closeErr := br.Close(); insertErr == nil && loadErr == nil && closeErr != nil {
-			loadErr = dbErr(closeErr, "create message")
-		}
-		switch {
-		case errors.Is(insertErr, pgx.ErrNoRows):
-			return db.duplicateMessage(ctx, tx, msg)
-		case isForeignKeyViolation(insertErr):
-			return hookline.Errorf(hookline.ENOTFOUND, "application %q not found", msg.AppID)
-		case insertErr != nil:
-			return dbErr(insertErr, "create message")
-		case loadErr != nil:
-			return loadErr
-		}
-		if msg.OnlyEndpointID != "" && len(targets) == 0 {
-			return hookline.Errorf(hookline.ENOTFOUND, "endpoint %q not found", msg.OnlyEndpointID)
-		}
-		if len(targets) == 0 {
-			return nil
-		}
-
-		deliveries = make([]hookline.Delivery, 0, len(targets))
-		ids := make([]string, 0, len(targets))
-		for _, epID := range targets {
-			due := msg.CreatedAt
-			d := hookline.Delivery{
-				ID:            hookline.NewID(hookline.PrefixDelivery),
-				AppID:         msg.AppID,
-				MessageID:     msg.ID,
-				EndpointID:    epID,
-				Status:        hookline.StatusPending,
-				NextAttemptAt: &due,
-				CreatedAt:     msg.CreatedAt,
-				UpdatedAt:     msg.CreatedAt,
-			}
-			deliveries = append(deliveries, d)
-			ids = append(ids, d.ID)
-		}
-		b = pgx.Batch{}
-		b.Queue(`INSERT INTO deliveries (`+deliveryColumns+`)
-			SELECT d.id, $3, $4, d.endpoint_id, 1, 0, $5, 0, $5, $5 FROM unnest($1::text[], $2::text[]) AS d (id, endpoint_id)`,
-			ids, targets, msg.AppID, msg.ID, micros(msg.CreatedAt))
-		b.Queue(notifyDeliveries)
-		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
-			return dbErr(err, "create message: insert deliveries")
-		}
-		return nil
+	if msg.OnlyEndpointID != "" {
+		return db.inTx(ctx, func(tx pgx.Tx) error { return db.createTestMessage(ctx, tx, msg, values) })
+	}
+	return db.retrying(func() error {
+		var inserted, notified string
+		err := db.pool.QueryRow(ctx, createMessageQuery, values...).Scan(&inserted, &notified)
+		return db.messageInserted(ctx, db.pool, msg, err)
 	})
-	if err != nil {
-		return nil, err
+}
+
+// createTestMessage inserts, inside tx, a message that goes to msg.OnlyEndpointID alone with
+// its one delivery, and notifies DeliveriesChannel. The insert and the endpoint's lookup travel
+// in one round trip, the delivery and the notification in another.
+func (db *DB) createTestMessage(ctx context.Context, tx pgx.Tx, msg *hookline.Message, values []any) error {
+	var b pgx.Batch
+	b.Queue(`INSERT INTO messages (`+messageColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT DO NOTHING RETURNING id`, values...)
+	b.Queue(`SELECT id FROM endpoints WHERE app_id = $1 AND id = $2`, msg.AppID, msg.OnlyEndpointID)
+	br := tx.SendBatch(ctx, &b)
+	var inserted, epID string
+	insertErr := br.QueryRow().Scan(&inserted)
+	var loadErr error
+	if insertErr == nil {
+		loadErr = br.QueryRow().Scan(&epID)
 	}
-	if deliveries == nil {
-		deliveries = []hookline.Delivery{}
+	if closeErr := br.Close(); insertErr == nil && loadErr == nil && closeErr != nil {
+		loadErr = closeErr
 	}
-	return deliveries, nil
+	if err := db.messageInserted(ctx, tx, msg, insertErr); err != nil {
+		return err
+	}
+	switch {
+	case errors.Is(loadErr, pgx.ErrNoRows):
+		return hookline.Errorf(hookline.ENOTFOUND, "endpoint %q not found", msg.OnlyEndpointID)
+	case loadErr != nil:
+		return dbErr(loadErr, "create message: load endpoint")
+	}
+
+	b = pgx.Batch{}
+	b.Queue(`INSERT INTO deliveries (`+deliveryColumns+`) VALUES ($1, $2, $3, $4, 1, 0, $5, 0, $5, $5)`,
+		hookline.NewID(hookline.PrefixDelivery), msg.AppID, msg.ID, epID, micros(msg.CreatedAt))
+	b.Queue(notifyDeliveries)
+	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+		return dbErr(err, "create message: insert delivery to %s", epID)
+	}
+	return nil
+}
+
+// messageInserted turns the error of a message's INSERT … ON CONFLICT DO NOTHING RETURNING,
+// run on q, into CreateMessage's: nil when the message was stored, EDUPLICATEEVENT or
+// ECONFLICT when no row came back (see duplicateMessage), ENOTFOUND when the application does
+// not exist.
+func (db *DB) messageInserted(ctx context.Context, q querier, msg *hookline.Message, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, pgx.ErrNoRows):
+		return db.duplicateMessage(ctx, q, msg)
+	case isForeignKeyViolation(err):
+		return hookline.Errorf(hookline.ENOTFOUND, "application %q not found", msg.AppID)
+	default:
+		return dbErr(err, "create message")
+	}
 }
 
 // duplicateMessage explains why inserting msg did nothing: another message of the application
 // has its eventId (EDUPLICATEEVENT, naming it) or its id (ECONFLICT). The insert has waited for
 // a concurrent inserter of the same key to commit, so under READ COMMITTED the winner is
 // visible to this new statement; should it have been deleted since, the caller's transaction
-// is retried and the insert goes through.
-func (db *DB) duplicateMessage(ctx context.Context, tx pgx.Tx, msg *hookline.Message) error {
+// (or statement) is retried and the insert goes through. It runs on q: the caller's
+// transaction, or the pool.
+func (db *DB) duplicateMessage(ctx context.Context, q querier, msg *hookline.Message) error {
 	var existing string
-	err := tx.QueryRow(ctx, `SELECT id FROM messages WHERE app_id = $1 AND event_id = $2`, msg.AppID, msg.EventID).Scan(&existing)
+	err := q.QueryRow(ctx, `SELECT id FROM messages WHERE app_id = $1 AND event_id = $2`, msg.AppID, msg.EventID).Scan(&existing)
 	if err == nil {
 		return &hookline.Error{
 			Code:     hookline.EDUPLICATEEVENT,
@@ -161,7 +159,7 @@ func (db *DB) duplicateMessage(ctx context.Context, tx pgx.Tx, msg *hookline.Mes
 		return dbErr(err, "create message: find duplicate of event %q", msg.EventID)
 	}
 	var one int
-	err = tx.QueryRow(ctx, `SELECT 1 FROM messages WHERE id = $1`, msg.ID).Scan(&one)
+	err = q.QueryRow(ctx, `SELECT 1 FROM messages WHERE id = $1`, msg.ID).Scan(&one)
 	if err == nil {
 		return hookline.Errorf(hookline.ECONFLICT, "message %q already exists", msg.ID)
 	}
@@ -172,49 +170,13 @@ func (db *DB) duplicateMessage(ctx context.Context, tx pgx.Tx, msg *hookline.Mes
 	return errConflictVanished
 }
 
-// errConflictVanished makes inTx run CreateMessage's transaction again.
+// errConflictVanished makes CreateMessage run its transaction or statement again.
 var errConflictVanished = &retryError{"create message: the conflicting message disappeared"}
 
 // retryError is an error of ours after which inTx runs the transaction again.
 type retryError struct{ msg string }
 
 func (e *retryError) Error() string { return "postgres: " + e.msg }
-
-// acceptingEndpoints reads, from the batch's next result, the endpoints (in creation order)
-// that accept msg. It reads only the filter columns: the fan-out does not need the secrets.
-// With OnlyEndpointID the one endpoint selected is the target whatever its filters.
-func acceptingEndpoints(br pgx.BatchResults, msg *hookline.Message) ([]string, error) {
-	rows, err := br.Query()
-	if err != nil {
-		return nil, dbErr(err, "create message: load endpoints")
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var ep hookline.Endpoint
-		var filterTypes, channels string
-		if err := rows.Scan(&ep.ID, &ep.Disabled, &filterTypes, &channels); err != nil {
-			return nil, dbErr(err, "create message: load endpoints")
-		}
-		if msg.OnlyEndpointID != "" {
-			ids = append(ids, ep.ID)
-			continue
-		}
-		if err := fromJSONText(filterTypes, &ep.FilterTypes); err != nil {
-			return nil, fmt.Errorf("postgres: create message: endpoint %s filter types: %w", ep.ID, err)
-		}
-		if err := fromJSONText(channels, &ep.Channels); err != nil {
-			return nil, fmt.Errorf("postgres: create message: endpoint %s channels: %w", ep.ID, err)
-		}
-		if ep.Accepts(msg.EventType, msg.Channels) {
-			ids = append(ids, ep.ID)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, dbErr(err, "create message: load endpoints")
-	}
-	return ids, nil
-}
 
 // GetMessage finds a message of the application by id or eventId; the id wins when both match.
 func (db *DB) GetMessage(ctx context.Context, appID, idOrEventID string) (*hookline.Message, error) {

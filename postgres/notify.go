@@ -11,10 +11,11 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// DeliveriesChannel is the notification channel on which the store announces that deliveries
-// became due: CreateMessage, RequeueDelivery and RequeueFailed notify it inside their
-// transaction (so listeners wake when it commits, and never for a rollback), and
-// ReleaseDeliveries and ReleaseExpiredLeases after their update.
+// DeliveriesChannel is the notification channel on which the store announces that messages or
+// deliveries became due: CreateMessage, RequeueDelivery, RequeueFailed and ClaimDeliveries
+// (when it stores the deliveries a claim has no room for) notify it inside their transaction
+// (so listeners wake when it commits, and never for a rollback), and ReleaseDeliveries and
+// ReleaseExpiredLeases after their update.
 const DeliveriesChannel = "hookline_deliveries"
 
 // Notify sends a notification on channel to every process listening on it.

@@ -1,11 +1,13 @@
 // Package postgres implements hookline.Store on PostgreSQL with pgx, so that any number of
 // Hookline processes can share one database.
 //
-// Processes coordinate through the database alone: they claim due deliveries with
-// FOR UPDATE SKIP LOCKED under leases, the unique index on (app_id, event_id) decides which of
-// two concurrent duplicates is stored, the transactions that make deliveries due send a NOTIFY
-// on DeliveriesChannel so idle processes wake at once (Listen), and TryLeader elects one
-// process for maintenance with an advisory lock.
+// Processes coordinate through the database alone: they claim due deliveries, and new
+// messages to fan out, with FOR UPDATE SKIP LOCKED under leases, the unique index on
+// (app_id, event_id) decides which of two concurrent duplicates is stored and the one on
+// (msg_id, endpoint_id) that a message fanned out twice keeps one delivery per endpoint, the
+// statements that make messages or deliveries due send a NOTIFY on DeliveriesChannel so idle
+// processes wake at once (Listen), and TryLeader elects one process for maintenance with an
+// advisory lock.
 //
 // The schema mirrors the SQLite store's (times as unix microseconds, payloads byte for byte),
 // and both pass the same conformance suite (storetest).
@@ -24,6 +26,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/internal/sqlcodec"
 	"github.com/hookline/hookline/migrate"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -65,6 +68,9 @@ type DB struct {
 	box   hookline.SecretBox
 	log   *slog.Logger
 	clock hookline.Clock
+	// fanHint learns how many deliveries a message fans out to, so that ClaimDeliveries leases
+	// about as many messages as fill its batch.
+	fanHint sqlcodec.FanOutHint
 
 	// bg ends when the DB closes; listeners run under it.
 	bg      context.Context
@@ -198,8 +204,14 @@ func closeConn(c *pgx.Conn) error {
 // failure, which PostgreSQL resolves by aborting one of the transactions involved, reruns fn
 // (a few times): fn must therefore be safe to run again.
 func (db *DB) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	return db.retrying(func() error { return db.tryTx(ctx, fn) })
+}
+
+// retrying runs fn, a transaction or a statement that is one, and runs it again (a few times)
+// after a deadlock, a serialization failure or a retryError.
+func (db *DB) retrying(fn func() error) error {
 	for try := 1; ; try++ {
-		err := db.tryTx(ctx, fn)
+		err := fn()
 		if err == nil || try == 3 || !isRetryable(err) {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"net"
 	"slices"
@@ -12,13 +13,16 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/internal/pgtest"
+	"github.com/hookline/hookline/migrate"
 	"github.com/hookline/hookline/postgres"
 	"github.com/hookline/hookline/secrets"
 	"github.com/hookline/hookline/storetest"
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 func testBox(t testing.TB) hookline.SecretBox {
@@ -214,8 +218,8 @@ func TestServerGoesAway(t *testing.T) {
 	t.Logf("saw ErrUnavailable before reconnecting: %v", sawUnavailable)
 }
 
-// seed creates an application with endpoints and messages due before at, and returns the
-// application.
+// seed creates an application with endpoints and messages due before at (the endpoints older
+// than the messages, so that the messages fan out to them), and returns the application.
 func seed(t testing.TB, db hookline.Store, endpoints, messages int, at time.Time) *hookline.Application {
 	t.Helper()
 	ctx := context.Background()
@@ -225,23 +229,51 @@ func seed(t testing.TB, db hookline.Store, endpoints, messages int, at time.Time
 	}
 	for range endpoints {
 		ep := &hookline.Endpoint{ID: hookline.NewID(hookline.PrefixEndpoint), AppID: app.ID, URL: "https://example.com/hook",
-			Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
+			Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", CreatedAt: at.Add(-time.Duration(messages+1) * time.Millisecond)}
 		if err := db.CreateEndpoint(ctx, ep); err != nil {
 			t.Fatal(err)
 		}
 	}
-	payload := []byte(`{"type":"order.paid","data":{"id":"ord_1","amount":4200,"currency":"EUR"}}`)
-	for i := range messages {
-		if _, err := db.CreateMessage(ctx, &hookline.Message{ID: hookline.NewID(hookline.PrefixMessage), AppID: app.ID,
-			EventType: "order.paid", Payload: payload, CreatedAt: at.Add(time.Duration(i-messages) * time.Millisecond)}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	addMessages(t, db, app.ID, messages, at)
 	return app
 }
 
+// addMessages creates n messages of the application, created (so due) in the n milliseconds
+// before at.
+func addMessages(t testing.TB, db hookline.Store, appID string, n int, at time.Time) {
+	t.Helper()
+	payload := []byte(`{"type":"order.paid","data":{"id":"ord_1","amount":4200,"currency":"EUR"}}`)
+	for i := range n {
+		if err := db.CreateMessage(context.Background(), &hookline.Message{ID: hookline.NewID(hookline.PrefixMessage), AppID: appID,
+			EventType: "order.paid", Payload: payload, CreatedAt: at.Add(time.Duration(i-n) * time.Millisecond)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// claim claims up to limit jobs for owner at now, leased for a minute.
+func claim(t testing.TB, db hookline.DeliveryStore, owner string, now time.Time, limit int) []hookline.Job {
+	t.Helper()
+	jobs, err := db.ClaimDeliveries(context.Background(), hookline.ClaimParams{Owner: owner, Now: now,
+		LeaseUntil: now.Add(time.Minute), Limit: limit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return jobs
+}
+
+// outcome is the outcome of job j, claimed by owner, that moves it to status: a Fresh job's
+// outcome names its delivery in full and completes its message's dispatch (the tests record
+// all the Fresh jobs of a claim in one call).
+func outcome(j hookline.Job, owner string, status hookline.MessageStatus, a *hookline.Attempt) hookline.Outcome {
+	return hookline.Outcome{DeliveryID: j.Delivery.ID, Owner: owner, AppID: j.Delivery.AppID, EndpointID: j.Delivery.EndpointID,
+		Fresh: j.Fresh, MessageID: j.Delivery.MessageID, CompletesDispatch: j.Fresh, Status: status, Attempt: a}
+}
+
 // TestClaimAcrossProcesses has two handles on one database (two processes) claim with
-// several workers each: SKIP LOCKED hands every delivery to exactly one of them.
+// several workers each: SKIP LOCKED hands every message to exactly one of them for fan-out,
+// and every delivery that did not fit a claim (stored as pending) to exactly one claimer, so
+// each message goes to each endpoint once.
 func TestClaimAcrossProcesses(t *testing.T) {
 	t.Parallel()
 	url := pgtest.URL(t)
@@ -253,8 +285,9 @@ func TestClaimAcrossProcesses(t *testing.T) {
 	seed(t, a, 3, 200, now) // 600 deliveries
 	var (
 		mu     sync.Mutex
-		counts = map[string]int{}
+		counts = map[[2]string]int{}
 		byProc = map[string]int{}
+		fresh  = 0
 		wg     sync.WaitGroup
 	)
 	for w := range 8 {
@@ -275,8 +308,11 @@ func TestClaimAcrossProcesses(t *testing.T) {
 				}
 				mu.Lock()
 				for _, j := range jobs {
-					counts[j.Delivery.ID]++
+					counts[[2]string{j.Delivery.MessageID, j.Delivery.EndpointID}]++
 					byProc[proc]++
+					if j.Fresh {
+						fresh++
+					}
 				}
 				mu.Unlock()
 			}
@@ -286,12 +322,12 @@ func TestClaimAcrossProcesses(t *testing.T) {
 	if len(counts) != 600 {
 		t.Fatalf("claimed %d distinct deliveries, want 600", len(counts))
 	}
-	for id, n := range counts {
+	for pair, n := range counts {
 		if n != 1 {
-			t.Errorf("delivery %s claimed %d times", id, n)
+			t.Errorf("message %s claimed %d times for endpoint %s", pair[0], n, pair[1])
 		}
 	}
-	t.Logf("claims by process: %v", byProc)
+	t.Logf("claims by process: %v; %d fresh", byProc, fresh)
 }
 
 // TestDuplicateEventIDAcrossProcesses sends one eventId from many goroutines of two
@@ -308,7 +344,6 @@ func TestDuplicateEventIDAcrossProcesses(t *testing.T) {
 	const senders = 16
 	type result struct {
 		id          string
-		deliveries  int
 		err         error
 		existing    string
 		wasConflict bool
@@ -325,8 +360,8 @@ func TestDuplicateEventIDAcrossProcesses(t *testing.T) {
 			m := &hookline.Message{ID: hookline.NewID(hookline.PrefixMessage), AppID: app.ID, EventType: "order.paid",
 				EventID: "evt-race", Payload: []byte(fmt.Sprintf(`{"sender":%d}`, i))}
 			<-start
-			ds, err := db.CreateMessage(ctx, m)
-			r := result{id: m.ID, deliveries: len(ds), err: err}
+			err := db.CreateMessage(ctx, m)
+			r := result{id: m.ID, err: err}
 			var e *hookline.Error
 			if errors.As(err, &e) && e.Code == hookline.EDUPLICATEEVENT {
 				r.existing, r.wasConflict = e.Existing, true
@@ -352,8 +387,9 @@ func TestDuplicateEventIDAcrossProcesses(t *testing.T) {
 	if len(winners) != 1 {
 		t.Fatalf("%d senders succeeded, want 1", len(winners))
 	}
-	if winners[0].deliveries != 2 {
-		t.Fatalf("the stored message made %d deliveries, want 2", winners[0].deliveries)
+	now := time.Now()
+	if jobs := claim(t, b, "w", now, 10); len(jobs) != 2 || jobs[0].Message.ID != winners[0].id || jobs[1].Message.ID != winners[0].id {
+		t.Fatalf("the stored message fanned out to %d jobs, want 2", len(jobs))
 	}
 	for _, l := range losers {
 		if l.existing != winners[0].id {
@@ -382,7 +418,7 @@ func TestRequeueAcrossProcesses(t *testing.T) {
 	app := &hookline.Application{ID: hookline.NewID(hookline.PrefixApplication), Name: "acme"}
 	must(t, a.CreateApplication(ctx, app))
 	m := &hookline.Message{ID: hookline.NewID(hookline.PrefixMessage), AppID: app.ID, EventType: "order.paid", Payload: []byte(`{}`)}
-	if _, err := a.CreateMessage(ctx, m); err != nil {
+	if err := a.CreateMessage(ctx, m); err != nil {
 		t.Fatal(err)
 	}
 	ep := &hookline.Endpoint{ID: hookline.NewID(hookline.PrefixEndpoint), AppID: app.ID, URL: "https://example.com", Secret: "whsec_x"}
@@ -528,35 +564,56 @@ func TestDeliveriesNotify(t *testing.T) {
 	must(t, a.Listen(ctx, postgres.DeliveriesChannel, signal(woke)))
 
 	m := &hookline.Message{ID: hookline.NewID(hookline.PrefixMessage), AppID: app.ID, EventType: "order.paid", Payload: []byte(`{}`)}
-	ds, err := b.CreateMessage(ctx, m)
-	must(t, err)
+	must(t, b.CreateMessage(ctx, m))
 	wait(t, woke, "the notification of CreateMessage")
 
 	now := time.Now()
-	jobs, err := b.ClaimDeliveries(ctx, hookline.ClaimParams{Owner: "w", Now: now, LeaseUntil: now.Add(time.Minute), Limit: 10})
-	must(t, err)
-	if len(jobs) != 1 {
-		t.Fatalf("claimed %d", len(jobs))
+	jobs := claim(t, b, "w", now, 10)
+	if len(jobs) != 1 || !jobs[0].Fresh {
+		t.Fatalf("claimed %+v, want one fresh job", jobs)
 	}
-	must(t, b.ReleaseDeliveries(ctx, "w", []string{ds[0].ID}))
-	wait(t, woke, "the notification of ReleaseDeliveries")
-	jobs, err = b.ClaimDeliveries(ctx, hookline.ClaimParams{Owner: "w", Now: now, LeaseUntil: now.Add(time.Minute), Limit: 10})
+	epID := jobs[0].Endpoint.ID
+	// Postponed: the delivery is stored, pending and due.
+	postponed := outcome(jobs[0], "w", hookline.StatusPending, nil)
+	postponed.NextAttemptAt = &now
+	_, err := b.RecordAttempts(ctx, []hookline.Outcome{postponed})
 	must(t, err)
+	jobs = claim(t, b, "w", now, 10)
+	if len(jobs) != 1 || jobs[0].Fresh {
+		t.Fatalf("claimed %+v, want the stored delivery", jobs)
+	}
+	must(t, b.ReleaseDeliveries(ctx, "w", []string{jobs[0].Delivery.ID}))
+	wait(t, woke, "the notification of ReleaseDeliveries")
+	jobs = claim(t, b, "w", now, 10)
 	_, err = b.RecordAttempts(ctx, []hookline.Outcome{{DeliveryID: jobs[0].Delivery.ID, Status: hookline.StatusFail}})
 	must(t, err)
-	_, err = b.RequeueDelivery(ctx, app.ID, m.ID, ds[0].EndpointID, now)
+	_, err = b.RequeueDelivery(ctx, app.ID, m.ID, epID, now)
 	must(t, err)
 	wait(t, woke, "the notification of RequeueDelivery")
-	jobs, err = b.ClaimDeliveries(ctx, hookline.ClaimParams{Owner: "w", Now: now, LeaseUntil: now.Add(time.Minute), Limit: 10})
-	must(t, err)
+	jobs = claim(t, b, "w", now, 10)
 	_, err = b.RecordAttempts(ctx, []hookline.Outcome{{DeliveryID: jobs[0].Delivery.ID, Status: hookline.StatusFail}})
 	must(t, err)
-	n, err := b.RequeueFailed(ctx, app.ID, ds[0].EndpointID, now.Add(-time.Hour), nil, now)
+	n, err := b.RequeueFailed(ctx, app.ID, epID, now.Add(-time.Hour), nil, now)
 	must(t, err)
 	if n != 1 {
 		t.Fatalf("requeued %d", n)
 	}
 	wait(t, woke, "the notification of RequeueFailed")
+
+	// A message whose dispatcher died is due again.
+	must(t, b.CreateMessage(ctx, &hookline.Message{ID: hookline.NewID(hookline.PrefixMessage), AppID: app.ID,
+		EventType: "order.paid", Payload: []byte(`{}`)}))
+	wait(t, woke, "the notification of CreateMessage")
+	// The requeued delivery, and the new message's fresh job.
+	if jobs := claim(t, b, "w", time.Now(), 10); len(jobs) != 2 || jobs[0].Fresh || !jobs[1].Fresh {
+		t.Fatalf("claimed %+v, want the requeued delivery and the new message's fresh job", jobs)
+	}
+	n, err = b.ReleaseExpiredLeases(ctx, time.Now().Add(time.Hour))
+	must(t, err)
+	if n != 2 { // the delivery, and the message
+		t.Fatalf("released %d, want 2", n)
+	}
+	wait(t, woke, "the notification of ReleaseExpiredLeases")
 }
 
 func TestTryLeader(t *testing.T) {
@@ -611,10 +668,15 @@ func TestOnlyEndpointID(t *testing.T) {
 	must(t, db.CreateEndpoint(ctx, filtered))
 	m := &hookline.Message{ID: hookline.NewID(hookline.PrefixMessage), AppID: app.ID, EventType: hookline.TestEventType,
 		Payload: []byte(`{"type":"test.webhook"}`), OnlyEndpointID: filtered.ID}
-	ds, err := db.CreateMessage(ctx, m)
+	must(t, db.CreateMessage(ctx, m))
+	ds, err := db.ListDeliveries(ctx, app.ID, m.ID)
 	must(t, err)
-	if len(ds) != 1 || ds[0].EndpointID != filtered.ID {
-		t.Fatalf("deliveries = %+v, want one to %s", ds, filtered.ID)
+	if len(ds) != 1 || ds[0].EndpointID != filtered.ID || ds[0].Status != hookline.StatusPending {
+		t.Fatalf("deliveries = %+v, want one pending to %s", ds, filtered.ID)
+	}
+	// The message does not await dispatch: a claim finds the one delivery and nothing to fan out.
+	if jobs := claim(t, db, "w", time.Now(), 10); len(jobs) != 1 || jobs[0].Fresh || jobs[0].Delivery.ID != ds[0].ID {
+		t.Fatalf("claimed %+v, want only delivery %s", jobs, ds[0].ID)
 	}
 	other := seed(t, db, 1, 0, time.Now())
 	otherEPs, err := db.ListEndpoints(ctx, other.ID, hookline.ListOptions{Limit: 10})
@@ -622,7 +684,7 @@ func TestOnlyEndpointID(t *testing.T) {
 	for _, only := range []string{"ep_missing", otherEPs.Data[0].ID} {
 		m := &hookline.Message{ID: hookline.NewID(hookline.PrefixMessage), AppID: app.ID, EventType: hookline.TestEventType,
 			Payload: []byte(`{}`), OnlyEndpointID: only}
-		_, err := db.CreateMessage(ctx, m)
+		err := db.CreateMessage(ctx, m)
 		if !hookline.IsNotFound(err) {
 			t.Fatalf("CreateMessage to endpoint %s = %v, want ENOTFOUND", only, err)
 		}
@@ -651,7 +713,7 @@ func TestBytesPostgresRefuses(t *testing.T) {
 	body := "\xff\xfe binary \x00 body \xc3"
 	a := &hookline.Attempt{URL: "https://example.com", ResponseStatusCode: 500, Response: body, Status: hookline.StatusFail,
 		RequestHeaders: map[string]string{"x": "\x00"}}
-	_, err = db.RecordAttempts(ctx, []hookline.Outcome{{DeliveryID: jobs[0].Delivery.ID, Status: hookline.StatusFail, Attempt: a}})
+	_, err = db.RecordAttempts(ctx, []hookline.Outcome{outcome(jobs[0], "w", hookline.StatusFail, a)})
 	must(t, err)
 	got, err := db.GetAttempt(ctx, jobs[0].Delivery.AppID, a.ID)
 	must(t, err)
@@ -703,5 +765,150 @@ func TestSecretsSealedAtRest(t *testing.T) {
 		if strings.Contains(row, secret) {
 			t.Fatalf("the endpoint row holds the secret %q in clear", secret)
 		}
+	}
+}
+
+// TestRefanAcrossProcesses has a process die while its fresh jobs are on their way: another
+// process fans the message out again when the dispatch lease ends, the first outcome recorded
+// for each endpoint wins and the late one is dropped whole, and the dispatch ends only for the
+// process that holds it.
+func TestRefanAcrossProcesses(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	a, b := open(t, url), open(t, url)
+	if _, err := a.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	app := seed(t, a, 2, 1, now)
+	ja := claim(t, a, "a", now, 10)
+	if len(ja) != 2 || !ja[0].Fresh || !ja[1].Fresh || ja[0].Message != ja[1].Message {
+		t.Fatalf("a claimed %+v, want two fresh jobs of one message", ja)
+	}
+	if again := claim(t, b, "b", now, 10); len(again) != 0 {
+		t.Fatalf("b claimed %d jobs of a message leased to a", len(again))
+	}
+	later := now.Add(2 * time.Minute) // a's dispatch lease has ended
+	jb := claim(t, b, "b", later, 10)
+	if len(jb) != 2 || !jb[0].Fresh || jb[0].Delivery.ID == ja[0].Delivery.ID || jb[0].Delivery.EndpointID != ja[0].Delivery.EndpointID {
+		t.Fatalf("b claimed %+v, want the message fanned out again", jb)
+	}
+	ok := func(owner string) *hookline.Attempt {
+		return &hookline.Attempt{URL: "https://example.com/hook", ResponseStatusCode: 200, Status: hookline.StatusSuccess,
+			RequestHeaders: map[string]string{"owner": owner}}
+	}
+	// b finishes the first endpoint; then a, late, reports both.
+	first := outcome(jb[0], "b", hookline.StatusSuccess, ok("b"))
+	first.CompletesDispatch = false
+	health, err := b.RecordAttempts(ctx, []hookline.Outcome{first})
+	must(t, err)
+	if len(health) != 1 || health[0].EndpointID != jb[0].Endpoint.ID {
+		t.Fatalf("health = %+v", health)
+	}
+	health, err = a.RecordAttempts(ctx, []hookline.Outcome{outcome(ja[0], "a", hookline.StatusSuccess, ok("a")),
+		outcome(ja[1], "a", hookline.StatusSuccess, ok("a"))})
+	must(t, err)
+	if len(health) != 1 || health[0].EndpointID != ja[1].Endpoint.ID {
+		t.Fatalf("health after a's late outcomes = %+v, want only the second endpoint's", health)
+	}
+	ds, err := a.ListDeliveries(ctx, app.ID, ja[0].Message.ID)
+	must(t, err)
+	if len(ds) != 2 || ds[0].ID != jb[0].Delivery.ID || ds[1].ID != ja[1].Delivery.ID || ds[0].AttemptCount != 1 ||
+		ds[1].Status != hookline.StatusSuccess {
+		t.Fatalf("deliveries = %+v, want b's to the first endpoint and a's to the second", ds)
+	}
+	attempts, err := a.ListAttempts(ctx, app.ID, hookline.AttemptListOptions{ListOptions: hookline.ListOptions{Limit: 10}})
+	must(t, err)
+	if len(attempts.Data) != 2 {
+		t.Fatalf("%d attempts, want 2", len(attempts.Data))
+	}
+	// a's outcome did not end b's dispatch: the message is due when b's lease ends.
+	next, err := a.NextDueAt(ctx)
+	must(t, err)
+	if next == nil || !next.Equal(later.Add(time.Minute).Truncate(time.Microsecond)) {
+		t.Fatalf("next due at %v, want the end of b's lease", next)
+	}
+	// b's last outcome (its delivery is a's by now) is dropped, but ends the dispatch.
+	_, err = b.RecordAttempts(ctx, []hookline.Outcome{outcome(jb[1], "b", hookline.StatusFail, ok("b"))})
+	must(t, err)
+	if next, err := a.NextDueAt(ctx); err != nil || next != nil {
+		t.Fatalf("next due at %v, %v; want nothing", next, err)
+	}
+	if jobs := claim(t, a, "a", later.Add(time.Hour), 10); len(jobs) != 0 {
+		t.Fatalf("claimed %+v after the dispatch ended", jobs)
+	}
+}
+
+// TestSpill claims fewer jobs than a message fans out to: the rest are stored as pending
+// deliveries due now, which the next claim finds.
+func TestSpill(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openDB(t)
+	now := time.Now().UTC()
+	app := seed(t, db, 3, 1, now)
+	jobs := claim(t, db, "w", now, 1)
+	if len(jobs) != 1 || !jobs[0].Fresh {
+		t.Fatalf("claimed %+v, want one fresh job", jobs)
+	}
+	ds, err := db.ListDeliveries(ctx, app.ID, jobs[0].Message.ID)
+	must(t, err)
+	if len(ds) != 2 || ds[0].Status != hookline.StatusPending || ds[0].NextAttemptAt.After(now) {
+		t.Fatalf("deliveries = %+v, want two pending, due", ds)
+	}
+	rest := claim(t, db, "w", now, 10)
+	if len(rest) != 2 || rest[0].Fresh || rest[1].Fresh {
+		t.Fatalf("claimed %+v, want the two stored deliveries", rest)
+	}
+	_, err = db.RecordAttempts(ctx, []hookline.Outcome{outcome(jobs[0], "w", hookline.StatusSuccess, nil),
+		outcome(rest[0], "w", hookline.StatusSuccess, nil), outcome(rest[1], "w", hookline.StatusSuccess, nil)})
+	must(t, err)
+	if next, err := db.NextDueAt(ctx); err != nil || next != nil {
+		t.Fatalf("next due at %v, %v; want nothing", next, err)
+	}
+	if n, err := db.Purge(ctx, now.Add(time.Hour)); err != nil || n != 1 {
+		t.Fatalf("Purge = %d, %v; want the message deleted", n, err)
+	}
+}
+
+// TestMigrateLazyFanOut upgrades a database that holds a message fanned out the old way:
+// the message does not await dispatch, its delivery is claimed as before, and a second
+// delivery to the same endpoint is refused.
+func TestMigrateLazyFanOut(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := open(t, pgtest.URL(t))
+	sqlDB := stdlib.OpenDBFromPool(db.Pool())
+	defer sqlDB.Close()
+	init, err := fs.ReadFile(postgres.Migrations(), "0001_init.sql")
+	must(t, err)
+	_, err = migrate.Up(ctx, sqlDB, fstest.MapFS{"0001_init.sql": {Data: init}}, migrate.WithDialect(migrate.Postgres))
+	must(t, err)
+	now := time.Now().UTC()
+	app := seed(t, db, 1, 0, now)
+	eps, err := db.ListEndpoints(ctx, app.ID, hookline.ListOptions{Limit: 1})
+	must(t, err)
+	msgID := hookline.NewID(hookline.PrefixMessage)
+	_, err = db.Pool().Exec(ctx, `INSERT INTO messages (id, app_id, event_type, payload, created_at)
+		VALUES ($1, $2, 'order.paid', '{}', $3)`, msgID, app.ID, now.UnixMicro())
+	must(t, err)
+	_, err = db.Pool().Exec(ctx, `INSERT INTO deliveries (id, app_id, msg_id, endpoint_id, status, next_attempt_at,
+		created_at, updated_at) VALUES ('dlv_old', $1, $2, $3, 1, $4, $4, $4)`, app.ID, msgID, eps.Data[0].ID, now.UnixMicro())
+	must(t, err)
+
+	applied, err := db.Migrate(ctx)
+	must(t, err)
+	if !slices.Contains(applied, "0004_lazy_fanout.sql") {
+		t.Fatalf("applied %v", applied)
+	}
+	jobs := claim(t, db, "w", now, 10)
+	if len(jobs) != 1 || jobs[0].Fresh || jobs[0].Delivery.ID != "dlv_old" {
+		t.Fatalf("claimed %+v, want only the old delivery", jobs)
+	}
+	_, err = db.Pool().Exec(ctx, `INSERT INTO deliveries (id, app_id, msg_id, endpoint_id, status, created_at, updated_at)
+		VALUES ('dlv_twice', $1, $2, $3, 1, 0, 0)`, app.ID, msgID, eps.Data[0].ID)
+	if err == nil || !strings.Contains(err.Error(), "deliveries_msg") {
+		t.Fatalf("a second delivery to the endpoint = %v, want a unique violation", err)
 	}
 }

@@ -230,7 +230,7 @@ func (s *Server) init(ctx context.Context) error {
 		DisableAfterFailures: s.cfg.DisableAfterFailures,
 		DisableAfterPeriod:   s.cfg.DisableAfterPeriod,
 	}, s.logger, delivery.NewMetrics(s.metrics))
-	s.svc.OnDeliveries(s.disp.NotifyDeliveries)
+	s.svc.OnWork(s.disp.Notify)
 	s.svc.SetEndpointEvents(s.disp.Announcer())
 	// Every role announces manual enables and disables, so every role needs the internal
 	// application of operational webhooks.

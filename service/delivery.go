@@ -58,11 +58,10 @@ func (s *Service) SetEndpointEnabled(ctx context.Context, ep *hookline.Endpoint,
 
 // Resend sends a message to an endpoint again now, as a manual attempt.
 func (s *Service) Resend(ctx context.Context, appID, msgID, endpointID string) error {
-	d, err := s.store.RequeueDelivery(ctx, appID, msgID, endpointID, s.clock.Now())
-	if err != nil {
+	if _, err := s.store.RequeueDelivery(ctx, appID, msgID, endpointID, s.clock.Now()); err != nil {
 		return err
 	}
-	s.onDeliveries([]hookline.Delivery{*d})
+	s.onWork()
 	return nil
 }
 
@@ -78,7 +77,7 @@ func (s *Service) Recover(ctx context.Context, ep *hookline.Endpoint, since time
 		return 0, err
 	}
 	if n > 0 {
-		s.onDeliveries(nil)
+		s.onWork()
 	}
 	return n, nil
 }
@@ -118,11 +117,10 @@ func (s *Service) SendExample(ctx context.Context, app *hookline.Application, ep
 	msg.ID = hookline.NewID(hookline.PrefixMessage)
 	msg.AppID = app.ID
 	msg.CreatedAt = now
-	deliveries, err := s.store.CreateMessage(ctx, msg)
-	if err != nil {
+	if err := s.store.CreateMessage(ctx, msg); err != nil {
 		return nil, err
 	}
-	s.onDeliveries(deliveries)
+	s.onWork()
 	return msg, nil
 }
 

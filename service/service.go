@@ -40,9 +40,9 @@ type Service struct {
 	cfg     Config
 	schemas *schema.Cache
 	logger  *slog.Logger
-	// onDeliveries is told about new deliveries so the dispatcher can start at once.
-	onDeliveries func([]hookline.Delivery)
-	events       EndpointEvents
+	// onWork is told about new messages and deliveries so the dispatcher can start at once.
+	onWork func()
+	events EndpointEvents
 }
 
 // New returns a Service. logger may be nil.
@@ -53,11 +53,12 @@ func New(store hookline.Store, clock hookline.Clock, cfg Config, logger *slog.Lo
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: store, clock: clock, cfg: cfg, schemas: schema.NewCache(schema.DefaultCacheSize), logger: logger, onDeliveries: func([]hookline.Delivery) {}}
+	return &Service{store: store, clock: clock, cfg: cfg, schemas: schema.NewCache(schema.DefaultCacheSize), logger: logger, onWork: func() {}}
 }
 
-// OnDeliveries registers the function told about deliveries created by new messages.
-func (s *Service) OnDeliveries(f func([]hookline.Delivery)) { s.onDeliveries = f }
+// OnWork registers the function told when new messages or deliveries are due, such as the
+// dispatcher's Notify.
+func (s *Service) OnWork(f func()) { s.onWork = f }
 
 // Store returns the underlying store, for reads that need no rules.
 func (s *Service) Store() hookline.Store { return s.store }
@@ -432,7 +433,7 @@ func dedupe(in []string) []string {
 	return out
 }
 
-// CreateMessage validates msg for the application, stores it with its deliveries and wakes the
+// CreateMessage validates msg for the application, stores it awaiting dispatch and wakes the
 // dispatcher. The payload must be a JSON object of a defined, unarchived event type and must
 // match its latest schema.
 func (s *Service) CreateMessage(ctx context.Context, app *hookline.Application, msg *hookline.Message) error {
@@ -476,13 +477,10 @@ func (s *Service) CreateMessage(ctx context.Context, app *hookline.Application, 
 	msg.ID = hookline.NewID(hookline.PrefixMessage)
 	msg.AppID = app.ID
 	msg.CreatedAt = s.clock.Now()
-	deliveries, err := s.store.CreateMessage(ctx, msg)
-	if err != nil {
+	if err := s.store.CreateMessage(ctx, msg); err != nil {
 		return err
 	}
-	if len(deliveries) > 0 {
-		s.onDeliveries(deliveries)
-	}
+	s.onWork()
 	return nil
 }
 

@@ -18,8 +18,9 @@ const (
 
 // writerHotSQL are the statements writer transactions run most; warm prepares them.
 var writerHotSQL = []string{savepointSQL, rollbackToSavepointSQL, releaseSavepointSQL,
-	insertMessageSQL, messageByEventIDSQL, insertDeliverySQL, endpointOfAppSQL, acceptingEndpointsSQL,
-	recordDeliverySQL, insertAttemptSQL, updateHealthSQL}
+	insertMessageSQL, messageByEventIDSQL, insertDeliverySQL, endpointOfAppSQL,
+	recordDeliverySQL, insertFreshDeliverySQL, insertAttemptSQL, updateHealthSQL, completeDispatchSQL,
+	claimQuery, leaseMessagesSQL, insertSpillSQL}
 
 // maxMessageBatch bounds the messages committed together.
 const maxMessageBatch = 256
@@ -43,8 +44,7 @@ type messageRequest struct {
 }
 
 type messageResult struct {
-	deliveries []hookline.Delivery
-	err        error
+	err error
 }
 
 func newMessageBatcher(db *DB) *messageBatcher {
@@ -57,21 +57,21 @@ var errClosed = errors.New("sqlite: database is closed")
 // submit queues msg and waits for the commit that holds it. If ctx ends first the caller gets
 // ctx's error, but a message already queued may still be committed, as a message may be when a
 // client's connection drops after the commit: at-least-once, never lost once acknowledged.
-func (b *messageBatcher) submit(ctx context.Context, msg *hookline.Message) ([]hookline.Delivery, error) {
+func (b *messageBatcher) submit(ctx context.Context, msg *hookline.Message) error {
 	b.start.Do(func() { go b.run() })
 	req := &messageRequest{msg: msg, result: make(chan messageResult, 1)}
 	select {
 	case b.requests <- req:
 	case <-b.quit:
-		return nil, errClosed
+		return errClosed
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return ctx.Err()
 	}
 	select {
 	case res := <-req.result:
-		return res.deliveries, res.err
+		return res.err
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return ctx.Err()
 	}
 }
 
@@ -109,7 +109,7 @@ func (b *messageBatcher) commit(batch []*messageRequest) {
 			if _, err := tx.ExecContext(ctx, savepointSQL); err != nil {
 				return dbErr(err, "create message: savepoint")
 			}
-			ds, err := insertMessage(ctx, tx, req.msg)
+			err := insertMessage(ctx, tx, req.msg)
 			var he *hookline.Error
 			if err != nil && !errors.As(err, &he) {
 				return err
@@ -122,7 +122,7 @@ func (b *messageBatcher) commit(batch []*messageRequest) {
 			if _, rerr := tx.ExecContext(ctx, releaseSavepointSQL); rerr != nil {
 				return dbErr(rerr, "create message: release savepoint")
 			}
-			results[i] = messageResult{deliveries: ds, err: err}
+			results[i] = messageResult{err: err}
 		}
 		return nil
 	})

@@ -50,7 +50,7 @@ func benchClaimAndRecord(b *testing.B, synchronous string) {
 	payload := []byte(`{"type":"order.paid","data":{"id":"ord_1","amount":4200,"currency":"EUR"}}`)
 	base := time.Now().UTC().Add(-time.Hour)
 	for i := range messages {
-		if _, err := db.CreateMessage(ctx, &hookline.Message{ID: hookline.NewID(hookline.PrefixMessage), AppID: app.ID,
+		if err := db.CreateMessage(ctx, &hookline.Message{ID: hookline.NewID(hookline.PrefixMessage), AppID: app.ID,
 			EventType: "order.paid", Payload: payload, CreatedAt: base.Add(time.Duration(i) * time.Millisecond)}); err != nil {
 			b.Fatal(err)
 		}
@@ -73,7 +73,7 @@ func benchClaimAndRecord(b *testing.B, synchronous string) {
 		for _, j := range jobs {
 			outcomes = append(outcomes, hookline.Outcome{
 				DeliveryID: j.Delivery.ID, AppID: j.Delivery.AppID, EndpointID: j.Delivery.EndpointID,
-				Status: hookline.StatusSuccess,
+				MessageID: j.Delivery.MessageID, Fresh: j.Fresh, Status: hookline.StatusSuccess,
 				Attempt: &hookline.Attempt{URL: j.Endpoint.URL, ResponseStatusCode: 200, Response: `{"ok":true}`,
 					ResponseDurationMs: 12, Status: hookline.StatusSuccess, CreatedAt: now,
 					RequestHeaders: map[string]string{"webhook-id": j.Message.ID}},

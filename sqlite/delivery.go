@@ -45,27 +45,50 @@ func (db *DB) ClaimDeliveries(ctx context.Context, p hookline.ClaimParams) ([]ho
 	if p.Limit <= 0 {
 		return []hookline.Job{}, nil
 	}
-	now := micros(p.Now)
-	rows, err := db.w.QueryContext(ctx, claimQuery, p.Owner, micros(p.LeaseUntil), now,
-		now, p.Limit, now, p.Limit, p.Limit)
-	if err != nil {
-		return nil, dbErr(err, "claim deliveries")
-	}
-	var claimed []hookline.Delivery
-	for rows.Next() {
-		d, err := scanDelivery(rows)
+	// One transaction claims the due deliveries and leases the first messages to fan out
+	// into the room left: most claims are this one write.
+	var (
+		claimed []hookline.Delivery
+		msgs    []*hookline.Message
+		k       int
+	)
+	err := db.inLeaseTx(ctx, func(tx *txn) error {
+		now := micros(p.Now)
+		rows, err := tx.QueryContext(ctx, claimQuery, p.Owner, micros(p.LeaseUntil), now,
+			now, p.Limit, now, p.Limit, p.Limit)
 		if err != nil {
-			rows.Close()
-			return nil, dbErr(err, "claim deliveries")
+			return dbErr(err, "claim deliveries")
 		}
-		claimed = append(claimed, *d)
+		defer rows.Close()
+		for rows.Next() {
+			d, err := scanDelivery(rows)
+			if err != nil {
+				return dbErr(err, "claim deliveries")
+			}
+			claimed = append(claimed, *d)
+		}
+		if err := rows.Err(); err != nil {
+			return dbErr(err, "claim deliveries")
+		}
+		if k = db.messagesToLease(p.Limit-len(claimed), len(claimed) > 0); k > 0 {
+			msgs, err = leaseMessages(ctx, tx, p, k)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return nil, dbErr(err, "claim deliveries")
+	jobs := []hookline.Job{}
+	if len(claimed) > 0 {
+		if jobs, err = db.claimedJobs(ctx, claimed); err != nil {
+			return nil, err
+		}
 	}
-	if len(claimed) == 0 {
-		return []hookline.Job{}, nil
-	}
+	return db.fanOut(ctx, p, jobs, msgs, k)
+}
+
+// claimedJobs sorts claimed deliveries in due order and loads what sending them needs.
+func (db *DB) claimedJobs(ctx context.Context, claimed []hookline.Delivery) ([]hookline.Job, error) {
 	due := func(d hookline.Delivery) int64 {
 		if d.NextAttemptAt == nil {
 			return 0
@@ -76,6 +99,182 @@ func (db *DB) ClaimDeliveries(ctx context.Context, p hookline.ClaimParams) ([]ho
 		return cmp.Or(cmp.Compare(due(a), due(b)), strings.Compare(a.ID, b.ID))
 	})
 	return db.loadJobs(ctx, claimed)
+}
+
+// insertSpillSQL stores a delivery a fan-out had no room for, unless the message has one to
+// that endpoint already.
+const insertSpillSQL = `INSERT INTO deliveries (` + deliveryColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT DO NOTHING`
+
+// maxFanOutMessages bounds the messages leased by one statement of a claim.
+const maxFanOutMessages = 256
+
+// leaseMessagesSQL leases due messages for fan-out, oldest due first.
+const leaseMessagesSQL = `UPDATE messages SET dispatch_owner = ?, dispatch_until = ?
+	WHERE id IN (SELECT id FROM messages WHERE dispatch_until <= ? ORDER BY dispatch_until LIMIT ?)
+	RETURNING ` + messageColumns
+
+// messagesToLease returns how many messages to lease for fan-out into room jobs, by the
+// average fan-out: 0 when not one more fits whole, unless the claim has nothing yet.
+func (db *DB) messagesToLease(room int, found bool) int {
+	if room <= 0 {
+		return 0
+	}
+	k := db.fanHint.Messages(room, maxFanOutMessages)
+	if k == 0 && !found {
+		k = 1
+	}
+	return k
+}
+
+// leaseMessages leases up to k messages due for fan-out to p.Owner, oldest first.
+func leaseMessages(ctx context.Context, tx *txn, p hookline.ClaimParams, k int) ([]*hookline.Message, error) {
+	rows, err := tx.QueryContext(ctx, leaseMessagesSQL, p.Owner, micros(p.LeaseUntil), micros(p.Now), k)
+	if err != nil {
+		return nil, dbErr(err, "claim deliveries: lease messages")
+	}
+	defer rows.Close()
+	var msgs []*hookline.Message
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, dbErr(err, "claim deliveries: lease messages")
+		}
+		msgs = append(msgs, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbErr(err, "claim deliveries: lease messages")
+	}
+	slices.SortFunc(msgs, func(a, b *hookline.Message) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID, b.ID))
+	})
+	return msgs, nil
+}
+
+// fanOut fans out msgs (k were asked for), then, while room is left and more messages were
+// due, leases and fans out more, a few at a time (as many as the average fan-out says fit).
+// What does not fit is stored as pending deliveries; messages with nothing to send end their
+// dispatch.
+func (db *DB) fanOut(ctx context.Context, p hookline.ClaimParams, jobs []hookline.Job, msgs []*hookline.Message, k int) ([]hookline.Job, error) {
+	now := normTime(p.Now)
+	room := p.Limit - len(jobs)
+	for len(msgs) > 0 {
+		out, err := db.fanOutMessages(ctx, p.Owner, msgs, room, now)
+		if err != nil {
+			return nil, err
+		}
+		db.fanHint.Observe(len(msgs), len(out.Jobs)+len(out.Spill))
+		jobs = append(jobs, out.Jobs...)
+		room -= len(out.Jobs)
+		if len(msgs) < k {
+			break // no more were due
+		}
+		if k = db.messagesToLease(room, len(jobs) > 0); k == 0 {
+			break
+		}
+		msgs = nil
+		err = db.inLeaseTx(ctx, func(tx *txn) error {
+			var err error
+			msgs, err = leaseMessages(ctx, tx, p, k)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return jobs, nil
+}
+
+// fanOutMessages fans leased messages out to their applications' endpoints (read from the
+// read pool), then stores the spill and ends the dispatch of messages without fresh jobs.
+func (db *DB) fanOutMessages(ctx context.Context, owner string, msgs []*hookline.Message, room int, now time.Time) (sqlcodec.FanOut, error) {
+	var appIDs, msgIDs []string
+	seenApp := map[string]bool{}
+	for _, m := range msgs {
+		msgIDs = append(msgIDs, m.ID)
+		if !seenApp[m.AppID] {
+			seenApp[m.AppID] = true
+			appIDs = append(appIDs, m.AppID)
+		}
+	}
+	targets := map[string][]sqlcodec.Target{}
+	err := inChunks(appIDs, func(ids []any) error {
+		return db.loadTargets(ctx, `app_id IN (`+idList+`) AND disabled = 0 ORDER BY id`, ids, func(t sqlcodec.Target) {
+			targets[t.Endpoint.AppID] = append(targets[t.Endpoint.AppID], t)
+		})
+	})
+	if err != nil {
+		return sqlcodec.FanOut{}, dbErr(err, "claim deliveries: load endpoints")
+	}
+	existing := map[sqlcodec.Pair]bool{}
+	err = inChunks(msgIDs, func(ids []any) error {
+		rows, err := db.r.QueryContext(ctx, `SELECT msg_id, endpoint_id FROM deliveries WHERE msg_id IN (`+idList+`)`, ids...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var p sqlcodec.Pair
+			if err := rows.Scan(&p.MessageID, &p.EndpointID); err != nil {
+				return err
+			}
+			existing[p] = true
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return sqlcodec.FanOut{}, dbErr(err, "claim deliveries: load deliveries")
+	}
+
+	out := sqlcodec.Fan(msgs, targets, existing, room, now)
+	if len(out.Spill) == 0 && len(out.Done) == 0 {
+		return out, nil
+	}
+	err = db.inLeaseTx(ctx, func(tx *txn) error {
+		for _, d := range out.Spill {
+			if _, err := tx.ExecContext(ctx, insertSpillSQL, d.ID, d.AppID, d.MessageID, d.EndpointID, d.Status, d.AttemptCount,
+				micros(*d.NextAttemptAt), d.Trigger, micros(d.CreatedAt), micros(d.UpdatedAt)); err != nil {
+				return dbErr(err, "claim deliveries: store delivery %s", d.ID)
+			}
+		}
+		for _, id := range out.Done {
+			if _, err := tx.ExecContext(ctx, completeDispatchSQL, id, owner, owner); err != nil {
+				return dbErr(err, "claim deliveries: end dispatch of %s", id)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// loadTargets reads endpoints matching cond (a WHERE clause over endpoints, with args) with the
+// rate limit that applies to each. Unreadable rows are logged and skipped: one broken row must
+// not stall every claim it is part of.
+func (db *DB) loadTargets(ctx context.Context, cond string, args []any, fn func(sqlcodec.Target)) error {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+endpointReadColumns+`,
+		(SELECT rate_limit FROM applications WHERE applications.id = endpoints.app_id)
+		FROM endpoints WHERE `+cond, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var appLimit sql.NullInt64
+		ep, err := db.scanEndpoint(withExtra{rows, []any{&appLimit}})
+		if errors.Is(err, sqlcodec.ErrUnreadableEndpoint) {
+			db.log.Error("sqlite: cannot deliver to an unreadable endpoint", "err", err)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		limit := ep.RateLimit
+		if limit == nil {
+			limit = fromNullInt(appLimit)
+		}
+		fn(sqlcodec.Target{Endpoint: ep, RateLimit: limit})
+	}
+	return rows.Err()
 }
 
 // loadJobs attaches to each claimed delivery its message and endpoint, loaded with one
@@ -115,38 +314,10 @@ func (db *DB) loadJobs(ctx context.Context, claimed []hookline.Delivery) ([]hook
 		return nil, dbErr(err, "claim deliveries: load messages")
 	}
 
-	type endpointLimits struct {
-		ep        *hookline.Endpoint
-		rateLimit *int
-	}
-	endpoints := make(map[string]endpointLimits, len(epIDs))
+	endpoints := make(map[string]sqlcodec.Target, len(epIDs))
 	err = inChunks(epIDs, func(ids []any) error {
-		rows, err := db.r.QueryContext(ctx, `SELECT `+endpointReadColumns+`,
-			(SELECT rate_limit FROM applications WHERE applications.id = endpoints.app_id)
-			FROM endpoints WHERE id IN (`+idList+`)`, ids...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var appLimit sql.NullInt64
-			ep, err := db.scanEndpoint(withExtra{rows, []any{&appLimit}})
-			if errors.Is(err, sqlcodec.ErrUnreadableEndpoint) {
-				// One broken row must not stall every batch it is claimed with: its
-				// deliveries stay leased and come back when the lease ends.
-				db.log.Error("sqlite: cannot deliver to an unreadable endpoint", "err", err)
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			limit := ep.RateLimit
-			if limit == nil {
-				limit = fromNullInt(appLimit)
-			}
-			endpoints[ep.ID] = endpointLimits{ep, limit}
-		}
-		return rows.Err()
+		// Deliveries of an unreadable endpoint stay leased and come back when the lease ends.
+		return db.loadTargets(ctx, `id IN (`+idList+`)`, ids, func(t sqlcodec.Target) { endpoints[t.Endpoint.ID] = t })
 	})
 	if err != nil {
 		return nil, dbErr(err, "claim deliveries: load endpoints")
@@ -155,12 +326,12 @@ func (db *DB) loadJobs(ctx context.Context, claimed []hookline.Delivery) ([]hook
 	jobs := make([]hookline.Job, 0, len(claimed))
 	for _, d := range claimed {
 		m, ep := messages[d.MessageID], endpoints[d.EndpointID]
-		if m == nil || ep.ep == nil {
+		if m == nil || ep.Endpoint == nil {
 			// Deleted between the claim and the load: the cascade took the delivery with it.
 			db.log.Debug("sqlite: claimed delivery lost its message or endpoint", "delivery", d.ID)
 			continue
 		}
-		jobs = append(jobs, hookline.Job{Delivery: d, Message: m, Endpoint: ep.ep, RateLimit: ep.rateLimit})
+		jobs = append(jobs, hookline.Job{Delivery: d, Message: m, Endpoint: ep.Endpoint, RateLimit: ep.RateLimit})
 	}
 	return jobs, nil
 }
@@ -222,6 +393,15 @@ const (
 			attempt_count = attempt_count + ?, lease_owner = NULL, leased_until = NULL,
 			trigger_type = CASE WHEN ? THEN 0 ELSE trigger_type END, updated_at = ?
 			WHERE id = ? AND (? = '' OR lease_owner = ?) RETURNING app_id, msg_id, endpoint_id`
+	// insertFreshDeliverySQL stores the delivery of a Fresh outcome, unless its message or
+	// endpoint is gone or the message has a delivery to the endpoint already.
+	insertFreshDeliverySQL = `INSERT INTO deliveries (` + deliveryColumns + `)
+			SELECT ?, ?, ?, ?, ?, ?, ?, 0, ?, ?
+			WHERE EXISTS (SELECT 1 FROM messages WHERE id = ?) AND EXISTS (SELECT 1 FROM endpoints WHERE id = ?)
+			ON CONFLICT DO NOTHING`
+	// completeDispatchSQL ends a message's dispatch while the owner (or anyone, for '') holds it.
+	completeDispatchSQL = `UPDATE messages SET dispatch_owner = NULL, dispatch_until = NULL
+			WHERE id = ? AND (? = '' OR dispatch_owner = ?)`
 	insertAttemptSQL = `INSERT INTO attempts (` + attemptColumns + `)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	updateHealthSQL = `UPDATE endpoints SET
@@ -274,6 +454,12 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 			return dbErr(err, "record attempts: prepare")
 		}
 		defer insAttempt.Close()
+		insFresh, err := tx.PrepareContext(ctx, insertFreshDeliverySQL)
+		if err != nil {
+			return dbErr(err, "record attempts: prepare")
+		}
+		defer insFresh.Close()
+		var completed []*hookline.Outcome
 		var touched []string
 		seen := map[string]bool{}
 		deltas := map[string]*sqlcodec.HealthDelta{}
@@ -287,14 +473,31 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 			if o.Attempt != nil {
 				attempted = 1
 			}
-			var appID, msgID, epID string
-			err := updDelivery.QueryRowContext(ctx, o.Status, next, attempted, attempted > 0, micros(now), o.DeliveryID,
-				o.Owner, o.Owner).Scan(&appID, &msgID, &epID)
-			if errors.Is(err, sql.ErrNoRows) {
-				continue
+			if o.CompletesDispatch {
+				completed = append(completed, o)
 			}
-			if err != nil {
-				return dbErr(err, "record attempts: update delivery %s", o.DeliveryID)
+			var appID, msgID, epID string
+			if o.Fresh {
+				res, err := insFresh.ExecContext(ctx, o.DeliveryID, o.AppID, o.MessageID, o.EndpointID, o.Status, attempted,
+					next, micros(now), micros(now), o.MessageID, o.EndpointID)
+				if err != nil {
+					return dbErr(err, "record attempts: insert delivery %s", o.DeliveryID)
+				}
+				if n, err := res.RowsAffected(); err != nil {
+					return dbErr(err, "record attempts: insert delivery %s", o.DeliveryID)
+				} else if n == 0 {
+					continue
+				}
+				appID, msgID, epID = o.AppID, o.MessageID, o.EndpointID
+			} else {
+				err := updDelivery.QueryRowContext(ctx, o.Status, next, attempted, attempted > 0, micros(now), o.DeliveryID,
+					o.Owner, o.Owner).Scan(&appID, &msgID, &epID)
+				if errors.Is(err, sql.ErrNoRows) {
+					continue
+				}
+				if err != nil {
+					return dbErr(err, "record attempts: update delivery %s", o.DeliveryID)
+				}
 			}
 			if !seen[epID] {
 				seen[epID] = true
@@ -335,6 +538,11 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 					h.LastAt, h.LastMsg, h.LastStatus, epID); err != nil {
 					return dbErr(err, "record attempts: update health of %s", epID)
 				}
+			}
+		}
+		for _, o := range completed {
+			if _, err := tx.ExecContext(ctx, completeDispatchSQL, o.MessageID, o.Owner, o.Owner); err != nil {
+				return dbErr(err, "record attempts: end dispatch of %s", o.MessageID)
 			}
 		}
 		health, err = endpointHealth(ctx, tx, touched)
@@ -402,24 +610,42 @@ func (db *DB) ReleaseDeliveries(ctx context.Context, owner string, deliveryIDs [
 }
 
 // ReleaseExpiredLeases returns to pending every sending delivery whose lease ends before the
-// given time.
+// given time, and makes every message whose dispatch lease ends before it due again (at its
+// creation, so the oldest go first).
 func (db *DB) ReleaseExpiredLeases(ctx context.Context, before time.Time) (int, error) {
-	res, err := db.w.ExecContext(ctx, `UPDATE deliveries SET status = 1, lease_owner = NULL, leased_until = NULL, updated_at = ?
-		WHERE status = 3 AND leased_until < ?`, micros(db.now()), micros(before))
-	if err != nil {
-		return 0, dbErr(err, "release expired leases")
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, dbErr(err, "release expired leases")
-	}
-	return int(n), nil
+	total := 0
+	err := db.inTx(ctx, func(tx *txn) error {
+		for _, q := range []struct {
+			sql  string
+			args []any
+		}{
+			{`UPDATE deliveries SET status = 1, lease_owner = NULL, leased_until = NULL, updated_at = ?
+				WHERE status = 3 AND leased_until < ?`, []any{micros(db.now()), micros(before)}},
+			{`UPDATE messages SET dispatch_owner = NULL, dispatch_until = created_at
+				WHERE dispatch_owner IS NOT NULL AND dispatch_until < ?`, []any{micros(before)}},
+		} {
+			res, err := tx.ExecContext(ctx, q.sql, q.args...)
+			if err != nil {
+				return dbErr(err, "release expired leases")
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return dbErr(err, "release expired leases")
+			}
+			total += int(n)
+		}
+		return nil
+	})
+	return total, err
 }
 
-// NextDueAt returns when the earliest pending delivery is due, or nil when none is pending.
+// NextDueAt returns when the earliest pending delivery or message awaiting dispatch is due, or
+// nil when nothing waits.
 func (db *DB) NextDueAt(ctx context.Context) (*time.Time, error) {
 	var next sql.NullInt64
-	if err := db.r.QueryRowContext(ctx, `SELECT min(next_attempt_at) FROM deliveries WHERE status = 1`).Scan(&next); err != nil {
+	if err := db.r.QueryRowContext(ctx, `SELECT min(due) FROM (
+			SELECT min(next_attempt_at) AS due FROM deliveries WHERE status = 1
+			UNION ALL SELECT min(dispatch_until) FROM messages WHERE dispatch_until IS NOT NULL)`).Scan(&next); err != nil {
 		return nil, dbErr(err, "next due delivery")
 	}
 	return fromNullMicros(next), nil
@@ -685,7 +911,7 @@ func (db *DB) Purge(ctx context.Context, before time.Time) (int, error) {
 		}
 		scanned, deleted := 0, 0
 		err := db.inTx(ctx, func(tx *txn) error {
-			rows, err := tx.QueryContext(ctx, `SELECT id, created_at, EXISTS (SELECT 1 FROM deliveries d
+			rows, err := tx.QueryContext(ctx, `SELECT id, created_at, dispatch_until IS NOT NULL OR EXISTS (SELECT 1 FROM deliveries d
 				WHERE d.msg_id = messages.id AND d.status IN (1, 3))
 				FROM messages WHERE created_at < ? AND (created_at, id) > (?, ?)
 				ORDER BY created_at, id LIMIT ?`, micros(before), cursorAt, cursorID, purgeBatch)

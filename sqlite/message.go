@@ -36,157 +36,91 @@ func scanDelivery(s scanner) (*hookline.Delivery, error) {
 
 // The statements of the message hot path, cached by the writer ahead of use (see warm).
 const (
-	insertMessageSQL      = `INSERT INTO messages (` + messageColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
-	messageByEventIDSQL   = `SELECT id FROM messages WHERE app_id = ? AND event_id = ?`
-	insertDeliverySQL     = `INSERT INTO deliveries (` + deliveryColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	endpointOfAppSQL      = `SELECT id FROM endpoints WHERE app_id = ? AND id = ?`
-	acceptingEndpointsSQL = `SELECT id, disabled, filter_types, channels FROM endpoints
-		WHERE app_id = ? AND disabled = 0 ORDER BY id`
+	insertMessageSQL = `INSERT INTO messages (` + messageColumns + `, dispatch_until)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	messageByEventIDSQL = `SELECT id FROM messages WHERE app_id = ? AND event_id = ?`
+	insertDeliverySQL   = `INSERT INTO deliveries (` + deliveryColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	endpointOfAppSQL    = `SELECT id FROM endpoints WHERE app_id = ? AND id = ?`
 )
 
-// CreateMessage inserts msg and its deliveries in one write transaction: a message is
-// accepted together with the work of delivering it, or not at all. A zero CreatedAt is set
-// from the clock; the deliveries are due at CreatedAt.
+// CreateMessage inserts msg awaiting dispatch, due at its CreatedAt (a zero CreatedAt is set
+// from the clock): ClaimDeliveries fans it out. A message with OnlyEndpointID gets its one
+// delivery in the same transaction instead.
 //
 // Concurrent calls share transactions (group commit): each message gets its own savepoint in
 // the batch's transaction, so one message's failure (a duplicate eventId) leaves the others
 // alone, and every caller returns only after the commit that holds its message. One commit
 // for many messages is what lets a single SQLite writer accept thousands of messages a second.
-func (db *DB) CreateMessage(ctx context.Context, msg *hookline.Message) ([]hookline.Delivery, error) {
+func (db *DB) CreateMessage(ctx context.Context, msg *hookline.Message) error {
 	if msg.ID == "" || msg.AppID == "" {
-		return nil, errors.New("sqlite: create message: ID and AppID are required")
+		return errors.New("sqlite: create message: ID and AppID are required")
 	}
 	db.stampCreated(&msg.CreatedAt, nil)
 	return db.batcher.submit(ctx, msg)
 }
 
-// insertMessage inserts one message and its deliveries inside tx.
-func insertMessage(ctx context.Context, tx *txn, msg *hookline.Message) ([]hookline.Delivery, error) {
+// insertMessage inserts one message inside tx, awaiting dispatch, or with its one delivery when
+// it names its endpoint.
+func insertMessage(ctx context.Context, tx *txn, msg *hookline.Message) error {
 	channels, err := jsonText(msg.Channels)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: create message: encode channels: %w", err)
+		return fmt.Errorf("sqlite: create message: encode channels: %w", err)
 	}
 	tags, err := jsonText(msg.Tags)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: create message: encode tags: %w", err)
+		return fmt.Errorf("sqlite: create message: encode tags: %w", err)
 	}
 	payload := []byte(msg.Payload)
 	if payload == nil {
 		payload = []byte{} // the column is NOT NULL; an empty payload is the API's to refuse
 	}
+	dispatchAt := sql.NullInt64{Int64: micros(msg.CreatedAt), Valid: msg.OnlyEndpointID == ""}
 
-	var deliveries []hookline.Delivery
-	err = func() error {
-		_, err := tx.ExecContext(ctx, insertMessageSQL,
-			msg.ID, msg.AppID, msg.EventType, nullString(msg.EventID), payload, channels, tags, micros(msg.CreatedAt))
-		switch {
-		case isUniqueViolation(err) && msg.EventID != "":
-			var existing string
-			err := tx.QueryRowContext(ctx, messageByEventIDSQL,
-				msg.AppID, msg.EventID).Scan(&existing)
-			if err == nil {
-				return &hookline.Error{
-					Code:     hookline.EDUPLICATEEVENT,
-					Message:  fmt.Sprintf("a message with eventId %q already exists", msg.EventID),
-					Existing: existing,
-				}
+	_, err = tx.ExecContext(ctx, insertMessageSQL,
+		msg.ID, msg.AppID, msg.EventType, nullString(msg.EventID), payload, channels, tags, micros(msg.CreatedAt), dispatchAt)
+	switch {
+	case isUniqueViolation(err) && msg.EventID != "":
+		var existing string
+		err := tx.QueryRowContext(ctx, messageByEventIDSQL,
+			msg.AppID, msg.EventID).Scan(&existing)
+		if err == nil {
+			return &hookline.Error{
+				Code:     hookline.EDUPLICATEEVENT,
+				Message:  fmt.Sprintf("a message with eventId %q already exists", msg.EventID),
+				Existing: existing,
 			}
-			if !errors.Is(err, sql.ErrNoRows) {
-				return dbErr(err, "create message: find duplicate of event %q", msg.EventID)
-			}
-			// No message has the eventId, so the id itself collided.
-			return hookline.Errorf(hookline.ECONFLICT, "message %q already exists", msg.ID)
-		case isUniqueViolation(err):
-			return hookline.Errorf(hookline.ECONFLICT, "message %q already exists", msg.ID)
-		case isForeignKeyViolation(err):
-			return hookline.Errorf(hookline.ENOTFOUND, "application %q not found", msg.AppID)
-		case err != nil:
-			return dbErr(err, "create message")
 		}
-
-		targets, err := acceptingEndpoints(ctx, tx, msg)
-		if err != nil {
-			return err
+		if !errors.Is(err, sql.ErrNoRows) {
+			return dbErr(err, "create message: find duplicate of event %q", msg.EventID)
 		}
-		if len(targets) == 0 {
-			return nil
-		}
-		stmt, err := tx.PrepareContext(ctx, insertDeliverySQL)
-		if err != nil {
-			return dbErr(err, "create message: prepare deliveries")
-		}
-		defer stmt.Close()
-		deliveries = make([]hookline.Delivery, 0, len(targets))
-		for _, epID := range targets {
-			due := msg.CreatedAt
-			d := hookline.Delivery{
-				ID:            hookline.NewID(hookline.PrefixDelivery),
-				AppID:         msg.AppID,
-				MessageID:     msg.ID,
-				EndpointID:    epID,
-				Status:        hookline.StatusPending,
-				NextAttemptAt: &due,
-				CreatedAt:     msg.CreatedAt,
-				UpdatedAt:     msg.CreatedAt,
-			}
-			if _, err := stmt.ExecContext(ctx, d.ID, d.AppID, d.MessageID, d.EndpointID, d.Status, d.AttemptCount,
-				micros(due), d.Trigger, micros(d.CreatedAt), micros(d.UpdatedAt)); err != nil {
-				return dbErr(err, "create message: insert delivery to %s", epID)
-			}
-			deliveries = append(deliveries, d)
-		}
+		// No message has the eventId, so the id itself collided.
+		return hookline.Errorf(hookline.ECONFLICT, "message %q already exists", msg.ID)
+	case isUniqueViolation(err):
+		return hookline.Errorf(hookline.ECONFLICT, "message %q already exists", msg.ID)
+	case isForeignKeyViolation(err):
+		return hookline.Errorf(hookline.ENOTFOUND, "application %q not found", msg.AppID)
+	case err != nil:
+		return dbErr(err, "create message")
+	}
+	if msg.OnlyEndpointID == "" {
 		return nil
-	}()
-	if err != nil {
-		return nil, err
 	}
-	if deliveries == nil {
-		deliveries = []hookline.Delivery{}
-	}
-	return deliveries, nil
-}
 
-// acceptingEndpoints returns, in creation order, the ids of the application's endpoints that
-// accept msg. It reads only the filter columns: the fan-out does not need the secrets.
-func acceptingEndpoints(ctx context.Context, tx *txn, msg *hookline.Message) ([]string, error) {
-	if msg.OnlyEndpointID != "" {
-		// A test send goes to the one endpoint it names, whatever its filters.
-		var id string
-		err := tx.QueryRowContext(ctx, endpointOfAppSQL, msg.AppID, msg.OnlyEndpointID).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, hookline.Errorf(hookline.ENOTFOUND, "endpoint %q not found", msg.OnlyEndpointID)
-		}
-		if err != nil {
-			return nil, dbErr(err, "create message: load endpoint")
-		}
-		return []string{id}, nil
+	// A test send goes to the one endpoint it names, whatever its filters.
+	var epID string
+	err = tx.QueryRowContext(ctx, endpointOfAppSQL, msg.AppID, msg.OnlyEndpointID).Scan(&epID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return hookline.Errorf(hookline.ENOTFOUND, "endpoint %q not found", msg.OnlyEndpointID)
 	}
-	rows, err := tx.QueryContext(ctx, acceptingEndpointsSQL, msg.AppID)
 	if err != nil {
-		return nil, dbErr(err, "create message: load endpoints")
+		return dbErr(err, "create message: load endpoint")
 	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var ep hookline.Endpoint
-		var filterTypes, channels string
-		if err := rows.Scan(&ep.ID, &ep.Disabled, &filterTypes, &channels); err != nil {
-			return nil, dbErr(err, "create message: load endpoints")
-		}
-		if err := fromJSONText(filterTypes, &ep.FilterTypes); err != nil {
-			return nil, fmt.Errorf("sqlite: create message: endpoint %s filter types: %w", ep.ID, err)
-		}
-		if err := fromJSONText(channels, &ep.Channels); err != nil {
-			return nil, fmt.Errorf("sqlite: create message: endpoint %s channels: %w", ep.ID, err)
-		}
-		if ep.Accepts(msg.EventType, msg.Channels) {
-			ids = append(ids, ep.ID)
-		}
+	at := micros(msg.CreatedAt)
+	if _, err := tx.ExecContext(ctx, insertDeliverySQL, hookline.NewID(hookline.PrefixDelivery), msg.AppID, msg.ID, epID,
+		hookline.StatusPending, 0, at, hookline.TriggerScheduled, at, at); err != nil {
+		return dbErr(err, "create message: insert delivery to %s", epID)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, dbErr(err, "create message: load endpoints")
-	}
-	return ids, nil
+	return nil
 }
 
 // GetMessage finds a message of the application by id or eventId; the id wins when both match.

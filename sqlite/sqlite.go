@@ -11,6 +11,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -22,6 +23,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/internal/sqlcodec"
 	"github.com/hookline/hookline/migrate"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -70,6 +72,10 @@ type DB struct {
 	path  string
 	// batcher commits concurrent CreateMessage calls together.
 	batcher *messageBatcher
+	// fanHint is the average fan-out of the messages claims leased, to size the next lease.
+	fanHint sqlcodec.FanOutHint
+	// sync is the synchronous setting of the writer's commits (see inLeaseTx).
+	sync string
 }
 
 var _ hookline.Store = (*DB)(nil)
@@ -92,7 +98,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	default:
 		return nil, fmt.Errorf("sqlite: Synchronous must be FULL or NORMAL, not %q", opts.Synchronous)
 	}
-	db := &DB{box: opts.SecretBox, log: opts.Logger, clock: opts.Clock, path: path}
+	db := &DB{box: opts.SecretBox, log: opts.Logger, clock: opts.Clock, path: path, sync: sync}
 	if db.log == nil {
 		db.log = slog.New(slog.DiscardHandler)
 	}
@@ -217,6 +223,48 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *txn) error) (err error) {
 		}
 	}()
 	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", wrapUnavailable(err))
+	}
+	return nil
+}
+
+// inLeaseTx is inTx for transactions that only take or move leases (claims, and the pending
+// deliveries and finished dispatches that come with them): their commit does not wait for the
+// disk (synchronous=OFF for it). A single SQLite process takes back every lease when it starts,
+// so a lease lost in a power cut costs nothing; and since the WAL is written in order, the next
+// durable commit syncs this transaction's frames with its own. Claims come as often as
+// recording batches, so this halves the fsyncs of the delivery engine and keeps the writer
+// free for the API's commits.
+func (db *DB) inLeaseTx(ctx context.Context, fn func(tx *txn) error) (err error) {
+	conn, err := db.w.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin: %w", wrapUnavailable(err))
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = OFF`); err != nil {
+		return fmt.Errorf("sqlite: begin: %w", wrapUnavailable(err))
+	}
+	defer func() {
+		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous = `+db.sync); rerr != nil {
+			// Never leave the writer without durable commits: drop the connection, and the
+			// pool opens a new one with the configured setting.
+			db.log.Error("sqlite: restore synchronous; reconnecting", "err", rerr)
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			err = errors.Join(err, fmt.Errorf("sqlite: restore synchronous: %w", rerr))
+		}
+	}()
+	sqlTx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin: %w", wrapUnavailable(err))
+	}
+	tx := &txn{Tx: sqlTx, c: db.w}
+	if err := fn(tx); err != nil {
+		if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
+			db.log.Error("sqlite: rollback failed", "err", rbErr)
+		}
 		return err
 	}
 	if err := tx.Commit(); err != nil {

@@ -45,6 +45,11 @@ func RunDelivery(t *testing.T, open func(t *testing.T) DeliveryStore) {
 		{"Requeue/Delivery", requeueDelivery},
 		{"Requeue/Failed", requeueFailed},
 		{"Purge", purge},
+		{"FanOut/Lazy", fanOutLazy},
+		{"FanOut/Spill", fanOutSpill},
+		{"FanOut/ExpiredDispatch", fanOutExpiredDispatch},
+		{"FanOut/Release", fanOutRelease},
+		{"FanOut/Gone", fanOutGone},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -92,7 +97,8 @@ func attempt(j hookline.Job, status hookline.MessageStatus, code int, at time.Ti
 // outcome is the outcome of a job attempted at at: success, a retry due at retry, or (with a
 // nil retry) a final failure.
 func outcome(j hookline.Job, ok bool, at time.Time, retry *time.Time) hookline.Outcome {
-	o := hookline.Outcome{DeliveryID: j.Delivery.ID, AppID: j.Delivery.AppID, EndpointID: j.Delivery.EndpointID}
+	o := hookline.Outcome{DeliveryID: j.Delivery.ID, AppID: j.Delivery.AppID, EndpointID: j.Delivery.EndpointID,
+		MessageID: j.Delivery.MessageID, Fresh: j.Fresh}
 	switch {
 	case ok:
 		o.Status, o.Attempt = hookline.StatusSuccess, attempt(j, hookline.StatusSuccess, 200, at)

@@ -215,10 +215,12 @@ func newApp(t *testing.T, st hookline.Store, name string) *hookline.Application 
 	return app
 }
 
-// newEndpoint creates an endpoint of app, after edit has adjusted it.
+// newEndpoint creates an endpoint of app, after edit has adjusted it. It is created a year
+// ago, before the messages tests back-date: a message only goes to endpoints that existed
+// when it was created.
 func newEndpoint(t *testing.T, st hookline.Store, appID string, edit func(*hookline.Endpoint)) *hookline.Endpoint {
 	t.Helper()
-	n := now()
+	n := now().AddDate(-1, 0, 0)
 	ep := &hookline.Endpoint{
 		ID:        hookline.NewID(hookline.PrefixEndpoint),
 		AppID:     appID,
@@ -248,9 +250,55 @@ func newMessage(t *testing.T, st hookline.Store, appID string, edit func(*hookli
 	if edit != nil {
 		edit(m)
 	}
-	ds, err := st.CreateMessage(context.Background(), m)
+	ctx := context.Background()
+	must(t, st.CreateMessage(ctx, m))
+	if m.OnlyEndpointID == "" {
+		fanOutNow(t, st, m)
+	}
+	ds, err := st.ListDeliveries(ctx, appID, m.ID)
 	must(t, err)
 	return m, ds
+}
+
+// fanOutOwner is the lease owner fanOutNow claims as.
+const fanOutOwner = "storetest-fan-out"
+
+// fanOutNow stores the deliveries of a message created awaiting dispatch, as pending and due
+// at its creation, the way a dispatcher that cannot send them at once does: it claims (which
+// fans the message out), hands back the stored deliveries the claim took with it, and
+// records each Fresh job as postponed to the message's creation. Most tests are about what
+// happens to deliveries after that; the FanOut tests check the fan-out itself.
+func fanOutNow(t *testing.T, st hookline.Store, m *hookline.Message) {
+	t.Helper()
+	ds, ok := st.(hookline.DeliveryStore)
+	if !ok {
+		return
+	}
+	ctx := context.Background()
+	jobs, err := ds.ClaimDeliveries(ctx, hookline.ClaimParams{Owner: fanOutOwner, Now: m.CreatedAt,
+		LeaseUntil: m.CreatedAt.Add(time.Hour), Limit: 10_000})
+	must(t, err)
+	var stored []string
+	var outcomes []hookline.Outcome
+	for _, j := range jobs {
+		if !j.Fresh {
+			stored = append(stored, j.Delivery.ID)
+			continue
+		}
+		due := j.Message.CreatedAt
+		outcomes = append(outcomes, hookline.Outcome{DeliveryID: j.Delivery.ID, AppID: j.Delivery.AppID,
+			MessageID: j.Delivery.MessageID, EndpointID: j.Delivery.EndpointID, Fresh: true, Owner: fanOutOwner,
+			Status: hookline.StatusPending, NextAttemptAt: &due})
+	}
+	must(t, ds.ReleaseDeliveries(ctx, fanOutOwner, stored))
+	for i := range outcomes {
+		last := i == len(outcomes)-1 || outcomes[i+1].MessageID != outcomes[i].MessageID
+		outcomes[i].CompletesDispatch = last
+	}
+	if len(outcomes) > 0 {
+		_, err = ds.RecordAttempts(ctx, outcomes)
+		must(t, err)
+	}
 }
 
 // checkPagination walks a list of n items (whose keys in ascending order are asc) with the

@@ -53,25 +53,28 @@ func TestClusterSurvivesNodeKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close(context.Background())
-	// Leases name their owner host-pid-random.
-	leasedToVictim := func() int {
-		var n int
-		err := db.QueryRow(t.Context(), `SELECT count(*) FROM deliveries WHERE status = 3 AND lease_owner LIKE $1`,
-			fmt.Sprintf("%%-%d-%%", victim.cmd.Process.Pid)).Scan(&n)
+	// Leases name their owner host-pid-random. A node holds stored deliveries (retries, and
+	// what did not fit its queues) and messages it fanned out, whose deliveries are stored
+	// when their outcome is recorded.
+	victimOwner := fmt.Sprintf("%%-%d-%%", victim.cmd.Process.Pid)
+	leasedToVictim := func() (deliveries, messages []string) {
+		err := db.QueryRow(t.Context(), `SELECT
+			(SELECT coalesce(array_agg(id), '{}') FROM deliveries WHERE status = 3 AND lease_owner LIKE $1),
+			(SELECT coalesce(array_agg(id), '{}') FROM messages WHERE dispatch_until IS NOT NULL AND dispatch_owner LIKE $1)`,
+			victimOwner).Scan(&deliveries, &messages)
 		if err != nil {
-			t.Fatalf("count node-b's leases: %v", err)
+			t.Fatalf("node-b's leases: %v", err)
 		}
-		return n
+		return deliveries, messages
 	}
-	pollUntil(t, 30*time.Second, "node-b holding leases", func() bool { return leasedToVictim() > 0 })
+	pollUntil(t, 30*time.Second, "node-b holding leases", func() bool {
+		ds, ms := leasedToVictim()
+		return len(ds)+len(ms) > 0
+	})
 	victim.kill() // SIGKILL, with posts and deliveries in flight
 	killTime := time.Now()
 	// What node-b held when it died; some may belong to messages whose 202 it never sent.
-	var orphans []string
-	if err := db.QueryRow(t.Context(), `SELECT coalesce(array_agg(id), '{}') FROM deliveries WHERE status = 3 AND lease_owner LIKE $1`,
-		fmt.Sprintf("%%-%d-%%", victim.cmd.Process.Pid)).Scan(&orphans); err != nil {
-		t.Fatalf("node-b's leases: %v", err)
-	}
+	orphans, orphanMsgs := leasedToVictim()
 	killedAt, killedAfter := p.count(), time.Since(start)
 	beforeKill := p.ids()
 	liveMu.Lock()
@@ -88,12 +91,18 @@ func TestClusterSurvivesNodeKill(t *testing.T) {
 	deliveredIn := time.Since(start)
 	// Each delivery node-b held is taken over once its lease runs out, sent, and recorded as a
 	// success by a survivor (status 0).
+	// Each message node-b was fanning out is fanned out again by a survivor, and ends with a
+	// success at both matching endpoints.
 	pollUntil(t, 60*time.Second, "node-b's deliveries to succeed elsewhere", func() bool {
-		var n int
-		if err := db.QueryRow(t.Context(), `SELECT count(*) FROM deliveries WHERE id = ANY($1) AND status = 0`, orphans).Scan(&n); err != nil {
+		var n, m int
+		if err := db.QueryRow(t.Context(), `SELECT
+			(SELECT count(*) FROM deliveries WHERE id = ANY($1) AND status = 0),
+			(SELECT count(*) FROM messages WHERE id = ANY($2) AND dispatch_until IS NULL
+				AND (SELECT count(*) FROM deliveries d WHERE d.msg_id = messages.id AND d.status = 0) = $3)`,
+			orphans, orphanMsgs, len(matching)).Scan(&n, &m); err != nil {
 			t.Fatalf("node-b's deliveries: %v", err)
 		}
-		return n == len(orphans)
+		return n == len(orphans) && m == len(orphanMsgs)
 	})
 	orphansIn := time.Since(killTime)
 	if n := rc.count("/shipped"); n != 0 {
@@ -117,13 +126,13 @@ func TestClusterSurvivesNodeKill(t *testing.T) {
 	}
 	t.Logf("%d messages accepted in %s (%d before node-b was killed at %s); %s",
 		len(ids), postedIn.Round(time.Millisecond), killedAt, killedAfter.Round(time.Millisecond), p.summary())
-	t.Logf("deliveries expected %d, received %d (all in by %s), duplicates %d (%.2f %%), deliveries of messages whose 2xx was lost with node-b %d, deliveries leased to node-b when it died %d (all sent again and recorded by %s after the kill; %d of accepted messages first arrived after the lease); attempts by surviving node %v",
-		expected, received, deliveredIn.Round(time.Millisecond), dups, 100*share, unknown, len(orphans), orphansIn.Round(time.Millisecond), recovered, perNode)
+	t.Logf("deliveries expected %d, received %d (all in by %s), duplicates %d (%.2f %%), deliveries of messages whose 2xx was lost with node-b %d, deliveries and messages leased to node-b when it died %d and %d (all sent again and recorded by %s after the kill; %d of accepted messages first arrived after the lease); attempts by surviving node %v",
+		expected, received, deliveredIn.Round(time.Millisecond), dups, 100*share, unknown, len(orphans), len(orphanMsgs), orphansIn.Round(time.Millisecond), recovered, perNode)
 	if share >= 0.01 {
 		t.Errorf("duplicate deliveries are %.2f %% of the expected deliveries, want under 1 %%", 100*share)
 	}
-	if len(orphans) == 0 {
-		t.Errorf("node-b held no leased delivery when it was killed: the test proved nothing about lease expiry")
+	if len(orphans)+len(orphanMsgs) == 0 {
+		t.Errorf("node-b held no lease when it was killed: the test proved nothing about lease expiry")
 	}
 	if delivering < 2 {
 		t.Errorf("only %d surviving node made delivery attempts (%v), want both", delivering, perNode)

@@ -1,0 +1,95 @@
+package sqlcodec
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/hookline/hookline"
+)
+
+// Target is an endpoint a message may fan out to, with the rate limit that applies to it (its
+// own, or its application's).
+type Target struct {
+	Endpoint  *hookline.Endpoint
+	RateLimit *int
+}
+
+// Pair names the delivery of one message to one endpoint.
+type Pair struct{ MessageID, EndpointID string }
+
+// FanOut is the result of fanning leased messages out.
+type FanOut struct {
+	// Jobs are the Fresh jobs, at most the room given.
+	Jobs []hookline.Job
+	// Spill are the deliveries beyond the room, to store as pending, due at once.
+	Spill []hookline.Delivery
+	// Done lists the messages that got no Fresh job (no endpoint accepts them, each one
+	// has its delivery already, or all of theirs spilled): their dispatch ends now.
+	Done []string
+}
+
+// Fan fans messages (in the order given) out to the targets of their applications (each
+// application's in creation order): one Fresh job per target that accepts the message, was
+// created no later than it, and has no delivery of it yet (existing). The first room jobs are
+// returned as jobs, the rest as spill; both are stamped with now.
+func Fan(msgs []*hookline.Message, targets map[string][]Target, existing map[Pair]bool, room int, now time.Time) FanOut {
+	var out FanOut
+	for _, m := range msgs {
+		fresh := 0
+		for _, t := range targets[m.AppID] {
+			ep := t.Endpoint
+			if !ep.Accepts(m.EventType, m.Channels) || ep.CreatedAt.After(m.CreatedAt) ||
+				existing[Pair{m.ID, ep.ID}] {
+				continue
+			}
+			d := hookline.Delivery{ID: hookline.NewID(hookline.PrefixDelivery), AppID: m.AppID, MessageID: m.ID,
+				EndpointID: ep.ID, CreatedAt: now, UpdatedAt: now}
+			if len(out.Jobs) < room {
+				d.Status = hookline.StatusSending
+				d.NextAttemptAt = &m.CreatedAt
+				out.Jobs = append(out.Jobs, hookline.Job{Delivery: d, Fresh: true, Message: m, Endpoint: ep, RateLimit: t.RateLimit})
+				fresh++
+				continue
+			}
+			due := now
+			d.Status, d.NextAttemptAt = hookline.StatusPending, &due
+			out.Spill = append(out.Spill, d)
+		}
+		if fresh == 0 {
+			out.Done = append(out.Done, m.ID)
+		}
+	}
+	return out
+}
+
+// FanOutHint estimates how many messages a claim should lease to fill its room, from the
+// average fan-out of the messages leased before. The zero value knows nothing yet.
+type FanOutHint struct {
+	// milli is the moving average of jobs per message, times 1,000; 0 until the first sample.
+	milli atomic.Int64
+}
+
+// Messages returns how many messages to lease for room jobs, at most max: as many as fit
+// whole by the average fan-out, which may be 0; one while nothing is known, so the first
+// claim learns the fan-out without spilling much.
+func (h *FanOutHint) Messages(room, max int) int {
+	avg := h.milli.Load()
+	if avg <= 0 {
+		return min(1, max)
+	}
+	return min(max, int(int64(room)*1000/avg))
+}
+
+// Observe folds in that msgs messages fanned out to jobs jobs (spilled ones included).
+func (h *FanOutHint) Observe(msgs, jobs int) {
+	if msgs == 0 {
+		return
+	}
+	sample := max(int64(jobs)*1000/int64(msgs), 1000) // a message costs a lease even without jobs
+	old := h.milli.Load()
+	if old <= 0 {
+		h.milli.Store(sample)
+		return
+	}
+	h.milli.Store((3*old + sample) / 4)
+}

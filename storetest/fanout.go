@@ -1,0 +1,270 @@
+package storetest
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/hookline/hookline"
+)
+
+// createWaiting creates a message awaiting dispatch (no fan-out yet), created at at.
+func createWaiting(t *testing.T, st DeliveryStore, appID string, at time.Time, edit func(*hookline.Message)) *hookline.Message {
+	t.Helper()
+	m := &hookline.Message{ID: hookline.NewID(hookline.PrefixMessage), AppID: appID, EventType: "order.paid",
+		Payload: []byte(`{"ok":true}`), CreatedAt: at}
+	if edit != nil {
+		edit(m)
+	}
+	must(t, st.CreateMessage(context.Background(), m))
+	return m
+}
+
+func wantDeliveries(t *testing.T, st DeliveryStore, appID, msgID string, want map[string]hookline.MessageStatus) {
+	t.Helper()
+	ds, err := st.ListDeliveries(context.Background(), appID, msgID)
+	must(t, err)
+	got := map[string]hookline.MessageStatus{}
+	for _, d := range ds {
+		got[d.EndpointID] = d.Status
+	}
+	if len(got) != len(want) {
+		t.Fatalf("deliveries of %s = %v, want %v", msgID, got, want)
+	}
+	for ep, s := range want {
+		if g, ok := got[ep]; !ok || g != s {
+			t.Fatalf("deliveries of %s = %v, want %v", msgID, got, want)
+		}
+	}
+}
+
+func wantNextDue(t *testing.T, st DeliveryStore, want *time.Time) {
+	t.Helper()
+	next, err := st.NextDueAt(context.Background())
+	must(t, err)
+	if !sameTimePtr(next, want) {
+		t.Fatalf("NextDueAt = %v, want %v", next, want)
+	}
+}
+
+func endpointIDs(jobs []hookline.Job) []string {
+	var ids []string
+	for _, j := range jobs {
+		ids = append(ids, j.Delivery.EndpointID)
+	}
+	return ids
+}
+
+// fanOutLazy: a message is stored without deliveries; the claim fans it out to the endpoints
+// that accept it and existed when it was created; recording a Fresh outcome stores the
+// delivery and, with CompletesDispatch, ends the message's dispatch.
+func fanOutLazy(t *testing.T, st DeliveryStore) {
+	ctx := context.Background()
+	base := now()
+	app := newApp(t, st, "acme")
+	a := newEndpoint(t, st, app.ID, nil)
+	b := newEndpoint(t, st, app.ID, nil)
+	newEndpoint(t, st, app.ID, func(ep *hookline.Endpoint) { ep.FilterTypes = []string{"other.type"} })
+	newEndpoint(t, st, app.ID, func(ep *hookline.Endpoint) { ep.Disabled = true })
+	newEndpoint(t, st, app.ID, func(ep *hookline.Endpoint) { ep.CreatedAt = base.Add(time.Second) }) // created after the message
+	quietApp := newApp(t, st, "quiet")                                                               // no endpoints
+	quiet := createWaiting(t, st, quietApp.ID, base, nil)
+	m := createWaiting(t, st, app.ID, base, nil)
+
+	wantDeliveries(t, st, app.ID, m.ID, nil)
+	wantNextDue(t, st, &base)
+	if jobs := claim(t, st, "w", base.Add(-time.Second), 10); len(jobs) != 0 {
+		t.Fatalf("claimed %d jobs before the message was due", len(jobs))
+	}
+
+	jobs := claim(t, st, "w", base, 10)
+	if got, want := endpointIDs(jobs), []string{a.ID, b.ID}; !slices.Equal(got, want) {
+		t.Fatalf("fan-out to %v, want %v (accepting endpoints that existed, in creation order)", got, want)
+	}
+	for _, j := range jobs {
+		if !j.Fresh || j.Delivery.ID == "" || j.Delivery.MessageID != m.ID || j.Delivery.AppID != app.ID ||
+			j.Delivery.Status != hookline.StatusSending || j.Delivery.AttemptCount != 0 {
+			t.Fatalf("fresh job %+v", j.Delivery)
+		}
+		if j.Message == nil || j.Message.ID != m.ID || string(j.Message.Payload) != `{"ok":true}` || j.Endpoint == nil || j.Endpoint.Secret == "" {
+			t.Fatalf("fresh job lacks its message or endpoint: %+v", j)
+		}
+	}
+	if jobs[0].Message != jobs[1].Message {
+		t.Fatal("jobs of one message do not share its *Message")
+	}
+	// Leased: not claimed again, and nothing is due until the lease ends (a day in claim).
+	if again := claim(t, st, "w2", base.Add(time.Minute), 10); len(again) != 0 {
+		t.Fatalf("claimed a leased message again: %v", endpointIDs(again))
+	}
+	leaseEnd := base.Add(24 * time.Hour)
+	wantNextDue(t, st, &leaseEnd)
+	wantDeliveries(t, st, app.ID, m.ID, nil)
+	wantDeliveries(t, st, quietApp.ID, quiet.ID, nil)
+
+	// The first outcome stores its delivery; the dispatch goes on until the last.
+	ok := outcome(jobs[0], true, base, nil)
+	ok.Owner = "w"
+	record(t, st, ok)
+	wantDeliveries(t, st, app.ID, m.ID, map[string]hookline.MessageStatus{a.ID: hookline.StatusSuccess})
+	retry := base.Add(time.Minute)
+	again := outcome(jobs[1], false, base, &retry)
+	again.Owner, again.CompletesDispatch = "w", true
+	record(t, st, again)
+	wantDeliveries(t, st, app.ID, m.ID, map[string]hookline.MessageStatus{a.ID: hookline.StatusSuccess, b.ID: hookline.StatusPending})
+	d := deliveryTo(t, st, app.ID, m.ID, b.ID)
+	if d.ID != jobs[1].Delivery.ID || d.AttemptCount != 1 || !sameTimePtr(d.NextAttemptAt, &retry) {
+		t.Fatalf("stored delivery %+v, want id %s, 1 attempt, due %v", d, jobs[1].Delivery.ID, retry)
+	}
+	p, err := st.ListAttempts(ctx, app.ID, hookline.AttemptListOptions{ListOptions: hookline.ListOptions{Limit: 10}, MessageID: m.ID})
+	must(t, err)
+	if len(p.Data) != 2 {
+		t.Fatalf("attempts of the message = %d, want 2", len(p.Data))
+	}
+	for _, at := range p.Data {
+		if at.AppID != app.ID || at.MessageID != m.ID || at.DeliveryID == "" {
+			t.Fatalf("attempt %+v", at)
+		}
+	}
+	// Dispatch over: the retry is the next thing due, and the message is not fanned out again.
+	wantNextDue(t, st, &retry)
+	later := claim(t, st, "w", retry, 10)
+	if len(later) != 1 || later[0].Fresh || later[0].Delivery.ID != d.ID {
+		t.Fatalf("claim after the dispatch = %+v, want the stored retry only", later)
+	}
+	wantStats(t, st, app.ID, a.ID, hookline.EndpointStats{Success: 1})
+}
+
+// fanOutSpill: a fan-out larger than the claim's room returns what fits and stores the rest as
+// pending deliveries, due now.
+func fanOutSpill(t *testing.T, st DeliveryStore) {
+	base := now()
+	app := newApp(t, st, "acme")
+	var eps []string
+	for range 4 {
+		eps = append(eps, newEndpoint(t, st, app.ID, nil).ID)
+	}
+	m := createWaiting(t, st, app.ID, base.Add(-time.Minute), nil)
+	jobs := claim(t, st, "w", base, 1)
+	if len(jobs) != 1 || !jobs[0].Fresh || jobs[0].Delivery.EndpointID != eps[0] {
+		t.Fatalf("claim with room for one = %v, want a fresh job to %s", endpointIDs(jobs), eps[0])
+	}
+	wantDeliveries(t, st, app.ID, m.ID, map[string]hookline.MessageStatus{
+		eps[1]: hookline.StatusPending, eps[2]: hookline.StatusPending, eps[3]: hookline.StatusPending})
+	o := outcome(jobs[0], true, base, nil)
+	o.CompletesDispatch = true
+	record(t, st, o)
+	rest := claim(t, st, "w", base, 10)
+	if got := endpointIDs(rest); !slices.Equal(got, eps[1:]) {
+		t.Fatalf("claim after the spill = %v, want %v", got, eps[1:])
+	}
+	for _, j := range rest {
+		if j.Fresh {
+			t.Fatalf("spilled delivery claimed as fresh: %+v", j.Delivery)
+		}
+	}
+}
+
+// fanOutExpiredDispatch: when the process that fanned a message out dies, the message is
+// fanned out again once its dispatch lease ends, to the endpoints that have no delivery yet;
+// a late outcome of the first process for the same endpoint is dropped whole.
+func fanOutExpiredDispatch(t *testing.T, st DeliveryStore) {
+	ctx := context.Background()
+	base := now()
+	app := newApp(t, st, "acme")
+	a := newEndpoint(t, st, app.ID, nil)
+	b := newEndpoint(t, st, app.ID, nil)
+	m := createWaiting(t, st, app.ID, base, nil)
+	first, err := st.ClaimDeliveries(ctx, hookline.ClaimParams{Owner: "w1", Now: base, LeaseUntil: base.Add(time.Minute), Limit: 10})
+	must(t, err)
+	if len(first) != 2 {
+		t.Fatalf("claimed %d, want 2", len(first))
+	}
+	o := outcome(first[0], true, base, nil)
+	o.Owner = "w1"
+	record(t, st, o) // w1 dies before recording its second outcome
+
+	later := base.Add(2 * time.Minute)
+	wantNextDue(t, st, ptr(base.Add(time.Minute)))
+	second := claim(t, st, "w2", later, 10)
+	if len(second) != 1 || !second[0].Fresh || second[0].Delivery.EndpointID != b.ID {
+		t.Fatalf("second fan-out = %v, want a fresh job to %s only", endpointIDs(second), b.ID)
+	}
+	o2 := outcome(second[0], true, later, nil)
+	o2.Owner, o2.CompletesDispatch = "w2", true
+	record(t, st, o2)
+	late := outcome(first[1], false, later, nil)
+	late.Owner, late.CompletesDispatch = "w1", true
+	record(t, st, late)
+	wantDeliveries(t, st, app.ID, m.ID, map[string]hookline.MessageStatus{a.ID: hookline.StatusSuccess, b.ID: hookline.StatusSuccess})
+	p, err := st.ListAttempts(ctx, app.ID, hookline.AttemptListOptions{ListOptions: hookline.ListOptions{Limit: 10}, EndpointID: b.ID})
+	must(t, err)
+	if len(p.Data) != 1 || p.Data[0].Status != hookline.StatusSuccess {
+		t.Fatalf("attempts to %s = %+v, want only w2's success", b.ID, p.Data)
+	}
+	wantNextDue(t, st, nil)
+}
+
+// fanOutRelease: ReleaseExpiredLeases makes messages whose dispatch lease ends before the given
+// time due again; Purge keeps messages awaiting dispatch.
+func fanOutRelease(t *testing.T, st DeliveryStore) {
+	ctx := context.Background()
+	base := now()
+	app := newApp(t, st, "acme")
+	ep := newEndpoint(t, st, app.ID, nil)
+	old := base.Add(-72 * time.Hour)
+	waiting := createWaiting(t, st, app.ID, old, nil)
+	if n, err := st.Purge(ctx, base); err != nil || n != 0 {
+		t.Fatalf("Purge = %d, %v; want 0 (the message awaits dispatch)", n, err)
+	}
+	if jobs := claim(t, st, "w", base, 10); len(jobs) != 1 {
+		t.Fatalf("claimed %d, want 1", len(jobs))
+	}
+	if n, err := st.Purge(ctx, base); err != nil || n != 0 {
+		t.Fatalf("Purge = %d, %v; want 0 (the message is being dispatched)", n, err)
+	}
+	n, err := st.ReleaseExpiredLeases(ctx, base.Add(100*365*24*time.Hour))
+	must(t, err)
+	if n != 1 {
+		t.Fatalf("released %d, want 1", n)
+	}
+	wantNextDue(t, st, &old)
+	jobs := claim(t, st, "w", base, 10)
+	if len(jobs) != 1 || !jobs[0].Fresh || jobs[0].Delivery.EndpointID != ep.ID {
+		t.Fatalf("claim after the release = %+v", jobs)
+	}
+	o := outcome(jobs[0], true, base, nil)
+	o.CompletesDispatch = true
+	record(t, st, o)
+	if n, err := st.Purge(ctx, base); err != nil || n != 1 {
+		t.Fatalf("Purge = %d, %v; want 1", n, err)
+	}
+	_, err = st.GetMessage(ctx, app.ID, waiting.ID)
+	wantCode(t, err, hookline.ENOTFOUND)
+}
+
+// fanOutGone: a Fresh outcome whose endpoint was deleted meanwhile is dropped without error;
+// a message of an application without endpoints ends its dispatch at the claim.
+func fanOutGone(t *testing.T, st DeliveryStore) {
+	ctx := context.Background()
+	base := now()
+	app := newApp(t, st, "acme")
+	a := newEndpoint(t, st, app.ID, nil)
+	b := newEndpoint(t, st, app.ID, nil)
+	m := createWaiting(t, st, app.ID, base, nil)
+	createWaiting(t, st, newApp(t, st, "quiet").ID, base, nil) // no endpoint to send it to
+	jobs := claim(t, st, "w", base, 10)
+	if len(jobs) != 2 {
+		t.Fatalf("claimed %d, want 2", len(jobs))
+	}
+	must(t, st.DeleteEndpoint(ctx, app.ID, b.ID))
+	outs := []hookline.Outcome{outcome(jobs[0], true, base, nil), outcome(jobs[1], true, base, nil)}
+	outs[1].CompletesDispatch = true
+	health := record(t, st, outs...)
+	if len(health) != 1 || health[0].EndpointID != a.ID {
+		t.Fatalf("health = %+v, want only %s's", health, a.ID)
+	}
+	wantDeliveries(t, st, app.ID, m.ID, map[string]hookline.MessageStatus{a.ID: hookline.StatusSuccess})
+	wantNextDue(t, st, nil)
+}
