@@ -70,11 +70,17 @@ type Config struct {
 	FailingAfterAttempts int
 }
 
+// heldPerWorker sets how many claimed jobs a dispatcher holds (in flight and queued) per
+// worker. The queue keeps the workers busy while a claim waits for the database behind a
+// recording transaction: with 4 per worker, 100 fast endpoints ran dry between claims
+// (8,300 deliveries/s in the 100ep benchmark); with 16, 10,900/s.
+const heldPerWorker = 16
+
 // Defaults for Config.
 const (
 	DefaultWorkers              = 128
 	DefaultEndpointConcurrency  = 16
-	DefaultClaimBatch           = 512
+	DefaultClaimBatch           = 1024
 	DefaultRecordLinger         = 10 * time.Millisecond
 	DefaultPollInterval         = time.Second
 	DefaultTimeout              = 15 * time.Second
@@ -218,7 +224,7 @@ func New(store Store, clock hookline.Clock, cfg Config, logger *slog.Logger, met
 		metrics: metrics,
 		rnd:     rand.Float64,
 		wake:    make(chan struct{}, 1),
-		maxHeld: cfg.Workers * 4,
+		maxHeld: cfg.Workers * heldPerWorker,
 		speeds:  map[string]*endpointSpeed{},
 		rateCh:  make(chan string, 64),
 		stopped: make(chan struct{}),
@@ -303,50 +309,59 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		d.forgetIdle(endpoints, t.job.Endpoint.ID, ep)
 	}
 
+	// Claims run beside the loop, one at a time, so finished jobs keep starting queued ones
+	// while a claim waits for the database.
+	type claimResult struct {
+		jobs  []hookline.Job
+		err   error
+		limit int
+		wait  time.Duration // until the next due work, when the claim did not fill its limit
+	}
+	claims := make(chan claimResult, 1)
+	claiming := false
 	for ctx.Err() == nil {
 		// Claim in batches: one claim per freed slot would cost a transaction per delivery. With
 		// little room left, wait until enough jobs finish, unless nothing is held at all.
-		if claimNow && (held == 0 || d.maxHeld-held >= d.lowWater) {
-			claimNow = false
+		if claimNow && !claiming && (held == 0 || d.maxHeld-held >= d.lowWater) {
+			claimNow, claiming = false, true
 			limit := min(d.cfg.ClaimBatch, d.maxHeld-held)
-			// The claim does not end with ctx: a claim committed but cut off before its jobs
-			// load would leave them leased, on PostgreSQL until the lease expires.
-			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-			jobs, err := d.store.ClaimDeliveries(cctx, hookline.ClaimParams{
-				Owner: d.cfg.Owner, Now: d.clock.Now(), LeaseUntil: d.clock.Now().Add(d.cfg.Lease), Limit: limit})
-			cancel()
-			if err != nil {
-				if ctx.Err() == nil {
-					d.logger.Error("claim deliveries", "err", err)
+			go func() {
+				// The claim does not end with ctx: a claim committed but cut off before its jobs
+				// load would leave them leased, on PostgreSQL until the lease expires.
+				cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+				defer cancel()
+				now := d.clock.Now()
+				jobs, err := d.store.ClaimDeliveries(cctx, hookline.ClaimParams{
+					Owner: d.cfg.Owner, Now: now, LeaseUntil: now.Add(d.cfg.Lease), Limit: limit})
+				r := claimResult{jobs: jobs, err: err, limit: limit}
+				if err == nil && len(jobs) < limit {
+					r.wait = d.untilNextDue(cctx)
 				}
-				resetTimer(timer, d.cfg.PollInterval)
-			} else {
-				d.metrics.claimed.Observe(float64(len(jobs)))
-				for _, t := range newTasks(jobs) {
-					held++
-					d.admit(endpoints, t)
-				}
-				if len(jobs) == limit {
-					claimNow = true // there may be more due right now
-				} else {
-					resetTimer(timer, d.untilNextDue(ctx))
-				}
-			}
-			// Take what finished meanwhile without blocking, then decide again.
-			for drained := false; !drained; {
-				select {
-				case t := <-d.done:
-					finish(t)
-				default:
-					drained = true
-				}
-			}
-			d.metrics.held.Set(float64(held))
-			continue
+				claims <- r
+			}()
 		}
 		d.metrics.held.Set(float64(held))
 		select {
 		case <-ctx.Done():
+		case r := <-claims:
+			claiming = false
+			if r.err != nil {
+				if ctx.Err() == nil {
+					d.logger.Error("claim deliveries", "err", r.err)
+				}
+				resetTimer(timer, d.cfg.PollInterval)
+				break
+			}
+			d.metrics.claimed.Observe(float64(len(r.jobs)))
+			for _, t := range newTasks(r.jobs) {
+				held++
+				d.admit(endpoints, t)
+			}
+			if len(r.jobs) == r.limit {
+				claimNow = true // there may be more due right now
+			} else {
+				resetTimer(timer, r.wait)
+			}
 		case <-d.wake:
 			claimNow = true
 		case <-timer.C:
@@ -363,7 +378,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 
 	// Shutting down: queued jobs go back to the store untouched (Fresh ones are stored as
-	// pending, due now), in-flight ones finish.
+	// pending, due now), in-flight ones finish. So do the jobs of a claim still under way.
 	var queued []string
 	handBack := func(t *task) {
 		held--
@@ -376,6 +391,14 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		t.outcome = t.baseOutcome(d.cfg.Owner)
 		t.outcome.Status, t.outcome.NextAttemptAt = hookline.StatusPending, &now
 		d.recorded <- t
+	}
+	if claiming {
+		if r := <-claims; r.err == nil {
+			for _, t := range newTasks(r.jobs) {
+				held++
+				handBack(t)
+			}
+		}
 	}
 	for _, ep := range endpoints {
 		for _, t := range ep.queue {
