@@ -311,34 +311,22 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 
 	// Claims run beside the loop, one at a time, so finished jobs keep starting queued ones
 	// while a claim waits for the database.
-	type claimResult struct {
-		jobs  []hookline.Job
-		err   error
-		limit int
-		wait  time.Duration // until the next due work, when the claim did not fill its limit
-	}
 	claims := make(chan claimResult, 1)
 	claiming := false
+	var lastClaim time.Time
 	for ctx.Err() == nil {
 		// Claim in batches: one claim per freed slot would cost a transaction per delivery. With
 		// little room left, wait until enough jobs finish, unless nothing is held at all.
 		if claimNow && !claiming && (held == 0 || d.maxHeld-held >= d.lowWater) {
-			claimNow, claiming = false, true
-			limit := min(d.cfg.ClaimBatch, d.maxHeld-held)
-			go func() {
-				// The claim does not end with ctx: a claim committed but cut off before its jobs
-				// load would leave them leased, on PostgreSQL until the lease expires.
-				cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-				defer cancel()
-				now := d.clock.Now()
-				jobs, err := d.store.ClaimDeliveries(cctx, hookline.ClaimParams{
-					Owner: d.cfg.Owner, Now: now, LeaseUntil: now.Add(d.cfg.Lease), Limit: limit})
-				r := claimResult{jobs: jobs, err: err, limit: limit}
-				if err == nil && len(jobs) < limit {
-					r.wait = d.untilNextDue(cctx)
-				}
-				claims <- r
-			}()
+			// Messages arriving one by one wake the dispatcher one by one: claims at most every
+			// claimGap gather them, and leave the writer to the API in between.
+			if wait := claimGap - time.Since(lastClaim); wait > 0 {
+				resetTimer(timer, wait)
+			} else {
+				lastClaim = time.Now()
+				claimNow, claiming = false, true
+				d.startClaim(ctx, min(d.cfg.ClaimBatch, d.maxHeld-held), claims)
+			}
 		}
 		d.metrics.held.Set(float64(held))
 		select {
@@ -434,6 +422,35 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	<-recorderDone
 	d.logger.Info("dispatcher stopped", "owner", d.cfg.Owner)
 	return nil
+}
+
+// claimGap is the least time between the starts of two claims.
+const claimGap = 2 * time.Millisecond
+
+// claimResult is what a claim brings back to the dispatch loop.
+type claimResult struct {
+	jobs  []hookline.Job
+	err   error
+	limit int
+	wait  time.Duration // until the next due work, when the claim did not fill its limit
+}
+
+// startClaim claims up to limit jobs in a goroutine of its own and sends the result on claims.
+// The claim does not end with ctx: a claim committed but cut off before its jobs load would
+// leave them leased, on PostgreSQL until the lease expires.
+func (d *Dispatcher) startClaim(ctx context.Context, limit int, claims chan<- claimResult) {
+	go func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		now := d.clock.Now()
+		jobs, err := d.store.ClaimDeliveries(cctx, hookline.ClaimParams{
+			Owner: d.cfg.Owner, Now: now, LeaseUntil: now.Add(d.cfg.Lease), Limit: limit})
+		r := claimResult{jobs: jobs, err: err, limit: limit}
+		if err == nil && len(jobs) < limit {
+			r.wait = d.untilNextDue(cctx)
+		}
+		claims <- r
+	}()
 }
 
 func resetTimer(t *time.Timer, d time.Duration) {
