@@ -104,7 +104,7 @@ func (b *messageBatcher) run() {
 func (b *messageBatcher) commit(batch []*messageRequest) {
 	ctx := context.Background()
 	results := make([]messageResult, len(batch))
-	err := b.db.inTx(ctx, func(tx *txn) error {
+	err := b.db.inUrgentTx(ctx, func(tx *txn) error {
 		for i, req := range batch {
 			if _, err := tx.ExecContext(ctx, savepointSQL); err != nil {
 				return dbErr(err, "create message: savepoint")

@@ -551,6 +551,7 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 	if err != nil {
 		return nil, err
 	}
+	db.checkpoint(ctx)
 	return health, nil
 }
 

@@ -20,6 +20,8 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hookline/hookline"
@@ -76,6 +78,40 @@ type DB struct {
 	fanHint sqlcodec.FanOutHint
 	// sync is the synchronous setting of the writer's commits (see inLeaseTx).
 	sync string
+	// gate orders the transactions waiting for the writer (see inUrgentTx).
+	gate writeGate
+	// lastCheckpoint is when checkpoint last ran, in Unix nanoseconds.
+	lastCheckpoint atomic.Int64
+}
+
+// writeGate is a lock whose urgent holders go ahead of the others waiting.
+type writeGate struct {
+	mu      sync.Mutex
+	cond    sync.Cond
+	busy    bool
+	pending int // urgent waiters
+}
+
+func (g *writeGate) lock(urgent bool) {
+	g.mu.Lock()
+	if urgent {
+		g.pending++
+	}
+	for g.busy || (!urgent && g.pending > 0) {
+		g.cond.Wait()
+	}
+	if urgent {
+		g.pending--
+	}
+	g.busy = true
+	g.mu.Unlock()
+}
+
+func (g *writeGate) unlock() {
+	g.mu.Lock()
+	g.busy = false
+	g.mu.Unlock()
+	g.cond.Broadcast()
 }
 
 var _ hookline.Store = (*DB)(nil)
@@ -119,6 +155,9 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	}
 	wq.Set("_journal_mode", "WAL")
 	wq.Set("_txlock", "immediate")
+	// The delivery engine checkpoints between its transactions (see checkpoint); the writer
+	// does so itself only when the WAL grows well past SQLite's usual 1,000 pages.
+	wq.Add("_pragma", "wal_autocheckpoint(4000)")
 	w, err := sql.Open("sqlite", name+"?"+wq.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -153,6 +192,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, wrapUnavailable(err))
 	}
 	db.w, db.r = newCachedDB(w), newCachedDB(r)
+	db.gate.cond.L = &db.gate.mu
 	db.batcher = newMessageBatcher(db)
 	db.w.warm(ctx, writerHotSQL)
 	db.log.Debug("sqlite: opened", "path", path, "synchronous", sync, "read_conns", n)
@@ -208,8 +248,43 @@ func (db *DB) Close() error {
 	return errors.Join(db.r.Close(), db.w.Close())
 }
 
+// checkpointEvery is how often, at most, the delivery engine's side of the writer copies the
+// WAL back into the database (see checkpoint).
+const checkpointEvery = 250 * time.Millisecond
+
+// checkpoint runs a passive checkpoint on the writer, in the delivery engine's turn, at most
+// every checkpointEvery. Left to SQLite, the checkpoint would run inside whichever commit
+// crosses 1,000 WAL pages, an API request's as likely as any, and hold it up for
+// milliseconds; the writer still does so itself past wal_autocheckpoint's 4,000 pages, when
+// the delivery engine is idle.
+func (db *DB) checkpoint(ctx context.Context) {
+	now := time.Now().UnixNano()
+	last := db.lastCheckpoint.Load()
+	if now-last < int64(checkpointEvery) || !db.lastCheckpoint.CompareAndSwap(last, now) {
+		return
+	}
+	db.gate.lock(false)
+	defer db.gate.unlock()
+	if _, err := db.w.DB.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+		db.log.Debug("sqlite: checkpoint", "err", err)
+	}
+}
+
 // inTx runs fn in a write transaction, committing when it returns nil.
 func (db *DB) inTx(ctx context.Context, fn func(tx *txn) error) (err error) {
+	return db.inGatedTx(ctx, false, fn)
+}
+
+// inUrgentTx is inTx for the API's message commits: it goes ahead of the delivery engine's
+// transactions waiting for the writer, so an accepted message waits for at most the one
+// transaction in progress.
+func (db *DB) inUrgentTx(ctx context.Context, fn func(tx *txn) error) error {
+	return db.inGatedTx(ctx, true, fn)
+}
+
+func (db *DB) inGatedTx(ctx context.Context, urgent bool, fn func(tx *txn) error) (err error) {
+	db.gate.lock(urgent)
+	defer db.gate.unlock()
 	sqlTx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: begin: %w", wrapUnavailable(err))
@@ -239,6 +314,8 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *txn) error) (err error) {
 // recording batches, so this halves the fsyncs of the delivery engine and keeps the writer
 // free for the API's commits.
 func (db *DB) inLeaseTx(ctx context.Context, fn func(tx *txn) error) (err error) {
+	db.gate.lock(false)
+	defer db.gate.unlock()
 	conn, err := db.w.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("sqlite: begin: %w", wrapUnavailable(err))
