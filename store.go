@@ -69,7 +69,8 @@ type EndpointStore interface {
 type MessageStore interface {
 	// CreateMessage inserts msg awaiting dispatch, due at once: ClaimDeliveries fans it out to
 	// the endpoints of the application that accept it (Endpoint.Accepts) and existed when it was
-	// created. A message with OnlyEndpointID set instead gets, in the same transaction, one
+	// created; a message of an application without enabled endpoints does not wait for
+	// dispatch. A message with OnlyEndpointID set instead gets, in the same transaction, one
 	// pending delivery due now to that endpoint, whatever its filters. A message whose EventID
 	// the application already used is an *Error with code EDUPLICATEEVENT and Existing set to
 	// the original message's id; nothing is stored then.

@@ -37,11 +37,13 @@ func scanDelivery(s scanner) (*hookline.Delivery, error) {
 // DeliveriesChannel when the transaction commits (and never if it rolls back).
 const notifyDeliveries = `SELECT pg_notify('` + DeliveriesChannel + `', '')`
 
-// createMessageQuery inserts a message awaiting dispatch, due at its creation ($8), and in the
+// createMessageQuery inserts a message awaiting dispatch, due at its creation ($8) (unless its
+// application has no enabled endpoint, so nothing to fan it out to), and in the
 // same statement (so the same transaction) wakes the processes listening on DeliveriesChannel
 // to fan it out; a duplicate inserts nothing, returns no row and notifies no one.
 const createMessageQuery = `WITH ins AS (
-		INSERT INTO messages (` + messageColumns + `, dispatch_until) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+		INSERT INTO messages (` + messageColumns + `, dispatch_until) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
+			CASE WHEN EXISTS (SELECT 1 FROM endpoints WHERE app_id = $2 AND NOT disabled) THEN $8::bigint END)
 		ON CONFLICT DO NOTHING RETURNING id
 	)
 	SELECT id, pg_notify('` + DeliveriesChannel + `', '')::text FROM ins`

@@ -36,15 +36,19 @@ func scanDelivery(s scanner) (*hookline.Delivery, error) {
 
 // The statements of the message hot path, cached by the writer ahead of use (see warm).
 const (
+	// insertMessageSQL inserts a message, awaiting dispatch (due at its creation) when ?9 is
+	// true and its application has an enabled endpoint: otherwise there is nothing to fan out.
 	insertMessageSQL = `INSERT INTO messages (` + messageColumns + `, dispatch_until)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,
+			CASE WHEN ?9 AND EXISTS (SELECT 1 FROM endpoints WHERE app_id = ?2 AND disabled = 0) THEN ?8 END)`
 	messageByEventIDSQL = `SELECT id FROM messages WHERE app_id = ? AND event_id = ?`
 	insertDeliverySQL   = `INSERT INTO deliveries (` + deliveryColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	endpointOfAppSQL    = `SELECT id FROM endpoints WHERE app_id = ? AND id = ?`
 )
 
 // CreateMessage inserts msg awaiting dispatch, due at its CreatedAt (a zero CreatedAt is set
-// from the clock): ClaimDeliveries fans it out. A message with OnlyEndpointID gets its one
+// from the clock): ClaimDeliveries fans it out. A message of an application without enabled
+// endpoints has nothing to fan out and does not wait; one with OnlyEndpointID gets its one
 // delivery in the same transaction instead.
 //
 // Concurrent calls share transactions (group commit): each message gets its own savepoint in
@@ -74,10 +78,9 @@ func insertMessage(ctx context.Context, tx *txn, msg *hookline.Message) error {
 	if payload == nil {
 		payload = []byte{} // the column is NOT NULL; an empty payload is the API's to refuse
 	}
-	dispatchAt := sql.NullInt64{Int64: micros(msg.CreatedAt), Valid: msg.OnlyEndpointID == ""}
-
 	_, err = tx.ExecContext(ctx, insertMessageSQL,
-		msg.ID, msg.AppID, msg.EventType, nullString(msg.EventID), payload, channels, tags, micros(msg.CreatedAt), dispatchAt)
+		msg.ID, msg.AppID, msg.EventType, nullString(msg.EventID), payload, channels, tags, micros(msg.CreatedAt),
+		msg.OnlyEndpointID == "")
 	switch {
 	case isUniqueViolation(err) && msg.EventID != "":
 		var existing string

@@ -245,15 +245,19 @@ func fanOutRelease(t *testing.T, st DeliveryStore) {
 }
 
 // fanOutGone: a Fresh outcome whose endpoint was deleted meanwhile is dropped without error;
-// a message of an application without endpoints ends its dispatch at the claim.
+// a message of an application without enabled endpoints does not await dispatch.
 func fanOutGone(t *testing.T, st DeliveryStore) {
 	ctx := context.Background()
 	base := now()
 	app := newApp(t, st, "acme")
 	a := newEndpoint(t, st, app.ID, nil)
 	b := newEndpoint(t, st, app.ID, nil)
+	// A message of an application without enabled endpoints has nothing to wait for.
+	quiet := newApp(t, st, "quiet")
+	newEndpoint(t, st, quiet.ID, func(ep *hookline.Endpoint) { ep.Disabled = true })
+	createWaiting(t, st, quiet.ID, base, nil)
+	wantNextDue(t, st, nil)
 	m := createWaiting(t, st, app.ID, base, nil)
-	createWaiting(t, st, newApp(t, st, "quiet").ID, base, nil) // no endpoint to send it to
 	jobs := claim(t, st, "w", base, 10)
 	if len(jobs) != 2 {
 		t.Fatalf("claimed %d, want 2", len(jobs))
