@@ -314,7 +314,7 @@ func (db *DB) inGatedTx(ctx context.Context, urgent bool, fn func(tx *txn) error
 // recording batches, so this halves the fsyncs of the delivery engine and keeps the writer
 // free for the API's commits.
 func (db *DB) inLeaseTx(ctx context.Context, fn func(tx *txn) error) (err error) {
-	db.gate.lock(false)
+	db.gate.lock(true)
 	defer db.gate.unlock()
 	conn, err := db.w.Conn(ctx)
 	if err != nil {
