@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/hookline/hookline/config"
@@ -127,6 +129,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 	logger := newLogger(cfg, e.stderr)
+	setGCPercent()
 	srv, err := server.Open(ctx, *cfg, logger)
 	if err != nil {
 		return err
@@ -159,4 +162,16 @@ Use it as a bearer token, for example:
 Keep it somewhere safe. `+"`hookline token create`"+` makes more; `+"`hookline token revoke`"+` retires one.
 
 `, token, token, url)
+}
+
+// serveGCPercent is the garbage collector's target for the server unless GOGC says otherwise.
+// The server's live heap is small (tens of MiB), and collecting half as often cut its CPU per
+// delivery by a tenth in the 100ep benchmark, for a few tens of MiB more memory.
+const serveGCPercent = 200
+
+// setGCPercent applies serveGCPercent when the GOGC environment variable is not set.
+func setGCPercent() {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(serveGCPercent)
+	}
 }
