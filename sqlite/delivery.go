@@ -393,11 +393,11 @@ const (
 			attempt_count = attempt_count + ?, lease_owner = NULL, leased_until = NULL,
 			trigger_type = CASE WHEN ? THEN 0 ELSE trigger_type END, updated_at = ?
 			WHERE id = ? AND (? = '' OR lease_owner = ?) RETURNING app_id, msg_id, endpoint_id`
-	// insertFreshDeliverySQL stores the delivery of a Fresh outcome, unless its message or
-	// endpoint is gone or the message has a delivery to the endpoint already.
+	// insertFreshDeliverySQL stores the delivery of a Fresh outcome, unless the message has a
+	// delivery to the endpoint already. When the message or endpoint is gone, the foreign key
+	// refuses the row (RecordAttempts then skips the outcome).
 	insertFreshDeliverySQL = `INSERT INTO deliveries (` + deliveryColumns + `)
-			SELECT ?, ?, ?, ?, ?, ?, ?, 0, ?, ?
-			WHERE EXISTS (SELECT 1 FROM messages WHERE id = ?) AND EXISTS (SELECT 1 FROM endpoints WHERE id = ?)
+			VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
 			ON CONFLICT DO NOTHING`
 	// completeDispatchSQL ends a message's dispatch while the owner (or anyone, for '') holds it.
 	completeDispatchSQL = `UPDATE messages SET dispatch_owner = NULL, dispatch_until = NULL
@@ -479,7 +479,10 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 			var appID, msgID, epID string
 			if o.Fresh {
 				res, err := insFresh.ExecContext(ctx, o.DeliveryID, o.AppID, o.MessageID, o.EndpointID, o.Status, attempted,
-					next, micros(now), micros(now), o.MessageID, o.EndpointID)
+					next, micros(now), micros(now))
+				if isForeignKeyViolation(err) {
+					continue // its message or endpoint was deleted meanwhile
+				}
 				if err != nil {
 					return dbErr(err, "record attempts: insert delivery %s", o.DeliveryID)
 				}
