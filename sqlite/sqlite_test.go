@@ -267,3 +267,45 @@ func TestClaimSkipsUnreadableEndpoint(t *testing.T) {
 		t.Fatalf("claimed %d jobs, want the healthy endpoint's one", len(jobs))
 	}
 }
+
+// TestEagerDeliveriesAfterUpgrade: a database from before lazy fan-out (migration 0004) holds
+// messages with their pending deliveries already stored. After the upgrade those messages do
+// not wait for dispatch, and their deliveries are claimed as stored ones, never fanned out
+// again.
+func TestEagerDeliveriesAfterUpgrade(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, filepath.Join(t.TempDir(), "hookline.db"))
+	app := &hookline.Application{ID: hookline.NewID(hookline.PrefixApplication), Name: "acme"}
+	if err := db.CreateApplication(ctx, app); err != nil {
+		t.Fatal(err)
+	}
+	ep := &hookline.Endpoint{ID: hookline.NewID(hookline.PrefixEndpoint), AppID: app.ID, URL: "https://example.com",
+		Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", CreatedAt: time.Now().Add(-time.Hour)}
+	if err := db.CreateEndpoint(ctx, ep); err != nil {
+		t.Fatal(err)
+	}
+	// What 0003's eager fan-out left behind: the message (dispatch_until NULL, as the ALTER
+	// TABLE gives old rows) and its pending delivery.
+	msgID, dID := hookline.NewID(hookline.PrefixMessage), hookline.NewID(hookline.PrefixDelivery)
+	at := time.Now().Add(-time.Minute).UnixMicro()
+	w := db.WriteDB()
+	if _, err := w.ExecContext(ctx, `INSERT INTO messages (id, app_id, event_type, payload, created_at) VALUES (?, ?, 'a.b', X'7B7D', ?)`,
+		msgID, app.ID, at); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.ExecContext(ctx, `INSERT INTO deliveries (id, app_id, msg_id, endpoint_id, status, next_attempt_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, 1, ?, ?, ?)`, dID, app.ID, msgID, ep.ID, at, at, at); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	jobs, err := db.ClaimDeliveries(ctx, hookline.ClaimParams{Owner: "w", Now: now, LeaseUntil: now.Add(time.Minute), Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs) != 1 || jobs[0].Fresh || jobs[0].Delivery.ID != dID || jobs[0].Message.ID != msgID {
+		t.Fatalf("claim after the upgrade = %+v, want the stored delivery %s", jobs, dID)
+	}
+	if next, err := db.NextDueAt(ctx); err != nil || next != nil {
+		t.Fatalf("NextDueAt = %v, %v; want nothing waiting", next, err)
+	}
+}
