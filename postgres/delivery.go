@@ -145,15 +145,7 @@ func (db *DB) fanOut(ctx context.Context, p hookline.ClaimParams, jobs []hooklin
 // DeliveriesChannel when it stored deliveries. Spilled deliveries whose message or endpoint was
 // deleted meanwhile are left out.
 func (db *DB) fanOutMessages(ctx context.Context, owner string, msgs []*hookline.Message, room int, now time.Time) (sqlcodec.FanOut, error) {
-	var appIDs, msgIDs []string
-	seenApp := map[string]bool{}
-	for _, m := range msgs {
-		msgIDs = append(msgIDs, m.ID)
-		if !seenApp[m.AppID] {
-			seenApp[m.AppID] = true
-			appIDs = append(appIDs, m.AppID)
-		}
-	}
+	appIDs, msgIDs := sqlcodec.FanOutKeys(msgs)
 	targets := make(map[string][]sqlcodec.Target, len(appIDs))
 	existing := map[sqlcodec.Pair]bool{}
 	var b pgx.Batch

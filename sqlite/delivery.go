@@ -188,15 +188,7 @@ func (db *DB) fanOut(ctx context.Context, p hookline.ClaimParams, jobs []hooklin
 // fanOutMessages fans leased messages out to their applications' endpoints (read from the
 // read pool), then stores the spill and ends the dispatch of messages without fresh jobs.
 func (db *DB) fanOutMessages(ctx context.Context, owner string, msgs []*hookline.Message, room int, now time.Time) (sqlcodec.FanOut, error) {
-	var appIDs, msgIDs []string
-	seenApp := map[string]bool{}
-	for _, m := range msgs {
-		msgIDs = append(msgIDs, m.ID)
-		if !seenApp[m.AppID] {
-			seenApp[m.AppID] = true
-			appIDs = append(appIDs, m.AppID)
-		}
-	}
+	appIDs, msgIDs := sqlcodec.FanOutKeys(msgs)
 	targets := map[string][]sqlcodec.Target{}
 	err := inChunks(appIDs, func(ids []any) error {
 		return db.loadTargets(ctx, `app_id IN (`+idList+`) AND disabled = 0 ORDER BY id`, ids, func(t sqlcodec.Target) {

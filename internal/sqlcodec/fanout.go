@@ -28,6 +28,20 @@ type FanOut struct {
 	Done []string
 }
 
+// FanOutKeys returns what fanning msgs out reads by: their applications' ids, each once, and
+// their own ids, in the order of msgs.
+func FanOutKeys(msgs []*hookline.Message) (appIDs, msgIDs []string) {
+	seen := map[string]bool{}
+	for _, m := range msgs {
+		msgIDs = append(msgIDs, m.ID)
+		if !seen[m.AppID] {
+			seen[m.AppID] = true
+			appIDs = append(appIDs, m.AppID)
+		}
+	}
+	return appIDs, msgIDs
+}
+
 // Fan fans messages (in the order given) out to the targets of their applications (each
 // application's in creation order): one Fresh job per target that accepts the message, was
 // created no later than it, and has no delivery of it yet (existing). The first room jobs are
