@@ -175,7 +175,7 @@ type task struct {
 // dispatch, in the same transaction as that outcome or after the others.
 type dispatch struct{ unrecorded int }
 
-// outcome starts the outcome of the task's job: which delivery, and for a Fresh job what
+// baseOutcome starts the outcome of the task's job: which delivery, and for a Fresh job what
 // storing it needs.
 func (t *task) baseOutcome(owner string) hookline.Outcome {
 	d := &t.job.Delivery
