@@ -39,11 +39,13 @@ type Config struct {
 	EndpointConcurrency int
 	// ClaimBatch is the most deliveries claimed in one query.
 	ClaimBatch int
-	// RecordLinger is how long the recorder waits, after an outcome arrives, for more to share
-	// its transaction. Every commit rewrites each page it touches (an endpoint's part of the
-	// attempt log, its health row), so under load a few milliseconds of waiting make commits
-	// several times larger and each delivery cheaper; an idle engine records at once after it.
-	// Negative: no waiting.
+	// RecordLinger is how long the recorder waits, under load (when its previous transaction
+	// held at least lingerAfter outcomes), after an outcome arrives, for more to share its
+	// transaction. Every commit rewrites each page it touches (an endpoint's part of the attempt
+	// log, its health row), so under load a few milliseconds of waiting make commits several
+	// times larger and each delivery cheaper. Under light load outcomes are recorded at once:
+	// an outcome not yet recorded when the process dies is a delivery sent twice. Negative: no
+	// waiting.
 	RecordLinger time.Duration
 	// PollInterval is how often the store is checked for due work when nothing wakes the
 	// dispatcher (new messages wake it at once).
@@ -668,16 +670,20 @@ func sensitive(name string) bool {
 // maxRecordBatch bounds the outcomes written in one transaction.
 const maxRecordBatch = 2000
 
-// recordLoop writes outcomes in batches: whatever arrives within RecordLinger of the first, or
-// while the previous batch was being committed, goes in the next transaction (group commit).
-// It returns when d.recorded is closed and drained.
+// lingerAfter is the size of a recording transaction from which the next one lingers.
+const lingerAfter = 100
+
+// recordLoop writes outcomes in batches: whatever arrived while the previous batch was being
+// committed goes in the next transaction (group commit), and under load whatever arrives within
+// RecordLinger of the first. It returns when d.recorded is closed and drained.
 func (d *Dispatcher) recordLoop() {
 	batch := make([]*task, 0, maxRecordBatch)
 	linger := time.NewTimer(time.Hour)
 	linger.Stop()
+	last := 0
 	for t := range d.recorded {
 		batch = append(batch[:0], t)
-		if d.cfg.RecordLinger > 0 {
+		if d.cfg.RecordLinger > 0 && last >= lingerAfter {
 			linger.Reset(d.cfg.RecordLinger)
 		wait:
 			for len(batch) < maxRecordBatch {
@@ -705,6 +711,7 @@ func (d *Dispatcher) recordLoop() {
 				break fill
 			}
 		}
+		last = len(batch)
 		d.record(batch)
 	}
 }
