@@ -265,8 +265,23 @@ type endpointState struct {
 // Run dispatches until ctx ends, then stops claiming, hands queued jobs back, lets in-flight
 // requests finish (each within its timeout), records their outcomes and returns.
 func (d *Dispatcher) Run(ctx context.Context) error {
-	if err := d.announce.Ensure(ctx); err != nil {
-		return err
+	// The internal application of operational webhooks must exist before anything is sent.
+	// A database that is down at start (or goes down then) delays the dispatcher; it does not
+	// stop it for good.
+	for backoff := 100 * time.Millisecond; ; backoff = min(2*backoff, 5*time.Second) {
+		err := d.announce.Ensure(ctx)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		d.logger.Warn("prepare operational webhooks; retrying", "err", err, "in", backoff)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
 	}
 	defer close(d.stopped)
 	sendCtx := context.WithoutCancel(ctx)
