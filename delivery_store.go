@@ -37,6 +37,11 @@ type DeliveryStore interface {
 	// (a leased message counts as due when its lease ends), or nil when nothing waits.
 	NextDueAt(ctx context.Context) (*time.Time, error)
 
+	// Backlog counts the work waiting: messages awaiting dispatch (new, or being fanned out)
+	// and stored deliveries that are pending. A message's deliveries are stored when it is
+	// fanned out, so a backlog of messages is the first thing an outage grows.
+	Backlog(ctx context.Context) (Backlog, error)
+
 	// SetEndpointDisabled enables or disables an endpoint and reports whether it changed, so
 	// only one of several processes announces the change.
 	SetEndpointDisabled(ctx context.Context, appID, endpointID string, disabled bool, reason string, at time.Time) (bool, error)
@@ -60,6 +65,12 @@ type DeliveryStore interface {
 	// except messages awaiting dispatch or with deliveries pending or sending; it returns how many
 	// messages it deleted. Backends may delete in batches.
 	Purge(ctx context.Context, before time.Time) (int, error)
+}
+
+// Backlog is the work waiting for the delivery engine.
+type Backlog struct {
+	MessagesAwaitingDispatch int
+	DeliveriesPending        int
 }
 
 // ClaimParams says which deliveries to claim.

@@ -1,8 +1,11 @@
 package delivery
 
 import (
+	"context"
 	"strconv"
+	"time"
 
+	"github.com/hookline/hookline"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -74,4 +77,48 @@ func (m *Metrics) observeAttempt(r Result) {
 	}
 	m.attempts.WithLabelValues(result, class).Inc()
 	m.duration.Observe(r.Duration.Seconds())
+}
+
+// backlogTimeout bounds the store query behind one scrape of the backlog gauges.
+const backlogTimeout = 2 * time.Second
+
+// BacklogCollector reports the store's backlog (hookline.DeliveryStore.Backlog) as gauges,
+// read when /metrics is scraped. With lazy fan-out a message's deliveries are stored only when
+// it is fanned out, so messages awaiting dispatch are where an outage or an overloaded engine
+// shows first.
+type BacklogCollector struct {
+	store    hookline.DeliveryStore
+	messages *prometheus.Desc
+	pending  *prometheus.Desc
+}
+
+// NewBacklogCollector returns a collector of store's backlog.
+func NewBacklogCollector(store hookline.DeliveryStore) *BacklogCollector {
+	return &BacklogCollector{
+		store: store,
+		messages: prometheus.NewDesc("hookline_messages_awaiting_dispatch",
+			"Messages accepted and not yet fanned out to their endpoints for good (new, or being fanned out).", nil, nil),
+		pending: prometheus.NewDesc("hookline_deliveries_pending",
+			"Stored deliveries waiting for their next attempt (retries, resends, and what a claim had no room for).", nil, nil),
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (c *BacklogCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.messages
+	ch <- c.pending
+}
+
+// Collect implements prometheus.Collector. When the store does not answer, the gauges are left
+// out of that scrape (and the error reported to Prometheus).
+func (c *BacklogCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), backlogTimeout)
+	defer cancel()
+	b, err := c.store.Backlog(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.messages, err)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(c.messages, prometheus.GaugeValue, float64(b.MessagesAwaitingDispatch))
+	ch <- prometheus.MustNewConstMetric(c.pending, prometheus.GaugeValue, float64(b.DeliveriesPending))
 }

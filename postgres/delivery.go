@@ -677,6 +677,18 @@ func (db *DB) NextDueAt(ctx context.Context) (*time.Time, error) {
 	return fromNullMicros(next), nil
 }
 
+// Backlog counts the messages awaiting dispatch and the pending deliveries, each from its
+// partial index.
+func (db *DB) Backlog(ctx context.Context) (hookline.Backlog, error) {
+	var b hookline.Backlog
+	if err := db.pool.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM messages WHERE dispatch_until IS NOT NULL),
+		(SELECT count(*) FROM deliveries WHERE status = 1)`).Scan(&b.MessagesAwaitingDispatch, &b.DeliveriesPending); err != nil {
+		return hookline.Backlog{}, dbErr(err, "backlog")
+	}
+	return b, nil
+}
+
 // SetEndpointDisabled enables or disables an endpoint and reports whether it changed: of
 // several processes making the same change, exactly one sees true. Disabling records the
 // reason; enabling clears it and starts a new health record (no failure streak), so an

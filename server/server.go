@@ -210,7 +210,8 @@ func (s *Server) init(ctx context.Context) error {
 		return err
 	}
 	s.metrics = prometheus.NewRegistry()
-	s.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		delivery.NewBacklogCollector(s.store))
 
 	retry := delivery.DefaultRetryPolicy()
 	if s.cfg.RetrySchedule != nil {

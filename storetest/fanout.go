@@ -48,6 +48,15 @@ func wantNextDue(t *testing.T, st DeliveryStore, want *time.Time) {
 	}
 }
 
+func wantBacklog(t *testing.T, st DeliveryStore, want hookline.Backlog) {
+	t.Helper()
+	got, err := st.Backlog(context.Background())
+	must(t, err)
+	if got != want {
+		t.Fatalf("Backlog = %+v, want %+v", got, want)
+	}
+}
+
 func endpointIDs(jobs []hookline.Job) []string {
 	var ids []string
 	for _, j := range jobs {
@@ -74,6 +83,7 @@ func fanOutLazy(t *testing.T, st DeliveryStore) {
 
 	wantDeliveries(t, st, app.ID, m.ID, nil)
 	wantNextDue(t, st, &base)
+	wantBacklog(t, st, hookline.Backlog{MessagesAwaitingDispatch: 1}) // the quiet one has nobody to wait for
 	if jobs := claim(t, st, "w", base.Add(-time.Second), 10); len(jobs) != 0 {
 		t.Fatalf("claimed %d jobs before the message was due", len(jobs))
 	}
@@ -100,6 +110,7 @@ func fanOutLazy(t *testing.T, st DeliveryStore) {
 	}
 	leaseEnd := base.Add(24 * time.Hour)
 	wantNextDue(t, st, &leaseEnd)
+	wantBacklog(t, st, hookline.Backlog{MessagesAwaitingDispatch: 1}) // being fanned out
 	wantDeliveries(t, st, app.ID, m.ID, nil)
 	wantDeliveries(t, st, quietApp.ID, quiet.ID, nil)
 
@@ -129,6 +140,7 @@ func fanOutLazy(t *testing.T, st DeliveryStore) {
 	}
 	// Dispatch over: the retry is the next thing due, and the message is not fanned out again.
 	wantNextDue(t, st, &retry)
+	wantBacklog(t, st, hookline.Backlog{DeliveriesPending: 1})
 	later := claim(t, st, "w", retry, 10)
 	if len(later) != 1 || later[0].Fresh || later[0].Delivery.ID != d.ID {
 		t.Fatalf("claim after the dispatch = %+v, want the stored retry only", later)
