@@ -20,6 +20,13 @@ type DeliveryStore interface {
 	// jobs beyond it are stored as pending deliveries due now instead of returned. Each job
 	// carries its message and endpoint; jobs of one message share one *Message.
 	ClaimDeliveries(ctx context.Context, p ClaimParams) ([]Job, error)
+	// FanOut fans out messages created with their dispatch leased to owner (Message.Lease), as
+	// ClaimDeliveries fans out the messages it leases: at most room Fresh jobs, stamped with
+	// now; what does not fit is stored as pending deliveries due now, and the dispatch of
+	// messages with nothing to send ends. Messages whose lease owner is no longer owner (it
+	// expired and another process took them) may still be fanned out: a Fresh outcome for a
+	// delivery that exists by then is dropped.
+	FanOut(ctx context.Context, owner string, msgs []*Message, room int, now time.Time) ([]Job, error)
 	// RecordAttempts applies the outcomes of finished jobs, each in full or not at all, in as
 	// few transactions as the backend likes: it inserts the attempt, moves the delivery to its
 	// next state (inserting it for a Fresh outcome) and updates the endpoint's health; an

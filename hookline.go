@@ -158,6 +158,17 @@ type Message struct {
 	// OnlyEndpointID, when set at creation, sends the message to that endpoint alone, whatever
 	// its filters (send-example and dashboard tests), instead of fanning out. It is not stored.
 	OnlyEndpointID string
+	// Lease, when set at creation, stores the message with its dispatch already leased to
+	// Lease.Owner until Lease.Until: the dispatcher that accepted it fans it out itself
+	// (DeliveryStore.FanOut), with no claim. CreateMessage sets it to nil when the message needs
+	// no dispatch (its application has no enabled endpoint) or names its endpoint. Reads leave it nil.
+	Lease *DispatchLease
+}
+
+// DispatchLease is a message's dispatch lease: until Until, only Owner fans it out.
+type DispatchLease struct {
+	Owner string
+	Until time.Time
 }
 
 // MessageStatus is the state of a message at one endpoint, and the outcome of an attempt. The

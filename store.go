@@ -70,8 +70,10 @@ type MessageStore interface {
 	// CreateMessage inserts msg awaiting dispatch, due at once: ClaimDeliveries fans it out to
 	// the endpoints of the application that accept it (Endpoint.Accepts) and existed when it was
 	// created; a message of an application without enabled endpoints does not wait for
-	// dispatch. A message with OnlyEndpointID set instead gets, in the same transaction, one
-	// pending delivery due now to that endpoint, whatever its filters. A message whose EventID
+	// dispatch. With Lease set, the message is stored leased for dispatch to its owner instead
+	// of due at once, and Lease is set to nil if the message needs no dispatch. A message with
+	// OnlyEndpointID set instead gets, in the same transaction, one pending delivery due now to
+	// that endpoint, whatever its filters (and Lease is set to nil). A message whose EventID
 	// the application already used is an *Error with code EDUPLICATEEVENT and Existing set to
 	// the original message's id; nothing is stored then.
 	CreateMessage(ctx context.Context, msg *Message) error

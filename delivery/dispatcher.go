@@ -16,6 +16,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hookline/hookline"
@@ -156,6 +157,21 @@ type Dispatcher struct {
 	// many jobs and slow ones few (see queueCap). Only the Run goroutine uses it.
 	speeds map[string]*endpointSpeed
 
+	// The hand-off of messages this process's API accepts (see Lease): inbox holds the ones
+	// created and not yet fanned out, leased counts the leases given whose messages are still
+	// being created. accepting is set while Run dispatches.
+	handMu    sync.Mutex
+	inbox     []*hookline.Message
+	leased    int
+	accepting bool
+	handed    chan struct{}
+	// heldNow mirrors the Run loop's count of jobs held, and behind is set while the last claim
+	// filled its limit (more work is due in the store than the dispatcher holds): Lease reads them.
+	heldNow atomic.Int64
+	behind  atomic.Bool
+	// retries carries, from the recorder, the earliest retry time of a batch it recorded.
+	retries chan time.Time
+
 	running sync.WaitGroup
 }
 
@@ -230,7 +246,10 @@ func New(store Store, clock hookline.Clock, cfg Config, logger *slog.Logger, met
 		speeds:  map[string]*endpointSpeed{},
 		rateCh:  make(chan string, 64),
 		stopped: make(chan struct{}),
+		handed:  make(chan struct{}, 1),
+		retries: make(chan time.Time, 16),
 	}
+	d.behind.Store(true) // until the first claim shows otherwise
 	d.lowWater = max(1, min(cfg.ClaimBatch, d.maxHeld/4))
 	d.announce = NewAnnouncer(store, clock, logger, d.Notify)
 	d.work = make(chan *task, d.maxHeld)
@@ -252,6 +271,56 @@ func (d *Dispatcher) Notify() {
 	case d.wake <- struct{}{}:
 	default:
 	}
+}
+
+// maxInbox bounds the messages leased by Lease and not yet fanned out.
+const maxInbox = 1024
+
+// Lease offers to dispatch a message this process is about to create: it returns the dispatch
+// lease to create it with (Message.Lease), or nil when the message should wait in the store to
+// be claimed, because Run is not dispatching, work is due in the store that the dispatcher has
+// not caught up with (a handed-off message must not overtake it), or the dispatcher holds
+// plenty already. A message created with the lease saves the claim that would lease it back:
+// the dispatcher fans it out at once, with a read. Every lease must be followed by HandOff.
+func (d *Dispatcher) Lease() *hookline.DispatchLease {
+	if d.behind.Load() || d.heldNow.Load() >= int64(d.maxHeld/2) {
+		return nil
+	}
+	d.handMu.Lock()
+	defer d.handMu.Unlock()
+	if !d.accepting || d.leased+len(d.inbox) >= maxInbox {
+		return nil
+	}
+	d.leased++
+	return &hookline.DispatchLease{Owner: d.cfg.Owner, Until: d.clock.Now().Add(d.cfg.Lease)}
+}
+
+// HandOff ends a lease Lease gave: msg, when not nil and still leased (msg.Lease not nil, as
+// CreateMessage leaves it when the message awaits dispatch), is the created message, which
+// the dispatcher now fans out; nil gives the lease back unused (the message was not created).
+// The dispatcher only reads msg.
+func (d *Dispatcher) HandOff(msg *hookline.Message) {
+	d.handMu.Lock()
+	d.leased--
+	if msg != nil && msg.Lease != nil {
+		d.inbox = append(d.inbox, msg)
+	}
+	d.handMu.Unlock()
+	if msg != nil && msg.Lease != nil {
+		select {
+		case d.handed <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// takeInbox returns the messages handed off and not yet fanned out.
+func (d *Dispatcher) takeInbox() []*hookline.Message {
+	d.handMu.Lock()
+	defer d.handMu.Unlock()
+	msgs := d.inbox
+	d.inbox = nil
+	return msgs
 }
 
 // endpointState tracks one endpoint's jobs in this process.
@@ -305,8 +374,17 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	endpoints := map[string]*endpointState{}
 	held := 0
 	claimNow := true
-	timer := time.NewTimer(0)
+	timer := time.NewTimer(0) // the next due work, or the next poll
 	defer timer.Stop()
+	timerAt := time.Now() // when timer fires; zero once it has
+	setTimer := func(wait time.Duration) {
+		wait = max(wait, 0)
+		resetTimer(timer, wait)
+		timerAt = time.Now().Add(wait)
+	}
+	gap := time.NewTimer(time.Hour) // the claim gap
+	gap.Stop()
+	defer gap.Stop()
 
 	// finish releases an endpoint slot and starts the next queued job of that endpoint.
 	finish := func(t *task) {
@@ -326,50 +404,87 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		d.forgetIdle(endpoints, t.job.Endpoint.ID, ep)
 	}
 
-	// Claims run beside the loop, one at a time, so finished jobs keep starting queued ones
-	// while a claim waits for the database.
+	// Claims and fan-outs of handed-off messages run beside the loop, one at a time, so
+	// finished jobs keep starting queued ones while a claim waits for the database.
 	claims := make(chan claimResult, 1)
 	claiming := false
+	fanNow := false
 	var lastClaim time.Time
+	d.handMu.Lock()
+	d.accepting = true
+	d.handMu.Unlock()
 	for ctx.Err() == nil {
 		// Claim in batches: one claim per freed slot would cost a transaction per delivery. With
 		// little room left, wait until enough jobs finish, unless nothing is held at all.
-		if claimNow && !claiming && (held == 0 || d.maxHeld-held >= d.lowWater) {
+		// Messages handed off go first: they were leased when they were created.
+		roomy := held == 0 || d.maxHeld-held >= d.lowWater
+		if !claiming && (fanNow || claimNow && roomy) {
 			// Messages arriving one by one wake the dispatcher one by one: claims at most every
 			// claimGap gather them, and leave the writer to the API in between.
 			if wait := claimGap - time.Since(lastClaim); wait > 0 {
-				resetTimer(timer, wait)
+				resetTimer(gap, wait)
 			} else {
-				lastClaim = time.Now()
-				claimNow, claiming = false, true
-				d.startClaim(ctx, min(d.cfg.ClaimBatch, d.maxHeld-held), claims)
+				var msgs []*hookline.Message
+				if fanNow {
+					msgs, fanNow = d.takeInbox(), false
+				}
+				switch {
+				case len(msgs) > 0:
+					lastClaim, claiming = time.Now(), true
+					d.startFanOut(ctx, msgs, d.maxHeld-held, claims)
+				case claimNow && roomy:
+					lastClaim, claiming = time.Now(), true
+					claimNow = false
+					d.startClaim(ctx, min(d.cfg.ClaimBatch, d.maxHeld-held), claims)
+				}
 			}
 		}
 		d.metrics.held.Set(float64(held))
+		d.heldNow.Store(int64(held))
 		select {
 		case <-ctx.Done():
 		case r := <-claims:
 			claiming = false
 			if r.err != nil {
-				if ctx.Err() == nil {
+				if ctx.Err() == nil && r.handedOff > 0 {
+					d.logger.Error("fan out messages accepted here; they go when their dispatch lease expires", "err", r.err, "messages", r.handedOff)
+				} else if ctx.Err() == nil {
 					d.logger.Error("claim deliveries", "err", r.err)
 				}
-				resetTimer(timer, d.cfg.PollInterval)
+				setTimer(d.cfg.PollInterval)
 				break
 			}
-			d.metrics.claimed.Observe(float64(len(r.jobs)))
+			if r.handedOff > 0 {
+				d.metrics.handedOff.Observe(float64(r.handedOff))
+			} else {
+				d.metrics.claimed.Observe(float64(len(r.jobs)))
+			}
 			for _, t := range newTasks(r.jobs) {
 				held++
 				d.admit(endpoints, t)
 			}
-			if len(r.jobs) == r.limit {
+			switch {
+			case r.handedOff > 0:
+			case len(r.jobs) == r.limit:
+				d.behind.Store(true)
 				claimNow = true // there may be more due right now
-			} else {
-				resetTimer(timer, r.wait)
+			default:
+				d.behind.Store(false)
+				setTimer(r.wait)
+			}
+		case <-d.handed:
+			fanNow = true
+		case <-gap.C:
+			// What waited for the claim gap starts now.
+		case at := <-d.retries:
+			// A retry recorded for sooner than the next claim: claim it when it is due.
+			if wait := at.Sub(d.clock.Now()); timerAt.IsZero() || wait < time.Until(timerAt) {
+				setTimer(wait)
 			}
 		case <-d.wake:
 			claimNow = true
 		case <-timer.C:
+			timerAt = time.Time{}
 			claimNow = true
 		case t := <-d.done:
 			finish(t)
@@ -383,7 +498,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 
 	// Shutting down: queued jobs go back to the store untouched (Fresh ones are stored as
-	// pending, due now), in-flight ones finish. So do the jobs of a claim still under way.
+	// pending, due now), in-flight ones finish. So do the jobs of a claim still under way, and
+	// the messages handed off and not fanned out yet are stored as pending deliveries.
+	d.stopHandOffs(ctx)
 	var queued []string
 	handBack := func(t *task) {
 		held--
@@ -450,6 +567,45 @@ type claimResult struct {
 	err   error
 	limit int
 	wait  time.Duration // until the next due work, when the claim did not fill its limit
+	// handedOff is the number of messages fanned out, for a fan-out of handed-off messages.
+	handedOff int
+}
+
+// startFanOut fans out messages handed off, into at most room jobs, in a goroutine of its
+// own, and sends the result on claims.
+func (d *Dispatcher) startFanOut(ctx context.Context, msgs []*hookline.Message, room int, claims chan<- claimResult) {
+	go func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		jobs, err := d.store.FanOut(cctx, d.cfg.Owner, msgs, room, d.clock.Now())
+		claims <- claimResult{jobs: jobs, err: err, handedOff: len(msgs)}
+	}()
+}
+
+// stopHandOffs stops giving leases, waits a little for the messages being created with one,
+// and stores every message handed off and not fanned out as pending deliveries (a fan-out
+// with no room), so they do not wait for their leases to expire.
+func (d *Dispatcher) stopHandOffs(ctx context.Context) {
+	d.handMu.Lock()
+	d.accepting = false
+	d.handMu.Unlock()
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		d.handMu.Lock()
+		n := d.leased
+		d.handMu.Unlock()
+		if n == 0 {
+			break
+		}
+	}
+	msgs := d.takeInbox()
+	if len(msgs) == 0 {
+		return
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if _, err := d.store.FanOut(sctx, d.cfg.Owner, msgs, 0, d.clock.Now()); err != nil {
+		d.logger.Warn("store messages accepted here as pending; they go when their dispatch lease expires", "err", err, "messages", len(msgs))
+	}
 }
 
 // startClaim claims up to limit jobs in a goroutine of its own and sends the result on claims.
@@ -763,7 +919,26 @@ func (d *Dispatcher) record(batch []*task) {
 		backoff = min(2*backoff, maxBackoff)
 	}
 	d.metrics.recorded.Observe(float64(len(batch)))
+	d.noteRetries(outcomes)
 	d.afterRecord(ctx, batch, health)
+}
+
+// noteRetries tells the dispatch loop when the earliest retry just recorded is due, so it
+// claims it then even if no claim would run before (handed-off messages need none).
+func (d *Dispatcher) noteRetries(outcomes []hookline.Outcome) {
+	var first *time.Time
+	for _, o := range outcomes {
+		if o.Status == hookline.StatusPending && o.NextAttemptAt != nil && (first == nil || o.NextAttemptAt.Before(*first)) {
+			first = o.NextAttemptAt
+		}
+	}
+	if first == nil {
+		return
+	}
+	select {
+	case d.retries <- *first:
+	default: // the loop is behind on these; a claim soon finds the retries anyway
+	}
 }
 
 // afterRecord applies the consequences that depend on the recorded state: automatic

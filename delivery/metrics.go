@@ -15,6 +15,7 @@ type Metrics struct {
 	duration  prometheus.Histogram
 	lag       prometheus.Histogram
 	claimed   prometheus.Histogram
+	handedOff prometheus.Histogram
 	recorded  prometheus.Histogram
 	held      prometheus.Gauge
 	exhausted prometheus.Counter
@@ -40,6 +41,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		claimed: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "hookline_delivery_claim_batch_size", Help: "Deliveries claimed per claim query.", Buckets: batch,
 		}),
+		handedOff: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "hookline_delivery_handoff_batch_size", Help: "Messages accepted by this process's API and fanned out together, without a claim.", Buckets: batch,
+		}),
 		recorded: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "hookline_delivery_record_batch_size", Help: "Outcomes written per transaction (group commit).", Buckets: batch,
 		}),
@@ -54,7 +58,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.attempts, m.duration, m.lag, m.claimed, m.recorded, m.held, m.exhausted, m.disabled)
+		reg.MustRegister(m.attempts, m.duration, m.lag, m.claimed, m.handedOff, m.recorded, m.held, m.exhausted, m.disabled)
 	}
 	return m
 }

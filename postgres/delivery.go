@@ -139,6 +139,25 @@ func (db *DB) fanOut(ctx context.Context, p hookline.ClaimParams, jobs []hooklin
 	return jobs, nil
 }
 
+// FanOut fans out messages created leased to owner (Message.Lease): one round trip reads
+// their endpoints, and a transaction follows only for a spill or a message with nothing to send.
+func (db *DB) FanOut(ctx context.Context, owner string, msgs []*hookline.Message, room int, now time.Time) ([]hookline.Job, error) {
+	if owner == "" {
+		return nil, errors.New("postgres: fan out: owner is required")
+	}
+	if len(msgs) == 0 {
+		return []hookline.Job{}, nil
+	}
+	out, err := db.fanOutMessages(ctx, owner, msgs, max(room, 0), normTime(now))
+	if err != nil {
+		return nil, err
+	}
+	if out.Jobs == nil {
+		out.Jobs = []hookline.Job{}
+	}
+	return out.Jobs, nil
+}
+
 // fanOutMessages fans leased messages out to their applications' endpoints, loaded with the
 // deliveries the messages already have in one round trip, then stores the spill and ends the
 // dispatch of the messages without Fresh jobs in one transaction, which notifies

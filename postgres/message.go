@@ -37,20 +37,26 @@ func scanDelivery(s scanner) (*hookline.Delivery, error) {
 // DeliveriesChannel when the transaction commits (and never if it rolls back).
 const notifyDeliveries = `SELECT pg_notify('` + DeliveriesChannel + `', '')`
 
-// createMessageQuery inserts a message awaiting dispatch, due at its creation ($8) (unless its
-// application has no enabled endpoint, so nothing to fan it out to), and in the
-// same statement (so the same transaction) wakes the processes listening on DeliveriesChannel
-// to fan it out; a duplicate inserts nothing, returns no row and notifies no one.
-const createMessageQuery = `WITH ins AS (
-		INSERT INTO messages (` + messageColumns + `, dispatch_until) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
-			CASE WHEN EXISTS (SELECT 1 FROM endpoints WHERE app_id = $2 AND NOT disabled) THEN $8::bigint END)
-		ON CONFLICT DO NOTHING RETURNING id
+// createMessageQuery inserts a message awaiting dispatch (unless its application has no
+// enabled endpoint, so nothing to fan it out to): due at its creation ($8), or leased to $9
+// until $10. In the same statement (so the same transaction) it wakes the processes listening
+// on DeliveriesChannel to fan out a message that is due; a leased one is its owner's to fan
+// out. It returns whether the message awaits dispatch; a duplicate inserts nothing, returns no
+// row and notifies no one.
+const createMessageQuery = `WITH d AS (
+		SELECT EXISTS (SELECT 1 FROM endpoints WHERE app_id = $2 AND NOT disabled) AS d
+	), ins AS (
+		INSERT INTO messages (` + messageColumns + `, dispatch_owner, dispatch_until)
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN d THEN $9::text END, CASE WHEN d THEN coalesce($10::bigint, $8::bigint) END
+		FROM d
+		ON CONFLICT DO NOTHING RETURNING dispatch_until IS NOT NULL AS dispatching
 	)
-	SELECT id, pg_notify('` + DeliveriesChannel + `', '')::text FROM ins`
+	SELECT dispatching, CASE WHEN dispatching AND $9::text IS NULL THEN pg_notify('` + DeliveriesChannel + `', '')::text END FROM ins`
 
 // CreateMessage inserts msg awaiting dispatch, due at its CreatedAt (a zero CreatedAt is set
 // from the clock), in one statement that notifies DeliveriesChannel: ClaimDeliveries fans it
-// out. When msg.OnlyEndpointID is set the message instead goes to that endpoint of the
+// out. With msg.Lease set it is stored leased to its owner instead, who fans it out with
+// FanOut, and no one is notified; Lease is set to nil when nothing awaits dispatch. When msg.OnlyEndpointID is set the message instead goes to that endpoint of the
 // application alone, whatever its filters: one transaction inserts the message (not awaiting
 // dispatch) with one pending delivery due at CreatedAt, and notifies DeliveriesChannel, or
 // stores nothing (ENOTFOUND when the application has no such endpoint).
@@ -77,11 +83,20 @@ func (db *DB) CreateMessage(ctx context.Context, msg *hookline.Message) error {
 	values := []any{msg.ID, msg.AppID, msg.EventType, nullString(msg.EventID), payload, channels, tags, micros(msg.CreatedAt)}
 
 	if msg.OnlyEndpointID != "" {
+		msg.Lease = nil
 		return db.inTx(ctx, func(tx pgx.Tx) error { return db.createTestMessage(ctx, tx, msg, values) })
 	}
+	var owner, until any
+	if msg.Lease != nil {
+		owner, until = msg.Lease.Owner, micros(msg.Lease.Until)
+	}
 	return db.retrying(func() error {
-		var inserted, notified string
-		err := db.pool.QueryRow(ctx, createMessageQuery, values...).Scan(&inserted, &notified)
+		var dispatching bool
+		var notified *string
+		err := db.pool.QueryRow(ctx, createMessageQuery, append(values, owner, until)...).Scan(&dispatching, &notified)
+		if err == nil && !dispatching {
+			msg.Lease = nil
+		}
 		return db.messageInserted(ctx, db.pool, msg, err)
 	})
 }

@@ -232,6 +232,9 @@ func (s *Server) init(ctx context.Context) error {
 		DisableAfterPeriod:   s.cfg.DisableAfterPeriod,
 	}, s.logger, delivery.NewMetrics(s.metrics))
 	s.svc.OnWork(s.disp.Notify)
+	if s.cfg.Role != RoleAPI {
+		s.svc.SetHandOff(s.disp) // messages this process accepts skip the claim
+	}
 	s.svc.SetEndpointEvents(s.disp.Announcer())
 	// Every role announces manual enables and disables, so every role needs the internal
 	// application of operational webhooks.

@@ -42,7 +42,9 @@ type Service struct {
 	logger  *slog.Logger
 	// onWork is told about new messages and deliveries so the dispatcher can start at once.
 	onWork func()
-	events EndpointEvents
+	// handOff, when set, takes new messages straight to this process's dispatcher.
+	handOff HandOff
+	events  EndpointEvents
 }
 
 // New returns a Service. logger may be nil.
@@ -55,6 +57,17 @@ func New(store hookline.Store, clock hookline.Clock, cfg Config, logger *slog.Lo
 	}
 	return &Service{store: store, clock: clock, cfg: cfg, schemas: schema.NewCache(schema.DefaultCacheSize), logger: logger, onWork: func() {}}
 }
+
+// HandOff is a dispatcher that takes messages this process creates (delivery.Dispatcher).
+type HandOff interface {
+	// Lease returns the dispatch lease to create a message with, or nil to store it due.
+	Lease() *hookline.DispatchLease
+	// HandOff gives the created message (nil when its creation failed) to the dispatcher.
+	HandOff(msg *hookline.Message)
+}
+
+// SetHandOff makes new messages go straight to this process's dispatcher, when it has room.
+func (s *Service) SetHandOff(h HandOff) { s.handOff = h }
 
 // OnWork registers the function told when new messages or deliveries are due, such as the
 // dispatcher's Notify.
@@ -477,10 +490,35 @@ func (s *Service) CreateMessage(ctx context.Context, app *hookline.Application, 
 	msg.ID = hookline.NewID(hookline.PrefixMessage)
 	msg.AppID = app.ID
 	msg.CreatedAt = s.clock.Now()
-	if err := s.store.CreateMessage(ctx, msg); err != nil {
+	return s.storeMessage(ctx, msg)
+}
+
+// storeMessage stores a new message and gets it dispatched: handed off to this process's
+// dispatcher when it has room (the message is stored leased to it, and no claim is needed),
+// otherwise stored due, with the dispatcher woken to claim it.
+func (s *Service) storeMessage(ctx context.Context, msg *hookline.Message) error {
+	if s.handOff == nil || msg.OnlyEndpointID != "" {
+		msg.Lease = nil
+	} else {
+		msg.Lease = s.handOff.Lease()
+	}
+	if msg.Lease == nil {
+		if err := s.store.CreateMessage(ctx, msg); err != nil {
+			return err
+		}
+		s.onWork()
+		return nil
+	}
+	// A message created with a lease is handed off or the lease given back: its creation is
+	// not cut short when the client goes away, or the message could be stored leased to a
+	// dispatcher that was never told.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := s.store.CreateMessage(cctx, msg); err != nil {
+		s.handOff.HandOff(nil)
 		return err
 	}
-	s.onWork()
+	s.handOff.HandOff(msg)
 	return nil
 }
 

@@ -185,6 +185,26 @@ func (db *DB) fanOut(ctx context.Context, p hookline.ClaimParams, jobs []hooklin
 	return jobs, nil
 }
 
+// FanOut fans out messages created leased to owner (Message.Lease): their endpoints are read
+// from the read pool, so the writer is needed only for a spill or a message with nothing to send.
+func (db *DB) FanOut(ctx context.Context, owner string, msgs []*hookline.Message, room int, now time.Time) ([]hookline.Job, error) {
+	if owner == "" {
+		return nil, errors.New("sqlite: fan out: owner is required")
+	}
+	if len(msgs) == 0 {
+		return []hookline.Job{}, nil
+	}
+	out, err := db.fanOutMessages(ctx, owner, msgs, max(room, 0), normTime(now))
+	if err != nil {
+		return nil, err
+	}
+	db.fanHint.Observe(len(msgs), len(out.Jobs)+len(out.Spill))
+	if out.Jobs == nil {
+		out.Jobs = []hookline.Job{}
+	}
+	return out.Jobs, nil
+}
+
 // fanOutMessages fans leased messages out to their applications' endpoints (read from the
 // read pool), then stores the spill and ends the dispatch of messages without fresh jobs.
 func (db *DB) fanOutMessages(ctx context.Context, owner string, msgs []*hookline.Message, room int, now time.Time) (sqlcodec.FanOut, error) {

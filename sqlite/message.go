@@ -38,9 +38,13 @@ func scanDelivery(s scanner) (*hookline.Delivery, error) {
 const (
 	// insertMessageSQL inserts a message, awaiting dispatch (due at its creation) when ?9 is
 	// true and its application has an enabled endpoint: otherwise there is nothing to fan out.
-	insertMessageSQL = `INSERT INTO messages (` + messageColumns + `, dispatch_until)
-		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,
-			CASE WHEN ?9 AND EXISTS (SELECT 1 FROM endpoints WHERE app_id = ?2 AND disabled = 0) THEN ?8 END)`
+	// insertMessageSQL stores a message awaiting dispatch (?9) when its application has an
+	// enabled endpoint: due at its creation (?8), or leased to ?10 until ?11. It returns whether
+	// the message awaits dispatch.
+	insertMessageSQL = `INSERT INTO messages (` + messageColumns + `, dispatch_owner, dispatch_until)
+		SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, CASE WHEN d THEN ?10 END, CASE WHEN d THEN coalesce(?11, ?8) END
+		FROM (SELECT ?9 AND EXISTS (SELECT 1 FROM endpoints WHERE app_id = ?2 AND disabled = 0) AS d)
+		RETURNING dispatch_until IS NOT NULL`
 	messageByEventIDSQL = `SELECT id FROM messages WHERE app_id = ? AND event_id = ?`
 	insertDeliverySQL   = `INSERT INTO deliveries (` + deliveryColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	endpointOfAppSQL    = `SELECT id FROM endpoints WHERE app_id = ? AND id = ?`
@@ -49,7 +53,8 @@ const (
 // CreateMessage inserts msg awaiting dispatch, due at its CreatedAt (a zero CreatedAt is set
 // from the clock): ClaimDeliveries fans it out. A message of an application without enabled
 // endpoints has nothing to fan out and does not wait; one with OnlyEndpointID gets its one
-// delivery in the same transaction instead.
+// delivery in the same transaction instead. With msg.Lease set, the message is stored leased
+// to its owner, who fans it out with FanOut; Lease is set to nil when nothing awaits dispatch.
 //
 // Concurrent calls share transactions (group commit): each message gets its own savepoint in
 // the batch's transaction, so one message's failure (a duplicate eventId) leaves the others
@@ -78,9 +83,17 @@ func insertMessage(ctx context.Context, tx *txn, msg *hookline.Message) error {
 	if payload == nil {
 		payload = []byte{} // the column is NOT NULL; an empty payload is the API's to refuse
 	}
-	_, err = tx.ExecContext(ctx, insertMessageSQL,
+	var owner, until any
+	if msg.Lease != nil {
+		owner, until = msg.Lease.Owner, micros(msg.Lease.Until)
+	}
+	var dispatching bool
+	err = tx.QueryRowContext(ctx, insertMessageSQL,
 		msg.ID, msg.AppID, msg.EventType, nullString(msg.EventID), payload, channels, tags, micros(msg.CreatedAt),
-		msg.OnlyEndpointID == "")
+		msg.OnlyEndpointID == "", owner, until).Scan(&dispatching)
+	if err == nil && !dispatching {
+		msg.Lease = nil
+	}
 	switch {
 	case isUniqueViolation(err) && msg.EventID != "":
 		var existing string

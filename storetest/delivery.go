@@ -50,6 +50,7 @@ func RunDelivery(t *testing.T, open func(t *testing.T) DeliveryStore) {
 		{"FanOut/ExpiredDispatch", fanOutExpiredDispatch},
 		{"FanOut/Release", fanOutRelease},
 		{"FanOut/Gone", fanOutGone},
+		{"FanOut/HandOff", fanOutHandOff},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -284,3 +284,96 @@ func fanOutGone(t *testing.T, st DeliveryStore) {
 	wantDeliveries(t, st, app.ID, m.ID, map[string]hookline.MessageStatus{a.ID: hookline.StatusSuccess})
 	wantNextDue(t, st, nil)
 }
+
+// fanOutHandOff: a message created with a dispatch lease is not claimed by anyone while the
+// lease lasts; its owner fans it out with FanOut, spilling beyond the room and ending the
+// dispatch of messages with nothing to send. CreateMessage clears the lease of a message that
+// needs no dispatch. Once the lease expires the message is claimed like any other.
+func fanOutHandOff(t *testing.T, st DeliveryStore) {
+	ctx := context.Background()
+	base := now()
+	app := newApp(t, st, "acme")
+	a := newEndpoint(t, st, app.ID, nil)
+	b := newEndpoint(t, st, app.ID, nil)
+	newEndpoint(t, st, app.ID, func(ep *hookline.Endpoint) { ep.FilterTypes = []string{"other.type"} })
+	quiet := newApp(t, st, "quiet") // no endpoints
+	picky := newApp(t, st, "picky") // an endpoint that takes none of the messages sent here
+	newEndpoint(t, st, picky.ID, func(ep *hookline.Endpoint) { ep.FilterTypes = []string{"other.type"} })
+	until := base.Add(time.Minute)
+	leased := func(appID string, edit func(*hookline.Message)) *hookline.Message {
+		return createWaiting(t, st, appID, base, func(m *hookline.Message) {
+			m.Lease = &hookline.DispatchLease{Owner: "api-node", Until: until}
+			if edit != nil {
+				edit(m)
+			}
+		})
+	}
+
+	if m := leased(quiet.ID, nil); m.Lease != nil {
+		t.Fatal("CreateMessage kept the lease of a message with no endpoint to go to")
+	}
+	m := leased(app.ID, nil)
+	if m.Lease == nil || m.Lease.Owner != "api-node" {
+		t.Fatalf("CreateMessage dropped the lease of a message awaiting dispatch: %+v", m.Lease)
+	}
+	filtered := leased(picky.ID, nil)
+	spilled := leased(app.ID, nil)
+	if got, err := st.GetMessage(ctx, app.ID, m.ID); err != nil || got.Lease != nil {
+		t.Fatalf("GetMessage = %+v, %v; want the message without a lease", got, err)
+	}
+	wantBacklog(t, st, hookline.Backlog{MessagesAwaitingDispatch: 3})
+	wantNextDue(t, st, &until)
+	if jobs := claim(t, st, "other", base.Add(time.Second), 10); len(jobs) != 0 {
+		t.Fatalf("another process claimed handed-off messages: %v", endpointIDs(jobs))
+	}
+
+	// Room for three jobs: m's two, then one of spilled's; its other is stored pending. The
+	// filtered message has nothing to send: its dispatch ends.
+	jobs, err := st.FanOut(ctx, "api-node", []*hookline.Message{m, filtered, spilled}, 3, base)
+	must(t, err)
+	if got, want := endpointIDs(jobs), []string{a.ID, b.ID, a.ID}; !slices.Equal(got, want) {
+		t.Fatalf("FanOut = %v, want %v", got, want)
+	}
+	for _, j := range jobs {
+		if !j.Fresh || j.Endpoint == nil || j.Endpoint.Secret == "" || j.Message == nil {
+			t.Fatalf("FanOut job %+v, want a fresh job with its message and endpoint", j)
+		}
+	}
+	if jobs[0].Message != m || jobs[2].Message != spilled {
+		t.Fatal("FanOut jobs do not carry the messages handed to it")
+	}
+	wantDeliveries(t, st, app.ID, spilled.ID, map[string]hookline.MessageStatus{b.ID: hookline.StatusPending})
+	wantDeliveries(t, st, picky.ID, filtered.ID, nil)
+	wantBacklog(t, st, hookline.Backlog{MessagesAwaitingDispatch: 2, DeliveriesPending: 1})
+
+	outs := make([]hookline.Outcome, len(jobs))
+	for i, j := range jobs {
+		outs[i] = outcome(j, true, base, nil)
+		outs[i].Owner = "api-node"
+	}
+	outs[1].CompletesDispatch, outs[2].CompletesDispatch = true, true
+	record(t, st, outs...)
+	wantDeliveries(t, st, app.ID, m.ID, map[string]hookline.MessageStatus{a.ID: hookline.StatusSuccess, b.ID: hookline.StatusSuccess})
+	wantBacklog(t, st, hookline.Backlog{DeliveriesPending: 1})
+
+	// A handed-off message its owner never fanned out (the process died) is claimed by another
+	// once its lease ends. FanOut with no room stores a whole fan-out as pending.
+	leased(app.ID, nil)
+	late := claim(t, st, "other", until.Add(time.Second), 10)
+	var fresh []string
+	for _, j := range late {
+		if j.Fresh {
+			fresh = append(fresh, j.Delivery.EndpointID)
+		}
+	}
+	if want := []string{a.ID, b.ID}; !slices.Equal(fresh, want) || len(late) != 3 {
+		t.Fatalf("claim after the lease = %d jobs, fresh to %v; want the spilled delivery and fresh jobs to %v", len(late), fresh, want)
+	}
+	held := leased(app.ID, nil)
+	none, err := st.FanOut(ctx, "api-node", []*hookline.Message{held}, 0, base)
+	must(t, err)
+	if len(none) != 0 {
+		t.Fatalf("FanOut with no room = %v, want no jobs", endpointIDs(none))
+	}
+	wantDeliveries(t, st, app.ID, held.ID, map[string]hookline.MessageStatus{a.ID: hookline.StatusPending, b.ID: hookline.StatusPending})
+}
