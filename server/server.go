@@ -28,6 +28,7 @@ import (
 	"github.com/hookline/hookline/secrets"
 	"github.com/hookline/hookline/service"
 	"github.com/hookline/hookline/sqlite"
+	"github.com/hookline/hookline/storecache"
 	"github.com/hookline/hookline/ui"
 )
 
@@ -179,7 +180,9 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger, opts ...O
 }
 
 func (s *Server) init(ctx context.Context) error {
-	s.svc = service.New(s.store, s.clock, service.Config{
+	// The API and dashboard look tokens, applications and event types up through a cache; the
+	// delivery engine reads the store itself.
+	s.svc = service.New(storecache.New(s.store, nil), s.clock, service.Config{
 		SecretGracePeriod: s.cfg.SecretGracePeriod,
 		Egress:            s.egressPolicy(),
 	}, s.logger)
