@@ -16,8 +16,8 @@ import (
 // spread over all three, kills one node with SIGKILL midway, while posts and deliveries are in
 // flight, and keeps posting to the other two: every message that got a 2xx reaches both
 // matching endpoints at least once (the killed node's leased deliveries come back after the
-// lease), none reaches the filtered-out endpoint, duplicates stay under 1 %, and more than one
-// node delivered.
+// lease), none reaches the filtered-out endpoint, every duplicate comes from a lease the killed
+// node held, and more than one node delivered.
 func TestClusterSurvivesNodeKill(t *testing.T) {
 	const (
 		total    = 1500 // messages to accept
@@ -128,8 +128,15 @@ func TestClusterSurvivesNodeKill(t *testing.T) {
 		len(ids), postedIn.Round(time.Millisecond), killedAt, killedAfter.Round(time.Millisecond), p.summary())
 	t.Logf("deliveries expected %d, received %d (all in by %s), duplicates %d (%.2f %%), deliveries of messages whose 2xx was lost with node-b %d, deliveries and messages leased to node-b when it died %d and %d (all sent again and recorded by %s after the kill; %d of accepted messages first arrived after the lease); attempts by surviving node %v",
 		expected, received, deliveredIn.Round(time.Millisecond), dups, 100*share, unknown, len(orphans), len(orphanMsgs), orphansIn.Round(time.Millisecond), recovered, perNode)
-	if share >= 0.01 {
-		t.Errorf("duplicate deliveries are %.2f %% of the expected deliveries, want under 1 %%", 100*share)
+	// A duplicate is a delivery node-b made and never recorded: every one must come from a lease
+	// it held when it died (a delivery, or a message whose matching deliveries it was making).
+	// How many that is depends on the rate and the moment of the kill; the share is a sanity
+	// bound.
+	if explained := len(orphans) + len(matching)*len(orphanMsgs); dups > explained {
+		t.Errorf("%d duplicate deliveries, but node-b's leases at its death explain at most %d", dups, explained)
+	}
+	if share >= 0.10 {
+		t.Errorf("duplicate deliveries are %.2f %% of the expected deliveries, want under 10 %%", 100*share)
 	}
 	if len(orphans)+len(orphanMsgs) == 0 {
 		t.Errorf("node-b held no lease when it was killed: the test proved nothing about lease expiry")
