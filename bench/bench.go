@@ -497,10 +497,12 @@ func (st *runState) fillAPI(r *Result, load loadResult) {
 		r.AcceptedPerSec = float64(r.Accepted) / r.PostSeconds
 	}
 	lat := make([]int64, len(load.sent))
+	service := make([]int64, len(load.sent))
 	for i, s := range load.sent {
-		lat[i] = s.latency
+		lat[i], service[i] = s.latency, s.service
 	}
 	r.APILatency = percentiles(lat)
+	r.APIService = percentiles(service)
 }
 
 // latencies joins the arrivals with the accepted messages: delivery latency is from the

@@ -186,6 +186,7 @@ type sent struct {
 	app      int   // index of the application in the spec
 	acceptAt int64 // when the 2xx arrived, in nanoseconds since t0
 	latency  int64 // API latency: from the intended send time to the 2xx
+	service  int64 // from the start of the request to the 2xx: latency less the sender's own lag
 }
 
 // loadSpec says how to post messages.
@@ -305,6 +306,7 @@ func (c *apiClient) post(ctx context.Context, spec loadSpec, posted *atomic.Int6
 					break
 				}
 				app := spec.apps[seq%len(spec.apps)]
+				started := since()
 				status, data, err := c.do(ctx, http.MethodPost, "/api/v1/app/"+app+"/msg", messageBody(seq, spec.payload))
 				done := since()
 				posted.Add(1)
@@ -320,7 +322,7 @@ func (c *apiClient) post(ctx context.Context, spec loadSpec, posted *atomic.Int6
 					}
 					continue
 				}
-				local = append(local, sent{id: messageID(data), app: seq % len(spec.apps), acceptAt: done, latency: done - intended})
+				local = append(local, sent{id: messageID(data), app: seq % len(spec.apps), acceptAt: done, latency: done - intended, service: done - started})
 			}
 			mu.Lock()
 			res.sent = append(res.sent, local...)

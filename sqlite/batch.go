@@ -20,15 +20,17 @@ const (
 var writerHotSQL = []string{savepointSQL, rollbackToSavepointSQL, releaseSavepointSQL,
 	insertMessageSQL, messageByEventIDSQL, insertDeliverySQL, endpointOfAppSQL,
 	recordDeliverySQL, insertFreshDeliverySQL, insertAttemptSQL, updateHealthSQL, completeDispatchSQL,
-	claimQuery, leaseMessagesSQL, insertSpillSQL}
+	claimQuery, leaseMessagesSQL, insertSpillSQL, endpointHealthSQL}
 
-// maxMessageBatch bounds the messages committed together.
+// maxMessageBatch bounds the requests committed together.
 const maxMessageBatch = 256
 
-// messageBatcher commits concurrent CreateMessage calls together (group commit). A goroutine
-// takes whatever requests are waiting, up to maxMessageBatch, and writes them in one
-// transaction with a savepoint each; while that transaction commits, new requests gather for
-// the next one. Under light load a batch is one message and nothing waits.
+// messageBatcher commits concurrent CreateMessage calls together (group commit), with small
+// recording batches of the delivery engine. A goroutine takes whatever requests are waiting,
+// up to maxMessageBatch, and writes them in one transaction with a savepoint each; while that
+// transaction commits, new requests gather for the next one. Under light load a batch is one
+// message and nothing waits. Recording in the same commits as the messages spares both an
+// fsync and spares the API the wait behind a recording transaction of its own.
 type messageBatcher struct {
 	db       *DB
 	requests chan *messageRequest
@@ -38,8 +40,10 @@ type messageBatcher struct {
 	stop     sync.Once
 }
 
+// messageRequest is a message to insert, or other work (fn) to run in a batch's transaction.
 type messageRequest struct {
 	msg    *hookline.Message
+	fn     func(tx *txn) error
 	result chan messageResult
 }
 
@@ -58,8 +62,18 @@ var errClosed = errors.New("sqlite: database is closed")
 // ctx's error, but a message already queued may still be committed, as a message may be when a
 // client's connection drops after the commit: at-least-once, never lost once acknowledged.
 func (b *messageBatcher) submit(ctx context.Context, msg *hookline.Message) error {
-	b.start.Do(func() { go b.run() })
-	req := &messageRequest{msg: msg, result: make(chan messageResult, 1)}
+	return b.send(ctx, &messageRequest{msg: msg, result: make(chan messageResult, 1)})
+}
+
+// run runs fn in the transaction of the next batch, in a savepoint of its own: an error fn
+// returns rolls back fn's writes alone and is returned. Unlike submit it waits for the commit
+// even when ctx ends first, so the caller knows whether fn's writes are stored.
+func (b *messageBatcher) run(ctx context.Context, fn func(tx *txn) error) error {
+	return b.send(context.WithoutCancel(ctx), &messageRequest{fn: fn, result: make(chan messageResult, 1)})
+}
+
+func (b *messageBatcher) send(ctx context.Context, req *messageRequest) error {
+	b.start.Do(func() { go b.loop() })
 	select {
 	case b.requests <- req:
 	case <-b.quit:
@@ -75,7 +89,7 @@ func (b *messageBatcher) submit(ctx context.Context, msg *hookline.Message) erro
 	}
 }
 
-func (b *messageBatcher) run() {
+func (b *messageBatcher) loop() {
 	defer close(b.done)
 	batch := make([]*messageRequest, 0, maxMessageBatch)
 	for {
@@ -99,8 +113,9 @@ func (b *messageBatcher) run() {
 }
 
 // commit writes one batch. A message that fails for a reason of its own (a duplicate eventId,
-// an unknown endpoint) is rolled back to its savepoint and gets its error; any other failure
-// fails the whole batch, and every caller in it gets the error.
+// an unknown endpoint), or work that returns an error, is rolled back to its savepoint and
+// gets its error; any other failure fails the whole batch, and every caller in it gets the
+// error.
 func (b *messageBatcher) commit(batch []*messageRequest) {
 	ctx := context.Background()
 	results := make([]messageResult, len(batch))
@@ -109,10 +124,15 @@ func (b *messageBatcher) commit(batch []*messageRequest) {
 			if _, err := tx.ExecContext(ctx, savepointSQL); err != nil {
 				return dbErr(err, "create message: savepoint")
 			}
-			err := insertMessage(ctx, tx, req.msg)
-			var he *hookline.Error
-			if err != nil && !errors.As(err, &he) {
-				return err
+			var err error
+			if req.fn != nil {
+				err = req.fn(tx)
+			} else {
+				err = insertMessage(ctx, tx, req.msg)
+				var he *hookline.Error
+				if err != nil && !errors.As(err, &he) {
+					return err
+				}
 			}
 			if err != nil {
 				if _, rerr := tx.ExecContext(ctx, rollbackToSavepointSQL); rerr != nil {
@@ -129,6 +149,9 @@ func (b *messageBatcher) commit(batch []*messageRequest) {
 	for i, req := range batch {
 		if err != nil {
 			results[i] = messageResult{err: fmt.Errorf("sqlite: create message: %w", err)}
+			if req.fn != nil {
+				results[i] = messageResult{err: err}
+			}
 		}
 		req.result <- results[i]
 	}

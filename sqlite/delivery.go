@@ -423,8 +423,11 @@ const (
 				WHERE id = ?`
 )
 
+// maxSharedRecord is the most outcomes RecordAttempts records in the API's message commits.
+const maxSharedRecord = 64
+
 // RecordAttempts applies a batch of outcomes in one write transaction (group commit: one
-// fsync for the batch). An outcome whose delivery no longer exists (its endpoint or message was
+// fsync for the batch); a small batch shares the transaction of the API's next messages. An outcome whose delivery no longer exists (its endpoint or message was
 // deleted meanwhile) is skipped. Attempts with an empty ID or zero CreatedAt get them filled
 // in, and their app, message and endpoint ids are set from the delivery.
 //
@@ -455,7 +458,13 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 	}
 
 	var health []hookline.EndpointHealth
-	err := db.inTx(ctx, func(tx *txn) error {
+	// A small batch shares the API's next message commit; a large one would hold that commit
+	// up, so it has a transaction of its own, behind the API's.
+	inTx := db.inTx
+	if len(outcomes) <= maxSharedRecord {
+		inTx = db.batcher.run
+	}
+	err := inTx(ctx, func(tx *txn) error {
 		updDelivery, err := tx.PrepareContext(ctx, recordDeliverySQL)
 		if err != nil {
 			return dbErr(err, "record attempts: prepare")
@@ -571,11 +580,14 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 }
 
 // endpointHealth reads the health of the given endpoints, in the given order.
+// endpointHealthSQL reads the health of the endpoints in a JSON array of ids.
+const endpointHealthSQL = `SELECT app_id, id, disabled, ` + endpointHealthColumns + `
+	FROM endpoints WHERE id IN (` + idList + `)`
+
 func endpointHealth(ctx context.Context, tx *txn, ids []string) ([]hookline.EndpointHealth, error) {
 	byID := make(map[string]hookline.EndpointHealth, len(ids))
 	err := inChunks(ids, func(args []any) error {
-		rows, err := tx.QueryContext(ctx, `SELECT app_id, id, disabled, `+endpointHealthColumns+`
-			FROM endpoints WHERE id IN (`+idList+`)`, args...)
+		rows, err := tx.QueryContext(ctx, endpointHealthSQL, args...)
 		if err != nil {
 			return err
 		}

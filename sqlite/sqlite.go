@@ -68,6 +68,7 @@ type Options struct {
 type DB struct {
 	w     *cachedDB // the single writer connection
 	r     *cachedDB // read-only connections
+	ck    *sql.DB   // the checkpointer's connection
 	box   hookline.SecretBox
 	log   *slog.Logger
 	clock hookline.Clock
@@ -173,11 +174,21 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, wrapUnavailable(err))
 	}
 
+	// The checkpointer copies the WAL back into the database beside the writer (see checkpoint).
+	ck, err := sql.Open("sqlite", name+"?"+common.Encode())
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	ck.SetMaxOpenConns(1)
+	ck.SetMaxIdleConns(1)
+
 	rq := common
 	rq.Add("_pragma", "query_only(1)")
 	r, err := sql.Open("sqlite", name+"?"+rq.Encode())
 	if err != nil {
 		w.Close()
+		ck.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	n := opts.ReadConns
@@ -188,10 +199,11 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	r.SetMaxIdleConns(n)
 	if err := r.PingContext(ctx); err != nil {
 		w.Close()
+		ck.Close()
 		r.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, wrapUnavailable(err))
 	}
-	db.w, db.r = newCachedDB(w), newCachedDB(r)
+	db.w, db.r, db.ck = newCachedDB(w), newCachedDB(r), ck
 	db.gate.cond.L = &db.gate.mu
 	db.batcher = newMessageBatcher(db)
 	db.w.warm(ctx, writerHotSQL)
@@ -245,23 +257,30 @@ func (db *DB) Ping(ctx context.Context) error {
 // last connection closes), so the database is one file again.
 func (db *DB) Close() error {
 	db.batcher.close()
-	return errors.Join(db.r.Close(), db.w.Close())
+	return errors.Join(db.r.Close(), db.ck.Close(), db.w.Close())
 }
 
 // checkpointEvery is how often, at most, the delivery engine's side of the writer copies the
 // WAL back into the database (see checkpoint).
 const checkpointEvery = 250 * time.Millisecond
 
-// checkpoint runs a passive checkpoint on the writer, in the delivery engine's turn, at most
-// every checkpointEvery. Left to SQLite, the checkpoint would run inside whichever commit
-// crosses 1,000 WAL pages, an API request's as likely as any, and hold it up for
-// milliseconds; the writer still does so itself past wal_autocheckpoint's 4,000 pages, when
-// the delivery engine is idle.
+// checkpoint copies the WAL back into the database, at most every checkpointEvery, in two
+// passive checkpoints. The first runs on a connection of its own, beside the writer, and
+// copies the bulk while the API's commits go on. The second runs on the writer, in the
+// delivery engine's turn, and copies what those commits added meanwhile, a few pages; only
+// a checkpoint that catches up with the writer lets the next commit start the WAL over, so
+// without it the WAL would grow for as long as commits never pause. Left to SQLite, the
+// whole checkpoint would run inside whichever commit crosses 1,000 WAL pages, an API
+// request's as likely as any, and hold it up for milliseconds; the writer still does so
+// itself past wal_autocheckpoint's 4,000 pages, when the delivery engine is idle.
 func (db *DB) checkpoint(ctx context.Context) {
 	now := time.Now().UnixNano()
 	last := db.lastCheckpoint.Load()
 	if now-last < int64(checkpointEvery) || !db.lastCheckpoint.CompareAndSwap(last, now) {
 		return
+	}
+	if _, err := db.ck.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+		db.log.Debug("sqlite: checkpoint", "err", err)
 	}
 	db.gate.lock(false)
 	defer db.gate.unlock()
