@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/hookline/hookline"
@@ -92,12 +93,24 @@ func (b *messageBatcher) send(ctx context.Context, req *messageRequest) error {
 func (b *messageBatcher) loop() {
 	defer close(b.done)
 	batch := make([]*messageRequest, 0, maxMessageBatch)
+	var synced <-chan struct{} = closedChan // closes when the previous batch is durable
 	for {
 		select {
 		case <-b.quit:
 			return
 		case req := <-b.requests:
 			batch = append(batch[:0], req)
+		}
+		// While the previous batch's fsync runs, gather for the next one: a commit per request
+		// would cost more than the wait, unless enough requests wait to fill a commit.
+	wait:
+		for len(batch) < pipelineBatch {
+			select {
+			case req := <-b.requests:
+				batch = append(batch, req)
+			case <-synced:
+				break wait
+			}
 		}
 	gather:
 		for len(batch) < maxMessageBatch {
@@ -108,18 +121,28 @@ func (b *messageBatcher) loop() {
 				break gather
 			}
 		}
-		b.commit(batch)
+		synced = b.commit(batch)
 	}
 }
+
+// pipelineBatch is the batch size from which a batch commits without waiting for the
+// previous one's fsync.
+const pipelineBatch = 16
+
+var closedChan = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
 
 // commit writes one batch. A message that fails for a reason of its own (a duplicate eventId,
 // an unknown endpoint), or work that returns an error, is rolled back to its savepoint and
 // gets its error; any other failure fails the whole batch, and every caller in it gets the
 // error.
-func (b *messageBatcher) commit(batch []*messageRequest) {
+func (b *messageBatcher) commit(batch []*messageRequest) (synced <-chan struct{}) {
 	ctx := context.Background()
 	results := make([]messageResult, len(batch))
-	err := b.db.inUrgentTx(ctx, func(tx *txn) error {
+	err := b.db.commitTx(ctx, true, func(tx *txn) error {
 		for i, req := range batch {
 			if _, err := tx.ExecContext(ctx, savepointSQL); err != nil {
 				return dbErr(err, "create message: savepoint")
@@ -146,15 +169,34 @@ func (b *messageBatcher) commit(batch []*messageRequest) {
 		}
 		return nil
 	})
-	for i, req := range batch {
-		if err != nil {
+	if err != nil {
+		for i, req := range batch {
 			results[i] = messageResult{err: fmt.Errorf("sqlite: create message: %w", err)}
 			if req.fn != nil {
 				results[i] = messageResult{err: err}
 			}
+			req.result <- results[i]
 		}
-		req.result <- results[i]
+		return closedChan
 	}
+	// The callers hear once the batch is durable; the next batch gathers meanwhile.
+	reqs := slices.Clone(batch)
+	done := make(chan struct{})
+	reply := func(serr error) {
+		for i, req := range reqs {
+			if serr != nil {
+				results[i] = messageResult{err: serr}
+			}
+			req.result <- results[i]
+		}
+		close(done)
+	}
+	if b.db.wal == nil {
+		reply(nil)
+		return done
+	}
+	b.db.wal.after(reply)
+	return done
 }
 
 // close stops the batcher after the batch in progress.

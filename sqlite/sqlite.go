@@ -11,7 +11,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -55,7 +54,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Synchronous is SQLite's synchronous setting: "FULL" (the default: a committed write
 	// survives a power loss) or "NORMAL" (faster; in WAL mode a power loss may roll back the
-	// last commits, but the database stays consistent).
+	// last commits, but the database stays consistent). FULL is kept by syncing the WAL after
+	// the writer lets go of each commit (see walSync), not inside the commit.
 	Synchronous string
 	// Clock stamps UpdatedAt in the Update methods and fills zero creation times; nil is the
 	// system clock.
@@ -77,9 +77,11 @@ type DB struct {
 	batcher *messageBatcher
 	// fanHint is the average fan-out of the messages claims leased, to size the next lease.
 	fanHint sqlcodec.FanOutHint
-	// sync is the synchronous setting of the writer's commits (see inLeaseTx).
+	// sync is the synchronous setting asked for; the connections run with NORMAL, and wal,
+	// set for FULL, syncs the WAL after commits.
 	sync string
-	// gate orders the transactions waiting for the writer (see inUrgentTx).
+	wal  *walSync
+	// gate orders the transactions waiting for the writer (see commitTx).
 	gate writeGate
 	// lastCheckpoint is when checkpoint last ran, in Unix nanoseconds.
 	lastCheckpoint atomic.Int64
@@ -148,7 +150,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	common := url.Values{}
 	common.Set("_busy_timeout", fmt.Sprint(busyTimeout.Milliseconds()))
 	common.Set("_foreign_keys", "1")
-	common.Set("_synchronous", sync)
+	common.Set("_synchronous", "NORMAL")
 
 	wq := url.Values{}
 	for k, v := range common {
@@ -204,6 +206,10 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, wrapUnavailable(err))
 	}
 	db.w, db.r, db.ck = newCachedDB(w), newCachedDB(r), ck
+	if sync == "FULL" {
+		db.wal = newWALSync(path)
+		db.w.afterExec = db.durable // a write outside a transaction commits at once
+	}
 	db.gate.cond.L = &db.gate.mu
 	db.batcher = newMessageBatcher(db)
 	db.w.warm(ctx, writerHotSQL)
@@ -220,6 +226,9 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 	}
 	if err != nil {
 		return applied, fmt.Errorf("sqlite: %w", err)
+	}
+	if err := db.durable(ctx); err != nil {
+		return applied, err
 	}
 	db.w.warm(ctx, writerHotSQL) // the tables they name exist now
 	return applied, nil
@@ -257,6 +266,9 @@ func (db *DB) Ping(ctx context.Context) error {
 // last connection closes), so the database is one file again.
 func (db *DB) Close() error {
 	db.batcher.close()
+	if db.wal != nil {
+		db.wal.close()
+	}
 	return errors.Join(db.r.Close(), db.ck.Close(), db.w.Close())
 }
 
@@ -289,19 +301,29 @@ func (db *DB) checkpoint(ctx context.Context) {
 	}
 }
 
-// inTx runs fn in a write transaction, committing when it returns nil.
-func (db *DB) inTx(ctx context.Context, fn func(tx *txn) error) (err error) {
-	return db.inGatedTx(ctx, false, fn)
+// inTx runs fn in a write transaction, committing when it returns nil, and returns once the
+// commit is durable.
+func (db *DB) inTx(ctx context.Context, fn func(tx *txn) error) error {
+	if err := db.commitTx(ctx, false, fn); err != nil {
+		return err
+	}
+	return db.durable(ctx)
 }
 
-// inUrgentTx is inTx for the API's message commits: it goes ahead of the delivery engine's
-// transactions waiting for the writer, so an accepted message waits for at most the one
-// transaction in progress.
-func (db *DB) inUrgentTx(ctx context.Context, fn func(tx *txn) error) error {
-	return db.inGatedTx(ctx, true, fn)
+// durable returns once every commit made before the call is on disk (at once with
+// synchronous=NORMAL, which promises no more).
+func (db *DB) durable(ctx context.Context) error {
+	if db.wal == nil {
+		return nil
+	}
+	return db.wal.wait(ctx)
 }
 
-func (db *DB) inGatedTx(ctx context.Context, urgent bool, fn func(tx *txn) error) (err error) {
+// commitTx runs fn in a write transaction and commits it when fn returns nil, without waiting
+// for the disk. An urgent transaction (the API's message commits, and claims) goes ahead of
+// the delivery engine's others waiting for the writer, so an accepted message waits for at
+// most the one transaction in progress.
+func (db *DB) commitTx(ctx context.Context, urgent bool, fn func(tx *txn) error) (err error) {
 	db.gate.lock(urgent)
 	defer db.gate.unlock()
 	sqlTx, err := db.w.BeginTx(ctx, nil)
@@ -325,48 +347,13 @@ func (db *DB) inGatedTx(ctx context.Context, urgent bool, fn func(tx *txn) error
 	return nil
 }
 
-// inLeaseTx is inTx for transactions that only take or move leases (claims, and the pending
-// deliveries and finished dispatches that come with them): their commit does not wait for the
-// disk (synchronous=OFF for it). A single SQLite process takes back every lease when it starts,
-// so a lease lost in a power cut costs nothing; and since the WAL is written in order, the next
-// durable commit syncs this transaction's frames with its own. Claims come as often as
-// recording batches, so this halves the fsyncs of the delivery engine and keeps the writer
-// free for the API's commits.
-func (db *DB) inLeaseTx(ctx context.Context, fn func(tx *txn) error) (err error) {
-	db.gate.lock(true)
-	defer db.gate.unlock()
-	conn, err := db.w.Conn(ctx)
-	if err != nil {
-		return fmt.Errorf("sqlite: begin: %w", wrapUnavailable(err))
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = OFF`); err != nil {
-		return fmt.Errorf("sqlite: begin: %w", wrapUnavailable(err))
-	}
-	defer func() {
-		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous = `+db.sync); rerr != nil {
-			// Never leave the writer without durable commits: drop the connection, and the
-			// pool opens a new one with the configured setting.
-			db.log.Error("sqlite: restore synchronous; reconnecting", "err", rerr)
-			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-			err = errors.Join(err, fmt.Errorf("sqlite: restore synchronous: %w", rerr))
-		}
-	}()
-	sqlTx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlite: begin: %w", wrapUnavailable(err))
-	}
-	tx := &txn{Tx: sqlTx, c: db.w}
-	if err := fn(tx); err != nil {
-		if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
-			db.log.Error("sqlite: rollback failed", "err", rbErr)
-		}
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", wrapUnavailable(err))
-	}
-	return nil
+// inLeaseTx is commitTx for transactions that only take or move leases (claims, and the
+// pending deliveries and finished dispatches that come with them): urgent, and not waiting for
+// the disk. A single SQLite process takes back every lease when it starts, so a lease lost in a
+// power cut costs nothing; and since the WAL is written in order, the next durable commit syncs
+// this transaction's frames with its own.
+func (db *DB) inLeaseTx(ctx context.Context, fn func(tx *txn) error) error {
+	return db.commitTx(ctx, true, fn)
 }
 
 // now returns the clock's time at the precision the database keeps.

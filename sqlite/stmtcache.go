@@ -18,6 +18,9 @@ type cachedDB struct {
 	*sql.DB
 	stmts sync.Map // query → *sql.Stmt
 	n     atomic.Int32
+	// afterExec, when set, runs after each successful ExecContext (the writer's: to wait
+	// until the write is durable).
+	afterExec func(context.Context) error
 }
 
 func newCachedDB(db *sql.DB) *cachedDB { return &cachedDB{DB: db} }
@@ -60,11 +63,16 @@ func (c *cachedDB) QueryRowContext(ctx context.Context, query string, args ...an
 }
 
 // ExecContext runs a statement with a cached prepared statement.
-func (c *cachedDB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+func (c *cachedDB) ExecContext(ctx context.Context, query string, args ...any) (res sql.Result, err error) {
 	if s := c.stmt(ctx, query); s != nil {
-		return s.ExecContext(ctx, args...)
+		res, err = s.ExecContext(ctx, args...)
+	} else {
+		res, err = c.DB.ExecContext(ctx, query, args...)
 	}
-	return c.DB.ExecContext(ctx, query, args...)
+	if err == nil && c.afterExec != nil {
+		err = c.afterExec(ctx)
+	}
+	return res, err
 }
 
 // inTxStmt returns query's cached statement bound to tx (which must be on the writer), or
