@@ -126,7 +126,7 @@ func (db *DB) fanOut(ctx context.Context, p hookline.ClaimParams, jobs []hooklin
 				msgs[i] = shared
 			}
 		}
-		out, err := db.fanOutMessages(ctx, p.Owner, msgs, room, now)
+		out, err := db.fanOutMessages(ctx, p.Owner, msgs, room, now, true)
 		if err != nil {
 			return nil, err
 		}
@@ -148,7 +148,7 @@ func (db *DB) FanOut(ctx context.Context, owner string, msgs []*hookline.Message
 	if len(msgs) == 0 {
 		return []hookline.Job{}, nil
 	}
-	out, err := db.fanOutMessages(ctx, owner, msgs, max(room, 0), normTime(now))
+	out, err := db.fanOutMessages(ctx, owner, msgs, max(room, 0), normTime(now), false)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +163,11 @@ func (db *DB) FanOut(ctx context.Context, owner string, msgs []*hookline.Message
 // dispatch of the messages without Fresh jobs in one transaction, which notifies
 // DeliveriesChannel when it stored deliveries. Spilled deliveries whose message or endpoint was
 // deleted meanwhile are left out.
-func (db *DB) fanOutMessages(ctx context.Context, owner string, msgs []*hookline.Message, room int, now time.Time) (sqlcodec.FanOut, error) {
+//
+// checkExisting looks up the deliveries the messages already have; FanOut skips it for
+// messages created leased to their owner, which no one else can have fanned out while the
+// lease lasts (a Fresh outcome for a delivery that exists after all is dropped when recorded).
+func (db *DB) fanOutMessages(ctx context.Context, owner string, msgs []*hookline.Message, room int, now time.Time, checkExisting bool) (sqlcodec.FanOut, error) {
 	appIDs, msgIDs := sqlcodec.FanOutKeys(msgs)
 	targets := make(map[string][]sqlcodec.Target, len(appIDs))
 	existing := map[sqlcodec.Pair]bool{}
@@ -172,16 +176,18 @@ func (db *DB) fanOutMessages(ctx context.Context, owner string, msgs []*hookline
 	db.queueTargets(&b, `app_id = ANY($1::text[]) AND NOT disabled ORDER BY app_id, id`, appIDs, func(t sqlcodec.Target) {
 		targets[t.Endpoint.AppID] = append(targets[t.Endpoint.AppID], t)
 	})
-	b.Queue(`SELECT msg_id, endpoint_id FROM deliveries WHERE msg_id = ANY($1::text[])`, msgIDs).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var p sqlcodec.Pair
-			if err := rows.Scan(&p.MessageID, &p.EndpointID); err != nil {
-				return err
+	if checkExisting {
+		b.Queue(`SELECT msg_id, endpoint_id FROM deliveries WHERE msg_id = ANY($1::text[])`, msgIDs).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var p sqlcodec.Pair
+				if err := rows.Scan(&p.MessageID, &p.EndpointID); err != nil {
+					return err
+				}
+				existing[p] = true
 			}
-			existing[p] = true
-		}
-		return rows.Err()
-	})
+			return rows.Err()
+		})
+	}
 	if err := db.pool.SendBatch(ctx, &b).Close(); err != nil {
 		return sqlcodec.FanOut{}, dbErr(err, "claim deliveries: load endpoints and deliveries")
 	}

@@ -92,6 +92,7 @@ func (db *DB) ListApplications(ctx context.Context, opts hookline.ListOptions) (
 
 // UpdateApplication stores every field of app and sets its UpdatedAt to the clock's time.
 func (db *DB) UpdateApplication(ctx context.Context, app *hookline.Application) error {
+	defer db.targets.forget() // after the change commits
 	metadata, err := jsonText(app.Metadata)
 	if err != nil {
 		return fmt.Errorf("sqlite: update application: encode metadata: %w", err)
@@ -116,6 +117,7 @@ func (db *DB) UpdateApplication(ctx context.Context, app *hookline.Application) 
 // DeleteApplication removes the application; foreign keys cascade to its endpoints,
 // messages, deliveries, attempts and tokens.
 func (db *DB) DeleteApplication(ctx context.Context, id string) error {
+	defer db.targets.forget() // after the change commits
 	res, err := db.w.ExecContext(ctx, `DELETE FROM applications WHERE id = ?`, id)
 	if err := mustAffect(res, err, "delete application %q", id); err != nil {
 		if errors.Is(err, errNoRows) {

@@ -159,7 +159,7 @@ func (db *DB) fanOut(ctx context.Context, p hookline.ClaimParams, jobs []hooklin
 	now := normTime(p.Now)
 	room := p.Limit - len(jobs)
 	for len(msgs) > 0 {
-		out, err := db.fanOutMessages(ctx, p.Owner, msgs, room, now)
+		out, err := db.fanOutMessages(ctx, p.Owner, msgs, room, now, true)
 		if err != nil {
 			return nil, err
 		}
@@ -194,7 +194,7 @@ func (db *DB) FanOut(ctx context.Context, owner string, msgs []*hookline.Message
 	if len(msgs) == 0 {
 		return []hookline.Job{}, nil
 	}
-	out, err := db.fanOutMessages(ctx, owner, msgs, max(room, 0), normTime(now))
+	out, err := db.fanOutMessages(ctx, owner, msgs, max(room, 0), normTime(now), false)
 	if err != nil {
 		return nil, err
 	}
@@ -207,19 +207,33 @@ func (db *DB) FanOut(ctx context.Context, owner string, msgs []*hookline.Message
 
 // fanOutMessages fans leased messages out to their applications' endpoints (read from the
 // read pool), then stores the spill and ends the dispatch of messages without fresh jobs.
-func (db *DB) fanOutMessages(ctx context.Context, owner string, msgs []*hookline.Message, room int, now time.Time) (sqlcodec.FanOut, error) {
+//
+// checkExisting looks up the deliveries the messages already have; FanOut skips it for
+// messages created leased to their owner, which no one else can have fanned out while the
+// lease lasts (a Fresh outcome for a delivery that exists after all is dropped when recorded).
+func (db *DB) fanOutMessages(ctx context.Context, owner string, msgs []*hookline.Message, room int, now time.Time, checkExisting bool) (sqlcodec.FanOut, error) {
 	appIDs, msgIDs := sqlcodec.FanOutKeys(msgs)
-	targets := map[string][]sqlcodec.Target{}
-	err := inChunks(appIDs, func(ids []any) error {
-		return db.loadTargets(ctx, `app_id IN (`+idList+`) AND disabled = 0 ORDER BY id`, ids, func(t sqlcodec.Target) {
-			targets[t.Endpoint.AppID] = append(targets[t.Endpoint.AppID], t)
+	targets, missing, gen := db.targets.get(appIDs)
+	if len(missing) > 0 {
+		loaded := map[string][]sqlcodec.Target{}
+		err := inChunks(missing, func(ids []any) error {
+			return db.loadTargets(ctx, `app_id IN (`+idList+`) AND disabled = 0 ORDER BY id`, ids, func(t sqlcodec.Target) {
+				loaded[t.Endpoint.AppID] = append(loaded[t.Endpoint.AppID], t)
+			})
 		})
-	})
-	if err != nil {
-		return sqlcodec.FanOut{}, dbErr(err, "claim deliveries: load endpoints")
+		if err != nil {
+			return sqlcodec.FanOut{}, dbErr(err, "claim deliveries: load endpoints")
+		}
+		db.targets.put(gen, missing, loaded)
+		for _, id := range missing {
+			targets[id] = loaded[id]
+		}
 	}
 	existing := map[sqlcodec.Pair]bool{}
-	err = inChunks(msgIDs, func(ids []any) error {
+	if !checkExisting {
+		msgIDs = nil
+	}
+	err := inChunks(msgIDs, func(ids []any) error {
 		rows, err := db.r.QueryContext(ctx, `SELECT msg_id, endpoint_id FROM deliveries WHERE msg_id IN (`+idList+`)`, ids...)
 		if err != nil {
 			return err
@@ -696,6 +710,7 @@ func (db *DB) Backlog(ctx context.Context) (hookline.Backlog, error) {
 // records the reason; enabling clears it and starts a new health record (no failure streak),
 // so an endpoint that was switched back on is not disabled again by its old failures.
 func (db *DB) SetEndpointDisabled(ctx context.Context, appID, endpointID string, disabled bool, reason string, at time.Time) (bool, error) {
+	defer db.targets.forget()
 	changed := false
 	err := db.inTx(ctx, func(tx *txn) error {
 		var res sql.Result

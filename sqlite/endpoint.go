@@ -29,6 +29,7 @@ func (db *DB) scanEndpoint(s scanner) (*hookline.Endpoint, error) {
 // CreateEndpoint inserts ep with its secrets sealed. A zero CreatedAt or UpdatedAt is set from
 // the clock.
 func (db *DB) CreateEndpoint(ctx context.Context, ep *hookline.Endpoint) error {
+	defer db.targets.forget() // after the change commits
 	if ep.ID == "" || ep.AppID == "" {
 		return errors.New("sqlite: create endpoint: ID and AppID are required")
 	}
@@ -92,6 +93,7 @@ func (db *DB) ListEndpoints(ctx context.Context, appID string, opts hookline.Lis
 // UpdateEndpoint stores every field of ep, secrets and DisabledReason included, and sets its
 // UpdatedAt to the clock's time. It leaves the health columns alone: only attempts move them.
 func (db *DB) UpdateEndpoint(ctx context.Context, ep *hookline.Endpoint) error {
+	defer db.targets.forget() // after the change commits
 	vals, err := sqlcodec.EndpointValues(db.box, ep)
 	if err != nil {
 		return fmt.Errorf("sqlite: update endpoint: %w", err)
@@ -116,6 +118,7 @@ func (db *DB) UpdateEndpoint(ctx context.Context, ep *hookline.Endpoint) error {
 
 // DeleteEndpoint removes the endpoint; foreign keys cascade to its deliveries and attempts.
 func (db *DB) DeleteEndpoint(ctx context.Context, appID, id string) error {
+	defer db.targets.forget() // after the change commits
 	res, err := db.w.ExecContext(ctx, `DELETE FROM endpoints WHERE app_id = ? AND id = ?`, appID, id)
 	if err := mustAffect(res, err, "delete endpoint %q", id); err != nil {
 		if errors.Is(err, errNoRows) {

@@ -75,6 +75,8 @@ type DB struct {
 	path  string
 	// batcher commits concurrent CreateMessage calls together.
 	batcher *messageBatcher
+	// targets caches the applications' fan-out targets.
+	targets targetCache
 	// fanHint is the average fan-out of the messages claims leased, to size the next lease.
 	fanHint sqlcodec.FanOutHint
 	// sync is the synchronous setting asked for; the connections run with NORMAL, and wal,

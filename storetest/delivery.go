@@ -51,6 +51,7 @@ func RunDelivery(t *testing.T, open func(t *testing.T) DeliveryStore) {
 		{"FanOut/Release", fanOutRelease},
 		{"FanOut/Gone", fanOutGone},
 		{"FanOut/HandOff", fanOutHandOff},
+		{"FanOut/SeesChanges", fanOutSeesChanges},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

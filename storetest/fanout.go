@@ -377,3 +377,46 @@ func fanOutHandOff(t *testing.T, st DeliveryStore) {
 	}
 	wantDeliveries(t, st, app.ID, held.ID, map[string]hookline.MessageStatus{a.ID: hookline.StatusPending, b.ID: hookline.StatusPending})
 }
+
+// fanOutSeesChanges: each fan-out goes by the application's endpoints as they are when it
+// runs: one added, disabled, filtered, given a new secret or deleted since the last fan-out
+// counts at once (a backend may keep the endpoints it read, but not past a change).
+func fanOutSeesChanges(t *testing.T, st DeliveryStore) {
+	ctx := context.Background()
+	base := now()
+	app := newApp(t, st, "acme")
+	a := newEndpoint(t, st, app.ID, nil)
+	fan := func(want ...string) []hookline.Job {
+		t.Helper()
+		m := createWaiting(t, st, app.ID, base, func(m *hookline.Message) {
+			m.Lease = &hookline.DispatchLease{Owner: "w", Until: base.Add(time.Minute)}
+		})
+		jobs, err := st.FanOut(ctx, "w", []*hookline.Message{m}, 10, base)
+		must(t, err)
+		if got := endpointIDs(jobs); !slices.Equal(got, want) {
+			t.Fatalf("fan-out to %v, want %v", got, want)
+		}
+		return jobs
+	}
+	fan(a.ID)
+	b := newEndpoint(t, st, app.ID, nil)
+	fan(a.ID, b.ID)
+	if _, err := st.SetEndpointDisabled(ctx, app.ID, a.ID, true, "test", base); err != nil {
+		t.Fatal(err)
+	}
+	fan(b.ID)
+	b.Secret = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
+	must(t, st.UpdateEndpoint(ctx, b))
+	if jobs := fan(b.ID); jobs[0].Endpoint.Secret != b.Secret {
+		t.Fatal("fan-out used the endpoint's old secret")
+	}
+	b.FilterTypes = []string{"other.type"}
+	must(t, st.UpdateEndpoint(ctx, b))
+	fan()
+	if _, err := st.SetEndpointDisabled(ctx, app.ID, a.ID, false, "", base); err != nil {
+		t.Fatal(err)
+	}
+	fan(a.ID)
+	must(t, st.DeleteEndpoint(ctx, app.ID, a.ID))
+	fan()
+}
