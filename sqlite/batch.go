@@ -56,6 +56,10 @@ func newMessageBatcher(db *DB) *messageBatcher {
 	return &messageBatcher{db: db, requests: make(chan *messageRequest), quit: make(chan struct{}), done: make(chan struct{})}
 }
 
+// errOwnFailure rolls back the transaction of a batch of one that failed for a reason of
+// its own (reported to its caller as is).
+var errOwnFailure = errors.New("sqlite: the batch's one request failed")
+
 // errClosed answers calls made after Close.
 var errClosed = errors.New("sqlite: database is closed")
 
@@ -142,10 +146,14 @@ var closedChan = func() chan struct{} {
 func (b *messageBatcher) commit(batch []*messageRequest) (synced <-chan struct{}) {
 	ctx := context.Background()
 	results := make([]messageResult, len(batch))
+	// A batch of one needs no savepoint: its own failure rolls the transaction back.
+	single := len(batch) == 1
 	err := b.db.commitTx(ctx, true, func(tx *txn) error {
 		for i, req := range batch {
-			if _, err := tx.ExecContext(ctx, savepointSQL); err != nil {
-				return dbErr(err, "create message: savepoint")
+			if !single {
+				if _, err := tx.ExecContext(ctx, savepointSQL); err != nil {
+					return dbErr(err, "create message: savepoint")
+				}
 			}
 			var err error
 			if req.fn != nil {
@@ -157,6 +165,13 @@ func (b *messageBatcher) commit(batch []*messageRequest) (synced <-chan struct{}
 					return err
 				}
 			}
+			results[i] = messageResult{err: err}
+			if single {
+				if err != nil {
+					return errOwnFailure
+				}
+				continue
+			}
 			if err != nil {
 				if _, rerr := tx.ExecContext(ctx, rollbackToSavepointSQL); rerr != nil {
 					return dbErr(rerr, "create message: roll back to savepoint")
@@ -165,10 +180,13 @@ func (b *messageBatcher) commit(batch []*messageRequest) (synced <-chan struct{}
 			if _, rerr := tx.ExecContext(ctx, releaseSavepointSQL); rerr != nil {
 				return dbErr(rerr, "create message: release savepoint")
 			}
-			results[i] = messageResult{err: err}
 		}
 		return nil
 	})
+	if errors.Is(err, errOwnFailure) { // nothing was committed: no fsync to wait for
+		batch[0].result <- results[0]
+		return closedChan
+	}
 	if err != nil {
 		for i, req := range batch {
 			results[i] = messageResult{err: fmt.Errorf("sqlite: create message: %w", err)}

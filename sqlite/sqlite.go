@@ -163,6 +163,9 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	// The delivery engine checkpoints between its transactions (see checkpoint); the writer
 	// does so itself only when the WAL grows well past SQLite's usual 1,000 pages.
 	wq.Add("_pragma", "wal_autocheckpoint(4000)")
+	// A batch's savepoints journal the pages they change; kept in memory, that journal never
+	// becomes a temporary file to create, write and delete in every transaction.
+	wq.Add("_pragma", "temp_store(MEMORY)")
 	w, err := sql.Open("sqlite", name+"?"+wq.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
