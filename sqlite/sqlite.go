@@ -281,23 +281,34 @@ func (db *DB) Close() error {
 // WAL back into the database (see checkpoint).
 const checkpointEvery = 250 * time.Millisecond
 
-// checkpoint copies the WAL back into the database, at most every checkpointEvery, in two
-// passive checkpoints. The first runs on a connection of its own, beside the writer, and
-// copies the bulk while the API's commits go on. The second runs on the writer, in the
-// delivery engine's turn, and copies what those commits added meanwhile, a few pages; only
-// a checkpoint that catches up with the writer lets the next commit start the WAL over, so
-// without it the WAL would grow for as long as commits never pause. Left to SQLite, the
-// whole checkpoint would run inside whichever commit crosses 1,000 WAL pages, an API
-// request's as likely as any, and hold it up for milliseconds; the writer still does so
-// itself past wal_autocheckpoint's 4,000 pages, when the delivery engine is idle.
+// checkpoint copies the WAL back into the database, at most every checkpointEvery, with
+// passive checkpoints on a connection of its own, beside the writer: the API's commits go on
+// meanwhile. The first copies the bulk; the next ones what commits added meanwhile, until one
+// catches up with the writer, which lets the next commit start the WAL over. Only when none
+// catches up and the WAL has grown past walCatchUpFrames does a last checkpoint run on the
+// writer, in the delivery engine's turn, which cannot be overtaken. Left to SQLite, the whole
+// checkpoint would run inside whichever commit crosses 1,000 WAL pages, an API request's as
+// likely as any, and hold it up for milliseconds; the writer still does so itself past
+// wal_autocheckpoint's 4,000 pages, when the delivery engine is idle.
 func (db *DB) checkpoint(ctx context.Context) {
 	now := time.Now().UnixNano()
 	last := db.lastCheckpoint.Load()
 	if now-last < int64(checkpointEvery) || !db.lastCheckpoint.CompareAndSwap(last, now) {
 		return
 	}
-	if _, err := db.ck.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
-		db.log.Debug("sqlite: checkpoint", "err", err)
+	frames := 0
+	for range checkpointRounds {
+		var busy, copied int
+		if err := db.ck.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied); err != nil {
+			db.log.Debug("sqlite: checkpoint", "err", err)
+			return
+		}
+		if frames == copied {
+			return // caught up
+		}
+	}
+	if frames < walCatchUpFrames {
+		return // the next checkpoint tries again
 	}
 	db.gate.lock(false)
 	defer db.gate.unlock()
@@ -305,6 +316,13 @@ func (db *DB) checkpoint(ctx context.Context) {
 		db.log.Debug("sqlite: checkpoint", "err", err)
 	}
 }
+
+// checkpointRounds bounds the checkpoints beside the writer that try to catch up with it.
+const checkpointRounds = 3
+
+// walCatchUpFrames is the WAL size (in frames, about 4 KiB each) from which a checkpoint that
+// could not catch up beside the writer finishes on the writer.
+const walCatchUpFrames = 3000
 
 // inTx runs fn in a write transaction, committing when it returns nil, and returns once the
 // commit is durable.
