@@ -91,7 +91,7 @@ var settings = []Setting{
 			return nil
 		}},
 	{Flag: "sqlite-synchronous", Env: "HOOKLINE_SQLITE_SYNCHRONOUS", Default: "FULL",
-		Usage: "SQLite's synchronous mode: FULL survives power loss; NORMAL survives process crashes only, and is faster.",
+		Usage: "SQLite's synchronous mode: FULL survives power loss (every write is answered after an fsync of the WAL that covers it); NORMAL survives process crashes only, and saves those fsyncs.",
 		set: func(c *Config, v string) error {
 			v = strings.ToUpper(v)
 			if v != "FULL" && v != "NORMAL" {
