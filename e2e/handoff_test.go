@@ -1,0 +1,109 @@
+package e2e
+
+import (
+	"bufio"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hookline/hookline/config"
+	"github.com/hookline/hookline/internal/testserver"
+)
+
+// metricValue reads one unlabelled sample (such as a histogram's _sum or _count) from
+// /metrics; -1 when it is absent.
+func metricValue(t *testing.T, srv *testserver.Instance, name string) float64 {
+	t.Helper()
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			return f
+		}
+	}
+	return -1
+}
+
+// TestHandOff: a message accepted while the dispatcher keeps up goes straight to it, with no
+// claim; once the dispatcher holds plenty (here: one worker, so 16 jobs at most, and an
+// endpoint that does not answer), new messages are stored due instead, to be claimed when there
+// is room, and every one is delivered in the end.
+func TestHandOff(t *testing.T) {
+	t.Parallel()
+	var received atomic.Int64
+	release := make(chan struct{})
+	var hang atomic.Bool
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hang.Load() {
+			<-release
+		}
+		received.Add(1)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(rc.Close)
+	t.Cleanup(func() {
+		if hang.Swap(false) {
+			close(release)
+		}
+	})
+	srv := testserver.Start(t, testserver.Options{Configure: func(c *config.Config) {
+		c.Workers = 1
+		c.DeliveryTimeout = time.Minute
+	}})
+	srv.Op("POST", "/api/v1/event-type", map[string]any{"name": "order.paid", "description": "Order paid"}, 201)
+	var app struct {
+		ID string `json:"id"`
+	}
+	srv.Op("POST", "/api/v1/app", map[string]any{"name": "acme"}, 201).JSON(t, &app)
+	srv.Op("POST", "/api/v1/app/"+app.ID+"/endpoint", map[string]any{"url": rc.URL + "/hook"}, 201)
+	post := func(n int) {
+		for i := range n {
+			srv.Op("POST", "/api/v1/app/"+app.ID+"/msg", map[string]any{"eventType": "order.paid", "payload": map[string]any{"n": i}}, 202)
+		}
+	}
+
+	// Keeping up: every message is handed off, none claimed.
+	const first = 10
+	for i := range first {
+		post(1)
+		pollUntil(t, 10*time.Second, "the message delivered", func() bool { return received.Load() == int64(i+1) })
+	}
+	if got := metricValue(t, srv, "hookline_delivery_handoff_batch_size_sum"); got != first {
+		t.Errorf("messages handed off = %v, want %d", got, first)
+	}
+	if got := metricValue(t, srv, "hookline_delivery_claim_batch_size_sum"); got != 0 {
+		t.Errorf("deliveries claimed = %v, want 0: the messages should have gone by hand-off", got)
+	}
+
+	// Full: with the endpoint hanging, the dispatcher holds what it was handed, then stops
+	// taking messages; the rest wait in the store.
+	hang.Store(true)
+	const second = 40
+	post(second)
+	handed := metricValue(t, srv, "hookline_delivery_handoff_batch_size_sum") - first
+	if handed >= second {
+		t.Fatalf("all %d messages were handed off to a dispatcher holding at most 16 jobs", second)
+	}
+	if waiting := metricValue(t, srv, "hookline_messages_awaiting_dispatch"); waiting < second-16 {
+		t.Errorf("messages awaiting dispatch = %v, want at least %d", waiting, second-16)
+	}
+	hang.Store(false)
+	close(release)
+	pollUntil(t, 30*time.Second, "every message delivered", func() bool { return received.Load() >= first+second })
+	if got := received.Load(); got != first+second {
+		t.Errorf("received %d deliveries, want %d", got, first+second)
+	}
+}
