@@ -283,12 +283,22 @@ const maxInbox = 1024
 // plenty already. A message created with the lease saves the claim that would lease it back:
 // the dispatcher fans it out at once, with a read. Every lease must be followed by HandOff.
 func (d *Dispatcher) Lease() *hookline.DispatchLease {
-	if d.behind.Load() || d.heldNow.Load() >= int64(d.maxHeld/2) {
+	if d.behind.Load() {
+		return nil
+	}
+	if d.heldNow.Load() >= int64(d.maxHeld/2) {
+		// The message waits in the store; until a claim has taken what waits there, the
+		// messages after it must not overtake it.
+		d.behind.Store(true)
 		return nil
 	}
 	d.handMu.Lock()
 	defer d.handMu.Unlock()
-	if !d.accepting || d.leased+len(d.inbox) >= maxInbox {
+	if !d.accepting {
+		return nil
+	}
+	if d.leased+len(d.inbox) >= maxInbox {
+		d.behind.Store(true)
 		return nil
 	}
 	d.leased++
