@@ -57,6 +57,9 @@ type Options struct {
 	Hold time.Duration
 	// NoBaseline skips the direct-HTTP baseline.
 	NoBaseline bool
+	// Repeat runs each scenario this many times, each on a fresh server (0 or 1: once). On a
+	// shared, noisy machine the range over a few runs says more than any one of them.
+	Repeat int
 	// BaselineConcurrency overrides the baseline's requests in flight; by default the
 	// server's effective delivery concurrency, min(workers, endpoints × endpoint-concurrency).
 	BaselineConcurrency int
@@ -134,10 +137,17 @@ func Run(ctx context.Context, o Options) ([]Result, error) {
 	}
 	var all []Result
 	for _, sc := range list {
-		res, err := runScenario(ctx, o, sc)
-		all = append(all, res...)
-		if err != nil {
-			return all, fmt.Errorf("scenario %s: %w", sc.name, err)
+		for run := 1; run <= max(o.Repeat, 1); run++ {
+			res, err := runScenario(ctx, o, sc)
+			if o.Repeat > 1 {
+				for i := range res {
+					res[i].Run = run
+				}
+			}
+			all = append(all, res...)
+			if err != nil {
+				return all, fmt.Errorf("scenario %s: %w", sc.name, err)
+			}
 		}
 	}
 	return all, nil

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -115,5 +116,33 @@ func TestTable(t *testing.T) {
 		if !bytes.Contains(b.Bytes(), []byte(want)) {
 			t.Errorf("table lacks %q:\n%s", want, b.String())
 		}
+	}
+}
+
+// TestRanges: with --repeat the table ends with each repeated scenario's lowest, median and
+// highest figures; a scenario run once has no such line.
+func TestRanges(t *testing.T) {
+	run := func(name string, n int, perSec, ratio, apiP99 float64) bench.Result {
+		return bench.Result{Scenario: name, Run: n, Accepted: 1, Expected: 1, Delivered: 1, Complete: true,
+			DeliveredPerSec: perSec, BaselineRatio: ratio, APILatency: bench.Percentiles{N: 1, P99: apiP99},
+			DeliveryLatency: bench.Percentiles{N: 1, P99: 3}}
+	}
+	results := []bench.Result{
+		run("100ep", 1, 12000, 0.396, 5), run("100ep", 2, 14000, 0.412, 9), run("100ep", 3, 13000, 0.405, 7),
+		run("latency", 0, 1000, 0, 6),
+	}
+	var b bytes.Buffer
+	if err := bench.WriteTable(&b, results); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{"== 100ep (run 2)", "over runs", "12000 / 13000 / 14000", "39.6 % / 40.5 % / 41.2 %", "5.00ms / 7.00ms / 9.00ms"} {
+		if !bytes.Contains(b.Bytes(), []byte(want)) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	_, ranges, _ := strings.Cut(out, "over runs")
+	if strings.Contains(ranges, "latency") {
+		t.Errorf("a scenario run once has a range line:\n%s", out)
 	}
 }

@@ -15,6 +15,7 @@ import (
 // Result is what one scenario measured. Times are seconds, latencies milliseconds, sizes MiB.
 type Result struct {
 	Scenario        string   `json:"scenario"`
+	Run             int      `json:"run,omitempty"` // 1, 2, … with --repeat
 	About           string   `json:"about"`
 	Database        string   `json:"database"`
 	ServerFlags     []string `json:"serverFlags,omitempty"`
@@ -173,7 +174,11 @@ func WriteJSON(w io.Writer, results []Result) error {
 func WriteTable(w io.Writer, results []Result) error {
 	var b strings.Builder
 	for _, r := range results {
-		fmt.Fprintf(&b, "== %s: %s\n", r.Scenario, r.About)
+		if r.Run > 0 {
+			fmt.Fprintf(&b, "== %s (run %d): %s\n", r.Scenario, r.Run, r.About)
+		} else {
+			fmt.Fprintf(&b, "== %s: %s\n", r.Scenario, r.About)
+		}
 		fmt.Fprintf(&b, "   setup       %d apps × %d endpoints (%d receiver listeners, %s) in %.1fs; %d posters",
 			r.Apps, r.EndpointsPerApp, r.Receivers, r.Database, r.SetupSeconds, r.Posters)
 		if r.Rate > 0 {
@@ -267,7 +272,65 @@ func WriteTable(w io.Writer, results []Result) error {
 		}
 		fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
 	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return writeRanges(w, results)
+}
+
+// writeRanges prints, for each scenario run more than once, the lowest, median and highest of
+// its main figures over the runs.
+func writeRanges(w io.Writer, results []Result) error {
+	var order []string
+	runs := map[string][]Result{}
+	for _, r := range results {
+		if _, seen := runs[r.Scenario]; !seen {
+			order = append(order, r.Scenario)
+		}
+		runs[r.Scenario] = append(runs[r.Scenario], r)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	header := false
+	for _, name := range order {
+		rs := runs[name]
+		if len(rs) < 2 {
+			continue
+		}
+		if !header {
+			fmt.Fprintln(tw, "\nover runs: lowest / median / highest")
+			fmt.Fprintln(tw, "scenario\truns\tdeliveries/s\tvs direct\tAPI p99\tdelivery p99\t")
+			header = true
+		}
+		spread := func(get func(Result) float64, format func(float64) string) string {
+			var v []float64
+			for _, r := range rs {
+				if x := get(r); x > 0 {
+					v = append(v, x)
+				}
+			}
+			if len(v) == 0 {
+				return "-"
+			}
+			slices.Sort(v)
+			return format(v[0]) + " / " + format(median(v)) + " / " + format(v[len(v)-1])
+		}
+		count := func(x float64) string { return fmt.Sprintf("%.0f", x) }
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t\n", name, len(rs),
+			spread(func(r Result) float64 { return r.DeliveredPerSec }, count),
+			spread(func(r Result) float64 { return r.BaselineRatio }, func(x float64) string { return fmt.Sprintf("%.1f %%", 100*x) }),
+			spread(func(r Result) float64 { return r.APILatency.P99 }, ms),
+			spread(func(r Result) float64 { return r.DeliveryLatency.P99 }, ms))
+	}
 	return tw.Flush()
+}
+
+// median of sorted values.
+func median(v []float64) float64 {
+	n := len(v)
+	if n%2 == 1 {
+		return v[n/2]
+	}
+	return (v[n/2-1] + v[n/2]) / 2
 }
 
 // progress writes a status line to o.Progress about twice a second until the returned

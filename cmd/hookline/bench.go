@@ -63,6 +63,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	fs.DurationVar(&o.Deadline, "deadline", 0, "longest wait for the deliveries after the last message (default: 1m + 1ms per delivery)")
 	fs.DurationVar(&o.Hold, "hold", 0, "pending1m: how long to hold the deliveries pending while sampling memory (default 5s)")
 	fs.BoolVar(&o.NoBaseline, "no-baseline", false, "skip the direct-HTTP baseline")
+	fs.IntVar(&o.Repeat, "repeat", 1, "run each scenario this many times, each on a fresh server, and print the range of the main figures")
 	fs.IntVar(&o.BaselineConcurrency, "baseline-concurrency", 0, "requests in flight in the baseline (default: min(workers, endpoints × endpoint-concurrency))")
 	fs.BoolVar(&o.KeepData, "keep-data", false, "keep the server's temporary data directory and log")
 	fs.BoolVar(&jsonOut, "json", false, "print the results as JSON instead of a table")
