@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -105,5 +106,49 @@ func TestHandOff(t *testing.T) {
 	pollUntil(t, 30*time.Second, "every message delivered", func() bool { return received.Load() >= first+second })
 	if got := received.Load(); got != first+second {
 		t.Errorf("received %d deliveries, want %d", got, first+second)
+	}
+}
+
+// TestRetryOnTimeWithoutClaims: with hand-off, the dispatcher makes no claims while it keeps
+// up, so a retry recorded for soon must itself move the next claim up: with polling set to a
+// minute, a failed first attempt is retried after its 300 ms, not at the next poll.
+func TestRetryOnTimeWithoutClaims(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var arrivals []time.Time
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		arrivals = append(arrivals, time.Now())
+		first := len(arrivals) == 1
+		mu.Unlock()
+		if first {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(rc.Close)
+	srv := testserver.Start(t, testserver.Options{Configure: func(c *config.Config) {
+		c.PollInterval = time.Minute
+		c.RetrySchedule = []time.Duration{300 * time.Millisecond}
+		c.RetryJitter = 0
+	}})
+	srv.Op("POST", "/api/v1/event-type", map[string]any{"name": "order.paid", "description": "Order paid"}, 201)
+	var app struct {
+		ID string `json:"id"`
+	}
+	srv.Op("POST", "/api/v1/app", map[string]any{"name": "acme"}, 201).JSON(t, &app)
+	srv.Op("POST", "/api/v1/app/"+app.ID+"/endpoint", map[string]any{"url": rc.URL + "/hook"}, 201)
+	srv.Op("POST", "/api/v1/app/"+app.ID+"/msg", map[string]any{"eventType": "order.paid", "payload": map[string]any{"n": 1}}, 202)
+	pollUntil(t, 10*time.Second, "the retry", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(arrivals) >= 2
+	})
+	mu.Lock()
+	gap := arrivals[1].Sub(arrivals[0])
+	mu.Unlock()
+	if gap < 250*time.Millisecond || gap > 5*time.Second {
+		t.Errorf("retry %v after the failed attempt, want about 300ms", gap)
 	}
 }
