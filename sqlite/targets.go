@@ -10,7 +10,9 @@ import (
 // with their rate limits), so that fanning out a message reads nothing. One SQLite database has
 // one Hookline process and every change to endpoints and applications goes through this DB,
 // which empties the cache after it (forget): the cache is never stale for longer than the
-// change takes to commit. A load that raced a change is not kept (gen).
+// change takes to commit. A load that raced a change is not kept (gen). The endpoints' Health
+// is not kept current (recording changes it without forgetting): the dispatcher decides on the
+// health RecordAttempts returns, never on a job's endpoint.
 type targetCache struct {
 	mu    sync.Mutex
 	gen   uint64
