@@ -21,6 +21,15 @@ func createWaiting(t *testing.T, st DeliveryStore, appID string, at time.Time, e
 	return m
 }
 
+// createLeased creates a message at at whose dispatch is leased to owner until until, as an API
+// that hands its messages to its own dispatcher does.
+func createLeased(t *testing.T, st DeliveryStore, appID string, at time.Time, owner string, until time.Time) *hookline.Message {
+	t.Helper()
+	return createWaiting(t, st, appID, at, func(m *hookline.Message) {
+		m.Lease = &hookline.DispatchLease{Owner: owner, Until: until}
+	})
+}
+
 func wantDeliveries(t *testing.T, st DeliveryStore, appID, msgID string, want map[string]hookline.MessageStatus) {
 	t.Helper()
 	ds, err := st.ListDeliveries(context.Background(), appID, msgID)
@@ -300,24 +309,17 @@ func fanOutHandOff(t *testing.T, st DeliveryStore) {
 	picky := newApp(t, st, "picky") // an endpoint that takes none of the messages sent here
 	newEndpoint(t, st, picky.ID, func(ep *hookline.Endpoint) { ep.FilterTypes = []string{"other.type"} })
 	until := base.Add(time.Minute)
-	leased := func(appID string, edit func(*hookline.Message)) *hookline.Message {
-		return createWaiting(t, st, appID, base, func(m *hookline.Message) {
-			m.Lease = &hookline.DispatchLease{Owner: "api-node", Until: until}
-			if edit != nil {
-				edit(m)
-			}
-		})
-	}
+	leased := func(appID string) *hookline.Message { return createLeased(t, st, appID, base, "api-node", until) }
 
-	if m := leased(quiet.ID, nil); m.Lease != nil {
+	if m := leased(quiet.ID); m.Lease != nil {
 		t.Fatal("CreateMessage kept the lease of a message with no endpoint to go to")
 	}
-	m := leased(app.ID, nil)
+	m := leased(app.ID)
 	if m.Lease == nil || m.Lease.Owner != "api-node" {
 		t.Fatalf("CreateMessage dropped the lease of a message awaiting dispatch: %+v", m.Lease)
 	}
-	filtered := leased(picky.ID, nil)
-	spilled := leased(app.ID, nil)
+	filtered := leased(picky.ID)
+	spilled := leased(app.ID)
 	if got, err := st.GetMessage(ctx, app.ID, m.ID); err != nil || got.Lease != nil {
 		t.Fatalf("GetMessage = %+v, %v; want the message without a lease", got, err)
 	}
@@ -358,7 +360,7 @@ func fanOutHandOff(t *testing.T, st DeliveryStore) {
 
 	// A handed-off message its owner never fanned out (the process died) is claimed by another
 	// once its lease ends. FanOut with no room stores a whole fan-out as pending.
-	leased(app.ID, nil)
+	leased(app.ID)
 	late := claim(t, st, "other", until.Add(time.Second), 10)
 	var fresh []string
 	for _, j := range late {
@@ -369,7 +371,7 @@ func fanOutHandOff(t *testing.T, st DeliveryStore) {
 	if want := []string{a.ID, b.ID}; !slices.Equal(fresh, want) || len(late) != 3 {
 		t.Fatalf("claim after the lease = %d jobs, fresh to %v; want the spilled delivery and fresh jobs to %v", len(late), fresh, want)
 	}
-	held := leased(app.ID, nil)
+	held := leased(app.ID)
 	none, err := st.FanOut(ctx, "api-node", []*hookline.Message{held}, 0, base)
 	must(t, err)
 	if len(none) != 0 {
@@ -388,9 +390,7 @@ func fanOutSeesChanges(t *testing.T, st DeliveryStore) {
 	a := newEndpoint(t, st, app.ID, nil)
 	fan := func(want ...string) []hookline.Job {
 		t.Helper()
-		m := createWaiting(t, st, app.ID, base, func(m *hookline.Message) {
-			m.Lease = &hookline.DispatchLease{Owner: "w", Until: base.Add(time.Minute)}
-		})
+		m := createLeased(t, st, app.ID, base, "w", base.Add(time.Minute))
 		jobs, err := st.FanOut(ctx, "w", []*hookline.Message{m}, 10, base)
 		must(t, err)
 		if got := endpointIDs(jobs); !slices.Equal(got, want) {
