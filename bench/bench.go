@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"slices"
@@ -695,6 +696,7 @@ func (st *runState) procStats() procStats {
 // fillServer sets the server's memory, CPU and database size.
 func (st *runState) fillServer(r *Result, before, after snapshot) {
 	r.Engine = engineStats(before.metrics, after.metrics)
+	r.Inside = insideStats(before.metrics, after.metrics)
 	if st.srv == nil {
 		return
 	}
@@ -743,4 +745,89 @@ func engineStats(before, after map[string]float64) *Engine {
 		e.RecordBatch = delta("hookline_delivery_record_batch_size_sum") / float64(e.RecordTxns)
 	}
 	return e
+}
+
+// The histograms the benchmark reads off the server, with their labels.
+const (
+	apiDurationName   = "hookline_http_request_duration_seconds"
+	apiDurationLabels = `route="POST /api/v1/app/{app_id}/msg"`
+	walSyncName       = "hookline_sqlite_wal_sync_duration_seconds"
+)
+
+// insideStats reads what the server measured itself between two metric snapshots.
+func insideStats(before, after map[string]float64) *Inside {
+	if after == nil {
+		return nil
+	}
+	in := &Inside{}
+	api := histogramDelta(before, after, apiDurationName, apiDurationLabels)
+	in.APIRequests = int(api.count)
+	in.APIP99AtMostMs = api.quantileBound(0.99)
+	wal := histogramDelta(before, after, walSyncName, "")
+	in.WALSyncs = int(wal.count)
+	in.WALSyncP50AtMost = wal.quantileBound(0.50)
+	in.WALSyncP99AtMost = wal.quantileBound(0.99)
+	in.WALSyncsOver5ms = int(wal.count - wal.within(0.005))
+	return in
+}
+
+// histogram is the change of a Prometheus histogram between two snapshots.
+type histogram struct {
+	bounds []float64 // seconds, ascending
+	cum    []float64 // observations at most bounds[i]
+	count  float64
+}
+
+// histogramDelta reads the change of the histogram name{labels} between two snapshots.
+func histogramDelta(before, after map[string]float64, name, labels string) histogram {
+	var h histogram
+	count := name + "_count"
+	prefix := name + "_bucket{" + labels
+	if labels != "" {
+		count += "{" + labels + "}"
+		prefix += ","
+	}
+	prefix += `le="`
+	h.count = after[count] - before[count]
+	for k := range after {
+		rest, ok := strings.CutPrefix(k, prefix)
+		if !ok {
+			continue
+		}
+		le, err := strconv.ParseFloat(strings.TrimSuffix(rest, `"}`), 64)
+		if err != nil || math.IsInf(le, 1) {
+			continue
+		}
+		h.bounds = append(h.bounds, le)
+	}
+	slices.Sort(h.bounds)
+	for _, le := range h.bounds {
+		k := prefix + strconv.FormatFloat(le, 'g', -1, 64) + `"}`
+		h.cum = append(h.cum, after[k]-before[k])
+	}
+	return h
+}
+
+// quantileBound is the upper bound, in milliseconds, of the bucket holding quantile q; 0 when
+// it is past the last bucket or there are no observations.
+func (h histogram) quantileBound(q float64) float64 {
+	if h.count == 0 {
+		return 0
+	}
+	for i, c := range h.cum {
+		if c >= q*h.count {
+			return h.bounds[i] * 1000
+		}
+	}
+	return 0
+}
+
+// within counts the observations of at most le seconds (le must be a bucket bound).
+func (h histogram) within(le float64) float64 {
+	for i, b := range h.bounds {
+		if b == le {
+			return h.cum[i]
+		}
+	}
+	return h.count
 }

@@ -46,9 +46,10 @@ func TestSmoke(t *testing.T) {
 		name string
 		args []string
 		want int // deliveries
+		msgs int
 	}{
-		{"1ep", []string{"--scenario", "1ep", "--messages", "300"}, 300},
-		{"fanout20", []string{"--scenario", "fanout1000", "--endpoints", "20", "--messages", "2"}, 40},
+		{"1ep", []string{"--scenario", "1ep", "--messages", "300"}, 300, 300},
+		{"fanout20", []string{"--scenario", "fanout1000", "--endpoints", "20", "--messages", "2"}, 40, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -95,6 +96,11 @@ func TestSmoke(t *testing.T) {
 			}
 			if r.DeliveryLatency.N != tt.want {
 				t.Errorf("delivery latency from %d samples, want %d", r.DeliveryLatency.N, tt.want)
+			}
+			// The server's own histograms: it saw every message request, and (SQLite with
+			// synchronous=FULL) answered them after WAL fsyncs (one per group commit).
+			if in := r.Inside; in == nil || in.APIRequests != tt.msgs || in.APIP99AtMostMs <= 0 || in.WALSyncs <= 0 || in.WALSyncP99AtMost <= 0 {
+				t.Errorf("inside = %+v, want %d API requests and WAL fsyncs, with their p99 bounds", in, tt.msgs)
 			}
 			if r.Scenario == "fanout1000" && len(r.FanoutSeconds) != 2 {
 				t.Errorf("fan-out times %v, want one per message", r.FanoutSeconds)

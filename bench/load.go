@@ -97,8 +97,9 @@ func (c *apiClient) ensureEventType(ctx context.Context) error {
 	return nil
 }
 
-// metrics reads the server's Prometheus metrics that have no labels, such as
-// hookline_delivery_claim_batch_size_sum; nil when they cannot be read.
+// metrics reads the server's Prometheus metrics, keyed by series as the text format writes
+// them: hookline_delivery_claim_batch_size_sum, or
+// hookline_sqlite_wal_sync_duration_seconds_bucket{le="0.001"}; nil when they cannot be read.
 func (c *apiClient) metrics(ctx context.Context) map[string]float64 {
 	status, data, err := c.do(ctx, http.MethodGet, "/metrics", nil)
 	if err != nil || status != http.StatusOK {
@@ -106,15 +107,16 @@ func (c *apiClient) metrics(ctx context.Context) map[string]float64 {
 	}
 	out := map[string]float64{}
 	for _, line := range strings.Split(string(data), "\n") {
-		if line == "" || line[0] == '#' || strings.ContainsRune(line, '{') {
+		if line == "" || line[0] == '#' {
 			continue
 		}
-		name, val, ok := strings.Cut(line, " ")
-		if !ok {
+		// A series, labels and all (a label value may hold spaces), then its value.
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 {
 			continue
 		}
-		if v, err := strconv.ParseFloat(strings.TrimSpace(val), 64); err == nil {
-			out[name] = v
+		if v, err := strconv.ParseFloat(line[i+1:], 64); err == nil {
+			out[line[:i]] = v
 		}
 	}
 	return out

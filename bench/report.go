@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -57,6 +58,7 @@ type Result struct {
 	Pending       *Pending  `json:"pending,omitempty"`
 	Server        *Server   `json:"server,omitempty"`
 	Engine        *Engine   `json:"engine,omitempty"`
+	Inside        *Inside   `json:"inside,omitempty"`
 }
 
 // Engine is the delivery engine's batching, from the server's /metrics.
@@ -65,6 +67,21 @@ type Engine struct {
 	ClaimBatch  float64 `json:"avgClaimBatch"`
 	RecordTxns  int     `json:"recordTransactions"`
 	RecordBatch float64 `json:"avgRecordBatch"`
+}
+
+// Inside is what the server measured itself during the run, from its metrics: its own time
+// for the message requests (without the load generator's) and its WAL fsyncs. The figures are
+// the upper bounds of histogram buckets.
+type Inside struct {
+	APIRequests int `json:"apiRequests"`
+	// APIP99AtMostMs bounds the p99 of the server's time for POST .../msg; 0 when over the
+	// last bucket.
+	APIP99AtMostMs float64 `json:"apiP99AtMostMs"`
+	// WALSyncs counts the fsyncs of SQLite's WAL that acknowledged commits (synchronous=FULL).
+	WALSyncs         int     `json:"walSyncs,omitempty"`
+	WALSyncP50AtMost float64 `json:"walSyncP50AtMostMs,omitempty"`
+	WALSyncP99AtMost float64 `json:"walSyncP99AtMostMs,omitempty"`
+	WALSyncsOver5ms  int     `json:"walSyncsOver5ms,omitempty"`
 }
 
 // Percentiles summarise latencies, in milliseconds.
@@ -120,6 +137,14 @@ type Server struct {
 	DBMB       float64 `json:"dbMiB"`
 	WALMB      float64 `json:"walMiB"`
 	Dir        string  `json:"dir,omitempty"`
+}
+
+// atMost prints a histogram bound in milliseconds: 0 means over the last bucket.
+func atMost(ms float64) string {
+	if ms == 0 {
+		return "over the last bucket"
+	}
+	return "≤ " + strconv.FormatFloat(ms, 'g', -1, 64) + "ms"
 }
 
 // percentiles sorts ns (nanoseconds) and summarises them.
@@ -244,6 +269,20 @@ func WriteTable(w io.Writer, results []Result) error {
 			}
 			if s.Dir != "" {
 				fmt.Fprintf(&b, "; kept in %s", s.Dir)
+			}
+			b.WriteString("\n")
+		}
+		if in := r.Inside; in != nil && (in.APIRequests > 0 || in.WALSyncs > 0) {
+			b.WriteString("   inside     ")
+			if in.APIRequests > 0 {
+				fmt.Fprintf(&b, " API p99 %s by the server's own clock (%d requests)", atMost(in.APIP99AtMostMs), in.APIRequests)
+			}
+			if in.WALSyncs > 0 {
+				if in.APIRequests > 0 {
+					b.WriteString(";")
+				}
+				fmt.Fprintf(&b, " %d WAL fsyncs: p50 %s, p99 %s, %d over 5ms",
+					in.WALSyncs, atMost(in.WALSyncP50AtMost), atMost(in.WALSyncP99AtMost), in.WALSyncsOver5ms)
 			}
 			b.WriteString("\n")
 		}

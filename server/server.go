@@ -215,6 +215,9 @@ func (s *Server) init(ctx context.Context) error {
 	s.metrics = prometheus.NewRegistry()
 	s.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		delivery.NewBacklogCollector(s.store))
+	if db, ok := s.store.(*sqlite.DB); ok {
+		s.metrics.MustRegister(newWALSyncCollector(db))
+	}
 
 	retry := delivery.DefaultRetryPolicy()
 	if s.cfg.RetrySchedule != nil {

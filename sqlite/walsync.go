@@ -6,6 +6,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // walSync makes the writer's commits durable after the writer has moved on: with
@@ -29,8 +30,9 @@ type walSync struct {
 	closed bool
 	// f is the WAL file, opened on first use; only loop touches it.
 	f *os.File
-	// syncs counts the fsyncs made, for tests.
+	// syncs counts the fsyncs made; hist times them (see SyncStats).
 	syncs atomic.Int64
+	hist  syncHistogram
 }
 
 // maxSyncWaiters is the buffer of commits waiting for the next fsync before after blocks.
@@ -122,7 +124,10 @@ func (s *walSync) sync() error {
 		s.f = f
 	}
 	s.syncs.Add(1)
-	if err := s.f.Sync(); err != nil {
+	start := time.Now()
+	err := s.f.Sync()
+	s.hist.observe(time.Since(start))
+	if err != nil {
 		return fmt.Errorf("sqlite: sync the WAL: %w", err)
 	}
 	return nil
@@ -138,4 +143,60 @@ func (s *walSync) close() {
 		close(s.quit)
 	}
 	<-s.done
+}
+
+// SyncBounds are the upper bounds of SyncStats' buckets: from a fast local disk's flush to a
+// stalled one's.
+var SyncBounds = []time.Duration{250 * time.Microsecond, 500 * time.Microsecond, time.Millisecond,
+	2 * time.Millisecond, 5 * time.Millisecond, 10 * time.Millisecond, 25 * time.Millisecond,
+	50 * time.Millisecond, 100 * time.Millisecond, 250 * time.Millisecond, time.Second}
+
+// SyncStats is how long the WAL fsyncs that acknowledged commits took, since the database was
+// opened: each API request waits for one (and for the one in progress when it committed), so
+// a disk whose fsync is slow or uneven shows here first.
+type SyncStats struct {
+	Count uint64
+	Sum   time.Duration
+	// Buckets[i] counts the fsyncs that took at most SyncBounds[i] (cumulative, as in a
+	// Prometheus histogram); the ones over the last bound count in Count only.
+	Buckets []uint64
+}
+
+// syncHistogram counts fsync durations by SyncBounds.
+type syncHistogram struct {
+	count   atomic.Uint64
+	sum     atomic.Int64 // nanoseconds
+	buckets [16]atomic.Uint64
+}
+
+func (h *syncHistogram) observe(d time.Duration) {
+	for i, b := range SyncBounds {
+		if d <= b {
+			h.buckets[i].Add(1)
+			break
+		}
+	}
+	h.sum.Add(int64(d))
+	h.count.Add(1)
+}
+
+func (h *syncHistogram) stats() SyncStats {
+	st := SyncStats{Buckets: make([]uint64, len(SyncBounds))}
+	var cum uint64
+	for i := range SyncBounds {
+		cum += h.buckets[i].Load()
+		st.Buckets[i] = cum
+	}
+	// observe counts the bucket first: a sync observed meanwhile may be in a bucket only.
+	st.Count, st.Sum = max(h.count.Load(), cum), time.Duration(h.sum.Load())
+	return st
+}
+
+// WALSyncStats reports the WAL fsyncs made so far; ok is false when there are none to report,
+// with synchronous=NORMAL.
+func (db *DB) WALSyncStats() (st SyncStats, ok bool) {
+	if db.wal == nil {
+		return SyncStats{}, false
+	}
+	return db.wal.hist.stats(), true
 }
