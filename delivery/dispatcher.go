@@ -333,6 +333,20 @@ func (d *Dispatcher) takeInbox() []*hookline.Message {
 	return msgs
 }
 
+// requeue puts back messages whose fan-out failed, before the ones handed off since.
+func (d *Dispatcher) requeue(msgs []*hookline.Message) {
+	d.handMu.Lock()
+	defer d.handMu.Unlock()
+	d.inbox = append(msgs[:len(msgs):len(msgs)], d.inbox...)
+}
+
+// inboxWaiting reports whether messages handed off wait to be fanned out.
+func (d *Dispatcher) inboxWaiting() bool {
+	d.handMu.Lock()
+	defer d.handMu.Unlock()
+	return len(d.inbox) > 0
+}
+
 // endpointState tracks one endpoint's jobs in this process.
 type endpointState struct {
 	inflight int
@@ -456,8 +470,13 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		case r := <-claims:
 			claiming = false
 			if r.err != nil {
-				if ctx.Err() == nil && r.handedOff > 0 {
-					d.logger.Error("fan out messages accepted here; they go when their dispatch lease expires", "err", r.err, "messages", r.handedOff)
+				if r.handedOff > 0 {
+					// Still leased to this process: try again after the poll interval (or
+					// with the next hand-off), ahead of the messages handed off since.
+					d.requeue(r.msgs)
+					if ctx.Err() == nil {
+						d.logger.Error("fan out messages accepted here; trying again", "err", r.err, "messages", r.handedOff, "in", d.cfg.PollInterval)
+					}
 				} else if ctx.Err() == nil {
 					d.logger.Error("claim deliveries", "err", r.err)
 				}
@@ -496,6 +515,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		case <-timer.C:
 			timerAt = time.Time{}
 			claimNow = true
+			fanNow = fanNow || d.inboxWaiting() // messages whose fan-out failed
 		case t := <-d.done:
 			finish(t)
 		case id := <-d.rateCh:
@@ -530,6 +550,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 				held++
 				handBack(t)
 			}
+		} else if r.handedOff > 0 {
+			d.requeue(r.msgs)
+			d.storeInbox(ctx)
 		}
 	}
 	for _, ep := range endpoints {
@@ -579,6 +602,8 @@ type claimResult struct {
 	wait  time.Duration // until the next due work, when the claim did not fill its limit
 	// handedOff is the number of messages fanned out, for a fan-out of handed-off messages.
 	handedOff int
+	// msgs are the handed-off messages fanned out, to try again when the fan-out failed.
+	msgs []*hookline.Message
 }
 
 // startFanOut fans out messages handed off, into at most room jobs, in a goroutine of its
@@ -588,7 +613,7 @@ func (d *Dispatcher) startFanOut(ctx context.Context, msgs []*hookline.Message, 
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		jobs, err := d.store.FanOut(cctx, d.cfg.Owner, msgs, room, d.clock.Now())
-		claims <- claimResult{jobs: jobs, err: err, handedOff: len(msgs)}
+		claims <- claimResult{jobs: jobs, err: err, handedOff: len(msgs), msgs: msgs}
 	}()
 }
 
@@ -607,6 +632,11 @@ func (d *Dispatcher) stopHandOffs(ctx context.Context) {
 			break
 		}
 	}
+	d.storeInbox(ctx)
+}
+
+// storeInbox stores the messages handed off and not fanned out as pending deliveries.
+func (d *Dispatcher) storeInbox(ctx context.Context) {
 	msgs := d.takeInbox()
 	if len(msgs) == 0 {
 		return

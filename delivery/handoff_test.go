@@ -3,11 +3,16 @@ package delivery
 import (
 	"bytes"
 	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/egress"
 	"github.com/hookline/hookline/secrets"
 	"github.com/hookline/hookline/sqlite"
 )
@@ -94,5 +99,92 @@ func TestHandOffLeases(t *testing.T) {
 	}
 	if b, err := st.Backlog(ctx); err != nil || b.MessagesAwaitingDispatch != 0 || b.DeliveriesPending != 1 {
 		t.Fatalf("Backlog = %+v, %v; want the message's dispatch ended and its delivery pending", b, err)
+	}
+}
+
+// failingFanOut is the SQLite store with its first fan-outs failing, as when the database is
+// briefly unavailable.
+type failingFanOut struct {
+	*sqlite.DB
+	failures atomic.Int32 // fan-outs still to fail
+	calls    atomic.Int32
+}
+
+var errFanOutInjected = errors.New("injected: database unavailable")
+
+func (s *failingFanOut) FanOut(ctx context.Context, owner string, msgs []*hookline.Message, room int, now time.Time) ([]hookline.Job, error) {
+	s.calls.Add(1)
+	if s.failures.Add(-1) >= 0 {
+		return nil, errFanOutInjected
+	}
+	return s.DB.FanOut(ctx, owner, msgs, room, now)
+}
+
+// TestHandOffFanOutFails: when the fan-out of handed-off messages fails, the dispatcher tries
+// it again after the poll interval, since the messages are still leased to it, instead of
+// leaving them until their dispatch lease (90 s here) expires.
+func TestHandOffFanOutFails(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	box, err := secrets.NewBox(bytes.Repeat([]byte{7}, secrets.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "fanout.db"), sqlite.Options{SecretBox: box})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	arrived := make(chan string, 10)
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- r.Header.Get("webhook-id")
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer rcv.Close()
+	now := time.Now()
+	app := &hookline.Application{ID: hookline.NewID(hookline.PrefixApplication), Name: "acme", CreatedAt: now, UpdatedAt: now}
+	if err := db.CreateApplication(ctx, app); err != nil {
+		t.Fatal(err)
+	}
+	ep := &hookline.Endpoint{ID: hookline.NewID(hookline.PrefixEndpoint), AppID: app.ID, URL: rcv.URL + "/hook",
+		Version: 1, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", CreatedAt: now, UpdatedAt: now}
+	if err := db.CreateEndpoint(ctx, ep); err != nil {
+		t.Fatal(err)
+	}
+
+	st := &failingFanOut{DB: db}
+	st.failures.Store(2)
+	d := New(st, hookline.SystemClock{}, Config{Workers: 4, PollInterval: 100 * time.Millisecond, Lease: 90 * time.Second,
+		Egress: egress.Policy{AllowHTTP: true, AllowPrivate: true}}, nil, nil)
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); d.Run(ctx) }()
+	defer func() { cancel(); <-stopped }()
+
+	var lease *hookline.DispatchLease
+	for deadline := time.Now().Add(5 * time.Second); lease == nil; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the running dispatcher gave no lease")
+		}
+		lease = d.Lease()
+	}
+	msg := &hookline.Message{ID: hookline.NewID(hookline.PrefixMessage), AppID: app.ID, EventType: "order.paid",
+		Payload: []byte(`{"n":1}`), CreatedAt: time.Now(), Lease: lease}
+	if err := db.CreateMessage(ctx, msg); err != nil {
+		t.Fatal(err)
+	}
+	d.HandOff(msg)
+	select {
+	case id := <-arrived:
+		if id != msg.ID {
+			t.Fatalf("webhook-id %q, want %s", id, msg.ID)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the message did not arrive within 10 s after %d failed fan-outs (its lease runs 90 s)", st.calls.Load())
+	}
+	if n := st.calls.Load(); n != 3 {
+		t.Errorf("%d fan-outs, want 3: two failed, the third delivered", n)
 	}
 }
