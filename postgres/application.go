@@ -7,31 +7,10 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/internal/sqlcodec"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
-
-const applicationColumns = `id, uid, name, rate_limit, metadata, internal, created_at, updated_at`
-
-func scanApplication(s scanner) (*hookline.Application, error) {
-	var (
-		app                  hookline.Application
-		uid                  *string
-		rateLimit            *int64
-		metadata             string
-		createdAt, updatedAt int64
-	)
-	if err := s.Scan(&app.ID, &uid, &app.Name, &rateLimit, &metadata, &app.Internal, &createdAt, &updatedAt); err != nil {
-		return nil, err
-	}
-	app.UID = derefString(uid)
-	app.RateLimit = fromNullInt(rateLimit)
-	if err := fromJSONText(metadata, &app.Metadata); err != nil {
-		return nil, fmt.Errorf("decode metadata of %s: %w", app.ID, err)
-	}
-	app.CreatedAt, app.UpdatedAt = fromMicros(createdAt), fromMicros(updatedAt)
-	return &app, nil
-}
 
 // CreateApplication inserts app. A zero CreatedAt or UpdatedAt is set from the clock.
 func (db *DB) CreateApplication(ctx context.Context, app *hookline.Application) error {
@@ -43,7 +22,7 @@ func (db *DB) CreateApplication(ctx context.Context, app *hookline.Application) 
 	if err != nil {
 		return fmt.Errorf("postgres: create application: encode metadata: %w", err)
 	}
-	_, err = db.pool.Exec(ctx, `INSERT INTO applications (`+applicationColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+	_, err = db.pool.Exec(ctx, `INSERT INTO applications (`+sqlcodec.ApplicationColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		app.ID, nullString(app.UID), app.Name, nullInt(app.RateLimit), metadata, app.Internal, micros(app.CreatedAt), micros(app.UpdatedAt))
 	if isUniqueViolation(err) {
 		if constraintName(err) == "applications_pkey" {
@@ -60,9 +39,9 @@ func (db *DB) CreateApplication(ctx context.Context, app *hookline.Application) 
 // GetApplication finds an application by id or uid. When one application's uid equals
 // another's id, the id wins.
 func (db *DB) GetApplication(ctx context.Context, idOrUID string) (*hookline.Application, error) {
-	row := db.pool.QueryRow(ctx, `SELECT `+applicationColumns+` FROM applications
+	row := db.pool.QueryRow(ctx, `SELECT `+sqlcodec.ApplicationColumns+` FROM applications
 		WHERE id = $1 OR uid = $1 ORDER BY id = $1 DESC LIMIT 1`, idOrUID)
-	app, err := scanApplication(row)
+	app, err := sqlcodec.ScanApplication(row)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, hookline.Errorf(hookline.ENOTFOUND, "application %q not found", idOrUID)
 	}
@@ -76,7 +55,7 @@ func (db *DB) GetApplication(ctx context.Context, idOrUID string) (*hookline.App
 func (db *DB) ListApplications(ctx context.Context, opts hookline.ListOptions) (hookline.Page[hookline.Application], error) {
 	var a args
 	cond, tail, reverse := pageQuery(&a, "id", opts)
-	apps, err := queryAll(ctx, db, `SELECT `+applicationColumns+` FROM applications`+where("NOT internal", cond)+tail, a, scanApplication)
+	apps, err := queryAll(ctx, db, `SELECT `+sqlcodec.ApplicationColumns+` FROM applications`+where("NOT internal", cond)+tail, a, sqlcodec.ScanApplication)
 	if err != nil {
 		return hookline.Page[hookline.Application]{}, dbErr(err, "list applications")
 	}

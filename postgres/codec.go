@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/internal/sqlcodec"
 )
 
 // Times are stored as BIGINT unix microseconds, like the SQLite store does: PostgreSQL keeps
@@ -54,13 +55,6 @@ func nullString(s string) *string {
 	return &s
 }
 
-func derefString(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
 func nullInt(p *int) *int64 {
 	if p == nil {
 		return nil
@@ -87,17 +81,8 @@ func jsonText(v any) (string, error) {
 	return string(b), nil
 }
 
-func fromJSONText(s string, v any) error {
-	if s == "" {
-		return nil
-	}
-	return json.Unmarshal([]byte(s), v)
-}
-
 // scanner is the Scan method shared by pgx.Row and pgx.Rows.
-type scanner interface {
-	Scan(dest ...any) error
-}
+type scanner = sqlcodec.Scanner
 
 // withExtra scans a row's trailing columns into extra, after those its caller asks for.
 type withExtra struct {

@@ -51,7 +51,7 @@ func (db *DB) ClaimDeliveries(ctx context.Context, p hookline.ClaimParams) ([]ho
 	if p.Limit <= 0 {
 		return []hookline.Job{}, nil
 	}
-	claimed, err := queryAll(ctx, db, claimQuery, args{p.Owner, micros(p.LeaseUntil), micros(p.Now), p.Limit, micros(db.now())}, scanDelivery)
+	claimed, err := queryAll(ctx, db, claimQuery, args{p.Owner, micros(p.LeaseUntil), micros(p.Now), p.Limit, micros(db.now())}, sqlcodec.ScanDelivery)
 	if err != nil {
 		return nil, dbErr(err, "claim deliveries")
 	}
@@ -205,7 +205,7 @@ func (db *DB) fanOutMessages(ctx context.Context, owner string, msgs []*hookline
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		var b pgx.Batch
 		if len(spill.id) > 0 {
-			b.Queue(`INSERT INTO deliveries (`+deliveryColumns+`)
+			b.Queue(`INSERT INTO deliveries (`+sqlcodec.DeliveryColumns+`)
 				SELECT u.id, u.app_id, u.msg_id, u.endpoint_id, u.status, 0, u.next_at, 0, u.created_at, u.created_at
 				FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::bigint[])
 					AS u (id, app_id, msg_id, endpoint_id, status, next_at, created_at)
@@ -343,28 +343,6 @@ func (db *DB) loadJobs(ctx context.Context, claimed []hookline.Delivery, message
 	return jobs, nil
 }
 
-const attemptColumns = `id, app_id, msg_id, endpoint_id, delivery_id, url, request_headers, response_status_code,
-	response, response_duration_ms, trigger_type, status, created_at`
-
-func scanAttempt(s scanner) (*hookline.Attempt, error) {
-	var (
-		a         hookline.Attempt
-		headers   string
-		response  []byte
-		createdAt int64
-	)
-	if err := s.Scan(&a.ID, &a.AppID, &a.MessageID, &a.EndpointID, &a.DeliveryID, &a.URL, &headers,
-		&a.ResponseStatusCode, &response, &a.ResponseDurationMs, &a.TriggerType, &a.Status, &createdAt); err != nil {
-		return nil, err
-	}
-	a.Response = string(response)
-	if err := fromJSONText(headers, &a.RequestHeaders); err != nil {
-		return nil, fmt.Errorf("decode request headers of %s: %w", a.ID, err)
-	}
-	a.CreatedAt = fromMicros(createdAt)
-	return &a, nil
-}
-
 // RecordAttempts applies a batch of outcomes in one transaction of four round trips: begin,
 // one batch that inserts the deliveries of Fresh outcomes and updates every other delivery, one
 // batch that inserts the attempts, writes each touched endpoint's health once (in id order, so
@@ -476,7 +454,7 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 		targets := make(map[string]deliveryTarget, len(ids))
 		var b pgx.Batch
 		if len(fresh.ids) > 0 {
-			b.Queue(`INSERT INTO deliveries (`+deliveryColumns+`)
+			b.Queue(`INSERT INTO deliveries (`+sqlcodec.DeliveryColumns+`)
 				SELECT u.id, u.app_id, u.msg_id, u.endpoint_id, u.status, u.attempted, u.next_at, 0, $8, $8
 				FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::int[])
 					AS u (id, app_id, msg_id, endpoint_id, status, next_at, attempted)
@@ -555,7 +533,7 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 
 		b = pgx.Batch{}
 		if len(ins.id) > 0 {
-			b.Queue(`INSERT INTO attempts (`+attemptColumns+`) SELECT * FROM unnest($1::text[], $2::text[], $3::text[],
+			b.Queue(`INSERT INTO attempts (`+sqlcodec.AttemptColumns+`) SELECT * FROM unnest($1::text[], $2::text[], $3::text[],
 				$4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::bytea[], $10::bigint[], $11::int[], $12::int[],
 				$13::bigint[])`, ins.id, ins.appID, ins.msgID, ins.epID, ins.deliveryID, ins.url, ins.headers, ins.code,
 				ins.response, ins.duration, ins.trigger, ins.status, ins.createdAt)
@@ -780,7 +758,7 @@ func (db *DB) ListAttempts(ctx context.Context, appID string, opts hookline.Atte
 	if opts.After != nil {
 		conds = append(conds, "created_at > "+a.add(micros(*opts.After)))
 	}
-	out, err := queryAll(ctx, db, `SELECT `+attemptColumns+` FROM attempts`+where(conds...)+tail, a, scanAttempt)
+	out, err := queryAll(ctx, db, `SELECT `+sqlcodec.AttemptColumns+` FROM attempts`+where(conds...)+tail, a, sqlcodec.ScanAttempt)
 	if err != nil {
 		return hookline.Page[hookline.Attempt]{}, dbErr(err, "list attempts")
 	}
@@ -789,7 +767,7 @@ func (db *DB) ListAttempts(ctx context.Context, appID string, opts hookline.Atte
 
 // GetAttempt finds one attempt of the application.
 func (db *DB) GetAttempt(ctx context.Context, appID, attemptID string) (*hookline.Attempt, error) {
-	a, err := scanAttempt(db.pool.QueryRow(ctx, `SELECT `+attemptColumns+` FROM attempts WHERE app_id = $1 AND id = $2`,
+	a, err := sqlcodec.ScanAttempt(db.pool.QueryRow(ctx, `SELECT `+sqlcodec.AttemptColumns+` FROM attempts WHERE app_id = $1 AND id = $2`,
 		appID, attemptID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, hookline.Errorf(hookline.ENOTFOUND, "attempt %q not found", attemptID)
@@ -863,15 +841,15 @@ func (db *DB) RequeueDelivery(ctx context.Context, appID, messageID, endpointID 
 		if !hasEP {
 			return hookline.Errorf(hookline.ENOTFOUND, "endpoint %q not found", endpointID)
 		}
-		d, err := scanDelivery(tx.QueryRow(ctx, `INSERT INTO deliveries (`+deliveryColumns+`)
+		d, err := sqlcodec.ScanDelivery(tx.QueryRow(ctx, `INSERT INTO deliveries (`+sqlcodec.DeliveryColumns+`)
 			VALUES ($1, $2, $3, $4, 1, 0, $5, 1, $5, $5)
 			ON CONFLICT (msg_id, endpoint_id) DO UPDATE SET status = 1, next_attempt_at = $5, trigger_type = 1,
 				lease_owner = NULL, leased_until = NULL, updated_at = $5
 				WHERE deliveries.status <> 3
-			RETURNING `+deliveryColumns, hookline.NewID(hookline.PrefixDelivery), appID, messageID, endpointID, micros(now)))
+			RETURNING `+sqlcodec.DeliveryColumns, hookline.NewID(hookline.PrefixDelivery), appID, messageID, endpointID, micros(now)))
 		if errors.Is(err, pgx.ErrNoRows) {
 			// Being sent: left alone; see the doc comment.
-			d, err = scanDelivery(tx.QueryRow(ctx, `SELECT `+deliveryColumns+` FROM deliveries
+			d, err = sqlcodec.ScanDelivery(tx.QueryRow(ctx, `SELECT `+sqlcodec.DeliveryColumns+` FROM deliveries
 				WHERE msg_id = $1 AND endpoint_id = $2`, messageID, endpointID))
 			if err != nil {
 				return dbErr(err, "requeue: find delivery")

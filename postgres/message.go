@@ -15,24 +15,6 @@ const messageColumns = `id, app_id, event_type, event_id, payload, channels, tag
 // scanMessage reads a row of messageColumns.
 func scanMessage(s scanner) (*hookline.Message, error) { return sqlcodec.ScanMessage(s) }
 
-const deliveryColumns = `id, app_id, msg_id, endpoint_id, status, attempt_count, next_attempt_at, trigger_type,
-	created_at, updated_at`
-
-func scanDelivery(s scanner) (*hookline.Delivery, error) {
-	var (
-		d                    hookline.Delivery
-		next                 *int64
-		createdAt, updatedAt int64
-	)
-	if err := s.Scan(&d.ID, &d.AppID, &d.MessageID, &d.EndpointID, &d.Status, &d.AttemptCount, &next, &d.Trigger,
-		&createdAt, &updatedAt); err != nil {
-		return nil, err
-	}
-	d.NextAttemptAt = fromNullMicros(next)
-	d.CreatedAt, d.UpdatedAt = fromMicros(createdAt), fromMicros(updatedAt)
-	return &d, nil
-}
-
 // notifyDeliveries is the statement that, inside a transaction, wakes every listener on
 // DeliveriesChannel when the transaction commits (and never if it rolls back).
 const notifyDeliveries = `SELECT pg_notify('` + DeliveriesChannel + `', '')`
@@ -130,7 +112,7 @@ func (db *DB) createTestMessage(ctx context.Context, tx pgx.Tx, msg *hookline.Me
 	}
 
 	b = pgx.Batch{}
-	b.Queue(`INSERT INTO deliveries (`+deliveryColumns+`) VALUES ($1, $2, $3, $4, 1, 0, $5, 0, $5, $5)`,
+	b.Queue(`INSERT INTO deliveries (`+sqlcodec.DeliveryColumns+`) VALUES ($1, $2, $3, $4, 1, 0, $5, 0, $5, $5)`,
 		hookline.NewID(hookline.PrefixDelivery), msg.AppID, msg.ID, epID, micros(msg.CreatedAt))
 	b.Queue(notifyDeliveries)
 	if err := tx.SendBatch(ctx, &b).Close(); err != nil {

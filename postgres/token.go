@@ -6,28 +6,9 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/internal/sqlcodec"
 	"github.com/jackc/pgx/v5"
 )
-
-const tokenColumns = `id, name, kind, app_id, hash, prefix, created_at, expires_at, revoked_at`
-
-func scanToken(s scanner) (*hookline.Token, error) {
-	var (
-		t                hookline.Token
-		kind             string
-		appID            *string
-		createdAt        int64
-		expires, revoked *int64
-	)
-	if err := s.Scan(&t.ID, &t.Name, &kind, &appID, &t.Hash, &t.Prefix, &createdAt, &expires, &revoked); err != nil {
-		return nil, err
-	}
-	t.Kind = hookline.TokenKind(kind)
-	t.AppID = derefString(appID)
-	t.CreatedAt = fromMicros(createdAt)
-	t.ExpiresAt, t.RevokedAt = fromNullMicros(expires), fromNullMicros(revoked)
-	return &t, nil
-}
 
 // CreateToken inserts t. A zero CreatedAt is set from the clock; a hash already stored is
 // ECONFLICT.
@@ -37,7 +18,7 @@ func (db *DB) CreateToken(ctx context.Context, t *hookline.Token) error {
 	}
 	db.stampCreated(&t.CreatedAt, nil)
 	t.ExpiresAt, t.RevokedAt = normTimePtr(t.ExpiresAt), normTimePtr(t.RevokedAt)
-	_, err := db.pool.Exec(ctx, `INSERT INTO tokens (`+tokenColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+	_, err := db.pool.Exec(ctx, `INSERT INTO tokens (`+sqlcodec.TokenColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		t.ID, t.Name, string(t.Kind), nullString(t.AppID), t.Hash, t.Prefix, micros(t.CreatedAt),
 		nullMicros(t.ExpiresAt), nullMicros(t.RevokedAt))
 	switch {
@@ -53,7 +34,7 @@ func (db *DB) CreateToken(ctx context.Context, t *hookline.Token) error {
 
 // GetTokenByHash finds a token by the SHA-256 of its text, revoked and expired ones included.
 func (db *DB) GetTokenByHash(ctx context.Context, hash []byte) (*hookline.Token, error) {
-	t, err := scanToken(db.pool.QueryRow(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE hash = $1`, hash))
+	t, err := sqlcodec.ScanToken(db.pool.QueryRow(ctx, `SELECT `+sqlcodec.TokenColumns+` FROM tokens WHERE hash = $1`, hash))
 	if errors.Is(err, pgx.ErrNoRows) {
 		// The message never echoes the hash: it is derived from a credential.
 		return nil, hookline.Errorf(hookline.ENOTFOUND, "token not found")
@@ -66,7 +47,7 @@ func (db *DB) GetTokenByHash(ctx context.Context, hash []byte) (*hookline.Token,
 
 // GetToken finds a token by id.
 func (db *DB) GetToken(ctx context.Context, id string) (*hookline.Token, error) {
-	t, err := scanToken(db.pool.QueryRow(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE id = $1`, id))
+	t, err := sqlcodec.ScanToken(db.pool.QueryRow(ctx, `SELECT `+sqlcodec.TokenColumns+` FROM tokens WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, hookline.Errorf(hookline.ENOTFOUND, "token %q not found", id)
 	}
@@ -86,7 +67,7 @@ func (db *DB) ListTokens(ctx context.Context, appID string, opts hookline.ListOp
 	if appID != "" {
 		app = "app_id = " + a.add(appID)
 	}
-	out, err := queryAll(ctx, db, `SELECT `+tokenColumns+` FROM tokens`+where(cond, app)+tail, a, scanToken)
+	out, err := queryAll(ctx, db, `SELECT `+sqlcodec.TokenColumns+` FROM tokens`+where(cond, app)+tail, a, sqlcodec.ScanToken)
 	if err != nil {
 		return hookline.Page[hookline.Token]{}, dbErr(err, "list tokens")
 	}

@@ -8,29 +8,8 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/internal/sqlcodec"
 )
-
-const applicationColumns = `id, uid, name, rate_limit, metadata, internal, created_at, updated_at`
-
-func scanApplication(s scanner) (*hookline.Application, error) {
-	var (
-		app                  hookline.Application
-		uid                  sql.NullString
-		rateLimit            sql.NullInt64
-		metadata             string
-		createdAt, updatedAt int64
-	)
-	if err := s.Scan(&app.ID, &uid, &app.Name, &rateLimit, &metadata, &app.Internal, &createdAt, &updatedAt); err != nil {
-		return nil, err
-	}
-	app.UID = uid.String
-	app.RateLimit = fromNullInt(rateLimit)
-	if err := fromJSONText(metadata, &app.Metadata); err != nil {
-		return nil, fmt.Errorf("decode metadata of %s: %w", app.ID, err)
-	}
-	app.CreatedAt, app.UpdatedAt = fromMicros(createdAt), fromMicros(updatedAt)
-	return &app, nil
-}
 
 // CreateApplication inserts app. A zero CreatedAt or UpdatedAt is set from the clock.
 func (db *DB) CreateApplication(ctx context.Context, app *hookline.Application) error {
@@ -42,7 +21,7 @@ func (db *DB) CreateApplication(ctx context.Context, app *hookline.Application) 
 	if err != nil {
 		return fmt.Errorf("sqlite: create application: encode metadata: %w", err)
 	}
-	_, err = db.w.ExecContext(ctx, `INSERT INTO applications (`+applicationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = db.w.ExecContext(ctx, `INSERT INTO applications (`+sqlcodec.ApplicationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		app.ID, nullString(app.UID), app.Name, nullInt(app.RateLimit), metadata, app.Internal, micros(app.CreatedAt), micros(app.UpdatedAt))
 	if isUniqueViolation(err) {
 		return hookline.Errorf(hookline.ECONFLICT, "an application with uid %q already exists", app.UID)
@@ -56,9 +35,9 @@ func (db *DB) CreateApplication(ctx context.Context, app *hookline.Application) 
 // GetApplication finds an application by id or uid. When one application's uid equals
 // another's id, the id wins.
 func (db *DB) GetApplication(ctx context.Context, idOrUID string) (*hookline.Application, error) {
-	row := db.r.QueryRowContext(ctx, `SELECT `+applicationColumns+` FROM applications
+	row := db.r.QueryRowContext(ctx, `SELECT `+sqlcodec.ApplicationColumns+` FROM applications
 		WHERE id = ? OR uid = ? ORDER BY id = ? DESC LIMIT 1`, idOrUID, idOrUID, idOrUID)
-	app, err := scanApplication(row)
+	app, err := sqlcodec.ScanApplication(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, hookline.Errorf(hookline.ENOTFOUND, "application %q not found", idOrUID)
 	}
@@ -71,14 +50,14 @@ func (db *DB) GetApplication(ctx context.Context, idOrUID string) (*hookline.App
 // ListApplications lists applications by id, leaving out internal ones.
 func (db *DB) ListApplications(ctx context.Context, opts hookline.ListOptions) (hookline.Page[hookline.Application], error) {
 	cond, args, tail, reverse := pageQuery("id", opts)
-	rows, err := db.r.QueryContext(ctx, `SELECT `+applicationColumns+` FROM applications`+where([]string{"internal = 0", cond})+tail, args...)
+	rows, err := db.r.QueryContext(ctx, `SELECT `+sqlcodec.ApplicationColumns+` FROM applications`+where([]string{"internal = 0", cond})+tail, args...)
 	if err != nil {
 		return hookline.Page[hookline.Application]{}, dbErr(err, "list applications")
 	}
 	defer rows.Close()
 	var apps []hookline.Application
 	for rows.Next() {
-		app, err := scanApplication(rows)
+		app, err := sqlcodec.ScanApplication(rows)
 		if err != nil {
 			return hookline.Page[hookline.Application]{}, dbErr(err, "list applications")
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/internal/sqlcodec"
 )
 
 // Times are stored as unix microseconds: integers sort and compare cheaply, and microseconds
@@ -73,17 +74,8 @@ func jsonText(v any) (string, error) {
 	return string(b), nil
 }
 
-func fromJSONText(s string, v any) error {
-	if s == "" {
-		return nil
-	}
-	return json.Unmarshal([]byte(s), v)
-}
-
 // scanner is the Scan method shared by *sql.Row and *sql.Rows.
-type scanner interface {
-	Scan(dest ...any) error
-}
+type scanner = sqlcodec.Scanner
 
 // defaultLimit is the page size when a caller leaves ListOptions.Limit zero.
 const defaultLimit = 50

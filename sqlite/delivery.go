@@ -33,7 +33,7 @@ const claimQuery = `UPDATE deliveries SET status = 3, lease_owner = ?, leased_un
 			SELECT * FROM (SELECT id, next_attempt_at FROM deliveries
 				WHERE status = 3 AND leased_until < ? ORDER BY leased_until LIMIT ?)
 		) ORDER BY next_attempt_at LIMIT ?)
-	RETURNING ` + deliveryColumns
+	RETURNING ` + sqlcodec.DeliveryColumns
 
 // ClaimDeliveries leases up to p.Limit due deliveries to p.Owner, then loads their messages
 // and endpoints from the read pool, each once, so the writer is held only for the UPDATE.
@@ -61,7 +61,7 @@ func (db *DB) ClaimDeliveries(ctx context.Context, p hookline.ClaimParams) ([]ho
 		}
 		defer rows.Close()
 		for rows.Next() {
-			d, err := scanDelivery(rows)
+			d, err := sqlcodec.ScanDelivery(rows)
 			if err != nil {
 				return dbErr(err, "claim deliveries")
 			}
@@ -103,7 +103,7 @@ func (db *DB) claimedJobs(ctx context.Context, claimed []hookline.Delivery) ([]h
 
 // insertSpillSQL stores a delivery a fan-out had no room for, unless the message has one to
 // that endpoint already.
-const insertSpillSQL = `INSERT INTO deliveries (` + deliveryColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+const insertSpillSQL = `INSERT INTO deliveries (` + sqlcodec.DeliveryColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT DO NOTHING`
 
 // maxFanOutMessages bounds the messages leased by one statement of a claim.
@@ -393,26 +393,6 @@ func inChunks(ids []string, fn func(args []any) error) error {
 	return nil
 }
 
-const attemptColumns = `id, app_id, msg_id, endpoint_id, delivery_id, url, request_headers, response_status_code,
-	response, response_duration_ms, trigger_type, status, created_at`
-
-func scanAttempt(s scanner) (*hookline.Attempt, error) {
-	var (
-		a         hookline.Attempt
-		headers   string
-		createdAt int64
-	)
-	if err := s.Scan(&a.ID, &a.AppID, &a.MessageID, &a.EndpointID, &a.DeliveryID, &a.URL, &headers,
-		&a.ResponseStatusCode, &a.Response, &a.ResponseDurationMs, &a.TriggerType, &a.Status, &createdAt); err != nil {
-		return nil, err
-	}
-	if err := fromJSONText(headers, &a.RequestHeaders); err != nil {
-		return nil, fmt.Errorf("decode request headers of %s: %w", a.ID, err)
-	}
-	a.CreatedAt = fromMicros(createdAt)
-	return &a, nil
-}
-
 // The statements of RecordAttempts, cached by the writer ahead of use (see warm).
 const (
 	recordDeliverySQL = `UPDATE deliveries SET status = ?, next_attempt_at = ?,
@@ -422,13 +402,13 @@ const (
 	// insertFreshDeliverySQL stores the delivery of a Fresh outcome, unless the message has a
 	// delivery to the endpoint already. When the message or endpoint is gone, the foreign key
 	// refuses the row (RecordAttempts then skips the outcome).
-	insertFreshDeliverySQL = `INSERT INTO deliveries (` + deliveryColumns + `)
+	insertFreshDeliverySQL = `INSERT INTO deliveries (` + sqlcodec.DeliveryColumns + `)
 			VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
 			ON CONFLICT DO NOTHING`
 	// completeDispatchSQL ends a message's dispatch while the owner (or anyone, for '') holds it.
 	completeDispatchSQL = `UPDATE messages SET dispatch_owner = NULL, dispatch_until = NULL
 			WHERE id = ? AND (? = '' OR dispatch_owner = ?)`
-	insertAttemptSQL = `INSERT INTO attempts (` + attemptColumns + `)
+	insertAttemptSQL = `INSERT INTO attempts (` + sqlcodec.AttemptColumns + `)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	updateHealthSQL = `UPDATE endpoints SET
 				failure_streak = CASE WHEN ? THEN ? ELSE failure_streak + ? END,
@@ -784,14 +764,14 @@ func (db *DB) ListAttempts(ctx context.Context, appID string, opts hookline.Atte
 	if opts.After != nil {
 		conds, args = append(conds, "created_at > ?"), append(args, micros(*opts.After))
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT `+attemptColumns+` FROM attempts`+where(conds)+tail, args...)
+	rows, err := db.r.QueryContext(ctx, `SELECT `+sqlcodec.AttemptColumns+` FROM attempts`+where(conds)+tail, args...)
 	if err != nil {
 		return hookline.Page[hookline.Attempt]{}, dbErr(err, "list attempts")
 	}
 	defer rows.Close()
 	var out []hookline.Attempt
 	for rows.Next() {
-		a, err := scanAttempt(rows)
+		a, err := sqlcodec.ScanAttempt(rows)
 		if err != nil {
 			return hookline.Page[hookline.Attempt]{}, dbErr(err, "list attempts")
 		}
@@ -805,7 +785,7 @@ func (db *DB) ListAttempts(ctx context.Context, appID string, opts hookline.Atte
 
 // GetAttempt finds one attempt of the application.
 func (db *DB) GetAttempt(ctx context.Context, appID, attemptID string) (*hookline.Attempt, error) {
-	a, err := scanAttempt(db.r.QueryRowContext(ctx, `SELECT `+attemptColumns+` FROM attempts WHERE app_id = ? AND id = ?`,
+	a, err := sqlcodec.ScanAttempt(db.r.QueryRowContext(ctx, `SELECT `+sqlcodec.AttemptColumns+` FROM attempts WHERE app_id = ? AND id = ?`,
 		appID, attemptID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, hookline.Errorf(hookline.ENOTFOUND, "attempt %q not found", attemptID)
@@ -880,7 +860,7 @@ func (db *DB) RequeueDelivery(ctx context.Context, appID, messageID, endpointID 
 		if err := endpointExists(ctx, tx, appID, endpointID); err != nil {
 			return err
 		}
-		d, err := scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
+		d, err := sqlcodec.ScanDelivery(tx.QueryRowContext(ctx, `SELECT `+sqlcodec.DeliveryColumns+` FROM deliveries
 			WHERE msg_id = ? AND endpoint_id = ? ORDER BY id LIMIT 1`, messageID, endpointID))
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
@@ -895,7 +875,7 @@ func (db *DB) RequeueDelivery(ctx context.Context, appID, messageID, endpointID 
 				CreatedAt:     now,
 				UpdatedAt:     now,
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (`+deliveryColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (`+sqlcodec.DeliveryColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				d.ID, d.AppID, d.MessageID, d.EndpointID, d.Status, d.AttemptCount, micros(now), d.Trigger,
 				micros(d.CreatedAt), micros(d.UpdatedAt)); err != nil {
 				return dbErr(err, "requeue: insert delivery")

@@ -10,27 +10,6 @@ import (
 	"github.com/hookline/hookline/internal/sqlcodec"
 )
 
-const eventTypeColumns = `name, description, archived, deprecated, feature_flag, group_name, schemas, created_at, updated_at`
-
-func scanEventType(s scanner) (*hookline.EventType, error) {
-	var (
-		et                   hookline.EventType
-		schemas              string
-		createdAt, updatedAt int64
-	)
-	if err := s.Scan(&et.Name, &et.Description, &et.Archived, &et.Deprecated, &et.FeatureFlag, &et.GroupName,
-		&schemas, &createdAt, &updatedAt); err != nil {
-		return nil, err
-	}
-	m, err := sqlcodec.DecodeSchemas(schemas)
-	if err != nil {
-		return nil, fmt.Errorf("decode schemas of %q: %w", et.Name, err)
-	}
-	et.Schemas = m
-	et.CreatedAt, et.UpdatedAt = fromMicros(createdAt), fromMicros(updatedAt)
-	return &et, nil
-}
-
 // CreateEventType inserts et. A zero CreatedAt or UpdatedAt is set from the clock.
 func (db *DB) CreateEventType(ctx context.Context, et *hookline.EventType) error {
 	if et.Name == "" {
@@ -41,7 +20,7 @@ func (db *DB) CreateEventType(ctx context.Context, et *hookline.EventType) error
 		return fmt.Errorf("sqlite: create event type %q: %w", et.Name, err)
 	}
 	db.stampCreated(&et.CreatedAt, &et.UpdatedAt)
-	_, err = db.w.ExecContext(ctx, `INSERT INTO event_types (`+eventTypeColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = db.w.ExecContext(ctx, `INSERT INTO event_types (`+sqlcodec.EventTypeColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		et.Name, et.Description, et.Archived, et.Deprecated, et.FeatureFlag, et.GroupName, schemas,
 		micros(et.CreatedAt), micros(et.UpdatedAt))
 	if isUniqueViolation(err) {
@@ -55,7 +34,7 @@ func (db *DB) CreateEventType(ctx context.Context, et *hookline.EventType) error
 
 // GetEventType finds an event type by name, archived ones included.
 func (db *DB) GetEventType(ctx context.Context, name string) (*hookline.EventType, error) {
-	et, err := scanEventType(db.r.QueryRowContext(ctx, `SELECT `+eventTypeColumns+` FROM event_types WHERE name = ?`, name))
+	et, err := sqlcodec.ScanEventType(db.r.QueryRowContext(ctx, `SELECT `+sqlcodec.EventTypeColumns+` FROM event_types WHERE name = ?`, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, hookline.Errorf(hookline.ENOTFOUND, "event type %q not found", name)
 	}
@@ -72,14 +51,14 @@ func (db *DB) ListEventTypes(ctx context.Context, opts hookline.EventTypeListOpt
 	if !opts.IncludeArchived {
 		conds = append(conds, "archived = 0")
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT `+eventTypeColumns+` FROM event_types`+where(conds)+tail, args...)
+	rows, err := db.r.QueryContext(ctx, `SELECT `+sqlcodec.EventTypeColumns+` FROM event_types`+where(conds)+tail, args...)
 	if err != nil {
 		return hookline.Page[hookline.EventType]{}, dbErr(err, "list event types")
 	}
 	defer rows.Close()
 	var out []hookline.EventType
 	for rows.Next() {
-		et, err := scanEventType(rows)
+		et, err := sqlcodec.ScanEventType(rows)
 		if err != nil {
 			return hookline.Page[hookline.EventType]{}, dbErr(err, "list event types")
 		}

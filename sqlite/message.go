@@ -16,24 +16,6 @@ const messageColumns = `id, app_id, event_type, event_id, payload, channels, tag
 // scanMessage reads a row of messageColumns.
 func scanMessage(s scanner) (*hookline.Message, error) { return sqlcodec.ScanMessage(s) }
 
-const deliveryColumns = `id, app_id, msg_id, endpoint_id, status, attempt_count, next_attempt_at, trigger_type,
-	created_at, updated_at`
-
-func scanDelivery(s scanner) (*hookline.Delivery, error) {
-	var (
-		d                    hookline.Delivery
-		next                 sql.NullInt64
-		createdAt, updatedAt int64
-	)
-	if err := s.Scan(&d.ID, &d.AppID, &d.MessageID, &d.EndpointID, &d.Status, &d.AttemptCount, &next, &d.Trigger,
-		&createdAt, &updatedAt); err != nil {
-		return nil, err
-	}
-	d.NextAttemptAt = fromNullMicros(next)
-	d.CreatedAt, d.UpdatedAt = fromMicros(createdAt), fromMicros(updatedAt)
-	return &d, nil
-}
-
 // The statements of the message hot path, cached by the writer ahead of use (see warm).
 const (
 	// insertMessageSQL inserts a message, awaiting dispatch (due at its creation) when ?9 is
@@ -46,7 +28,7 @@ const (
 		FROM (SELECT ?9 AND EXISTS (SELECT 1 FROM endpoints WHERE app_id = ?2 AND disabled = 0) AS d)
 		RETURNING dispatch_until IS NOT NULL`
 	messageByEventIDSQL = `SELECT id FROM messages WHERE app_id = ? AND event_id = ?`
-	insertDeliverySQL   = `INSERT INTO deliveries (` + deliveryColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertDeliverySQL   = `INSERT INTO deliveries (` + sqlcodec.DeliveryColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	endpointOfAppSQL    = `SELECT id FROM endpoints WHERE app_id = ? AND id = ?`
 )
 
@@ -200,7 +182,7 @@ func (db *DB) ListMessages(ctx context.Context, appID string, opts hookline.Mess
 // ListDeliveries returns the deliveries of one message in endpoint creation order (endpoint
 // ids sort by creation time).
 func (db *DB) ListDeliveries(ctx context.Context, appID, messageID string) ([]hookline.Delivery, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
+	rows, err := db.r.QueryContext(ctx, `SELECT `+sqlcodec.DeliveryColumns+` FROM deliveries
 		WHERE app_id = ? AND msg_id = ? ORDER BY endpoint_id, id`, appID, messageID)
 	if err != nil {
 		return nil, dbErr(err, "list deliveries of %q", messageID)
@@ -208,7 +190,7 @@ func (db *DB) ListDeliveries(ctx context.Context, appID, messageID string) ([]ho
 	defer rows.Close()
 	out := []hookline.Delivery{}
 	for rows.Next() {
-		d, err := scanDelivery(rows)
+		d, err := sqlcodec.ScanDelivery(rows)
 		if err != nil {
 			return nil, dbErr(err, "list deliveries of %q", messageID)
 		}

@@ -7,25 +7,8 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/internal/sqlcodec"
 )
-
-const tokenColumns = `id, name, kind, app_id, hash, prefix, created_at, expires_at, revoked_at`
-
-func scanToken(s scanner) (*hookline.Token, error) {
-	var (
-		t                hookline.Token
-		appID            sql.NullString
-		createdAt        int64
-		expires, revoked sql.NullInt64
-	)
-	if err := s.Scan(&t.ID, &t.Name, &t.Kind, &appID, &t.Hash, &t.Prefix, &createdAt, &expires, &revoked); err != nil {
-		return nil, err
-	}
-	t.AppID = appID.String
-	t.CreatedAt = fromMicros(createdAt)
-	t.ExpiresAt, t.RevokedAt = fromNullMicros(expires), fromNullMicros(revoked)
-	return &t, nil
-}
 
 // CreateToken inserts t. A zero CreatedAt is set from the clock; a hash already stored is
 // ECONFLICT.
@@ -35,7 +18,7 @@ func (db *DB) CreateToken(ctx context.Context, t *hookline.Token) error {
 	}
 	db.stampCreated(&t.CreatedAt, nil)
 	t.ExpiresAt, t.RevokedAt = normTimePtr(t.ExpiresAt), normTimePtr(t.RevokedAt)
-	_, err := db.w.ExecContext(ctx, `INSERT INTO tokens (`+tokenColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := db.w.ExecContext(ctx, `INSERT INTO tokens (`+sqlcodec.TokenColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		t.ID, t.Name, string(t.Kind), nullString(t.AppID), t.Hash, t.Prefix, micros(t.CreatedAt),
 		nullMicros(t.ExpiresAt), nullMicros(t.RevokedAt))
 	switch {
@@ -51,7 +34,7 @@ func (db *DB) CreateToken(ctx context.Context, t *hookline.Token) error {
 
 // GetTokenByHash finds a token by the SHA-256 of its text, revoked and expired ones included.
 func (db *DB) GetTokenByHash(ctx context.Context, hash []byte) (*hookline.Token, error) {
-	t, err := scanToken(db.r.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE hash = ?`, hash))
+	t, err := sqlcodec.ScanToken(db.r.QueryRowContext(ctx, `SELECT `+sqlcodec.TokenColumns+` FROM tokens WHERE hash = ?`, hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		// The message never echoes the hash: it is derived from a credential.
 		return nil, hookline.Errorf(hookline.ENOTFOUND, "token not found")
@@ -64,7 +47,7 @@ func (db *DB) GetTokenByHash(ctx context.Context, hash []byte) (*hookline.Token,
 
 // GetToken finds a token by id.
 func (db *DB) GetToken(ctx context.Context, id string) (*hookline.Token, error) {
-	t, err := scanToken(db.r.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE id = ?`, id))
+	t, err := sqlcodec.ScanToken(db.r.QueryRowContext(ctx, `SELECT `+sqlcodec.TokenColumns+` FROM tokens WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, hookline.Errorf(hookline.ENOTFOUND, "token %q not found", id)
 	}
@@ -87,14 +70,14 @@ func (db *DB) ListTokens(ctx context.Context, appID string, opts hookline.ListOp
 	}
 	// The cursor condition comes first in conds, so its argument goes first too.
 	args = append(cursorArgs, args...)
-	rows, err := db.r.QueryContext(ctx, `SELECT `+tokenColumns+` FROM tokens`+where(conds)+tail, args...)
+	rows, err := db.r.QueryContext(ctx, `SELECT `+sqlcodec.TokenColumns+` FROM tokens`+where(conds)+tail, args...)
 	if err != nil {
 		return hookline.Page[hookline.Token]{}, dbErr(err, "list tokens")
 	}
 	defer rows.Close()
 	var out []hookline.Token
 	for rows.Next() {
-		t, err := scanToken(rows)
+		t, err := sqlcodec.ScanToken(rows)
 		if err != nil {
 			return hookline.Page[hookline.Token]{}, dbErr(err, "list tokens")
 		}
