@@ -85,7 +85,7 @@ const leaseMessagesQuery = `UPDATE messages SET dispatch_owner = $1, dispatch_un
 	WHERE id = ANY (ARRAY (
 		SELECT id FROM messages WHERE dispatch_until <= $3 ORDER BY dispatch_until LIMIT $4 FOR UPDATE SKIP LOCKED
 	))
-	RETURNING ` + messageColumns
+	RETURNING ` + sqlcodec.MessageColumns
 
 // fanOut fills the room that p.Limit leaves after jobs with Fresh jobs: it leases due messages
 // a few at a time (as many as the average fan-out says fit, one when nothing else was found),
@@ -109,7 +109,7 @@ func (db *DB) fanOut(ctx context.Context, p hookline.ClaimParams, jobs []hooklin
 		}
 		msgs, err := queryAll(ctx, db, leaseMessagesQuery, args{p.Owner, micros(p.LeaseUntil), micros(p.Now), k},
 			func(s scanner) (**hookline.Message, error) {
-				m, err := scanMessage(s)
+				m, err := sqlcodec.ScanMessage(s)
 				return &m, err
 			})
 		if err != nil {
@@ -271,7 +271,7 @@ func (r *deliveryRows) add(d hookline.Delivery) {
 // endpoint's, or its application's), and calls fn with each, its secrets opened. Unreadable
 // rows are logged and skipped: one broken row must not stall every batch it is claimed with.
 func (db *DB) queueTargets(b *pgx.Batch, cond string, arg any, fn func(sqlcodec.Target)) {
-	b.Queue(`SELECT `+endpointReadColumns+`,
+	b.Queue(`SELECT `+sqlcodec.EndpointReadColumns+`,
 		(SELECT rate_limit FROM applications WHERE applications.id = endpoints.app_id)
 		FROM endpoints WHERE `+cond, arg).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
@@ -315,9 +315,9 @@ func (db *DB) loadJobs(ctx context.Context, claimed []hookline.Delivery, message
 
 	endpoints := make(map[string]sqlcodec.Target, len(epIDs))
 	var b pgx.Batch
-	b.Queue(`SELECT `+messageColumns+` FROM messages WHERE id = ANY($1::text[])`, msgIDs).Query(func(rows pgx.Rows) error {
+	b.Queue(`SELECT `+sqlcodec.MessageColumns+` FROM messages WHERE id = ANY($1::text[])`, msgIDs).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
-			m, err := scanMessage(rows)
+			m, err := sqlcodec.ScanMessage(rows)
 			if err != nil {
 				return err
 			}
@@ -556,7 +556,7 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 		}
 		byID := make(map[string]hookline.EndpointHealth, len(touched))
 		if len(touched) > 0 {
-			b.Queue(`SELECT app_id, id, disabled, `+endpointHealthColumns+` FROM endpoints WHERE id = ANY($1::text[])`,
+			b.Queue(`SELECT app_id, id, disabled, `+sqlcodec.EndpointHealthColumns+` FROM endpoints WHERE id = ANY($1::text[])`,
 				touched).Query(func(rows pgx.Rows) error {
 				for rows.Next() {
 					var (
@@ -778,8 +778,8 @@ func (db *DB) GetAttempt(ctx context.Context, appID, attemptID string) (*hooklin
 	return a, nil
 }
 
-// qualifiedMessageColumns are messageColumns of the table aliased m.
-var qualifiedMessageColumns = "m." + strings.Join(strings.Split(messageColumns, ", "), ", m.")
+// qualifiedMessageColumns are sqlcodec.MessageColumns of the table aliased m.
+var qualifiedMessageColumns = "m." + strings.Join(strings.Split(sqlcodec.MessageColumns, ", "), ", m.")
 
 // ListEndpointMessages lists the messages that went (or are going) to an endpoint with their
 // status there, by delivery id, filtered by status, event type and message creation time.
@@ -807,7 +807,7 @@ func (db *DB) ListEndpointMessages(ctx context.Context, appID, endpointID string
 				em   hookline.EndpointMessage
 				next *int64
 			)
-			m, err := scanMessage(withExtra{s, []any{&em.Status, &next, &em.DeliveryID}})
+			m, err := sqlcodec.ScanMessage(withExtra{s, []any{&em.Status, &next, &em.DeliveryID}})
 			if err != nil {
 				return nil, err
 			}

@@ -10,18 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// endpointColumns are the columns that writes set, in the order of sqlcodec.EndpointValues between
-// app_id and created_at.
-const endpointColumns = `id, app_id, uid, url, description, version, disabled, filter_types, channels, rate_limit,
-	metadata, headers, secret_sealed, old_secrets_sealed, disabled_reason, created_at, updated_at`
-
-// endpointHealthColumns are maintained by the delivery engine's methods; writes leave them alone.
-const endpointHealthColumns = `failure_streak, failing_since, last_attempt_at, last_event_type, last_status`
-
-// endpointReadColumns are what scanEndpoint reads.
-const endpointReadColumns = endpointColumns + `, ` + endpointHealthColumns
-
-// scanEndpoint reads a row of endpointReadColumns and opens its secrets.
+// scanEndpoint reads a row of sqlcodec.EndpointReadColumns and opens its secrets.
 func (db *DB) scanEndpoint(s scanner) (*hookline.Endpoint, error) {
 	return sqlcodec.ScanEndpoint(s, db.box)
 }
@@ -39,7 +28,7 @@ func (db *DB) CreateEndpoint(ctx context.Context, ep *hookline.Endpoint) error {
 	}
 	a := append([]any{ep.ID, ep.AppID}, vals...)
 	a = append(a, micros(ep.CreatedAt), micros(ep.UpdatedAt))
-	_, err = db.pool.Exec(ctx, `INSERT INTO endpoints (`+endpointColumns+`)
+	_, err = db.pool.Exec(ctx, `INSERT INTO endpoints (`+sqlcodec.EndpointColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`, a...)
 	switch {
 	case isUniqueViolation(err) && constraintName(err) == "endpoints_pkey":
@@ -56,7 +45,7 @@ func (db *DB) CreateEndpoint(ctx context.Context, ep *hookline.Endpoint) error {
 
 // GetEndpoint finds an endpoint of the application by id or uid; the id wins when both match.
 func (db *DB) GetEndpoint(ctx context.Context, appID, idOrUID string) (*hookline.Endpoint, error) {
-	row := db.pool.QueryRow(ctx, `SELECT `+endpointReadColumns+` FROM endpoints
+	row := db.pool.QueryRow(ctx, `SELECT `+sqlcodec.EndpointReadColumns+` FROM endpoints
 		WHERE app_id = $1 AND (id = $2 OR uid = $2) ORDER BY id = $2 DESC LIMIT 1`, appID, idOrUID)
 	ep, err := db.scanEndpoint(row)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -73,7 +62,7 @@ func (db *DB) ListEndpoints(ctx context.Context, appID string, opts hookline.Lis
 	var a args
 	app := "app_id = " + a.add(appID)
 	cond, tail, reverse := pageQuery(&a, "id", opts)
-	out, err := queryAll(ctx, db, `SELECT `+endpointReadColumns+` FROM endpoints`+where(app, cond)+tail, a, db.scanEndpoint)
+	out, err := queryAll(ctx, db, `SELECT `+sqlcodec.EndpointReadColumns+` FROM endpoints`+where(app, cond)+tail, a, db.scanEndpoint)
 	if err != nil {
 		return hookline.Page[hookline.Endpoint]{}, dbErr(err, "list endpoints")
 	}

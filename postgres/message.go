@@ -10,11 +10,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-const messageColumns = `id, app_id, event_type, event_id, payload, channels, tags, created_at`
-
-// scanMessage reads a row of messageColumns.
-func scanMessage(s scanner) (*hookline.Message, error) { return sqlcodec.ScanMessage(s) }
-
 // notifyDeliveries is the statement that, inside a transaction, wakes every listener on
 // DeliveriesChannel when the transaction commits (and never if it rolls back).
 const notifyDeliveries = `SELECT pg_notify('` + DeliveriesChannel + `', '')`
@@ -28,7 +23,7 @@ const notifyDeliveries = `SELECT pg_notify('` + DeliveriesChannel + `', '')`
 const createMessageQuery = `WITH d AS (
 		SELECT EXISTS (SELECT 1 FROM endpoints WHERE app_id = $2 AND NOT disabled) AS d
 	), ins AS (
-		INSERT INTO messages (` + messageColumns + `, dispatch_owner, dispatch_until)
+		INSERT INTO messages (` + sqlcodec.MessageColumns + `, dispatch_owner, dispatch_until)
 		SELECT $1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN d THEN $9::text END, CASE WHEN d THEN coalesce($10::bigint, $8::bigint) END
 		FROM d
 		ON CONFLICT DO NOTHING RETURNING dispatch_until IS NOT NULL AS dispatching
@@ -88,7 +83,7 @@ func (db *DB) CreateMessage(ctx context.Context, msg *hookline.Message) error {
 // in one round trip, the delivery and the notification in another.
 func (db *DB) createTestMessage(ctx context.Context, tx pgx.Tx, msg *hookline.Message, values []any) error {
 	var b pgx.Batch
-	b.Queue(`INSERT INTO messages (`+messageColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+	b.Queue(`INSERT INTO messages (`+sqlcodec.MessageColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT DO NOTHING RETURNING id`, values...)
 	b.Queue(`SELECT id FROM endpoints WHERE app_id = $1 AND id = $2`, msg.AppID, msg.OnlyEndpointID)
 	br := tx.SendBatch(ctx, &b)
@@ -179,9 +174,9 @@ func (e *retryError) Error() string { return "postgres: " + e.msg }
 
 // GetMessage finds a message of the application by id or eventId; the id wins when both match.
 func (db *DB) GetMessage(ctx context.Context, appID, idOrEventID string) (*hookline.Message, error) {
-	row := db.pool.QueryRow(ctx, `SELECT `+messageColumns+` FROM messages
+	row := db.pool.QueryRow(ctx, `SELECT `+sqlcodec.MessageColumns+` FROM messages
 		WHERE app_id = $1 AND (id = $2 OR event_id = $2) ORDER BY id = $2 DESC LIMIT 1`, appID, idOrEventID)
-	m, err := scanMessage(row)
+	m, err := sqlcodec.ScanMessage(row)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, hookline.Errorf(hookline.ENOTFOUND, "message %q not found", idOrEventID)
 	}
@@ -210,7 +205,7 @@ func (db *DB) ListMessages(ctx context.Context, appID string, opts hookline.Mess
 	if opts.After != nil {
 		conds = append(conds, "created_at > "+a.add(micros(*opts.After)))
 	}
-	out, err := queryAll(ctx, db, `SELECT `+messageColumns+` FROM messages`+where(conds...)+tail, a, scanMessage)
+	out, err := queryAll(ctx, db, `SELECT `+sqlcodec.MessageColumns+` FROM messages`+where(conds...)+tail, a, sqlcodec.ScanMessage)
 	if err != nil {
 		return hookline.Page[hookline.Message]{}, dbErr(err, "list messages")
 	}

@@ -112,7 +112,7 @@ const maxFanOutMessages = 256
 // leaseMessagesSQL leases due messages for fan-out, oldest due first.
 const leaseMessagesSQL = `UPDATE messages SET dispatch_owner = ?, dispatch_until = ?
 	WHERE id IN (SELECT id FROM messages WHERE dispatch_until <= ? ORDER BY dispatch_until LIMIT ?)
-	RETURNING ` + messageColumns
+	RETURNING ` + sqlcodec.MessageColumns
 
 // messagesToLease returns how many messages to lease for fan-out into room jobs, by the
 // average fan-out: 0 when not one more fits whole, unless the claim has nothing yet.
@@ -136,7 +136,7 @@ func leaseMessages(ctx context.Context, tx *txn, p hookline.ClaimParams, k int) 
 	defer rows.Close()
 	var msgs []*hookline.Message
 	for rows.Next() {
-		m, err := scanMessage(rows)
+		m, err := sqlcodec.ScanMessage(rows)
 		if err != nil {
 			return nil, dbErr(err, "claim deliveries: lease messages")
 		}
@@ -277,7 +277,7 @@ func (db *DB) fanOutMessages(ctx context.Context, owner string, msgs []*hookline
 // rate limit that applies to each. Unreadable rows are logged and skipped: one broken row must
 // not stall every claim it is part of.
 func (db *DB) loadTargets(ctx context.Context, cond string, args []any, fn func(sqlcodec.Target)) error {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+endpointReadColumns+`,
+	rows, err := db.r.QueryContext(ctx, `SELECT `+sqlcodec.EndpointReadColumns+`,
 		(SELECT rate_limit FROM applications WHERE applications.id = endpoints.app_id)
 		FROM endpoints WHERE `+cond, args...)
 	if err != nil {
@@ -322,13 +322,13 @@ func (db *DB) loadJobs(ctx context.Context, claimed []hookline.Delivery) ([]hook
 
 	messages := make(map[string]*hookline.Message, len(msgIDs))
 	err := inChunks(msgIDs, func(ids []any) error {
-		rows, err := db.r.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages WHERE id IN (`+idList+`)`, ids...)
+		rows, err := db.r.QueryContext(ctx, `SELECT `+sqlcodec.MessageColumns+` FROM messages WHERE id IN (`+idList+`)`, ids...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			m, err := scanMessage(rows)
+			m, err := sqlcodec.ScanMessage(rows)
 			if err != nil {
 				return err
 			}
@@ -575,7 +575,7 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 
 // endpointHealth reads the health of the given endpoints, in the given order.
 // endpointHealthSQL reads the health of the endpoints in a JSON array of ids.
-const endpointHealthSQL = `SELECT app_id, id, disabled, ` + endpointHealthColumns + `
+const endpointHealthSQL = `SELECT app_id, id, disabled, ` + sqlcodec.EndpointHealthColumns + `
 	FROM endpoints WHERE id IN (` + idList + `)`
 
 func endpointHealth(ctx context.Context, tx *txn, ids []string) ([]hookline.EndpointHealth, error) {
@@ -796,8 +796,8 @@ func (db *DB) GetAttempt(ctx context.Context, appID, attemptID string) (*hooklin
 	return a, nil
 }
 
-// qualifiedMessageColumns are messageColumns of the table aliased m.
-var qualifiedMessageColumns = "m." + strings.Join(strings.Split(messageColumns, ", "), ", m.")
+// qualifiedMessageColumns are sqlcodec.MessageColumns of the table aliased m.
+var qualifiedMessageColumns = "m." + strings.Join(strings.Split(sqlcodec.MessageColumns, ", "), ", m.")
 
 // ListEndpointMessages lists the messages that went (or are going) to an endpoint with their
 // status there, by delivery id, filtered by status, event type and message creation time.
@@ -829,7 +829,7 @@ func (db *DB) ListEndpointMessages(ctx context.Context, appID, endpointID string
 			em   hookline.EndpointMessage
 			next sql.NullInt64
 		)
-		m, err := scanMessage(withExtra{rows, []any{&em.Status, &next, &em.DeliveryID}})
+		m, err := sqlcodec.ScanMessage(withExtra{rows, []any{&em.Status, &next, &em.DeliveryID}})
 		if err != nil {
 			return hookline.Page[hookline.EndpointMessage]{}, dbErr(err, "list endpoint messages")
 		}

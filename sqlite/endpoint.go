@@ -10,18 +10,7 @@ import (
 	"github.com/hookline/hookline/internal/sqlcodec"
 )
 
-// endpointColumns are the columns that writes set, in the order of sqlcodec.EndpointValues between
-// app_id and created_at.
-const endpointColumns = `id, app_id, uid, url, description, version, disabled, filter_types, channels, rate_limit,
-	metadata, headers, secret_sealed, old_secrets_sealed, disabled_reason, created_at, updated_at`
-
-// endpointHealthColumns are maintained by the delivery engine's methods; writes leave them alone.
-const endpointHealthColumns = `failure_streak, failing_since, last_attempt_at, last_event_type, last_status`
-
-// endpointReadColumns are what scanEndpoint reads.
-const endpointReadColumns = endpointColumns + `, ` + endpointHealthColumns
-
-// scanEndpoint reads a row of endpointReadColumns and opens its secrets.
+// scanEndpoint reads a row of sqlcodec.EndpointReadColumns and opens its secrets.
 func (db *DB) scanEndpoint(s scanner) (*hookline.Endpoint, error) {
 	return sqlcodec.ScanEndpoint(s, db.box)
 }
@@ -40,7 +29,7 @@ func (db *DB) CreateEndpoint(ctx context.Context, ep *hookline.Endpoint) error {
 	}
 	args := append([]any{ep.ID, ep.AppID}, vals...)
 	args = append(args, micros(ep.CreatedAt), micros(ep.UpdatedAt))
-	_, err = db.w.ExecContext(ctx, `INSERT INTO endpoints (`+endpointColumns+`)
+	_, err = db.w.ExecContext(ctx, `INSERT INTO endpoints (`+sqlcodec.EndpointColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 	switch {
 	case isUniqueViolation(err):
@@ -55,7 +44,7 @@ func (db *DB) CreateEndpoint(ctx context.Context, ep *hookline.Endpoint) error {
 
 // GetEndpoint finds an endpoint of the application by id or uid; the id wins when both match.
 func (db *DB) GetEndpoint(ctx context.Context, appID, idOrUID string) (*hookline.Endpoint, error) {
-	row := db.r.QueryRowContext(ctx, `SELECT `+endpointReadColumns+` FROM endpoints
+	row := db.r.QueryRowContext(ctx, `SELECT `+sqlcodec.EndpointReadColumns+` FROM endpoints
 		WHERE app_id = ? AND (id = ? OR uid = ?) ORDER BY id = ? DESC LIMIT 1`, appID, idOrUID, idOrUID, idOrUID)
 	ep, err := db.scanEndpoint(row)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -70,7 +59,7 @@ func (db *DB) GetEndpoint(ctx context.Context, appID, idOrUID string) (*hookline
 // ListEndpoints lists the application's endpoints by id.
 func (db *DB) ListEndpoints(ctx context.Context, appID string, opts hookline.ListOptions) (hookline.Page[hookline.Endpoint], error) {
 	cond, args, tail, reverse := pageQuery("id", opts)
-	rows, err := db.r.QueryContext(ctx, `SELECT `+endpointReadColumns+` FROM endpoints`+where([]string{"app_id = ?", cond})+tail,
+	rows, err := db.r.QueryContext(ctx, `SELECT `+sqlcodec.EndpointReadColumns+` FROM endpoints`+where([]string{"app_id = ?", cond})+tail,
 		append([]any{appID}, args...)...)
 	if err != nil {
 		return hookline.Page[hookline.Endpoint]{}, dbErr(err, "list endpoints")

@@ -11,19 +11,12 @@ import (
 	"github.com/hookline/hookline/internal/sqlcodec"
 )
 
-const messageColumns = `id, app_id, event_type, event_id, payload, channels, tags, created_at`
-
-// scanMessage reads a row of messageColumns.
-func scanMessage(s scanner) (*hookline.Message, error) { return sqlcodec.ScanMessage(s) }
-
 // The statements of the message hot path, cached by the writer ahead of use (see warm).
 const (
-	// insertMessageSQL inserts a message, awaiting dispatch (due at its creation) when ?9 is
-	// true and its application has an enabled endpoint: otherwise there is nothing to fan out.
 	// insertMessageSQL stores a message awaiting dispatch (?9) when its application has an
 	// enabled endpoint: due at its creation (?8), or leased to ?10 until ?11. It returns whether
 	// the message awaits dispatch.
-	insertMessageSQL = `INSERT INTO messages (` + messageColumns + `, dispatch_owner, dispatch_until)
+	insertMessageSQL = `INSERT INTO messages (` + sqlcodec.MessageColumns + `, dispatch_owner, dispatch_until)
 		SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, CASE WHEN d THEN ?10 END, CASE WHEN d THEN coalesce(?11, ?8) END
 		FROM (SELECT ?9 AND EXISTS (SELECT 1 FROM endpoints WHERE app_id = ?2 AND disabled = 0) AS d)
 		RETURNING dispatch_until IS NOT NULL`
@@ -123,10 +116,10 @@ func insertMessage(ctx context.Context, tx *txn, msg *hookline.Message) error {
 
 // GetMessage finds a message of the application by id or eventId; the id wins when both match.
 func (db *DB) GetMessage(ctx context.Context, appID, idOrEventID string) (*hookline.Message, error) {
-	row := db.r.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages
+	row := db.r.QueryRowContext(ctx, `SELECT `+sqlcodec.MessageColumns+` FROM messages
 		WHERE app_id = ? AND (id = ? OR event_id = ?) ORDER BY id = ? DESC LIMIT 1`,
 		appID, idOrEventID, idOrEventID, idOrEventID)
-	m, err := scanMessage(row)
+	m, err := sqlcodec.ScanMessage(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, hookline.Errorf(hookline.ENOTFOUND, "message %q not found", idOrEventID)
 	}
@@ -160,14 +153,14 @@ func (db *DB) ListMessages(ctx context.Context, appID string, opts hookline.Mess
 		conds = append(conds, "created_at > ?")
 		args = append(args, micros(*opts.After))
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages`+where(conds)+tail, args...)
+	rows, err := db.r.QueryContext(ctx, `SELECT `+sqlcodec.MessageColumns+` FROM messages`+where(conds)+tail, args...)
 	if err != nil {
 		return hookline.Page[hookline.Message]{}, dbErr(err, "list messages")
 	}
 	defer rows.Close()
 	var out []hookline.Message
 	for rows.Next() {
-		m, err := scanMessage(rows)
+		m, err := sqlcodec.ScanMessage(rows)
 		if err != nil {
 			return hookline.Page[hookline.Message]{}, dbErr(err, "list messages")
 		}

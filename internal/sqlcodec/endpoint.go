@@ -18,8 +18,19 @@ type Scanner interface {
 	Scan(dest ...any) error
 }
 
-// ScanEndpoint reads a row of the endpoint read columns (both stores' endpointReadColumns:
-// the write columns from id to updated_at, then the health columns) and opens its secrets.
+// EndpointColumns are the columns that writes set, in the order of EndpointValues between
+// app_id and created_at.
+const EndpointColumns = `id, app_id, uid, url, description, version, disabled, filter_types, channels, rate_limit,
+	metadata, headers, secret_sealed, old_secrets_sealed, disabled_reason, created_at, updated_at`
+
+// EndpointHealthColumns are maintained by the delivery engine's methods; writes leave them alone.
+const EndpointHealthColumns = `failure_streak, failing_since, last_attempt_at, last_event_type, last_status`
+
+// EndpointReadColumns are what ScanEndpoint reads.
+const EndpointReadColumns = EndpointColumns + `, ` + EndpointHealthColumns
+
+// ScanEndpoint reads a row of EndpointReadColumns (the write columns from id to updated_at,
+// then the health columns) and opens its secrets.
 // Nullable columns are scanned into pointers, which both drivers set to nil for NULL.
 func ScanEndpoint(s Scanner, box hookline.SecretBox) (*hookline.Endpoint, error) {
 	var (

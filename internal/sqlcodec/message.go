@@ -7,8 +7,10 @@ import (
 	"github.com/hookline/hookline"
 )
 
-// ScanMessage reads a row of both stores' messageColumns: id, app_id, event_type, event_id,
-// payload, channels, tags, created_at. The payload bytes are kept as stored.
+// MessageColumns are the columns of a message that both stores read and write.
+const MessageColumns = `id, app_id, event_type, event_id, payload, channels, tags, created_at`
+
+// ScanMessage reads a row of MessageColumns. The payload bytes are kept as stored.
 func ScanMessage(s Scanner) (*hookline.Message, error) {
 	var (
 		m              hookline.Message
