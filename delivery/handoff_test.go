@@ -17,16 +17,15 @@ import (
 	"github.com/hookline/hookline/sqlite"
 )
 
-// TestHandOffLeases: leases are given only while the dispatcher runs and keeps up, each lease
-// is given back or handed off, and messages handed off but not fanned out when the dispatcher
-// stops are stored as pending deliveries (not left leased until their lease expires).
-func TestHandOffLeases(t *testing.T) {
+// openStore opens a migrated SQLite store in the test's temporary directory.
+func openStore(t *testing.T) *sqlite.DB {
+	t.Helper()
 	ctx := context.Background()
 	box, err := secrets.NewBox(bytes.Repeat([]byte{7}, secrets.KeySize))
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "handoff.db"), sqlite.Options{SecretBox: box})
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "hookline.db"), sqlite.Options{SecretBox: box})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,6 +33,15 @@ func TestHandOffLeases(t *testing.T) {
 	if _, err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
+	return st
+}
+
+// TestHandOffLeases: leases are given only while the dispatcher runs and keeps up, each lease
+// is given back or handed off, and messages handed off but not fanned out when the dispatcher
+// stops are stored as pending deliveries (not left leased until their lease expires).
+func TestHandOffLeases(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
 	now := time.Now()
 	app := &hookline.Application{ID: hookline.NewID(hookline.PrefixApplication), Name: "acme", CreatedAt: now, UpdatedAt: now}
 	if err := st.CreateApplication(ctx, app); err != nil {
@@ -126,18 +134,7 @@ func (s *failingFanOut) FanOut(ctx context.Context, owner string, msgs []*hookli
 func TestHandOffFanOutFails(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	box, err := secrets.NewBox(bytes.Repeat([]byte{7}, secrets.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "fanout.db"), sqlite.Options{SecretBox: box})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := openStore(t)
 	arrived := make(chan string, 10)
 	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		arrived <- r.Header.Get("webhook-id")
