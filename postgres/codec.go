@@ -63,14 +63,6 @@ func nullInt(p *int) *int64 {
 	return &n
 }
 
-func fromNullInt(v *int64) *int {
-	if v == nil {
-		return nil
-	}
-	n := int(*v)
-	return &n
-}
-
 // jsonText encodes maps and slices for JSON columns. A nil value is stored as "null" and an
 // empty one as "{}" or "[]", so the difference survives a round trip.
 func jsonText(v any) (string, error) {
@@ -83,14 +75,6 @@ func jsonText(v any) (string, error) {
 
 // scanner is the Scan method shared by pgx.Row and pgx.Rows.
 type scanner = sqlcodec.Scanner
-
-// withExtra scans a row's trailing columns into extra, after those its caller asks for.
-type withExtra struct {
-	s     scanner
-	extra []any
-}
-
-func (w withExtra) Scan(dest ...any) error { return w.s.Scan(append(dest, w.extra...)...) }
 
 // args collects the bind arguments of a query built piece by piece; add returns the
 // placeholder of the argument it appends.

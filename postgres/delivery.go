@@ -271,12 +271,9 @@ func (r *deliveryRows) add(d hookline.Delivery) {
 // endpoint's, or its application's), and calls fn with each, its secrets opened. Unreadable
 // rows are logged and skipped: one broken row must not stall every batch it is claimed with.
 func (db *DB) queueTargets(b *pgx.Batch, cond string, arg any, fn func(sqlcodec.Target)) {
-	b.Queue(`SELECT `+sqlcodec.EndpointReadColumns+`,
-		(SELECT rate_limit FROM applications WHERE applications.id = endpoints.app_id)
-		FROM endpoints WHERE `+cond, arg).Query(func(rows pgx.Rows) error {
+	b.Queue(`SELECT `+sqlcodec.TargetColumns+` FROM endpoints WHERE `+cond, arg).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
-			var appLimit *int64
-			ep, err := db.scanEndpoint(withExtra{rows, []any{&appLimit}})
+			t, err := sqlcodec.ScanTarget(rows, db.box)
 			if errors.Is(err, sqlcodec.ErrUnreadableEndpoint) {
 				db.log.Error("postgres: cannot deliver to an unreadable endpoint", "err", err)
 				continue
@@ -284,11 +281,7 @@ func (db *DB) queueTargets(b *pgx.Batch, cond string, arg any, fn func(sqlcodec.
 			if err != nil {
 				return err
 			}
-			limit := ep.RateLimit
-			if limit == nil {
-				limit = fromNullInt(appLimit)
-			}
-			fn(sqlcodec.Target{Endpoint: ep, RateLimit: limit})
+			fn(t)
 		}
 		return rows.Err()
 	})
@@ -807,7 +800,7 @@ func (db *DB) ListEndpointMessages(ctx context.Context, appID, endpointID string
 				em   hookline.EndpointMessage
 				next *int64
 			)
-			m, err := sqlcodec.ScanMessage(withExtra{s, []any{&em.Status, &next, &em.DeliveryID}})
+			m, err := sqlcodec.ScanMessage(sqlcodec.WithExtra{S: s, Extra: []any{&em.Status, &next, &em.DeliveryID}})
 			if err != nil {
 				return nil, err
 			}

@@ -56,14 +56,6 @@ func nullInt(p *int) sql.NullInt64 {
 	return sql.NullInt64{Int64: int64(*p), Valid: true}
 }
 
-func fromNullInt(v sql.NullInt64) *int {
-	if !v.Valid {
-		return nil
-	}
-	n := int(v.Int64)
-	return &n
-}
-
 // jsonText encodes maps and slices for JSON columns. A nil value is stored as "null" and an
 // empty one as "{}" or "[]", so the difference survives a round trip.
 func jsonText(v any) (string, error) {

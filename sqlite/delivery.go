@@ -277,16 +277,13 @@ func (db *DB) fanOutMessages(ctx context.Context, owner string, msgs []*hookline
 // rate limit that applies to each. Unreadable rows are logged and skipped: one broken row must
 // not stall every claim it is part of.
 func (db *DB) loadTargets(ctx context.Context, cond string, args []any, fn func(sqlcodec.Target)) error {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+sqlcodec.EndpointReadColumns+`,
-		(SELECT rate_limit FROM applications WHERE applications.id = endpoints.app_id)
-		FROM endpoints WHERE `+cond, args...)
+	rows, err := db.r.QueryContext(ctx, `SELECT `+sqlcodec.TargetColumns+` FROM endpoints WHERE `+cond, args...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var appLimit sql.NullInt64
-		ep, err := db.scanEndpoint(withExtra{rows, []any{&appLimit}})
+		t, err := sqlcodec.ScanTarget(rows, db.box)
 		if errors.Is(err, sqlcodec.ErrUnreadableEndpoint) {
 			db.log.Error("sqlite: cannot deliver to an unreadable endpoint", "err", err)
 			continue
@@ -294,11 +291,7 @@ func (db *DB) loadTargets(ctx context.Context, cond string, args []any, fn func(
 		if err != nil {
 			return err
 		}
-		limit := ep.RateLimit
-		if limit == nil {
-			limit = fromNullInt(appLimit)
-		}
-		fn(sqlcodec.Target{Endpoint: ep, RateLimit: limit})
+		fn(t)
 	}
 	return rows.Err()
 }
@@ -361,14 +354,6 @@ func (db *DB) loadJobs(ctx context.Context, claimed []hookline.Delivery) ([]hook
 	}
 	return jobs, nil
 }
-
-// withExtra scans a row's trailing columns into extra, after those its caller asks for.
-type withExtra struct {
-	s     scanner
-	extra []any
-}
-
-func (w withExtra) Scan(dest ...any) error { return w.s.Scan(append(dest, w.extra...)...) }
 
 // idList is the subquery of an IN list: the ids are bound as one JSON array, so the SQL text is
 // the same for any number of ids and its prepared statement is reused.
@@ -829,7 +814,7 @@ func (db *DB) ListEndpointMessages(ctx context.Context, appID, endpointID string
 			em   hookline.EndpointMessage
 			next sql.NullInt64
 		)
-		m, err := sqlcodec.ScanMessage(withExtra{rows, []any{&em.Status, &next, &em.DeliveryID}})
+		m, err := sqlcodec.ScanMessage(sqlcodec.WithExtra{S: rows, Extra: []any{&em.Status, &next, &em.DeliveryID}})
 		if err != nil {
 			return hookline.Page[hookline.EndpointMessage]{}, dbErr(err, "list endpoint messages")
 		}

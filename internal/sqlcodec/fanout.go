@@ -14,6 +14,37 @@ type Target struct {
 	RateLimit *int
 }
 
+// TargetColumns are EndpointReadColumns and the rate limit of the endpoint's application, to
+// select from endpoints.
+const TargetColumns = EndpointReadColumns + `,
+	(SELECT rate_limit FROM applications WHERE applications.id = endpoints.app_id)`
+
+// ScanTarget reads a row of TargetColumns: the endpoint, its secrets opened, with the rate
+// limit that applies to it (its own, or else its application's). An endpoint whose secrets
+// cannot be opened is an error wrapping ErrUnreadableEndpoint.
+func ScanTarget(s Scanner, box hookline.SecretBox) (Target, error) {
+	var appLimit *int64
+	ep, err := ScanEndpoint(WithExtra{S: s, Extra: []any{&appLimit}}, box)
+	if err != nil {
+		return Target{}, err
+	}
+	t := Target{Endpoint: ep, RateLimit: ep.RateLimit}
+	if t.RateLimit == nil && appLimit != nil {
+		n := int(*appLimit)
+		t.RateLimit = &n
+	}
+	return t, nil
+}
+
+// WithExtra scans a row's trailing columns into Extra, after those its caller asks for.
+type WithExtra struct {
+	S     Scanner
+	Extra []any
+}
+
+// Scan implements Scanner.
+func (w WithExtra) Scan(dest ...any) error { return w.S.Scan(append(dest, w.Extra...)...) }
+
 // Pair names the delivery of one message to one endpoint.
 type Pair struct{ MessageID, EndpointID string }
 
