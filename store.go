@@ -94,8 +94,10 @@ type TokenStore interface {
 	ListTokens(ctx context.Context, appID string, opts ListOptions) (Page[Token], error)
 	// RevokeToken marks the token revoked at the given time.
 	RevokeToken(ctx context.Context, id string, at time.Time) error
-	// CountTokens counts the unrevoked tokens of a kind.
-	CountTokens(ctx context.Context, kind TokenKind) (int, error)
+	// CreateTokenIfNone inserts t unless an unrevoked token of its kind exists (expired ones
+	// count), and reports whether it did. Of concurrent calls, from any
+	// number of processes sharing the store, at most one creates a token.
+	CreateTokenIfNone(ctx context.Context, t *Token) (bool, error)
 }
 
 // IdempotencyStore remembers the responses to requests made with an Idempotency-Key.

@@ -21,15 +21,53 @@ func (db *DB) CreateToken(ctx context.Context, t *hookline.Token) error {
 	_, err := db.pool.Exec(ctx, `INSERT INTO tokens (`+sqlcodec.TokenColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		t.ID, t.Name, string(t.Kind), nullString(t.AppID), t.Hash, t.Prefix, micros(t.CreatedAt),
 		nullMicros(t.ExpiresAt), nullMicros(t.RevokedAt))
+	if err != nil {
+		return tokenWriteErr(err, t)
+	}
+	return nil
+}
+
+// firstTokenLockKey is the advisory lock that serialises CreateTokenIfNone across processes.
+const firstTokenLockKey = 0x686c5f746f6b656e // "hl_token"
+
+// CreateTokenIfNone inserts t unless an unrevoked token of its kind exists. The check and the
+// insert run under a transaction-scoped advisory lock, and the insert is a statement of its own,
+// so its snapshot (READ COMMITTED) sees a token that a concurrent call committed while this
+// one waited for the lock: at most one is created, whichever process asks.
+func (db *DB) CreateTokenIfNone(ctx context.Context, t *hookline.Token) (bool, error) {
+	if t.ID == "" || len(t.Hash) == 0 {
+		return false, errors.New("postgres: create token: ID and Hash are required")
+	}
+	db.stampCreated(&t.CreatedAt, nil)
+	t.ExpiresAt, t.RevokedAt = normTimePtr(t.ExpiresAt), normTimePtr(t.RevokedAt)
+	created := false
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(firstTokenLockKey)); err != nil {
+			return dbErr(err, "create token: lock")
+		}
+		tag, err := tx.Exec(ctx, `INSERT INTO tokens (`+sqlcodec.TokenColumns+`)
+			SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9
+			WHERE NOT EXISTS (SELECT 1 FROM tokens WHERE kind = $3 AND revoked_at IS NULL)`,
+			t.ID, t.Name, string(t.Kind), nullString(t.AppID), t.Hash, t.Prefix, micros(t.CreatedAt),
+			nullMicros(t.ExpiresAt), nullMicros(t.RevokedAt))
+		if err != nil {
+			return tokenWriteErr(err, t)
+		}
+		created = tag.RowsAffected() == 1
+		return nil
+	})
+	return created, err
+}
+
+// tokenWriteErr says why a token could not be inserted.
+func tokenWriteErr(err error, t *hookline.Token) error {
 	switch {
 	case isUniqueViolation(err):
 		return hookline.Errorf(hookline.ECONFLICT, "token %q already exists", t.ID)
 	case isForeignKeyViolation(err):
 		return hookline.Errorf(hookline.ENOTFOUND, "application %q not found", t.AppID)
-	case err != nil:
-		return dbErr(err, "create token")
 	}
-	return nil
+	return dbErr(err, "create token")
 }
 
 // GetTokenByHash finds a token by the SHA-256 of its text, revoked and expired ones included.
@@ -85,14 +123,4 @@ func (db *DB) RevokeToken(ctx context.Context, id string, at time.Time) error {
 		return err
 	}
 	return nil
-}
-
-// CountTokens counts the unrevoked tokens of a kind, expired ones included.
-func (db *DB) CountTokens(ctx context.Context, kind hookline.TokenKind) (int, error) {
-	var n int
-	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM tokens WHERE kind = $1 AND revoked_at IS NULL`,
-		string(kind)).Scan(&n); err != nil {
-		return 0, dbErr(err, "count tokens")
-	}
-	return n, nil
 }

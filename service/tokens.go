@@ -74,11 +74,12 @@ func (s *Service) EnsureOperatorToken(ctx context.Context, text string) error {
 
 // FirstOperatorToken creates an operator token when none exists yet and returns its text, or ""
 // when operator tokens exist already.
+// Of processes starting together on a new shared database, one creates it.
 func (s *Service) FirstOperatorToken(ctx context.Context) (string, error) {
-	n, err := s.store.CountTokens(ctx, hookline.TokenOperator)
-	if err != nil || n > 0 {
+	text, tok := auth.New(hookline.TokenOperator, "", "created on first start", s.clock.Now(), 0)
+	created, err := s.store.CreateTokenIfNone(ctx, tok)
+	if err != nil || !created {
 		return "", err
 	}
-	text, _, err := s.CreateToken(ctx, hookline.TokenOperator, "", "created on first start", 0)
-	return text, err
+	return text, nil
 }

@@ -21,15 +21,44 @@ func (db *DB) CreateToken(ctx context.Context, t *hookline.Token) error {
 	_, err := db.w.ExecContext(ctx, `INSERT INTO tokens (`+sqlcodec.TokenColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		t.ID, t.Name, string(t.Kind), nullString(t.AppID), t.Hash, t.Prefix, micros(t.CreatedAt),
 		nullMicros(t.ExpiresAt), nullMicros(t.RevokedAt))
+	if err != nil {
+		return tokenWriteErr(err, t)
+	}
+	return nil
+}
+
+// CreateTokenIfNone inserts t unless an unrevoked token of its kind exists: one statement, and
+// SQLite has one writer, so concurrent calls create at most one.
+func (db *DB) CreateTokenIfNone(ctx context.Context, t *hookline.Token) (bool, error) {
+	if t.ID == "" || len(t.Hash) == 0 {
+		return false, errors.New("sqlite: create token: ID and Hash are required")
+	}
+	db.stampCreated(&t.CreatedAt, nil)
+	t.ExpiresAt, t.RevokedAt = normTimePtr(t.ExpiresAt), normTimePtr(t.RevokedAt)
+	res, err := db.w.ExecContext(ctx, `INSERT INTO tokens (`+sqlcodec.TokenColumns+`)
+		SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9
+		WHERE NOT EXISTS (SELECT 1 FROM tokens WHERE kind = ?3 AND revoked_at IS NULL)`,
+		t.ID, t.Name, string(t.Kind), nullString(t.AppID), t.Hash, t.Prefix, micros(t.CreatedAt),
+		nullMicros(t.ExpiresAt), nullMicros(t.RevokedAt))
+	if err != nil {
+		return false, tokenWriteErr(err, t)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, dbErr(err, "create token")
+	}
+	return n == 1, nil
+}
+
+// tokenWriteErr says why a token could not be inserted.
+func tokenWriteErr(err error, t *hookline.Token) error {
 	switch {
 	case isUniqueViolation(err):
 		return hookline.Errorf(hookline.ECONFLICT, "token %q already exists", t.ID)
 	case isForeignKeyViolation(err):
 		return hookline.Errorf(hookline.ENOTFOUND, "application %q not found", t.AppID)
-	case err != nil:
-		return dbErr(err, "create token")
 	}
-	return nil
+	return dbErr(err, "create token")
 }
 
 // GetTokenByHash finds a token by the SHA-256 of its text, revoked and expired ones included.
@@ -100,14 +129,4 @@ func (db *DB) RevokeToken(ctx context.Context, id string, at time.Time) error {
 		return err
 	}
 	return nil
-}
-
-// CountTokens counts the unrevoked tokens of a kind, expired ones included.
-func (db *DB) CountTokens(ctx context.Context, kind hookline.TokenKind) (int, error) {
-	var n int
-	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM tokens WHERE kind = ? AND revoked_at IS NULL`,
-		string(kind)).Scan(&n); err != nil {
-		return 0, dbErr(err, "count tokens")
-	}
-	return n, nil
 }

@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) hookline.Store) {
 		{"Cascade/Endpoint", s.cascadeEndpoint},
 		{"Tokens", s.tokens},
 		{"Tokens/List", s.tokensList},
+		{"Tokens/CreateIfNone", s.tokensCreateIfNone},
 		{"Idempotency", s.idempotency},
 		{"Idempotency/Purge", s.idempotencyPurge},
 	} {

@@ -3,7 +3,9 @@ package storetest
 import (
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +19,26 @@ func newToken(t *testing.T, st hookline.Store, kind hookline.TokenKind, appID, t
 		Hash: h[:], Prefix: text[:min(8, len(text))], CreatedAt: now()}
 	must(t, st.CreateToken(context.Background(), tok))
 	return tok
+}
+
+// countTokens counts the unrevoked tokens of a kind (expired ones included), from ListTokens.
+func countTokens(t *testing.T, st hookline.Store, kind hookline.TokenKind) (int, error) {
+	n, opts := 0, hookline.ListOptions{Limit: 100}
+	for {
+		page, err := st.ListTokens(context.Background(), "", opts)
+		if err != nil {
+			return 0, err
+		}
+		for _, tok := range page.Data {
+			if tok.Kind == kind && tok.RevokedAt == nil {
+				n++
+			}
+		}
+		if page.Done || len(page.Data) == 0 {
+			return n, nil
+		}
+		opts.Iterator = page.Data[len(page.Data)-1].ID
+	}
 }
 
 func (suite) tokens(t *testing.T, st hookline.Store) {
@@ -46,7 +68,7 @@ func (suite) tokens(t *testing.T, st hookline.Store) {
 	wantCode(t, st.CreateToken(ctx, dup), hookline.ECONFLICT)
 
 	newToken(t, st, hookline.TokenOperator, "", "hl_op_second")
-	n, err := st.CountTokens(ctx, hookline.TokenOperator)
+	n, err := countTokens(t, st, hookline.TokenOperator)
 	must(t, err)
 	if n != 2 {
 		t.Fatalf("operator tokens = %d, want 2", n)
@@ -62,17 +84,17 @@ func (suite) tokens(t *testing.T, st hookline.Store) {
 	if got.Valid(revokedAt) {
 		t.Fatal("a revoked token is valid")
 	}
-	n, err = st.CountTokens(ctx, hookline.TokenOperator)
+	n, err = countTokens(t, st, hookline.TokenOperator)
 	must(t, err)
 	if n != 1 {
 		t.Fatalf("operator tokens after a revoke = %d, want 1", n)
 	}
-	n, err = st.CountTokens(ctx, hookline.TokenApplication)
+	n, err = countTokens(t, st, hookline.TokenApplication)
 	must(t, err)
 	if n != 1 {
 		t.Fatalf("application tokens = %d, want 1", n)
 	}
-	n, err = st.CountTokens(ctx, hookline.TokenPortal)
+	n, err = countTokens(t, st, hookline.TokenPortal)
 	must(t, err)
 	if n != 0 {
 		t.Fatalf("portal tokens = %d, want 0", n)
@@ -212,5 +234,89 @@ func (suite) idempotencyPurge(t *testing.T, st hookline.Store) {
 	must(t, err)
 	if rec == nil || !rec.CreatedAt.Equal(recent) {
 		t.Fatalf("recent key = %+v, want kept with CreatedAt %v", rec, recent)
+	}
+}
+
+// tokensCreateIfNone: of concurrent CreateTokenIfNone calls, exactly one creates a token of its
+// kind (the first operator token of nodes starting together on a new database); a token of
+// another kind does not count, a revoked one neither.
+func (suite) tokensCreateIfNone(t *testing.T, st hookline.Store) {
+	ctx := context.Background()
+	app := newApp(t, st, "acme")
+	newToken(t, st, hookline.TokenApplication, app.ID, "hl_app_of_acme")
+
+	const callers = 16
+	// Open the pool's connections first (concurrent reads), so the calls below meet in the
+	// database rather than queue for connections.
+	var warm sync.WaitGroup
+	for range callers {
+		warm.Add(1)
+		go func() {
+			defer warm.Done()
+			if _, err := st.GetToken(ctx, "tok_missing"); !hookline.IsNotFound(err) {
+				t.Errorf("GetToken of a missing token: %v, want not found", err)
+			}
+		}()
+	}
+	warm.Wait()
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	created := make(chan *hookline.Token, callers)
+	errs := make(chan error, callers)
+	for i := range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h := sha256.Sum256([]byte(fmt.Sprintf("hl_op_first_%d", i)))
+			tok := &hookline.Token{ID: hookline.NewID(hookline.PrefixToken), Name: "first", Kind: hookline.TokenOperator,
+				Hash: h[:], Prefix: "hl_op_fi", CreatedAt: now()}
+			<-start // all at once
+			ok, err := st.CreateTokenIfNone(ctx, tok)
+			if err != nil {
+				errs <- err
+				return
+			}
+			if ok {
+				created <- tok
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	close(created)
+	close(errs)
+	for err := range errs {
+		t.Fatalf("CreateTokenIfNone: %v", err)
+	}
+	var first []*hookline.Token
+	for tok := range created {
+		first = append(first, tok)
+	}
+	if len(first) != 1 {
+		t.Fatalf("%d of %d concurrent calls created an operator token, want exactly 1", len(first), callers)
+	}
+	got, err := st.GetTokenByHash(ctx, first[0].Hash)
+	must(t, err)
+	assertToken(t, got, first[0])
+	n, err := countTokens(t, st, hookline.TokenOperator)
+	must(t, err)
+	if n != 1 {
+		t.Fatalf("operator tokens = %d, want 1", n)
+	}
+
+	// Once the only one is revoked, there is none: the next call creates one.
+	must(t, st.RevokeToken(ctx, first[0].ID, now()))
+	again := &hookline.Token{ID: hookline.NewID(hookline.PrefixToken), Kind: hookline.TokenOperator,
+		Hash: []byte("hash-of-another-operator-token!!"), CreatedAt: now()}
+	ok, err := st.CreateTokenIfNone(ctx, again)
+	must(t, err)
+	if !ok {
+		t.Fatal("no operator token was created after the only one was revoked")
+	}
+	ok, err = st.CreateTokenIfNone(ctx, &hookline.Token{ID: hookline.NewID(hookline.PrefixToken), Kind: hookline.TokenOperator,
+		Hash: []byte("hash-of-a-third-operator-token!!"), CreatedAt: now()})
+	must(t, err)
+	if ok {
+		t.Fatal("a second operator token was created while one is valid")
 	}
 }

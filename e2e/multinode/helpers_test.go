@@ -104,6 +104,12 @@ var nodeArgs = []string{"--dev", "--lease", "5s", "--delivery-timeout", "2s", "-
 // SIGTERM, then SIGKILL, when the test ends.
 func startNode(t testing.TB, name, dbURL string, extra ...string) *node {
 	t.Helper()
+	return startNodeToken(t, name, dbURL, operatorToken, extra...)
+}
+
+// startNodeToken is startNode with HOOKLINE_OPERATOR_TOKEN set to token, or unset when it is "".
+func startNodeToken(t testing.TB, name, dbURL, token string, extra ...string) *node {
+	t.Helper()
 	addr := freeAddr(t)
 	args := append([]string{"serve", "--listen", addr, "--database-url", dbURL, "--data-dir", filepath.Join(t.TempDir(), "data")}, nodeArgs...)
 	cmd := exec.Command(binaryPath, append(args, extra...)...)
@@ -112,7 +118,10 @@ func startNode(t testing.TB, name, dbURL string, extra ...string) *node {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
-	cmd.Env = append(cmd.Env, "HOOKLINE_MAIN_KEY="+mainKey, "HOOKLINE_OPERATOR_TOKEN="+operatorToken)
+	cmd.Env = append(cmd.Env, "HOOKLINE_MAIN_KEY="+mainKey)
+	if token != "" {
+		cmd.Env = append(cmd.Env, "HOOKLINE_OPERATOR_TOKEN="+token)
+	}
 	n := &node{Name: name, URL: "http://" + addr, cmd: cmd, out: &lockedBuffer{}, exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = n.out, n.out
 	if err := cmd.Start(); err != nil {
