@@ -30,9 +30,8 @@ type walSync struct {
 	closed bool
 	// f is the WAL file, opened on first use; only loop touches it.
 	f *os.File
-	// syncs counts the fsyncs made; hist times them (see SyncStats).
-	syncs atomic.Int64
-	hist  syncHistogram
+	// hist counts and times the fsyncs made (see SyncStats).
+	hist syncHistogram
 }
 
 // maxSyncWaiters is the buffer of commits waiting for the next fsync before after blocks.
@@ -123,7 +122,6 @@ func (s *walSync) sync() error {
 		}
 		s.f = f
 	}
-	s.syncs.Add(1)
 	start := time.Now()
 	err := s.f.Sync()
 	s.hist.observe(time.Since(start))
@@ -147,7 +145,7 @@ func (s *walSync) close() {
 
 // SyncBounds are the upper bounds of SyncStats' buckets: from a fast local disk's flush to a
 // stalled one's.
-var SyncBounds = []time.Duration{250 * time.Microsecond, 500 * time.Microsecond, time.Millisecond,
+var SyncBounds = [...]time.Duration{250 * time.Microsecond, 500 * time.Microsecond, time.Millisecond,
 	2 * time.Millisecond, 5 * time.Millisecond, 10 * time.Millisecond, 25 * time.Millisecond,
 	50 * time.Millisecond, 100 * time.Millisecond, 250 * time.Millisecond, time.Second}
 
@@ -166,7 +164,7 @@ type SyncStats struct {
 type syncHistogram struct {
 	count   atomic.Uint64
 	sum     atomic.Int64 // nanoseconds
-	buckets [16]atomic.Uint64
+	buckets [len(SyncBounds)]atomic.Uint64
 }
 
 func (h *syncHistogram) observe(d time.Duration) {

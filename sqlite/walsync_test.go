@@ -61,11 +61,11 @@ func TestDurableWrites(t *testing.T) {
 		}},
 	}
 	for _, w := range writes {
-		before := db.wal.syncs.Load()
+		before := db.wal.hist.count.Load()
 		if err := w.fn(); err != nil {
 			t.Fatalf("%s: %v", w.name, err)
 		}
-		if db.wal.syncs.Load() == before {
+		if db.wal.hist.count.Load() == before {
 			t.Errorf("%s returned without an fsync of the WAL", w.name)
 		}
 	}
