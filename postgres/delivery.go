@@ -272,18 +272,9 @@ func (r *deliveryRows) add(d hookline.Delivery) {
 // rows are logged and skipped: one broken row must not stall every batch it is claimed with.
 func (db *DB) queueTargets(b *pgx.Batch, cond string, arg any, fn func(sqlcodec.Target)) {
 	b.Queue(`SELECT `+sqlcodec.TargetColumns+` FROM endpoints WHERE `+cond, arg).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			t, err := sqlcodec.ScanTarget(rows, db.box)
-			if errors.Is(err, sqlcodec.ErrUnreadableEndpoint) {
-				db.log.Error("postgres: cannot deliver to an unreadable endpoint", "err", err)
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			fn(t)
-		}
-		return rows.Err()
+		return sqlcodec.EachTarget(rows, db.box, func(err error) {
+			db.log.Error("postgres: cannot deliver to an unreadable endpoint", "err", err)
+		}, fn)
 	})
 }
 

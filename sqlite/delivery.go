@@ -282,18 +282,9 @@ func (db *DB) loadTargets(ctx context.Context, cond string, args []any, fn func(
 		return err
 	}
 	defer rows.Close()
-	for rows.Next() {
-		t, err := sqlcodec.ScanTarget(rows, db.box)
-		if errors.Is(err, sqlcodec.ErrUnreadableEndpoint) {
-			db.log.Error("sqlite: cannot deliver to an unreadable endpoint", "err", err)
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		fn(t)
-	}
-	return rows.Err()
+	return sqlcodec.EachTarget(rows, db.box, func(err error) {
+		db.log.Error("sqlite: cannot deliver to an unreadable endpoint", "err", err)
+	}, fn)
 }
 
 // loadJobs attaches to each claimed delivery its message and endpoint, loaded with one

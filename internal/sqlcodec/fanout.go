@@ -1,6 +1,7 @@
 package sqlcodec
 
 import (
+	"errors"
 	"sync/atomic"
 	"time"
 
@@ -34,6 +35,31 @@ func ScanTarget(s Scanner, box hookline.SecretBox) (Target, error) {
 		t.RateLimit = &n
 	}
 	return t, nil
+}
+
+// Rows is what the row sets of database/sql and pgx have in common.
+type Rows interface {
+	Scanner
+	Next() bool
+	Err() error
+}
+
+// EachTarget reads rows of TargetColumns and calls fn with each target. An endpoint whose
+// secrets cannot be opened goes to unreadable instead, and the rest go on: one broken row
+// must not stall every batch it comes with.
+func EachTarget(rows Rows, box hookline.SecretBox, unreadable func(error), fn func(Target)) error {
+	for rows.Next() {
+		t, err := ScanTarget(rows, box)
+		if errors.Is(err, ErrUnreadableEndpoint) {
+			unreadable(err)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		fn(t)
+	}
+	return rows.Err()
 }
 
 // WithExtra scans a row's trailing columns into Extra, after those its caller asks for.
