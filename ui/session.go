@@ -15,9 +15,12 @@ import (
 	"github.com/hookline/hookline/auth"
 )
 
-// Cookie names. All live under Path=/dashboard and are HttpOnly.
+// Cookie names. All live under Path=/dashboard and are HttpOnly. An operator's sign-in and a
+// portal link each have a cookie of their own, so an operator who opens a customer's portal
+// link sees the portal until leaving it, and is then still signed in as the operator.
 const (
 	sessionCookie = "hookline_session"
+	portalCookie  = "hookline_portal"
 	loginCSRF     = "hookline_login_csrf"
 	flashCookie   = "hookline_flash"
 )
@@ -40,13 +43,29 @@ type session struct {
 	ReadOnly bool
 	// CSRF is the form token of this session.
 	CSRF string
+	// cookie is the name of the cookie that holds it.
+	cookie string
 }
 
 // CanWrite reports whether the session may change things.
 func (s *session) CanWrite() bool { return s != nil && !s.ReadOnly }
 
+// loadSession finds the request's session: a portal link's while one is open in this browser,
+// else the operator's sign-in.
 func (d *Dashboard) loadSession(r *http.Request) (*session, error) {
-	c, err := r.Cookie(sessionCookie)
+	for _, name := range []string{portalCookie, sessionCookie} {
+		s, err := d.sessionOf(r, name)
+		if s != nil || err != nil {
+			return s, err
+		}
+	}
+	return nil, nil
+}
+
+// sessionOf reads the session in the cookie name; nil when there is none or its token no
+// longer works.
+func (d *Dashboard) sessionOf(r *http.Request, name string) (*session, error) {
+	c, err := r.Cookie(name)
 	if err != nil || c.Value == "" {
 		return nil, nil
 	}
@@ -57,7 +76,7 @@ func (d *Dashboard) loadSession(r *http.Request) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &session{Token: tok, text: c.Value, CSRF: csrfToken(c.Value)}
+	s := &session{Token: tok, text: c.Value, CSRF: csrfToken(c.Value), cookie: name}
 	switch tok.Kind {
 	case hookline.TokenOperator:
 		s.Operator = true
@@ -203,7 +222,7 @@ func (d *Dashboard) logout(w http.ResponseWriter, r *http.Request, s *session) e
 			return err
 		}
 	}
-	http.SetCookie(w, d.cookie(r, s.Portal, sessionCookie, "", -1))
+	http.SetCookie(w, d.cookie(r, s.Portal, s.cookie, "", -1))
 	if s.Portal {
 		return d.render(w, r, http.StatusOK, pageError, &view{Title: "Signed out",
 			Data: errorData{Title: "Signed out", Message: "You have left the webhook portal. Open the link from your platform again to come back.", HideActions: true}})
@@ -230,7 +249,7 @@ func (d *Dashboard) portalLogin(w http.ResponseWriter, r *http.Request, _ *sessi
 	if tok.ExpiresAt != nil {
 		maxAge = int(tok.ExpiresAt.Sub(d.svc.Now()) / time.Second)
 	}
-	http.SetCookie(w, d.cookie(r, true, sessionCookie, text, maxAge))
+	http.SetCookie(w, d.cookie(r, true, portalCookie, text, maxAge))
 	http.Redirect(w, r, appURL(tok.AppID), http.StatusSeeOther)
 	return nil
 }

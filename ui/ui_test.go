@@ -226,6 +226,43 @@ func TestSignInAndOut(t *testing.T) {
 	}
 }
 
+// TestPortalBesideOperator: an operator who opens a customer's portal link in the same browser
+// sees that portal (one application, no operator pages) until leaving it, and is then still
+// signed in as the operator: the portal link does not overwrite the operator's session.
+func TestPortalBesideOperator(t *testing.T) {
+	srv := testserver.Start(t, testserver.Options{})
+	var app struct{ ID string }
+	srv.Op("POST", "/api/v1/app", map[string]any{"name": "Acme"}, 201).JSON(t, &app)
+	var access struct{ Token string }
+	srv.Op("POST", "/api/v1/auth/app-portal-access/"+app.ID, map[string]any{"expiry": 3600}, 200).JSON(t, &access)
+
+	b := newBrowser(t, srv.URL)
+	b.signIn(srv.Token)
+	if p := b.get("/dashboard/apps"); p.Status != http.StatusOK {
+		t.Fatalf("operator's apps page: %d", p.Status)
+	}
+	if p := b.get("/dashboard/portal/login?token=" + url.QueryEscape(access.Token)); p.Status != http.StatusSeeOther {
+		t.Fatalf("magic link: %d", p.Status)
+	}
+	portal := b.get("/dashboard/apps/" + app.ID)
+	if portal.Status != http.StatusOK {
+		t.Fatalf("portal's application page: %d", portal.Status)
+	}
+	if p := b.get("/dashboard/apps"); p.Status == http.StatusOK {
+		t.Error("the portal session sees the operator's list of applications")
+	}
+	if p := b.post("/dashboard/logout", url.Values{"csrf": {csrfOf(t, portal)}}); p.Status != http.StatusOK || !strings.Contains(p.Body, "left the webhook portal") {
+		t.Fatalf("leaving the portal: %d", p.Status)
+	}
+	// The portal link still works until it expires; leaving only forgot it in this browser.
+	if p := newBrowser(t, srv.URL).get("/dashboard/portal/login?token=" + url.QueryEscape(access.Token)); p.Status != http.StatusSeeOther {
+		t.Errorf("the portal link after leaving the portal: status %d, want 303 (it works until it expires)", p.Status)
+	}
+	if p := b.get("/dashboard/apps"); p.Status != http.StatusOK || !strings.Contains(p.Body, "Acme") {
+		t.Errorf("operator's apps page after leaving the portal: %d, want 200 without signing in again", p.Status)
+	}
+}
+
 func mustURL(t *testing.T, s string) *url.URL {
 	u, err := url.Parse(s)
 	if err != nil {
@@ -253,7 +290,7 @@ func TestEmbeddablePortal(t *testing.T) {
 		t.Fatalf("magic link: %d to %q", p.Status, p.Header.Get("Location"))
 	}
 	set := p.Header.Get("Set-Cookie")
-	for _, want := range []string{"hookline_session=", "Path=/dashboard", "HttpOnly", "Secure", "SameSite=None", "Partitioned"} {
+	for _, want := range []string{"hookline_portal=", "Path=/dashboard", "HttpOnly", "Secure", "SameSite=None", "Partitioned"} {
 		if !strings.Contains(set, want) {
 			t.Errorf("portal cookie %q lacks %s", set, want)
 		}
