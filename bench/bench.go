@@ -789,6 +789,7 @@ func histogramDelta(before, after map[string]float64, name, labels string) histo
 	}
 	prefix += `le="`
 	h.count = after[count] - before[count]
+	series := map[float64]string{} // bucket bound → its series
 	for k := range after {
 		rest, ok := strings.CutPrefix(k, prefix)
 		if !ok {
@@ -798,12 +799,12 @@ func histogramDelta(before, after map[string]float64, name, labels string) histo
 		if err != nil || math.IsInf(le, 1) {
 			continue
 		}
+		series[le] = k
 		h.bounds = append(h.bounds, le)
 	}
 	slices.Sort(h.bounds)
 	for _, le := range h.bounds {
-		k := prefix + strconv.FormatFloat(le, 'g', -1, 64) + `"}`
-		h.cum = append(h.cum, after[k]-before[k])
+		h.cum = append(h.cum, after[series[le]]-before[series[le]])
 	}
 	return h
 }
