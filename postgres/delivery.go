@@ -540,20 +540,9 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 		}
 		byID := make(map[string]hookline.EndpointHealth, len(touched))
 		if len(touched) > 0 {
-			b.Queue(`SELECT app_id, id, disabled, `+sqlcodec.EndpointHealthColumns+` FROM endpoints WHERE id = ANY($1::text[])`,
+			b.Queue(`SELECT `+sqlcodec.HealthColumns+` FROM endpoints WHERE id = ANY($1::text[])`,
 				touched).Query(func(rows pgx.Rows) error {
-				for rows.Next() {
-					var (
-						appID, id string
-						disabled  bool
-						h         sqlcodec.HealthScan
-					)
-					if err := rows.Scan(append([]any{&appID, &id, &disabled}, h.Dest()...)...); err != nil {
-						return err
-					}
-					byID[id] = h.Health(appID, id, disabled)
-				}
-				return rows.Err()
+				return sqlcodec.EachHealth(rows, func(h hookline.EndpointHealth) { byID[h.EndpointID] = h })
 			})
 		}
 		if err := tx.SendBatch(ctx, &b).Close(); err != nil {

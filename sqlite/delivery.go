@@ -551,7 +551,7 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 
 // endpointHealth reads the health of the given endpoints, in the given order.
 // endpointHealthSQL reads the health of the endpoints in a JSON array of ids.
-const endpointHealthSQL = `SELECT app_id, id, disabled, ` + sqlcodec.EndpointHealthColumns + `
+const endpointHealthSQL = `SELECT ` + sqlcodec.HealthColumns + `
 	FROM endpoints WHERE id IN (` + idList + `)`
 
 func endpointHealth(ctx context.Context, tx *txn, ids []string) ([]hookline.EndpointHealth, error) {
@@ -562,18 +562,7 @@ func endpointHealth(ctx context.Context, tx *txn, ids []string) ([]hookline.Endp
 			return err
 		}
 		defer rows.Close()
-		for rows.Next() {
-			var (
-				appID, id string
-				disabled  bool
-				h         sqlcodec.HealthScan
-			)
-			if err := rows.Scan(append([]any{&appID, &id, &disabled}, h.Dest()...)...); err != nil {
-				return err
-			}
-			byID[id] = h.Health(appID, id, disabled)
-		}
-		return rows.Err()
+		return sqlcodec.EachHealth(rows, func(h hookline.EndpointHealth) { byID[h.EndpointID] = h })
 	})
 	if err != nil {
 		return nil, dbErr(err, "read endpoint health")

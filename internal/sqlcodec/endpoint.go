@@ -40,15 +40,15 @@ func ScanEndpoint(s Scanner, box hookline.SecretBox) (*hookline.Endpoint, error)
 		filterTypes, channels, meta, headers string
 		secretSealed, oldSealed              string
 		createdAt, updatedAt                 int64
-		health                               HealthScan
+		health                               healthScan
 	)
 	dest := []any{&ep.ID, &ep.AppID, &uid, &ep.URL, &ep.Description, &ep.Version, &ep.Disabled,
 		&filterTypes, &channels, &rateLimit, &meta, &headers, &secretSealed, &oldSealed, &reason, &createdAt, &updatedAt}
-	if err := s.Scan(append(dest, health.Dest()...)...); err != nil {
+	if err := s.Scan(append(dest, health.dest()...)...); err != nil {
 		return nil, err
 	}
 	ep.UID, ep.DisabledReason = deref(uid), deref(reason)
-	ep.Health = health.Health(ep.AppID, ep.ID, ep.Disabled)
+	ep.Health = health.health(ep.AppID, ep.ID, ep.Disabled)
 	if rateLimit != nil {
 		n := int(*rateLimit)
 		ep.RateLimit = &n
@@ -109,22 +109,41 @@ func EndpointValues(box hookline.SecretBox, ep *hookline.Endpoint) ([]any, error
 		rateLimit, jsonCols[2], jsonCols[3], secret, old, nullable(ep.DisabledReason)}, nil
 }
 
-// HealthScan receives the endpoint health columns of a row: failure_streak, failing_since,
+// HealthColumns are what EachHealth reads of an endpoint.
+const HealthColumns = `app_id, id, disabled, ` + EndpointHealthColumns
+
+// EachHealth reads rows of HealthColumns and calls fn with each endpoint's health.
+func EachHealth(rows Rows, fn func(hookline.EndpointHealth)) error {
+	for rows.Next() {
+		var (
+			appID, id string
+			disabled  bool
+			h         healthScan
+		)
+		if err := rows.Scan(append([]any{&appID, &id, &disabled}, h.dest()...)...); err != nil {
+			return err
+		}
+		fn(h.health(appID, id, disabled))
+	}
+	return rows.Err()
+}
+
+// healthScan receives the endpoint health columns of a row: failure_streak, failing_since,
 // last_attempt_at, last_event_type, last_status.
-type HealthScan struct {
+type healthScan struct {
 	streak                    int
 	failingSince, lastAttempt *int64
 	lastEventType             *string
 	lastStatus                *int64
 }
 
-// Dest returns the scan targets, in column order.
-func (h *HealthScan) Dest() []any {
+// dest returns the scan targets, in column order.
+func (h *healthScan) dest() []any {
 	return []any{&h.streak, &h.failingSince, &h.lastAttempt, &h.lastEventType, &h.lastStatus}
 }
 
 // Health returns what was scanned as the endpoint's health.
-func (h *HealthScan) Health(appID, endpointID string, disabled bool) hookline.EndpointHealth {
+func (h *healthScan) health(appID, endpointID string, disabled bool) hookline.EndpointHealth {
 	out := hookline.EndpointHealth{
 		AppID:         appID,
 		EndpointID:    endpointID,
