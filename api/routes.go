@@ -91,6 +91,8 @@ func (a *API) routeTable() []route {
 		op("DELETE", opEp+"/{endpoint_id}", "v1.operational-webhook-endpoint.delete", "Operational Webhook", "Delete an operational-webhook endpoint", 204, nil, nil, nil, []int{401, 403, 404}, a.deleteOperationalEndpoint),
 		op("GET", opEp+"/{endpoint_id}/secret", "v1.operational-webhook-endpoint.get-secret", "Operational Webhook", "Get an operational-webhook endpoint's signing secret", 200, nil, EndpointSecretOut{}, nil, []int{401, 403, 404}, a.getOperationalEndpointSecret),
 		op("POST", opEp+"/{endpoint_id}/secret/rotate", "v1.operational-webhook-endpoint.rotate-secret", "Operational Webhook", "Rotate an operational-webhook endpoint's signing secret", 204, EndpointSecretRotateIn{}, nil, nil, writeErrors, a.rotateOperationalEndpointSecret),
+		op("GET", opEp+"/{endpoint_id}/headers", "v1.operational-webhook-endpoint.get-headers", "Operational Webhook", "Get an operational-webhook endpoint's custom headers", 200, nil, OperationalWebhookEndpointHeadersOut{}, nil, []int{401, 403, 404}, a.getOperationalEndpointHeaders),
+		op("PUT", opEp+"/{endpoint_id}/headers", "v1.operational-webhook-endpoint.update-headers", "Operational Webhook", "Replace an operational-webhook endpoint's custom headers", 204, OperationalWebhookEndpointHeadersIn{}, nil, nil, writeErrors, a.updateOperationalEndpointHeaders),
 
 		noReplay(op("POST", "/api/v1/auth/app-portal-access/{app_id}", "v1.authentication.app-portal-access", "Authentication", "Create a magic link to the customer portal of an application", 200, AppPortalAccessIn{}, AppPortalAccessOut{}, nil, writeErrors, a.appPortalAccess)),
 
