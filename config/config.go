@@ -36,19 +36,20 @@ type Config struct {
 	SQLiteSynchronous string
 	ShutdownTimeout   time.Duration
 
-	DeliveryTimeout      time.Duration
-	RetrySchedule        []time.Duration
-	RetryJitter          float64
-	Workers              int
-	EndpointConcurrency  int
-	DisableAfterFailures int
-	DisableAfterPeriod   time.Duration
-	SignatureProfile     signature.Profile
-	Retention            time.Duration
-	PollInterval         time.Duration
-	TokenRateLimit       int
-	Role                 string
-	Lease                time.Duration
+	DeliveryTimeout        time.Duration
+	MaxResponseHeaderBytes int64
+	RetrySchedule          []time.Duration
+	RetryJitter            float64
+	Workers                int
+	EndpointConcurrency    int
+	DisableAfterFailures   int
+	DisableAfterPeriod     time.Duration
+	SignatureProfile       signature.Profile
+	Retention              time.Duration
+	PollInterval           time.Duration
+	TokenRateLimit         int
+	Role                   string
+	Lease                  time.Duration
 
 	// Dashboard settings.
 	PublicURL      string
@@ -75,7 +76,7 @@ var (
 	// ServeSettings are the settings of `hookline serve`.
 	ServeSettings = append(append([]string{}, StorageSettings...), "listen", "dev", "operator-token",
 		"max-body-size", "secret-grace-period", "allow-networks", "shutdown-timeout",
-		"delivery-timeout", "retry-schedule", "retry-jitter", "workers", "endpoint-concurrency",
+		"delivery-timeout", "max-response-header-size", "retry-schedule", "retry-jitter", "workers", "endpoint-concurrency",
 		"disable-after-failures", "disable-after-period", "signature-profile", "retention", "poll-interval",
 		"token-rate-limit", "role", "lease", "public-url", "frame-ancestors", "session-ttl")
 )

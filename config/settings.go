@@ -111,6 +111,14 @@ var settings = []Setting{
 			}
 			return nil
 		}},
+	{Flag: "max-response-header-size", Env: "HOOKLINE_MAX_RESPONSE_HEADER_SIZE", Default: "32KiB",
+		Usage: "Largest status line and headers a receiver's response may have (HTTP/1 and HTTP/2); a longer one fails the attempt with \"response headers exceeded N bytes\".",
+		set: func(c *Config, v string) error {
+			if err := parseSize(&c.MaxResponseHeaderBytes)(v); err != nil || c.MaxResponseHeaderBytes < 1<<10 || c.MaxResponseHeaderBytes > 1<<20 {
+				return errors.New("must be a size from 1KiB to 1MiB, such as 32KiB")
+			}
+			return nil
+		}},
 	{Flag: "retry-schedule", Env: "HOOKLINE_RETRY_SCHEDULE", Default: "5s,5m,30m,2h,5h,10h,10h",
 		Usage: "Comma-separated delays before each retry after a failed attempt (the first attempt is immediate); after the last, the message is exhausted at that endpoint.",
 		set: func(c *Config, v string) error {

@@ -53,6 +53,9 @@ type Config struct {
 	PollInterval time.Duration
 	// Timeout is the per-request timeout; a 2xx must arrive within it.
 	Timeout time.Duration
+	// MaxResponseHeaderBytes bounds a response's status line and headers; 0 picks
+	// DefaultMaxResponseHeaderBytes.
+	MaxResponseHeaderBytes int64
 	// Lease is how long a claimed delivery stays with this process before another may take it.
 	Lease time.Duration
 	// Retry is the retry policy.
@@ -237,7 +240,7 @@ func New(store Store, clock hookline.Clock, cfg Config, logger *slog.Logger, met
 		store:   store,
 		clock:   clock,
 		cfg:     cfg,
-		sender:  NewSender(cfg.Egress, cfg.Timeout),
+		sender:  NewSender(cfg.Egress, cfg.Timeout, cfg.MaxResponseHeaderBytes),
 		logger:  logger,
 		metrics: metrics,
 		rnd:     rand.Float64,

@@ -5,10 +5,12 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"syscall"
 	"time"
 
@@ -17,6 +19,11 @@ import (
 
 // MaxResponseBytes is how much of a response body an attempt keeps.
 const MaxResponseBytes = 20 << 10
+
+// DefaultMaxResponseHeaderBytes bounds the status line and headers of a response (HTTP/1 and
+// HTTP/2 alike): a receiver that sends more is cut off, and the attempt says why. Go's own
+// default, 10 MiB per connection, lets a few hostile receivers exhaust the server's memory.
+const DefaultMaxResponseHeaderBytes = 32 << 10
 
 // drainBytes is how much more of a response body is read (and thrown away) so the connection
 // can be reused; beyond it the connection is closed instead.
@@ -47,14 +54,26 @@ func (r Result) OK() bool { return r.Kind == FailNone && r.StatusCode >= 200 && 
 
 // Sender makes the HTTP requests of deliveries: connections are pooled and reused, redirects
 // are not followed, every address is checked against the egress policy at dial time.
+//
+// Everything a receiver controls is bounded: the whole attempt (connecting, the TLS handshake,
+// a slowly dripped status line, headers or body) by the timeout; the status line and headers
+// together by maxHeaderBytes (which also bounds their number); the body kept by
+// MaxResponseBytes and the body read at all by MaxResponseBytes+drainBytes; trailers by
+// net/http's own 4 KB check.
 type Sender struct {
-	client  *http.Client
-	timeout time.Duration
+	client         *http.Client
+	timeout        time.Duration
+	maxHeaderBytes int64
 }
 
-// NewSender returns a Sender with the given per-request timeout.
-func NewSender(policy egress.Policy, timeout time.Duration) *Sender {
-	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+// NewSender returns a Sender with the given per-request timeout and bound on the response's
+// status line and headers (0 picks DefaultMaxResponseHeaderBytes).
+func NewSender(policy egress.Policy, timeout time.Duration, maxHeaderBytes int64) *Sender {
+	if maxHeaderBytes <= 0 {
+		maxHeaderBytes = DefaultMaxResponseHeaderBytes
+	}
+	handshake := min(10*time.Second, timeout)
+	dialer := &net.Dialer{Timeout: handshake, KeepAlive: 30 * time.Second}
 	transport := &http.Transport{
 		// No proxy from the environment: a proxy would make the dial-time address check
 		// meaningless (it would check the proxy, not the receiver).
@@ -64,9 +83,11 @@ func NewSender(policy egress.Policy, timeout time.Duration) *Sender {
 		MaxIdleConns:          1000,
 		MaxIdleConnsPerHost:   64,
 		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
+		TLSHandshakeTimeout:   handshake,
 		ExpectContinueTimeout: time.Second,
 		ResponseHeaderTimeout: timeout,
+		// Bounds the status line and headers, and on HTTP/2 the header list.
+		MaxResponseHeaderBytes: maxHeaderBytes,
 		// No Accept-Encoding: the request is exactly what was signed and configured, and the
 		// attempt log keeps the response as the receiver sent it.
 		DisableCompression: true,
@@ -79,7 +100,8 @@ func NewSender(policy egress.Policy, timeout time.Duration) *Sender {
 			// point Hookline at any address, and a 3xx is not a 2xx.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
-		timeout: timeout,
+		timeout:        timeout,
+		maxHeaderBytes: maxHeaderBytes,
 	}
 }
 
@@ -97,7 +119,7 @@ func (s *Sender) Send(ctx context.Context, url string, header http.Header, body 
 	req.ContentLength = int64(len(body))
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return Result{Kind: classify(err), Body: describe(err), Duration: time.Since(start)}
+		return Result{Kind: classify(err), Body: s.describe(err), Duration: time.Since(start)}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes))
@@ -111,6 +133,14 @@ func (s *Sender) Send(ctx context.Context, url string, header http.Header, body 
 		res.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), now)
 	}
 	return res
+}
+
+// isHeaderLimit reports whether err is net/http's refusal of a response whose status line and
+// headers are longer than MaxResponseHeaderBytes (HTTP/1: "server response headers exceeded";
+// HTTP/2: "header list too large"). net/http has no error value to compare with.
+func isHeaderLimit(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "response headers exceeded") || strings.Contains(msg, "header list too large")
 }
 
 func classify(err error) FailKind {
@@ -130,9 +160,11 @@ func classify(err error) FailKind {
 
 // describe turns a transport error into a short text for the attempt log, without the
 // request URL that *url.Error repeats.
-func describe(err error) string {
+func (s *Sender) describe(err error) string {
 	var pe *egress.Error
 	switch {
+	case isHeaderLimit(err):
+		return fmt.Sprintf("response headers exceeded %d bytes", s.maxHeaderBytes)
 	case errors.As(err, &pe):
 		return "refused by egress policy: " + pe.Reason
 	case errors.Is(err, syscall.ECONNREFUSED):

@@ -225,17 +225,18 @@ func (s *Server) init(ctx context.Context) error {
 	}
 	retry.Jitter = s.cfg.RetryJitter
 	s.disp = delivery.New(s.store, s.clock, delivery.Config{
-		Workers:              s.cfg.Workers,
-		EndpointConcurrency:  s.cfg.EndpointConcurrency,
-		PollInterval:         s.cfg.PollInterval,
-		Timeout:              s.cfg.DeliveryTimeout,
-		Lease:                s.cfg.Lease,
-		Retry:                retry,
-		Profile:              s.cfg.SignatureProfile,
-		UserAgent:            "Hookline/" + Version,
-		Egress:               s.egressPolicy(),
-		DisableAfterFailures: s.cfg.DisableAfterFailures,
-		DisableAfterPeriod:   s.cfg.DisableAfterPeriod,
+		Workers:                s.cfg.Workers,
+		EndpointConcurrency:    s.cfg.EndpointConcurrency,
+		PollInterval:           s.cfg.PollInterval,
+		Timeout:                s.cfg.DeliveryTimeout,
+		MaxResponseHeaderBytes: s.cfg.MaxResponseHeaderBytes,
+		Lease:                  s.cfg.Lease,
+		Retry:                  retry,
+		Profile:                s.cfg.SignatureProfile,
+		UserAgent:              "Hookline/" + Version,
+		Egress:                 s.egressPolicy(),
+		DisableAfterFailures:   s.cfg.DisableAfterFailures,
+		DisableAfterPeriod:     s.cfg.DisableAfterPeriod,
 	}, s.logger, delivery.NewMetrics(s.metrics))
 	s.svc.OnWork(s.disp.Notify)
 	if s.cfg.Role != RoleAPI {
