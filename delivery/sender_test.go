@@ -124,7 +124,7 @@ func TestSenderBoundsResponseBody(t *testing.T) {
 	done := make(chan error, 1)
 	rc := startHostile(t, func(w io.Writer) error {
 		io.WriteString(w, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n") // no length: until close
-		err := repeat(w, chunk, 1<<20)                                          // 1 GiB
+		err := repeat(w, chunk, 1<<20)                                           // 1 GiB
 		done <- err
 		return err
 	})
