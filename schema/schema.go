@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -80,7 +81,118 @@ func Compile(raw json.RawMessage) (*Schema, error) {
 	if err != nil {
 		return nil, hookline.Errorf(hookline.EINVALID, "invalid JSON Schema: %s", compileMessage(err))
 	}
+	if loop := refLoop(compiled); loop != nil {
+		return nil, hookline.Errorf(hookline.EINVALID, "invalid JSON Schema: its references loop without reaching into the payload: %s",
+			strings.Join(loop, " -> "))
+	}
 	return &Schema{compiled: compiled}, nil
+}
+
+// refLoop returns the locations of a cycle of subschemas that apply to the same value (through
+// $ref, allOf, anyOf, oneOf, not, if/then/else, dependentSchemas and the like), or nil if the
+// schema has none. Such a cycle would send every validation round it forever; the library stops
+// it at validation time, which would fail every message instead of the schema once.
+func refLoop(root *jsonschema.Schema) []string {
+	const (
+		unseen = iota
+		onPath
+		done
+	)
+	state := map[*jsonschema.Schema]int{}
+	var path []*jsonschema.Schema
+	var loop []string
+	var visit func(s *jsonschema.Schema) bool
+	visit = func(s *jsonschema.Schema) bool {
+		switch state[s] {
+		case onPath:
+			i := slices.Index(path, s)
+			for _, p := range append(path[i:], s) {
+				loop = append(loop, location(p))
+			}
+			return true
+		case done:
+			return false
+		}
+		state[s] = onPath
+		path = append(path, s)
+		for _, next := range inPlace(s) {
+			if visit(next) {
+				return true
+			}
+		}
+		path = path[:len(path)-1]
+		state[s] = done
+		return false
+	}
+	// Every subschema, also those applied to parts of the value, may start a loop.
+	seen := map[*jsonschema.Schema]bool{}
+	queue := []*jsonschema.Schema{root}
+	for len(queue) > 0 {
+		s := queue[0]
+		queue = queue[1:]
+		if s == nil || seen[s] {
+			continue
+		}
+		seen[s] = true
+		if visit(s) {
+			return loop
+		}
+		queue = append(queue, inPlace(s)...)
+		queue = append(queue, applied(s)...)
+	}
+	return nil
+}
+
+// inPlace returns the subschemas of s that apply to the same value as s.
+func inPlace(s *jsonschema.Schema) []*jsonschema.Schema {
+	out := []*jsonschema.Schema{s.Ref, s.RecursiveRef, s.Not, s.If, s.Then, s.Else}
+	if s.DynamicRef != nil {
+		out = append(out, s.DynamicRef.Ref)
+	}
+	out = append(out, s.AllOf...)
+	out = append(out, s.AnyOf...)
+	out = append(out, s.OneOf...)
+	for _, k := range slices.Sorted(maps.Keys(s.DependentSchemas)) {
+		out = append(out, s.DependentSchemas[k])
+	}
+	for _, k := range slices.Sorted(maps.Keys(s.Dependencies)) {
+		if d, ok := s.Dependencies[k].(*jsonschema.Schema); ok {
+			out = append(out, d)
+		}
+	}
+	return slices.DeleteFunc(out, func(s *jsonschema.Schema) bool { return s == nil })
+}
+
+// applied returns the subschemas of s that apply to parts of its value (or to its keys).
+func applied(s *jsonschema.Schema) []*jsonschema.Schema {
+	out := []*jsonschema.Schema{s.PropertyNames, s.UnevaluatedProperties, s.Contains, s.Items2020,
+		s.UnevaluatedItems, s.ContentSchema}
+	for _, k := range slices.Sorted(maps.Keys(s.Properties)) {
+		out = append(out, s.Properties[k])
+	}
+	for _, p := range s.PatternProperties {
+		out = append(out, p)
+	}
+	for _, v := range []any{s.AdditionalProperties, s.Items, s.AdditionalItems} {
+		switch v := v.(type) {
+		case *jsonschema.Schema:
+			out = append(out, v)
+		case []*jsonschema.Schema:
+			out = append(out, v...)
+		}
+	}
+	out = append(out, s.PrefixItems...)
+	return slices.DeleteFunc(out, func(s *jsonschema.Schema) bool { return s == nil })
+}
+
+// location is where s is in the client's schema, as a JSON Pointer ("/" for the root).
+func location(s *jsonschema.Schema) string {
+	loc := strings.TrimPrefix(s.Location, rootURL)
+	loc = strings.TrimPrefix(loc, "#")
+	if loc == "" {
+		return "/"
+	}
+	return loc
 }
 
 // Validate checks payload against the schema and returns its violations, sorted by path and

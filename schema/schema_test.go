@@ -437,3 +437,54 @@ func BenchmarkCacheGet(b *testing.B) {
 		}
 	}
 }
+
+// A schema whose references loop without reaching into the payload would fail every message
+// at validation time; Compile refuses it once, naming the loop. A reference that descends into
+// the payload (a tree of nodes) is recursion, not a loop, and compiles.
+func TestRefLoops(t *testing.T) {
+	t.Parallel()
+	loops := []struct{ name, schema, want string }{
+		{"root refers to itself", `{"$ref": "#"}`, "/ -> /"},
+		{"two definitions", `{"$defs": {"a": {"$ref": "#/$defs/b"}, "b": {"$ref": "#/$defs/a"}}, "$ref": "#/$defs/a"}`,
+			"/$defs/a -> /$defs/b -> /$defs/a"},
+		{"through allOf", `{"$defs": {"a": {"allOf": [{"$ref": "#/$defs/a"}]}}, "properties": {"x": {"$ref": "#/$defs/a"}}}`, "/$defs/a"},
+		{"through anyOf", `{"anyOf": [{"type": "string"}, {"$ref": "#"}]}`, "/ -> /anyOf/1 -> /"},
+		{"through not", `{"$defs": {"a": {"not": {"$ref": "#/$defs/a"}}}, "$ref": "#/$defs/a"}`, "/$defs/a"},
+		{"through if/then", `{"if": {"type": "object"}, "then": {"$ref": "#"}}`, "/then"},
+		{"inside an array's items", `{"type": "array", "items": {"$defs": {"x": {"$ref": "#/$defs/y"}}, "$ref": "#/$defs/y"}, "$defs": {"y": {"oneOf": [{"$ref": "#/$defs/y"}]}}}`,
+			"/$defs/y -> /$defs/y/oneOf/0 -> /$defs/y"},
+		{"draft-07 dependencies", `{"$schema": "http://json-schema.org/draft-07/schema#", "dependencies": {"a": {"$ref": "#"}}}`, "/dependencies/a"},
+	}
+	for _, tt := range loops {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Compile(json.RawMessage(tt.schema))
+			if err == nil {
+				t.Fatal("a schema whose references loop compiled")
+			}
+			msg := hookline.ErrorMessage(err)
+			if hookline.ErrorCode(err) != hookline.EINVALID || !strings.Contains(msg, "loop") || !strings.Contains(msg, tt.want) {
+				t.Errorf("got %q %q, want a validation error naming the loop %q", hookline.ErrorCode(err), msg, tt.want)
+			}
+			if strings.Contains(msg, "mem:") {
+				t.Errorf("message %q leaks the internal base URL", msg)
+			}
+		})
+	}
+	recursive := []string{
+		`{"type": "object", "properties": {"name": {"type": "string"}, "children": {"type": "array", "items": {"$ref": "#"}}}}`,
+		`{"$defs": {"node": {"type": "object", "properties": {"next": {"$ref": "#/$defs/node"}}}}, "$ref": "#/$defs/node"}`,
+		`{"$defs": {"a": {"$ref": "#/$defs/b"}, "b": {"type": "string"}}, "allOf": [{"$ref": "#/$defs/a"}, {"$ref": "#/$defs/a"}]}`,
+		`{"$defs": {"v": {"anyOf": [{"type": "number"}, {"type": "array", "items": {"$ref": "#/$defs/v"}}, {"type": "object", "additionalProperties": {"$ref": "#/$defs/v"}}]}}, "$ref": "#/$defs/v"}`,
+	}
+	for _, s := range recursive {
+		sch, err := Compile(json.RawMessage(s))
+		if err != nil {
+			t.Errorf("recursive schema refused: %v\n%s", err, s)
+			continue
+		}
+		if v := sch.Validate(json.RawMessage(`{"name": "a", "children": [{"name": "b", "children": []}], "next": {"next": {}}}`)); len(v) != 0 && s == recursive[0] {
+			t.Errorf("tree refused by its recursive schema: %v", v)
+		}
+	}
+}
