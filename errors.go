@@ -14,6 +14,8 @@ const (
 	EINTERNAL         = "internal"           // a fault of ours; details are logged, never returned
 	EINVALID          = "validation"         // the request is well-formed JSON but a field is wrong
 	EINVALIDJSON      = "invalid_json"       // the body is not valid JSON for this route
+	EINVALIDUTF8      = "invalid_utf8"       // a payload is not UTF-8 (or escapes a lone surrogate)
+	EDUPLICATEKEY     = "duplicate_key"      // a payload has an object with the same key twice
 	ENOTFOUND         = "not_found"          // no such resource (or not visible to this token)
 	EPAYLOADTOOLARGE  = "payload_too_large"  // the body is bigger than the configured limit
 	ESCHEMA           = "schema_violation"   // the payload does not match its event type's schema

@@ -141,8 +141,8 @@ func schemaExample(et *hookline.EventType, index int) (json.RawMessage, error) {
 	if index < 0 || index >= len(doc.Examples) {
 		return nil, hookline.Errorf(hookline.EINVALID, "exampleIndex %d is out of range: event type %q has %d examples", index, et.Name, len(doc.Examples))
 	}
-	if !isJSONObject(doc.Examples[index]) {
-		return nil, hookline.Errorf(hookline.EINVALID, "example %d of event type %q is not a JSON object", index, et.Name)
+	if err := CheckPayload(doc.Examples[index], "examples", fmt.Sprint(index)); err != nil {
+		return nil, hookline.Errorf(hookline.ErrorCode(err), "example %d of event type %q cannot be sent: %s", index, et.Name, hookline.ErrorMessage(err))
 	}
 	return doc.Examples[index], nil
 }

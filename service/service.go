@@ -7,6 +7,7 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -119,6 +120,30 @@ func (f *fieldErrors) checkIdentifier(value string, max int, required bool, loc 
 		f.add("value", fmt.Sprintf("must be at most %d characters", max), loc...)
 	case !idPattern.MatchString(value):
 		f.add("value", "may contain only letters, digits, '-', '_' and '.'", loc...)
+	}
+}
+
+// tagPattern is Svix's rule for message tags (MessageIn.tags).
+var tagPattern = regexp.MustCompile(`^[a-zA-Z0-9\-_./\\#]+$`)
+
+// maxTags is how many tags a message may have, as in Svix's MessageIn.
+const maxTags = 5
+
+func (f *fieldErrors) checkTags(tags []string) {
+	if len(tags) > maxTags {
+		f.add("value", fmt.Sprintf("may list at most %d tags", maxTags), "tags")
+	}
+	for i, t := range tags {
+		switch {
+		case t == "":
+			f.add("missing", "must not be empty", "tags", fmt.Sprint(i))
+		case len(t) > 128:
+			f.add("value", "must be at most 128 characters", "tags", fmt.Sprint(i))
+		case !tagPattern.MatchString(t):
+			f.add("value", "may contain only letters, digits, '-', '_', '.', '/', '\\' and '#'", "tags", fmt.Sprint(i))
+		case slices.Contains(tags[:i], t):
+			f.add("value", fmt.Sprintf("%q is listed twice", t), "tags", fmt.Sprint(i))
+		}
 	}
 }
 
@@ -459,15 +484,11 @@ func (s *Service) CreateMessage(ctx context.Context, app *hookline.Application, 
 	for i, c := range msg.Channels {
 		f.checkIdentifier(c, 128, true, "channels", fmt.Sprint(i))
 	}
-	for i, t := range msg.Tags {
-		f.checkIdentifier(t, 128, true, "tags", fmt.Sprint(i))
-	}
-	if len(msg.Payload) == 0 || string(msg.Payload) == "null" {
-		f.add("missing", "is required", "payload")
-	} else if !isJSONObject(msg.Payload) {
-		f.add("type", "must be a JSON object", "payload")
-	}
+	f.checkTags(msg.Tags)
 	if err := f.err(); err != nil {
+		return err
+	}
+	if err := CheckPayload(msg.Payload, "payload"); err != nil {
 		return err
 	}
 	et, err := s.LookupEventType(ctx, msg.EventType)
@@ -528,8 +549,12 @@ func (s *Service) checkSchema(et *hookline.EventType, payload json.RawMessage) e
 		return nil
 	}
 	sch, err := s.schemas.Get(et.Name, raw)
+	if he := (*hookline.Error)(nil); errors.As(err, &he) {
+		// Saved before a newer rule refused it, such as a loop of $refs: the client can fix it.
+		return hookline.Errorf(hookline.ESCHEMA, "the schema of event type %q (version %s) can no longer be used: %s; update the event type",
+			et.Name, version, he.Message)
+	}
 	if err != nil {
-		// The schema compiled when it was saved; failing now is our fault, not the client's.
 		return fmt.Errorf("compile schema of %s v%s: %w", et.Name, version, err)
 	}
 	violations := sch.Validate(payload)
