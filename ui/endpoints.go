@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -411,7 +412,10 @@ func (d *Dashboard) renderEndpoint(w http.ResponseWriter, r *http.Request, s *se
 	}
 	data.TestTypes = []string{hookline.TestEventType}
 	for _, et := range ets {
-		if et.Name != hookline.TestEventType && hasExample(&et) {
+		// Only types the endpoint subscribes to: a test of another type would never reach it
+		// in real use.
+		subscribed := len(ep.FilterTypes) == 0 || slices.Contains(ep.FilterTypes, et.Name)
+		if et.Name != hookline.TestEventType && subscribed && hasExample(&et) {
 			data.TestTypes = append(data.TestTypes, et.Name)
 		}
 	}
@@ -492,8 +496,8 @@ func (d *Dashboard) sendTest(w http.ResponseWriter, r *http.Request, s *session)
 		}
 		return err
 	}
-	return d.done(w, r, s, epURL(app.ID, ep.ID)+"/history",
-		fmt.Sprintf("Test %s sent (%s). Its attempt appears below within seconds; reload if it is not there yet.", msg.EventType, msg.ID))
+	return d.done(w, r, s, epURL(app.ID, ep.ID)+"/history?sent="+url.QueryEscape(msg.ID),
+		fmt.Sprintf("Test %s sent (%s).", msg.EventType, msg.ID))
 }
 
 func (d *Dashboard) recoverEndpoint(w http.ResponseWriter, r *http.Request, s *session) error {

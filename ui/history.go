@@ -49,7 +49,10 @@ type historyFilter struct {
 }
 
 type historyData struct {
-	Endpoint   *hookline.Endpoint
+	Endpoint *hookline.Endpoint
+	// Waiting is a message just sent to the endpoint (the "sent" parameter after Send test)
+	// that has no attempt yet; nil otherwise.
+	Waiting    *hookline.Message
 	Rows       []attemptRow
 	Pager      pager
 	EventTypes []hookline.EventType
@@ -90,7 +93,16 @@ func (d *Dashboard) history(w http.ResponseWriter, r *http.Request, s *session) 
 	if data.EventTypes, err = d.eventTypes(r); err != nil {
 		return err
 	}
-	return d.render(w, r, http.StatusOK, pageHistory, &view{Title: "Delivery history", Session: s, App: app, Nav: "endpoints", Data: data})
+	v := &view{Title: "Delivery history", Session: s, App: app, Nav: "endpoints", Data: data}
+	if data.Waiting, err = d.waitingMessage(r, app, ep, q.Get("sent")); err != nil {
+		return err
+	}
+	if data.Waiting != nil {
+		// The page reloads itself (a meta refresh: no script) until the attempt is there.
+		v.Refresh = 2
+	}
+	v.Data = data
+	return d.render(w, r, http.StatusOK, pageHistory, v)
 }
 
 type headerPair struct{ Name, Value string }
@@ -261,4 +273,30 @@ func (d *Dashboard) resend(w http.ResponseWriter, r *http.Request, s *session) e
 		back = safeNext(b)
 	}
 	return d.done(w, r, s, back, "Message "+msg.ID+" is being sent again to "+ep.URL+".")
+}
+
+// waitingFor is how long after a test send the history page waits for its first attempt,
+// reloading itself; a delivery that takes longer is retried later and shows up then.
+const waitingFor = time.Minute
+
+// waitingMessage returns the message msgID, just sent to ep, while it has no attempt there.
+func (d *Dashboard) waitingMessage(r *http.Request, app *hookline.Application, ep *hookline.Endpoint, msgID string) (*hookline.Message, error) {
+	if !strings.HasPrefix(msgID, hookline.PrefixMessage) || len(msgID) > 64 {
+		return nil, nil
+	}
+	msg, err := d.store.GetMessage(r.Context(), app.ID, msgID)
+	if hookline.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if msg.ID != msgID || d.svc.Now().Sub(msg.CreatedAt) > waitingFor {
+		return nil, nil
+	}
+	page, err := d.store.ListAttempts(r.Context(), app.ID, hookline.AttemptListOptions{ListOptions: hookline.ListOptions{Limit: 1}, EndpointID: ep.ID, MessageID: msg.ID})
+	if err != nil || len(page.Data) > 0 {
+		return nil, err
+	}
+	return msg, nil
 }

@@ -117,3 +117,33 @@ func TestEveryPageHasATemplate(t *testing.T) {
 func stringsReader(s string) *strings.Reader { return strings.NewReader(s) }
 
 func newCOP() *http.CrossOriginProtection { return http.NewCrossOriginProtection() }
+
+func TestReasonOf(t *testing.T) {
+	r := reasonOf("automatic: 12 consecutive failed attempts since 2026-12-01T10:00:00Z")
+	if r.Text != "It failed 12 delivery attempts in a row" || !r.Since.Equal(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)) {
+		t.Errorf("consecutive failures: %+v", r)
+	}
+	for stored, want := range map[string]string{
+		"the endpoint answered 410 Gone": "It answered 410 Gone, which says the receiver no longer exists",
+		"manual":                         "It was turned off by hand",
+		"automatic: something new":       "Something new",
+	} {
+		if got := reasonOf(stored); got.Text != want || !got.Since.IsZero() {
+			t.Errorf("reasonOf(%q) = %+v, want %q", stored, got, want)
+		}
+	}
+}
+
+func TestFieldMessage(t *testing.T) {
+	for _, c := range []struct{ field, msg, want string }{
+		{"url", `url scheme "ftp" is not allowed; use https`, `The URL's scheme "ftp" is not allowed; use https`},
+		{"url", "url must use https (plain http is allowed only in dev mode)", "The URL must use https (plain http is allowed only in dev mode)"},
+		{"url", `url host "db" is an internal name`, `The URL's host "db" is an internal name`},
+		{"url", "is required", "Is required"},
+		{"other", "must be short", "Must be short"},
+	} {
+		if got := fieldMessage(c.field, c.msg); got != c.want {
+			t.Errorf("fieldMessage(%q, %q) = %q, want %q", c.field, c.msg, got, c.want)
+		}
+	}
+}

@@ -32,6 +32,8 @@ type view struct {
 	Errors    map[string]string
 	FormError string
 	Version   string
+	// Refresh, when above zero, reloads the page after that many seconds (a meta refresh).
+	Refresh int
 }
 
 // Value returns a submitted form value, for refilling a form after an error.
@@ -145,7 +147,7 @@ func fieldErrors(err error, known ...string) (fields map[string]string, rest str
 		if fields[name] != "" {
 			fields[name] += "; " + msg
 		} else {
-			fields[name] = capitalize(msg)
+			fields[name] = fieldMessage(name, msg)
 		}
 	}
 	if len(he.Fields) == 0 {
@@ -198,8 +200,9 @@ func (d *Dashboard) funcs() template.FuncMap {
 			}
 			return m
 		},
-		"add":  func(a, b int) int { return a + b },
-		"list": func(s ...string) []string { return s },
+		"reason": reasonOf,
+		"add":    func(a, b int) int { return a + b },
+		"list":   func(s ...string) []string { return s },
 	}
 }
 

@@ -239,8 +239,7 @@ func (d *Dashboard) portalLogin(w http.ResponseWriter, r *http.Request, _ *sessi
 	text := r.URL.Query().Get("token")
 	tok, err := auth.Authenticate(r.Context(), d.store, "Bearer "+text, d.svc.Now())
 	if hookline.ErrorCode(err) == hookline.EUNAUTHORIZED || (err == nil && tok.Kind != hookline.TokenPortal) {
-		return d.render(w, r, http.StatusUnauthorized, pageError, &view{Title: "Link expired",
-			Data: errorData{Title: "This link has expired", Message: "Portal links work for a limited time. Open the webhooks page of your platform again to get a fresh one.", HideActions: true}})
+		return d.renderBadPortalLink(w, r, text)
 	}
 	if err != nil {
 		return err

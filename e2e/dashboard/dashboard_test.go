@@ -58,6 +58,9 @@ func TestDashboardInChromium(t *testing.T) {
 
 	// Send a test and find its attempt, with the receiver's response code, in the history.
 	b.click(`//button[normalize-space()="Send test"]`)
+	if body := b.body(); strings.Contains(body, "No deliveries yet") || !strings.Contains(body, "test.webhook") {
+		t.Fatalf("right after Send test the history shows neither the attempt nor the message on its way:\n%s", body)
+	}
 	b.waitFor(epURL+"/history", "test.webhook", "200", "success")
 	if got := rc.received(); len(got) != 1 || got[0].Header.Get("webhook-signature") == "" || got[0].URL.Path != "/webhooks" {
 		t.Fatalf("receiver got %d requests, want one signed POST to /webhooks", len(got))
