@@ -426,12 +426,25 @@ func (f *fieldErrors) checkHeaders(h map[string]string) {
 			f.add("value", "is set by Hookline and cannot be overridden", "headers", name)
 		case hasAnyPrefix(lower, reservedHeaderPrefixes):
 			f.add("value", "is reserved for webhook signatures", "headers", name)
-		case strings.ContainsAny(value, "\r\n\x00"):
-			f.add("value", "must not contain line breaks", "headers", name)
+		case !validHeaderValue(value):
+			f.add("value", "must not contain control characters (line breaks, NUL, \\x01-\\x1f other than tab, \\x7f)", "headers", name)
 		case len(value) > 4096:
 			f.add("value", "must be at most 4096 characters", "headers", name)
 		}
 	}
+}
+
+// validHeaderValue reports whether net/http would send value in a header: no control
+// characters but the horizontal tab (RFC 9110's field-value, the rule of
+// golang.org/x/net/http/httpguts.ValidHeaderFieldValue). Bytes from 0x80 are allowed, as they
+// are there.
+func validHeaderValue(value string) bool {
+	for i := range len(value) {
+		if b := value[i]; (b < ' ' && b != '\t') || b == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // SensitiveHeader reports whether a custom header's value is a credential, which reads of the
