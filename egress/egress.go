@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"syscall"
 )
@@ -120,9 +121,19 @@ func (p Policy) CheckURL(raw string) error {
 	if u.User != nil {
 		return &Error{"url must not contain credentials; use endpoint headers instead"}
 	}
-	if addr, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
+	if port := u.Port(); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return &Error{fmt.Sprintf("url port %q is not a port from 1 to 65535", port)}
+		}
+	} else if strings.HasSuffix(u.Host, ":") {
+		return &Error{"url has an empty port"}
+	}
+	if addr, numeric, ok := HostAddr(host); numeric {
+		if !ok {
+			return &Error{fmt.Sprintf("url host %q is neither an IP address nor a name", host)}
+		}
 		if !p.AddrAllowed(addr) {
-			return &Error{fmt.Sprintf("url points to %s, an internal address; webhooks may only go to public addresses", addr)}
+			return &Error{fmt.Sprintf("url points to %s, an internal address; webhooks may only go to public addresses", addr.WithZone(""))}
 		}
 		return nil
 	}
