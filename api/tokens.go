@@ -22,6 +22,11 @@ func (a *API) createToken(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
+	// Portal tokens are sessions of the customer portal, made (expiring) by
+	// POST /api/v1/auth/app-portal-access/{app_id}; they are not created here.
+	if kind := hookline.TokenKind(in.Kind); kind != hookline.TokenOperator && kind != hookline.TokenApplication {
+		return fieldError("body", "kind", "value", `must be "operator" or "application"`)
+	}
 	var ttl time.Duration
 	if in.ExpiresIn != nil {
 		if *in.ExpiresIn <= 0 {

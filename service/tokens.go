@@ -29,6 +29,10 @@ func (s *Service) CreateToken(ctx context.Context, kind hookline.TokenKind, appI
 			f.add("value", "operator tokens are not bound to an application", "appId")
 		}
 	case hookline.TokenApplication, hookline.TokenPortal:
+		if kind == hookline.TokenPortal && ttl <= 0 {
+			// A portal session that never ends would outlive every link it was made for.
+			f.add("value", "a portal session must expire", "expiresIn")
+		}
 		if appIDOrUID == "" {
 			f.add("missing", "is required for application tokens", "appId")
 			break
