@@ -122,6 +122,10 @@ func TestBadInput(t *testing.T) {
 	}
 	srv.Op("POST", "/api/v1/app/acme/endpoint", map[string]any{"url": "https://hooks.acme.example/in", "uid": "main",
 		"headers": map[string]string{"X-Tenant": "acme"}}, 201).JSON(t, &ep)
+	var opEp struct {
+		ID string `json:"id"`
+	}
+	srv.Op("POST", "/api/v1/operational-webhook/endpoint", map[string]any{"url": "https://ops.acme.example/in"}, 201).JSON(t, &opEp)
 	var orig struct {
 		ID string `json:"id"`
 	}
@@ -278,8 +282,46 @@ func TestBadInput(t *testing.T) {
 		{"application token without app", "POST", "/api/v1/token", `{"kind": "application"}`, nil, 422, "validation"},
 		{"application token of an unknown app", "POST", "/api/v1/token", `{"kind": "application", "appId": "nobody"}`, nil, 422, "validation"},
 		{"token with negative expiresIn", "POST", "/api/v1/token", `{"kind": "operator", "expiresIn": -5}`, nil, 422, "validation"},
+		// A portal session is made by app-portal-access, with an expiry; never here.
+		{"portal token", "POST", "/api/v1/token", `{"kind": "portal", "appId": "acme"}`, nil, 422, "validation"},
+		// Internal addresses in the forms resolvers read (inet_aton), and ports out of range.
+		{"loopback 127.1", "POST", eps, `{"url": "https://127.1/hook"}`, nil, 422, "url_not_allowed"},
+		{"loopback 127.000.000.001", "POST", eps, `{"url": "https://127.000.000.001/hook"}`, nil, 422, "url_not_allowed"},
+		{"loopback in octal", "POST", eps, `{"url": "https://0177.0.0.1/hook"}`, nil, 422, "url_not_allowed"},
+		{"loopback in hex", "POST", eps, `{"url": "https://0x7f.1/hook"}`, nil, 422, "url_not_allowed"},
+		{"loopback as one number", "POST", eps, `{"url": "https://2130706433/hook"}`, nil, 422, "url_not_allowed"},
+		{"metadata as one hex number", "POST", eps, `{"url": "https://0xa9fea9fe/latest/meta-data/"}`, nil, 422, "url_not_allowed"},
+		{"loopback with a trailing dot", "POST", eps, `{"url": "https://127.0.0.1./hook"}`, nil, 422, "url_not_allowed"},
+		{"IPv4-mapped loopback", "POST", eps, `{"url": "https://[::ffff:127.0.0.1]/hook"}`, nil, 422, "url_not_allowed"},
+		{"five-part address", "POST", eps, `{"url": "https://1.2.3.4.5/hook"}`, nil, 422, "url_not_allowed"},
+		{"port 0", "POST", eps, `{"url": "https://hooks.example.com:0/hook"}`, nil, 422, "url_not_allowed"},
+		{"port 65536", "POST", eps, `{"url": "https://hooks.example.com:65536/hook"}`, nil, 422, "url_not_allowed"},
+		{"PATCH to loopback in hex", "PATCH", epPath, `{"url": "https://0x7f.0.0.1/hook"}`, nil, 422, "url_not_allowed"},
+		{"operational endpoint on loopback 127.1", "POST", "/api/v1/operational-webhook/endpoint", `{"url": "https://127.1/hook"}`, nil, 422, "url_not_allowed"},
+		// Header values and names net/http would refuse to send.
+		{"header value with \\x01", "POST", eps, `{"url": "https://a.example/x", "headers": {"X-Ctl": "a\u0001b"}}`, nil, 422, "validation"},
+		{"header value with DEL", "PUT", epPath + "/headers", `{"headers": {"X-Del": "a\u007fb"}}`, nil, 422, "validation"},
+		{"header value with a bare LF", "PATCH", epPath + "/headers", `{"headers": {"X-Lf": "a\nb"}}`, nil, 422, "validation"},
+		{"header value with an escape", "PATCH", epPath + "/headers", `{"headers": {"X-Esc": "\u001b[31m"}}`, nil, 422, "validation"},
+		{"header value with a NUL", "PUT", epPath + "/headers", `{"headers": {"X-Nul": "a\u0000"}}`, nil, 422, "validation"},
+		{"header name with a space", "PATCH", epPath + "/headers", `{"headers": {"X Bad": "v"}}`, nil, 422, "validation"},
+		{"header name with a colon", "PATCH", epPath + "/headers", `{"headers": {"X-Bad:": "v"}}`, nil, 422, "validation"},
+		{"operational endpoint header with \\x01", "PUT", "/api/v1/operational-webhook/endpoint/" + opEp.ID + "/headers", `{"headers": {"X-Op": "a\u0001"}}`, nil, 422, "validation"},
 	}
 
+	// What the error of these cases must name.
+	names := map[string]string{
+		"portal token":                           `"kind"`,
+		"header value with \\x01":                `"X-Ctl"`,
+		"header value with DEL":                  `"X-Del"`,
+		"header value with a bare LF":            `"X-Lf"`,
+		"header value with an escape":            `"X-Esc"`,
+		"header value with a NUL":                `"X-Nul"`,
+		"header name with a space":               `"X Bad"`,
+		"operational endpoint header with \\x01": `"X-Op"`,
+		"port 65536":                             "65536",
+		"loopback in hex":                        "127.0.0.1",
+	}
 	for _, c := range cases {
 		// Sequential: each case compares the whole state before and after itself.
 		t.Run(c.name, func(t *testing.T) {
@@ -287,6 +329,9 @@ func TestBadInput(t *testing.T) {
 			r := doWith(t, srv, c.method, c.path, srv.Token, c.body, c.header)
 			if r.Status != c.status || r.Code() != c.code {
 				t.Errorf("%s %s: %d %q, want %d %q; body %s", c.method, c.path, r.Status, r.Code(), c.status, c.code, r.Body)
+			}
+			if field, ok := names[c.name]; ok && !strings.Contains(string(r.Body), field) {
+				t.Errorf("%s %s: the error does not name %q: %s", c.method, c.path, field, r.Body)
 			}
 			checkErrorBody(t, r)
 			if after := snapshot(t, srv); after.dump != before.dump {
