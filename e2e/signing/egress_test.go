@@ -146,7 +146,7 @@ func TestSenderPolicy(t *testing.T) {
 	target := "http://localhost:" + u.Port() + "/hook" // localhost comes from /etc/hosts
 	header := http.Header{"Content-Type": {"application/json"}}
 
-	res := delivery.NewSender(egress.Policy{}, 5*time.Second).Send(t.Context(), target, header.Clone(), []byte(`{}`), time.Now())
+	res := delivery.NewSender(egress.Policy{}, 5*time.Second, 0).Send(t.Context(), target, header.Clone(), []byte(`{}`), time.Now())
 	if res.Kind != delivery.FailPolicy || !strings.Contains(res.Body, "refused by egress policy") {
 		t.Errorf("default policy: %+v, want FailPolicy", res)
 	}
@@ -155,7 +155,7 @@ func TestSenderPolicy(t *testing.T) {
 	}
 
 	open := egress.Policy{AllowHTTP: true, AllowNets: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}}
-	res = delivery.NewSender(open, 5*time.Second).Send(t.Context(), target, header.Clone(), []byte(`{}`), time.Now())
+	res = delivery.NewSender(open, 5*time.Second, 0).Send(t.Context(), target, header.Clone(), []byte(`{}`), time.Now())
 	if !res.OK() {
 		t.Errorf("allowed network: %+v, want a 2xx", res)
 	}
