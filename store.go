@@ -20,6 +20,8 @@ type Store interface {
 	TokenStore
 	IdempotencyStore
 	DeliveryStore
+	RetryScheduleStore
+	TokenExpiryStore
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

@@ -1,7 +1,8 @@
 // Package storecache keeps, for a moment, the three lookups every API request makes: its
 // token by hash, its application by id or uid, and the event type of a new message. On SQLite
 // each is a read transaction whose locks are system calls, and they sit on the path of every
-// message accepted; at 1,000 messages/s they were a tenth of the server's CPU.
+// message accepted; at 1,000 messages/s they were a tenth of the server's CPU. It keeps the
+// event types' retry schedules too, which the dispatcher reads after every failed attempt.
 //
 // The cache is coherent for changes made through it (this process's API and dashboard): each
 // one empties the part of the cache it affects. A change made by another process sharing a
@@ -34,7 +35,12 @@ type Store struct {
 	tokens map[string]entry[hookline.Token]
 	apps   map[string]entry[hookline.Application]
 	types  map[string]entry[hookline.EventType]
+	// schedules holds retry schedules by event type; it is emptied with types.
+	schedules map[string]entry[retrySchedule]
 }
+
+// retrySchedule is a cached retry schedule; nil is kept too (the event type has none).
+type retrySchedule struct{ s []time.Duration }
 
 type entry[T any] struct {
 	v       T
@@ -47,7 +53,8 @@ func New(st hookline.Store, now func() time.Time) *Store {
 		now = time.Now
 	}
 	return &Store{Store: st, now: now, tokens: map[string]entry[hookline.Token]{},
-		apps: map[string]entry[hookline.Application]{}, types: map[string]entry[hookline.EventType]{}}
+		apps: map[string]entry[hookline.Application]{}, types: map[string]entry[hookline.EventType]{},
+		schedules: map[string]entry[retrySchedule]{}}
 }
 
 // lookup returns the cached value of key in m, or loads it with load and keeps it. Only found
@@ -90,6 +97,7 @@ func (s *Store) forget(tokens, apps, types bool) {
 	}
 	if types {
 		clear(s.types)
+		clear(s.schedules)
 	}
 }
 
@@ -132,6 +140,22 @@ func (s *Store) GetEventType(ctx context.Context, name string) (*hookline.EventT
 	})
 }
 
+// GetRetrySchedule returns an event type's retry schedule, from the cache when it was looked up
+// within TTL. The slice is shared: callers must not change it.
+func (s *Store) GetRetrySchedule(ctx context.Context, eventType string) ([]time.Duration, error) {
+	rs, err := lookup(s, s.schedules, eventType, func(r *retrySchedule) *retrySchedule { return r }, func() (*retrySchedule, error) {
+		sched, err := s.Store.GetRetrySchedule(ctx, eventType)
+		if err != nil {
+			return nil, err
+		}
+		return &retrySchedule{s: sched}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rs.s, nil
+}
+
 // The changes below empty what they affect, after the change (a lookup between the change
 // and the emptying may still see the old value, as another process's would).
 
@@ -164,4 +188,17 @@ func (s *Store) UpdateEventType(ctx context.Context, et *hookline.EventType) err
 func (s *Store) DeleteEventType(ctx context.Context, name string) error {
 	defer s.forget(false, false, true)
 	return s.Store.DeleteEventType(ctx, name)
+}
+
+// SetRetrySchedule stores an event type's retry schedule and forgets cached event types and
+// schedules.
+func (s *Store) SetRetrySchedule(ctx context.Context, eventType string, schedule []time.Duration) error {
+	defer s.forget(false, false, true)
+	return s.Store.SetRetrySchedule(ctx, eventType, schedule)
+}
+
+// ExpireTokens ends tokens of an application and forgets cached tokens.
+func (s *Store) ExpireTokens(ctx context.Context, appID string, kinds []hookline.TokenKind, at time.Time) (int, error) {
+	defer s.forget(true, false, false)
+	return s.Store.ExpireTokens(ctx, appID, kinds, at)
 }

@@ -200,3 +200,32 @@ func TestEventType(t *testing.T) {
 		t.Fatalf("GetEventType after the delete = %v, want ENOTFOUND", err)
 	}
 }
+
+// A retry schedule is kept for TTL, none included; setting one through the cache shows at once,
+// one set elsewhere once the entry is TTL old.
+func TestRetrySchedule(t *testing.T) {
+	ctx := context.Background()
+	db, c, clock := open(t)
+	now := time.Now()
+	must(t, db.CreateEventType(ctx, &hookline.EventType{Name: "order.paid", CreatedAt: now, UpdatedAt: now}))
+	if got, err := c.GetRetrySchedule(ctx, "order.paid"); err != nil || got != nil {
+		t.Fatalf("GetRetrySchedule = %v, %v; want none", got, err)
+	}
+	hour := []time.Duration{time.Hour}
+	must(t, c.SetRetrySchedule(ctx, "order.paid", hour))
+	if got, err := c.GetRetrySchedule(ctx, "order.paid"); err != nil || len(got) != 1 || got[0] != time.Hour {
+		t.Fatalf("GetRetrySchedule after setting it = %v, %v; want [1h]", got, err)
+	}
+	must(t, db.SetRetrySchedule(ctx, "order.paid", []time.Duration{}))
+	if got, _ := c.GetRetrySchedule(ctx, "order.paid"); len(got) != 1 {
+		t.Fatalf("GetRetrySchedule within TTL of a change elsewhere = %v; want the cached [1h]", got)
+	}
+	clock.add(storecache.TTL)
+	if got, err := c.GetRetrySchedule(ctx, "order.paid"); err != nil || got == nil || len(got) != 0 {
+		t.Fatalf("GetRetrySchedule after TTL = %v, %v; want [] (no retries)", got, err)
+	}
+	must(t, c.DeleteEventType(ctx, "order.paid"))
+	if _, err := c.GetRetrySchedule(ctx, "order.paid"); hookline.ErrorCode(err) != hookline.ENOTFOUND {
+		t.Fatalf("GetRetrySchedule after the delete = %v, want ENOTFOUND", err)
+	}
+}

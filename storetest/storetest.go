@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) hookline.Store) {
 		{"Applications/Internal", s.applicationsInternal},
 		{"EventTypes/CRUD", s.eventTypesCRUD},
 		{"EventTypes/Pagination", s.eventTypesPagination},
+		{"EventTypes/RetrySchedules", s.retrySchedules},
 		{"Endpoints/CreateGet", s.endpointsCreateGet},
 		{"Endpoints/UID", s.endpointsUID},
 		{"Endpoints/UpdateDelete", s.endpointsUpdateDelete},
@@ -47,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) hookline.Store) {
 		{"Tokens", s.tokens},
 		{"Tokens/List", s.tokensList},
 		{"Tokens/CreateIfNone", s.tokensCreateIfNone},
+		{"Tokens/Expire", s.tokenExpiry},
 		{"Idempotency", s.idempotency},
 		{"Idempotency/Purge", s.idempotencyPurge},
 	} {

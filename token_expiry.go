@@ -1,0 +1,13 @@
+package hookline
+
+import (
+	"context"
+	"time"
+)
+
+// TokenExpiryStore ends many tokens of one application at once (Svix's expire-all).
+type TokenExpiryStore interface {
+	// ExpireTokens makes every token of the application whose kind is one of kinds, and that is
+	// neither revoked nor expiring before at, expire at at. It returns how many it changed.
+	ExpireTokens(ctx context.Context, appID string, kinds []TokenKind, at time.Time) (int, error)
+}
