@@ -60,6 +60,9 @@ type Config struct {
 	Lease time.Duration
 	// Retry is the retry policy.
 	Retry RetryPolicy
+	// Schedules gives the retry schedules of event types that have their own, which replace
+	// Retry.Schedule for their messages; nil: the store. It is read after failed attempts only.
+	Schedules ScheduleSource
 	// Profile signs the requests.
 	Profile signature.Profile
 	// UserAgent is sent with every request.
@@ -840,7 +843,7 @@ func (d *Dispatcher) send(ctx context.Context, t *task) {
 		// A manual resend is one attempt: its failure does not restart the schedule.
 		base.Status = hookline.StatusFail
 	default:
-		if delay, retry := d.cfg.Retry.Next(t.attempts, res, d.rnd); retry {
+		if delay, retry := d.retryPolicy(ctx, msg.EventType).Next(t.attempts, res, d.rnd); retry {
 			next := now.Add(delay)
 			base.Status, base.NextAttemptAt = hookline.StatusPending, &next
 		} else {
@@ -850,6 +853,32 @@ func (d *Dispatcher) send(ctx context.Context, t *task) {
 	t.outcome = base
 	d.metrics.observeAttempt(res)
 	d.recorded <- t
+}
+
+// ScheduleSource gives event types' own retry schedules (storecache.Store keeps them for a moment).
+type ScheduleSource interface {
+	// GetRetrySchedule returns the event type's schedule, nil when it has none.
+	GetRetrySchedule(ctx context.Context, eventType string) ([]time.Duration, error)
+}
+
+// retryPolicy returns the policy for a message of the event type: the configured one, with the
+// event type's own schedule when it has one. When the schedule cannot be read (an event type
+// deleted since, or the database briefly away), the default schedule applies: a retry is
+// better than none.
+func (d *Dispatcher) retryPolicy(ctx context.Context, eventType string) RetryPolicy {
+	p := d.cfg.Retry
+	src := d.cfg.Schedules
+	if src == nil {
+		src = d.store
+	}
+	sched, err := src.GetRetrySchedule(ctx, eventType)
+	switch {
+	case err == nil && sched != nil:
+		p.Schedule = sched
+	case err != nil && !hookline.IsNotFound(err):
+		d.logger.Warn("read the retry schedule of an event type; the default applies", "event_type", eventType, "err", err)
+	}
+	return p
 }
 
 // redactHeaders returns the request headers for the attempt log, with the values of

@@ -37,10 +37,12 @@ var Version = "dev"
 
 // Server is a running Hookline process.
 type Server struct {
-	cfg     config.Config
-	logger  *slog.Logger
-	clock   hookline.Clock
-	store   hookline.Store
+	cfg    config.Config
+	logger *slog.Logger
+	clock  hookline.Clock
+	store  hookline.Store
+	// cache is the store as the API, the dashboard and the dispatcher's retry schedules see it.
+	cache   *storecache.Store
 	svc     *service.Service
 	api     *api.API
 	metrics *prometheus.Registry
@@ -181,8 +183,10 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger, opts ...O
 
 func (s *Server) init(ctx context.Context) error {
 	// The API and dashboard look tokens, applications and event types up through a cache; the
-	// delivery engine reads the store itself.
-	s.svc = service.New(storecache.New(s.store, nil), s.clock, service.Config{
+	// delivery engine reads the store itself, but for the event types' retry schedules, which
+	// it reads through the same cache, so a schedule set through this process's API applies at once.
+	s.cache = storecache.New(s.store, nil)
+	s.svc = service.New(s.cache, s.clock, service.Config{
 		SecretGracePeriod: s.cfg.SecretGracePeriod,
 		Egress:            s.egressPolicy(),
 	}, s.logger)
@@ -232,6 +236,7 @@ func (s *Server) init(ctx context.Context) error {
 		MaxResponseHeaderBytes: s.cfg.MaxResponseHeaderBytes,
 		Lease:                  s.cfg.Lease,
 		Retry:                  retry,
+		Schedules:              s.cache,
 		Profile:                s.cfg.SignatureProfile,
 		UserAgent:              "Hookline/" + Version,
 		Egress:                 s.egressPolicy(),
