@@ -120,7 +120,7 @@ var settings = []Setting{
 			return nil
 		}},
 	{Flag: "retry-schedule", Env: "HOOKLINE_RETRY_SCHEDULE", Default: "5s,5m,30m,2h,5h,10h,10h",
-		Usage: "Comma-separated delays before each retry after a failed attempt (the first attempt is immediate); after the last, the message is exhausted at that endpoint.",
+		Usage: "Comma-separated delays before each retry after a failed attempt (the first attempt is immediate); after the last, the message is exhausted at that endpoint. An event type can have its own schedule instead (PUT /api/v1/event-type/{name}/retry-schedule, docs/api.md).",
 		set: func(c *Config, v string) error {
 			c.RetrySchedule = nil
 			for _, part := range strings.Split(v, ",") {
