@@ -105,7 +105,7 @@ func TestAutoDisabledReasonInWords(t *testing.T) {
 		t.Errorf("endpoint page does not give the reason in words:\n%s", p.Body)
 	}
 	p = b.get("/dashboard/apps/" + app.ID)
-	if !strings.Contains(p.Body, "turned off automatically") || strings.Contains(p.Body, `title="the endpoint answered`) {
+	if !strings.Contains(p.Body, "Turned off automatically") || strings.Contains(p.Body, `title="the endpoint answered`) {
 		t.Errorf("endpoints table does not give the reason in words:\n%s", p.Body)
 	}
 }

@@ -58,6 +58,8 @@ type historyData struct {
 	EventTypes []hookline.EventType
 	Filter     historyFilter
 	Filtered   bool
+	// StatusChoices are the options of the status filter.
+	StatusChoices []struct{ Value, Label string }
 }
 
 // history is an endpoint's delivery history: its attempts, newest first, with filters.
@@ -81,7 +83,7 @@ func (d *Dashboard) history(w http.ResponseWriter, r *http.Request, s *session) 
 	if err != nil {
 		return err
 	}
-	data := historyData{Endpoint: ep, Filter: f, Filtered: f.Status != "" || f.EventType != ""}
+	data := historyData{Endpoint: ep, Filter: f, Filtered: f.Status != "" || f.EventType != "", StatusChoices: attemptStatusFilters}
 	if data.Rows, err = d.attemptRows(r, app, page.Data); err != nil {
 		return err
 	}

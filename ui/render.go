@@ -32,6 +32,9 @@ type view struct {
 	Errors    map[string]string
 	FormError string
 	Version   string
+	// Theme is the colour scheme a portal link forced ("dark" or "light"); "" follows the
+	// system.
+	Theme string
 	// Refresh, when above zero, reloads the page after that many seconds (a meta refresh).
 	Refresh int
 }
@@ -61,6 +64,7 @@ func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, status int, p
 		v.Flash = d.takeFlash(w, r, v.Session)
 	}
 	v.Version = d.cfg.Version
+	v.Theme = themeOf(r, v.Session)
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout.html", v); err != nil {
 		return fmt.Errorf("ui: render %s: %w", page, err)
@@ -175,13 +179,16 @@ func (d *Dashboard) funcs() template.FuncMap {
 			}
 			return *t
 		},
-		"status":   statusName,
-		"pretty":   prettyJSON,
-		"join":     strings.Join,
-		"appURL":   appURL,
-		"epURL":    epURL,
-		"sortKeys": sortedKeys,
-		"host":     urlHost,
+		"status":      statusName,
+		"statusWord":  statusWord,
+		"attemptWord": attemptWord,
+		"codeText":    codeText,
+		"pretty":      prettyJSON,
+		"join":        strings.Join,
+		"appURL":      appURL,
+		"epURL":       epURL,
+		"sortKeys":    sortedKeys,
+		"host":        urlHost,
 		"codeClass": func(code int) string {
 			switch {
 			case code == 0:

@@ -249,6 +249,7 @@ func (d *Dashboard) portalLogin(w http.ResponseWriter, r *http.Request, _ *sessi
 		maxAge = int(tok.ExpiresAt.Sub(d.svc.Now()) / time.Second)
 	}
 	http.SetCookie(w, d.cookie(r, true, portalCookie, text, maxAge))
+	d.setPortalTheme(w, r, maxAge)
 	http.Redirect(w, r, appURL(tok.AppID), http.StatusSeeOther)
 	return nil
 }

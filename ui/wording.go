@@ -2,8 +2,12 @@ package ui
 
 import (
 	"fmt"
+	"net/http"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hookline/hookline"
 )
 
 // disabledReason is why an endpoint was turned off, in words, with the time a failing streak
@@ -56,4 +60,51 @@ func fieldMessage(field, msg string) string {
 		}
 	}
 	return capitalize(msg)
+}
+
+// statusWord says where a message stands at an endpoint (a delivery's status).
+func statusWord(s hookline.MessageStatus) string {
+	switch s {
+	case hookline.StatusSuccess:
+		return "Delivered"
+	case hookline.StatusFail:
+		return "Failed"
+	case hookline.StatusPending:
+		return "Pending"
+	case hookline.StatusSending:
+		return "Sending"
+	}
+	return "Unknown"
+}
+
+// attemptWord says how one attempt went. A pending attempt failed and is followed by a retry;
+// a failed one was the last try.
+func attemptWord(s hookline.MessageStatus) string {
+	switch s {
+	case hookline.StatusSuccess:
+		return "Delivered"
+	case hookline.StatusFail:
+		return "Failed"
+	case hookline.StatusPending:
+		return "Failed, will retry"
+	case hookline.StatusSending:
+		return "Sending"
+	}
+	return "Unknown"
+}
+
+// attemptStatusFilters are the choices of the attempt status filter: query value and words.
+var attemptStatusFilters = []struct{ Value, Label string }{
+	{"success", attemptWord(hookline.StatusSuccess)},
+	{"failed", attemptWord(hookline.StatusFail)},
+	{"pending", attemptWord(hookline.StatusPending)},
+	{"sending", attemptWord(hookline.StatusSending)},
+}
+
+// codeText is an HTTP response code with its reason phrase: "503 Service Unavailable".
+func codeText(code int) string {
+	if text := http.StatusText(code); text != "" {
+		return strconv.Itoa(code) + " " + text
+	}
+	return strconv.Itoa(code)
 }

@@ -61,7 +61,7 @@ func TestDashboardInChromium(t *testing.T) {
 	if body := b.body(); strings.Contains(body, "No deliveries yet") || !strings.Contains(body, "test.webhook") {
 		t.Fatalf("right after Send test the history shows neither the attempt nor the message on its way:\n%s", body)
 	}
-	b.waitFor(epURL+"/history", "test.webhook", "200", "success")
+	b.waitFor(epURL+"/history", "test.webhook", "200 OK", "Delivered")
 	if got := rc.received(); len(got) != 1 || got[0].Header.Get("webhook-signature") == "" || got[0].URL.Path != "/webhooks" {
 		t.Fatalf("receiver got %d requests, want one signed POST to /webhooks", len(got))
 	}

@@ -134,7 +134,7 @@ func TestPortalSeesOneApplication(t *testing.T) {
 	ro := newClient(t, srv.URL)
 	ro.get(roLink)
 	page := ro.get("/dashboard/apps/" + mine + "/endpoints/" + myEp)
-	if page.Status != http.StatusOK || strings.Contains(page.Body, "Rotate secret") || !strings.Contains(page.Body, "read-only") {
+	if page.Status != http.StatusOK || strings.Contains(page.Body, "Rotate secret") || !strings.Contains(page.Body, "Read-only") {
 		t.Errorf("read-only portal endpoint page: status %d", page.Status)
 	}
 	roCSRF := csrfField.FindStringSubmatch(page.Body)

@@ -27,6 +27,25 @@
   updateTimes();
   setInterval(updateTimes, 30000);
 
+  // Absolute times are rendered in UTC; show them in the viewer's time zone, and keep UTC in
+  // the title, where hovering shows it.
+  var local, lang = document.documentElement.lang;
+  if (lang === "en") lang = "en-GB"; // "6 Dec 2026, 21:04:05", as the server writes them
+  try {
+    local = new Intl.DateTimeFormat(lang || undefined, {
+      day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit",
+      second: "2-digit", hourCycle: "h23", timeZoneName: "short"
+    });
+  } catch (e) { local = null; }
+  if (local) {
+    document.querySelectorAll("time[data-abs]").forEach(function (el) {
+      var d = new Date(el.getAttribute("datetime"));
+      if (isNaN(d)) return;
+      if (!el.title) el.title = el.textContent;
+      el.textContent = local.format(d);
+    });
+  }
+
   // Announce results of in-page actions to screen readers through the flash region.
   function announce(text) {
     var region = document.getElementById("flash");
