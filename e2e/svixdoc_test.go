@@ -169,9 +169,10 @@ func (d *svixDoc) checkValue(schema map[string]any, v any, at string, problems *
 	if depth > 20 || schema == nil {
 		return
 	}
+	nullable, _ := schema["nullable"].(bool) // beside a $ref, it applies to what the $ref names
 	schema = d.resolve(schema)
 	if v == nil {
-		if n, _ := schema["nullable"].(bool); !n && schema["type"] != nil {
+		if n, _ := schema["nullable"].(bool); !n && !nullable && schema["type"] != nil {
 			*problems = append(*problems, at+": null, Svix's document does not allow it")
 		}
 		return

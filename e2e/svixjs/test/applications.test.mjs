@@ -1,7 +1,7 @@
 // Applications, event types and health through the Svix JavaScript SDK.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { apiStatus, checkModel, client, unique, waitingFor } from "../lib.mjs";
+import { apiStatus, checkModel, client, raw, unique, waitingFor } from "../lib.mjs";
 
 const svix = client();
 
@@ -65,6 +65,16 @@ test("event types: create, get, upsert, patch, list, archive, expunge", async ()
 
   const page = checkModel(await svix.eventType.list({ limit: 250, withContent: true }), "ListResponseEventTypeOut");
   assert.ok(page.data.some((e) => e.name === name));
+
+  // svix@2 has no method for the retry schedule; Svix's document has it.
+  const noSchedule = await raw("GET", `/api/v1/event-type/${name}/retry-schedule`);
+  assert.equal(noSchedule.status, 200);
+  assert.equal(noSchedule.body.retrySchedule ?? null, null);
+  const schedule = [{ secs: 1, nanos: 0 }, { secs: 60, nanos: 500000000 }];
+  const put = await raw("PUT", `/api/v1/event-type/${name}/retry-schedule`, { retrySchedule: schedule });
+  assert.equal(put.status, 200);
+  assert.deepEqual(put.body.retrySchedule, schedule);
+  assert.deepEqual((await raw("GET", `/api/v1/event-type/${name}/retry-schedule`)).body.retrySchedule, schedule);
 
   await svix.eventType.delete(name);
   assert.equal(checkModel(await svix.eventType.get(name), "EventTypeOut").archived, true);

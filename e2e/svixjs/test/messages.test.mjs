@@ -130,3 +130,21 @@ test("attempts: a failing receiver, then resend, recover, send-example; every li
   await eventually("three messages delivered in the endpoint's stats", async () =>
     checkModel(await svix.endpoint.getStats(app.id, ep.id), "EndpointStats").success === 3);
 });
+
+test("an event type's own retry schedule decides when a failed message is tried again", async (t) => {
+  // The test server retries nothing by default; this event type retries once, after a second.
+  let fail = true;
+  const { app, type, rec, secret } = await setup(t, { status: () => (fail ? 503 : 200) });
+  const put = await raw("PUT", `/api/v1/event-type/${type}/retry-schedule`, { retrySchedule: [{ secs: 1, nanos: 0 }] });
+  assert.equal(put.status, 200);
+  const payload = { order: "ord_retry" };
+  const msg = await svix.message.create(app.id, { eventType: type, payload });
+  const [first] = await rec.waitFor(1);
+  fail = false;
+  const [, retried] = await rec.waitFor(2, 15000);
+  assert.equal(verified(retried, secret), JSON.stringify(payload));
+  assert.equal(retried.headers["webhook-id"], msg.id);
+  assert.ok(retried.at - first.at >= 800, `retried after ${Math.round(retried.at - first.at)} ms; the schedule says 1 s`);
+  await eventually("the retry recorded as a success", async () =>
+    checkModel(await svix.messageAttempt.listByMsg(app.id, msg.id, { status: MessageStatus.Success }), "ListResponseMessageAttemptOut").data.length === 1);
+});

@@ -19,6 +19,10 @@ test("operational webhook endpoints: create, get, upsert, list, secret, delete; 
   const upserted = checkModel(await ops.upsert(opEp.id, { url: rec.url, uid, description: "sre on call" }), "OperationalWebhookEndpointOut");
   assert.equal(upserted.description, "sre on call");
 
+  await ops.setHeaders(opEp.id, { headers: { "X-Team": "sre", "X-Region": "eu" } });
+  const headers = checkModel(await ops.getHeaders(opEp.id), "OperationalWebhookEndpointHeadersOut");
+  assert.deepEqual(headers.headers, { "X-Team": "sre", "X-Region": "eu" });
+
   const secret = checkModel(await ops.getSecret(opEp.id), "OperationalWebhookEndpointSecretOut");
   assert.match(secret.key, /^whsec_/);
   await ops.rotateSecret(opEp.id, {});
@@ -32,6 +36,8 @@ test("operational webhook endpoints: create, get, upsert, list, secret, delete; 
   await svix.endpoint.patch(app.id, ep.id, { disabled: true });
   const got = await eventually("endpoint.disabled at the operational endpoint",
     () => rec.requests.find((r) => JSON.parse(verified(r, key)).data?.endpointId === ep.id));
+  assert.equal(got.headers["x-team"], "sre", "the operational endpoint's custom headers are sent");
+  assert.equal(got.headers["x-region"], "eu");
   const event = JSON.parse(got.body.toString());
   assert.equal(event.type, "endpoint.disabled");
   assert.equal(event.data.appId, app.id);
