@@ -98,6 +98,11 @@ func LoadOrCreateKeyFile(path string) (key []byte, created bool, err error) {
 		if err != nil {
 			return nil, false, fmt.Errorf("%s: %w", path, err)
 		}
+		// A key file others may read (made by hand, or by an earlier version) is narrowed to
+		// the owner where that is allowed; a read-only mount keeps its mode.
+		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			_ = os.Chmod(path, 0o600)
+		}
 		return key, false, nil
 	}
 	if !errors.Is(err, os.ErrNotExist) {

@@ -2,6 +2,7 @@ package secrets
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -39,6 +40,20 @@ func TestKeyFile(t *testing.T) {
 	k2, created, err := LoadOrCreateKeyFile(path)
 	if err != nil || created || !bytes.Equal(k1, k2) {
 		t.Fatalf("reload: %v %v", created, err)
+	}
+	// A key file others may read is narrowed to its owner when it is loaded.
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := LoadOrCreateKeyFile(path); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("a loaded 0644 key file has mode %v, want 0600", fi.Mode().Perm())
 	}
 }
 

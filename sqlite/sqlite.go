@@ -147,6 +147,10 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		db.clock = hookline.SystemClock{}
 	}
 
+	if err := restrictFiles(path, db.log); err != nil {
+		return nil, err
+	}
+
 	// SQLite decodes the path as a URI, so the characters URIs give meaning to are escaped.
 	name := "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 	common := url.Values{}
