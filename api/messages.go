@@ -13,6 +13,7 @@ import (
 type MessageListQuery struct {
 	Limit       int       `query:"limit" doc:"Page size, 1 to 250 (default 50)."`
 	Iterator    string    `query:"iterator" doc:"The iterator (or prevIterator) of the page before."`
+	Order       string    `query:"order" enum:"ascending,descending" doc:"Sort order (default descending; a Hookline extension)."`
 	EventTypes  []string  `query:"event_types" doc:"Only these event types (repeat the parameter, or separate with commas)."`
 	Channel     string    `query:"channel" doc:"Only messages sent on this channel."`
 	Before      time.Time `query:"before" doc:"Only messages created before this time (RFC 3339)."`
@@ -54,8 +55,7 @@ func (a *API) createMessage(w http.ResponseWriter, r *http.Request) error {
 	if err := a.svc.CreateMessage(r.Context(), app, msg); err != nil {
 		var he *hookline.Error
 		if errors.As(err, &he) && he.Code == hookline.EDUPLICATEEVENT {
-			_, body := errorBody(a.logger, r, err)
-			resp := DuplicateMessageError{HTTPError: body}
+			resp := DuplicateMessageError{HTTPError: HTTPError{Code: he.Code, Detail: he.Message}}
 			if orig, gerr := a.store.GetMessage(r.Context(), app.ID, he.Existing); gerr == nil {
 				out := messageOut(orig, true)
 				resp.Existing = &out

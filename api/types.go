@@ -333,13 +333,6 @@ func tokenOut(t *hookline.Token) TokenOut {
 		CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, RevokedAt: t.RevokedAt}
 }
 
-// HTTPError is the body of every error response.
-type HTTPError struct {
-	Code   string                `json:"code" doc:"Stable machine-readable error code."`
-	Detail string                `json:"detail" doc:"What went wrong, for people."`
-	Errors []hookline.FieldError `json:"errors,omitempty" doc:"Per-field problems of a validation error."`
-}
-
 func optString(s string) *string {
 	if s == "" {
 		return nil

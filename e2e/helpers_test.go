@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"reflect"
 	"strings"
@@ -205,15 +206,34 @@ var leakMarkers = []string{"sql:", "SQL", "sqlite", "runtime", "goroutine", "pan
 func checkErrorBody(t testing.TB, r *testserver.Response) {
 	t.Helper()
 	var e struct {
-		Code   string `json:"code"`
-		Detail string `json:"detail"`
+		Code   string          `json:"code"`
+		Detail json.RawMessage `json:"detail"`
 	}
 	if err := json.Unmarshal(r.Body, &e); err != nil {
 		t.Errorf("error body is not JSON: %d %s", r.Status, r.Body)
 		return
 	}
-	if e.Code == "" || e.Detail == "" {
-		t.Errorf("error body without code or detail: %s", r.Body)
+	// A 422's detail is Svix's list of {loc, msg, type}; any other error's is a sentence.
+	var detail string
+	var items []struct {
+		Loc  []string `json:"loc"`
+		Msg  string   `json:"msg"`
+		Type string   `json:"type"`
+	}
+	if r.Status == http.StatusUnprocessableEntity {
+		if err := json.Unmarshal(e.Detail, &items); err != nil || len(items) == 0 {
+			t.Errorf("422 detail is not a list of {loc, msg, type}: %s", r.Body)
+		}
+		for _, it := range items {
+			if len(it.Loc) == 0 || it.Msg == "" || it.Type == "" {
+				t.Errorf("422 detail item without loc, msg or type: %s", r.Body)
+			}
+		}
+	} else if err := json.Unmarshal(e.Detail, &detail); err != nil || detail == "" {
+		t.Errorf("%d detail is not a non-empty string: %s", r.Status, r.Body)
+	}
+	if e.Code == "" {
+		t.Errorf("error body without code: %s", r.Body)
 	}
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Errorf("error Content-Type %q", ct)

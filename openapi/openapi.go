@@ -73,8 +73,9 @@ type Operation struct {
 	Status int
 	// Query is nil or a struct whose fields, tagged query:"name", are the query parameters.
 	Query any
-	// Errors lists the error statuses the operation can answer with, all with an HttpError
-	// body; 401 is added to every operation that is not Public.
+	// Errors lists the error statuses the operation can answer with: 422 with an
+	// HTTPValidationError body (Svix's shape: detail is a list of field problems), every other
+	// status with an HttpError body; 401 is added to every operation that is not Public.
 	Errors []int
 	// Public operations need no bearer token.
 	Public bool
@@ -85,6 +86,7 @@ type Operation struct {
 // Names of the components Build adds itself; a Go type of the same name is an error.
 const (
 	errorComponent      = "HttpError"
+	validationComponent = "HTTPValidationError"
 	fieldErrorComponent = "ValidationError"
 	securityScheme      = "bearerAuth"
 )
@@ -293,9 +295,13 @@ func buildResponses(g *generator, op Operation) (map[string]any, error) {
 		if code < 400 || code > 599 {
 			return nil, fmt.Errorf("error status %d is not 4xx or 5xx", code)
 		}
+		body := errorComponent
+		if code == http.StatusUnprocessableEntity {
+			body = validationComponent
+		}
 		responses[fmt.Sprint(code)] = map[string]any{
 			"description": http.StatusText(code),
-			"content":     jsonContent(ref(errorComponent)),
+			"content":     jsonContent(ref(body)),
 		}
 	}
 	return responses, nil
@@ -313,6 +319,15 @@ func queryParams(g *generator, t reflect.Type) ([]any, error) {
 	for i := range t.NumField() {
 		sf := t.Field(i)
 		name, ok := sf.Tag.Lookup("query")
+		if !ok && sf.Anonymous && sf.Type.Kind() == reflect.Struct {
+			// An embedded struct (such as the pagination parameters) adds its parameters.
+			ps, err := queryParams(g, sf.Type)
+			if err != nil {
+				return nil, err
+			}
+			params = append(params, ps...)
+			continue
+		}
 		if !ok || name == "-" || !sf.IsExported() {
 			continue
 		}
@@ -363,8 +378,9 @@ func checkQueryType(t reflect.Type) error {
 	return fmt.Errorf("type %s cannot be a query parameter", t)
 }
 
-// addErrorComponents adds the error body every error response refers to, built from
-// hookline.FieldError so its items match what the API writes.
+// addErrorComponents adds the error bodies the error responses refer to: HttpError (a code and
+// a sentence) and, for 422, HTTPValidationError (a code and a list of ValidationError items,
+// built from hookline.FieldError so they match what the API writes).
 func addErrorComponents(g *generator) error {
 	fe, err := g.object(reflect.TypeFor[hookline.FieldError]())
 	if err != nil {
@@ -381,10 +397,21 @@ func addErrorComponents(g *generator) error {
 				"description": "A stable machine-readable error code, such as not_found or validation.",
 			},
 			"detail": map[string]any{"type": "string", "description": "A human-readable explanation."},
-			"errors": map[string]any{
+		},
+	})
+	g.claim(validationComponent, map[string]any{
+		"type":        "object",
+		"required":    []string{"code", "detail"},
+		"description": "The body of every 422: Svix's HTTPValidationError, with the stable code beside it.",
+		"properties": map[string]any{
+			"code": map[string]any{
+				"type":        "string",
+				"description": "A stable machine-readable error code, such as validation or schema_violation.",
+			},
+			"detail": map[string]any{
 				"type":        "array",
 				"items":       ref(fieldErrorComponent),
-				"description": "Per-field problems of a validation error, in request order.",
+				"description": "The problems, one per field, in request order.",
 			},
 		},
 	})

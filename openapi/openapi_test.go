@@ -216,7 +216,9 @@ func TestOperations(t *testing.T) {
 	eq(t, "list 200", at(t, list, "responses", "200", "content", "application/json", "schema"),
 		`{"$ref":"#/components/schemas/ListResponse_ApplicationOut_"}`)
 	eq(t, "list errors", slices.Sorted(keys(at(t, list, "responses").(map[string]any))), `["200","400","401","422"]`)
-	eq(t, "error body", at(t, list, "responses", "422", "content", "application/json", "schema"),
+	eq(t, "validation error body", at(t, list, "responses", "422", "content", "application/json", "schema"),
+		`{"$ref":"#/components/schemas/HTTPValidationError"}`)
+	eq(t, "error body", at(t, list, "responses", "400", "content", "application/json", "schema"),
 		`{"$ref":"#/components/schemas/HttpError"}`)
 	if _, ok := list.(map[string]any)["security"]; ok {
 		t.Error("an authenticated operation overrides the global security")
@@ -253,7 +255,7 @@ func TestSchemas(t *testing.T) {
 	_, doc := build(t)
 	schemas := at(t, doc, "components", "schemas").(map[string]any)
 	eq(t, "components", slices.Sorted(keys(schemas)),
-		`["ApplicationIn","ApplicationOut","HttpError","ListResponse_ApplicationOut_","MessageIn","Node","ValidationError"]`)
+		`["ApplicationIn","ApplicationOut","HTTPValidationError","HttpError","ListResponse_ApplicationOut_","MessageIn","Node","ValidationError"]`)
 
 	eq(t, "ApplicationIn", schemas["ApplicationIn"], `{
 		"type":"object",
@@ -313,7 +315,9 @@ func TestSchemas(t *testing.T) {
 		}
 	}`)
 	eq(t, "HttpError required", at(t, schemas, "HttpError", "required"), `["code","detail"]`)
-	eq(t, "HttpError errors", at(t, schemas, "HttpError", "properties", "errors", "items"),
+	eq(t, "HttpError detail", at(t, schemas, "HttpError", "properties", "detail", "type"), `"string"`)
+	eq(t, "HTTPValidationError required", at(t, schemas, "HTTPValidationError", "required"), `["code","detail"]`)
+	eq(t, "HTTPValidationError detail", at(t, schemas, "HTTPValidationError", "properties", "detail", "items"),
 		`{"$ref":"#/components/schemas/ValidationError"}`)
 	eq(t, "ValidationError", at(t, schemas, "ValidationError", "properties"), `{
 		"loc":{"type":"array","items":{"type":"string"}},
@@ -396,10 +400,11 @@ func TestComponentsAreValidJSONSchema(t *testing.T) {
 
 	// And the schemas reject what they should.
 	bad := map[string]string{
-		"ApplicationIn":  `{"rateLimit": null}`,                        // name missing
-		"ApplicationOut": `{"status": "deleted"}`,                      // not in enum (and more)
-		"Node":           `{"name": "n", "parent": 5, "children": []}`, // neither Node nor null
-		"HttpError":      `{"code": "validation", "detail": "x", "errors": [{"loc": "body"}]}`,
+		"ApplicationIn":       `{"rateLimit": null}`,                        // name missing
+		"ApplicationOut":      `{"status": "deleted"}`,                      // not in enum (and more)
+		"Node":                `{"name": "n", "parent": 5, "children": []}`, // neither Node nor null
+		"HttpError":           `{"code": "validation", "detail": [{"loc": ["body"], "msg": "x", "type": "value"}]}`,
+		"HTTPValidationError": `{"code": "validation", "detail": "x"}`,
 	}
 	for name, body := range bad {
 		inst, err := jsonschema.UnmarshalJSON(strings.NewReader(body))
