@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -118,8 +119,8 @@ func tokenFrom(ctx context.Context) *hookline.Token {
 	return t
 }
 
-// wrap applies, in order: panic recovery, the body size limit, authentication, idempotency
-// keys for POSTs, and error rendering.
+// wrap applies, in order: panic recovery, the body size limit, authentication, the refusal of
+// unsupported fields (fields.go), idempotency keys for POSTs, and error rendering.
 func (a *API) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
@@ -150,6 +151,11 @@ func (a *API) wrap(rt route) http.Handler {
 			}
 			r = r.WithContext(context.WithValue(r.Context(), tokenKey, tok))
 		}
+		r = r.WithContext(withRoute(r.Context(), &rt))
+		if err := a.checkFields(r, rt); rt.op.ID != "" && err != nil {
+			a.writeError(w, r, err)
+			return
+		}
 		if key := r.Header.Get("Idempotency-Key"); key != "" && r.Method == http.MethodPost && !rt.op.Public && !rt.noReplay {
 			a.serveIdempotent(w, r, key, rt.handler)
 			return
@@ -171,37 +177,67 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc.Encode(v)
 }
 
-// decode reads a JSON body into dst. A body that is not JSON is EINVALIDJSON (400); a field of
-// the wrong type is EINVALID (422) naming the field; a body over the limit is EPAYLOADTOOLARGE.
-func decode(r *http.Request, dst any) error {
+// readBody reads the request body; one over the limit is EPAYLOADTOOLARGE.
+func readBody(r *http.Request) ([]byte, error) {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return hookline.Errorf(hookline.EPAYLOADTOOLARGE, "request body is larger than the limit of %d bytes", mbe.Limit)
+			return nil, hookline.Errorf(hookline.EPAYLOADTOOLARGE, "request body is larger than the limit of %d bytes", mbe.Limit)
 		}
-		return hookline.Errorf(hookline.EINVALIDJSON, "could not read the request body")
+		return nil, hookline.Errorf(hookline.EINVALIDJSON, "could not read the request body")
+	}
+	return body, nil
+}
+
+// decode reads a JSON body into dst, which must be of the route's Request type. A body that is
+// not JSON is EINVALIDJSON (400); a field of the wrong type is EINVALID (422) naming the field;
+// a member dst does not decode is EINVALID naming it as unsupported (wrap has refused those
+// already; this is the second line); a body over the limit is EPAYLOADTOOLARGE.
+func decode(r *http.Request, dst any) error {
+	if err := checkDecodeType(r, dst); err != nil {
+		return err
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return err
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return hookline.Errorf(hookline.EINVALIDJSON, "request body is empty; send a JSON object")
 	}
-	if err := json.Unmarshal(body, dst); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			msg := fmt.Sprintf("must be of type %s, not %s", jsonTypeName(te.Type.Kind().String()), te.Value)
-			return &hookline.Error{Code: hookline.EINVALID, Message: te.Field + ": " + msg,
-				Fields: []hookline.FieldError{{Loc: append([]string{"body"}, strings.Split(te.Field, ".")...), Msg: msg, Type: "type"}}}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	err = dec.Decode(dst)
+	if err == nil {
+		if _, terr := dec.Token(); terr != io.EOF {
+			return hookline.Errorf(hookline.EINVALIDJSON, "request body is not valid JSON: data after the JSON value")
 		}
-		if errors.As(err, &te) {
-			return hookline.Errorf(hookline.EINVALIDJSON, "request body must be a JSON object, not %s", te.Value)
-		}
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			return hookline.Errorf(hookline.EINVALIDJSON, "request body is not valid JSON: %s at byte %d", se.Error(), se.Offset)
-		}
-		return hookline.Errorf(hookline.EINVALIDJSON, "request body is not valid JSON: %s", err.Error())
+		return nil
 	}
-	return nil
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		msg := fmt.Sprintf("must be of type %s, not %s", jsonTypeName(te.Type.Kind().String()), te.Value)
+		return &hookline.Error{Code: hookline.EINVALID, Message: te.Field + ": " + msg,
+			Fields: []hookline.FieldError{{Loc: append([]string{"body"}, strings.Split(te.Field, ".")...), Msg: msg, Type: "type"}}}
+	}
+	if errors.As(err, &te) {
+		return hookline.Errorf(hookline.EINVALIDJSON, "request body must be a JSON object, not %s", te.Value)
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		if fields := unsupportedFields(body, bodyTypeOf(dst), []string{"body"}); len(fields) > 0 {
+			return unsupportedError(fields)
+		}
+		name, _ = strconv.Unquote(name)
+		return unsupportedError([]hookline.FieldError{{Loc: []string{"body", name}, Msg: unsupportedMsg, Type: "unsupported"}})
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return hookline.Errorf(hookline.EINVALIDJSON, "request body is not valid JSON: %s at byte %d", se.Error(), se.Offset)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return hookline.Errorf(hookline.EINVALIDJSON, "request body is not valid JSON: it ends too early")
+	}
+	return hookline.Errorf(hookline.EINVALIDJSON, "request body is not valid JSON: %s", err.Error())
 }
 
 func jsonTypeName(kind string) string {

@@ -83,26 +83,30 @@ type EventExampleIn struct {
 
 // AttemptListQuery are the filters of the attempt lists.
 type AttemptListQuery struct {
-	Limit       int       `query:"limit" doc:"Page size, 1 to 250 (default 50)."`
-	Iterator    string    `query:"iterator"`
-	Status      int       `query:"status" enum:"0,1,2,3" doc:"Only attempts with this status."`
-	EventTypes  []string  `query:"event_types" doc:"Only attempts of messages of these types."`
-	Before      time.Time `query:"before"`
-	After       time.Time `query:"after"`
-	EndpointID  string    `query:"endpoint_id" doc:"Only attempts to this endpoint (attempts by message)."`
-	WithMsg     bool      `query:"with_msg" doc:"Include the message in each attempt."`
-	WithContent bool      `query:"with_content" doc:"Include payloads of included messages (default true)."`
+	Limit            int       `query:"limit" doc:"Page size, 1 to 250 (default 50)."`
+	Iterator         string    `query:"iterator"`
+	Order            string    `query:"order" enum:"ascending,descending" doc:"Sort order (default descending; a Hookline extension)."`
+	ExpandedStatuses bool      `query:"expanded_statuses" doc:"Add statusText to each attempt (always there for clients other than the 1.x Svix SDKs)."`
+	Status           int       `query:"status" enum:"0,1,2,3" doc:"Only attempts with this status."`
+	EventTypes       []string  `query:"event_types" doc:"Only attempts of messages of these types."`
+	Before           time.Time `query:"before"`
+	After            time.Time `query:"after"`
+	EndpointID       string    `query:"endpoint_id" doc:"Only attempts to this endpoint (attempts by message)."`
+	WithMsg          bool      `query:"with_msg" doc:"Include the message in each attempt."`
+	WithContent      bool      `query:"with_content" doc:"Include payloads of included messages (default true)."`
 }
 
 // EndpointMessageListQuery are the filters of an endpoint's message list.
 type EndpointMessageListQuery struct {
-	Limit       int       `query:"limit" doc:"Page size, 1 to 250 (default 50)."`
-	Iterator    string    `query:"iterator"`
-	Status      int       `query:"status" enum:"0,1,2,3"`
-	EventTypes  []string  `query:"event_types"`
-	Before      time.Time `query:"before"`
-	After       time.Time `query:"after"`
-	WithContent bool      `query:"with_content" doc:"Include payloads (default true)."`
+	Limit            int       `query:"limit" doc:"Page size, 1 to 250 (default 50)."`
+	Iterator         string    `query:"iterator"`
+	Order            string    `query:"order" enum:"ascending,descending" doc:"Sort order (default descending; a Hookline extension)."`
+	ExpandedStatuses bool      `query:"expanded_statuses" doc:"Add statusText to each message (always there for clients other than the 1.x Svix SDKs)."`
+	Status           int       `query:"status" enum:"0,1,2,3"`
+	EventTypes       []string  `query:"event_types"`
+	Before           time.Time `query:"before"`
+	After            time.Time `query:"after"`
+	WithContent      bool      `query:"with_content" doc:"Include payloads (default true)."`
 }
 
 func statusQuery(r *http.Request) (*hookline.MessageStatus, error) {
