@@ -142,7 +142,7 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 		}
 	}
 	for _, name := range applied {
-		db.log.Info("postgres: applied migration", "name", name)
+		db.log.Debug("postgres: applied migration", "name", name)
 	}
 	if err != nil {
 		return applied, fmt.Errorf("postgres: %w", wrapUnavailable(err))

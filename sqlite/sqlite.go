@@ -231,7 +231,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 	applied, err := migrate.Up(ctx, db.w.DB, Migrations(), migrate.WithDialect(migrate.SQLite))
 	for _, name := range applied {
-		db.log.Info("sqlite: applied migration", "name", name, "path", db.path)
+		db.log.Debug("sqlite: applied migration", "name", name, "path", db.path)
 	}
 	if err != nil {
 		return applied, fmt.Errorf("sqlite: %w", err)
