@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,7 +34,8 @@ import (
 	"github.com/hookline/hookline/ui"
 )
 
-// Version is the Hookline version, set at build time with -ldflags "-X .../server.Version=...".
+// Version is the Hookline version: set at build time with -ldflags "-X .../server.Version=...",
+// or else read from the module's build information (version.go).
 var Version = "dev"
 
 // Server is a running Hookline process.
@@ -190,23 +193,6 @@ func (s *Server) init(ctx context.Context) error {
 		SecretGracePeriod: s.cfg.SecretGracePeriod,
 		Egress:            s.egressPolicy(),
 	}, s.logger)
-	if s.cfg.OperatorToken != "" {
-		err := s.svc.EnsureOperatorToken(ctx, s.cfg.OperatorToken)
-		if hookline.ErrorCode(err) == hookline.ECONFLICT {
-			// Another process starting on the same database stored the token between our
-			// look-up and our insert; looking again finds it.
-			err = s.svc.EnsureOperatorToken(ctx, s.cfg.OperatorToken)
-		}
-		if err != nil {
-			return err
-		}
-	} else {
-		tok, err := s.svc.FirstOperatorToken(ctx)
-		if err != nil {
-			return fmt.Errorf("create first operator token: %w", err)
-		}
-		s.FirstToken = tok
-	}
 	a, err := api.New(s.svc, api.Config{MaxBodyBytes: s.cfg.MaxBodySize, Version: Version, TokenRateLimit: s.cfg.TokenRateLimit, PublicURL: s.cfg.PublicURL}, s.logger)
 	if err != nil {
 		return err
@@ -262,6 +248,25 @@ func (s *Server) init(ctx context.Context) error {
 		} else if n > 0 {
 			s.logger.Info("took back deliveries leased before the last stop", "count", n)
 		}
+	}
+	// The first operator token is made last, when nothing else can fail before the caller
+	// shows it: a token created and then lost with a failed start could never be shown again.
+	if s.cfg.OperatorToken != "" {
+		err := s.svc.EnsureOperatorToken(ctx, s.cfg.OperatorToken)
+		if hookline.ErrorCode(err) == hookline.ECONFLICT {
+			// Another process starting on the same database stored the token between our
+			// look-up and our insert; looking again finds it.
+			err = s.svc.EnsureOperatorToken(ctx, s.cfg.OperatorToken)
+		}
+		if err != nil {
+			return err
+		}
+	} else {
+		tok, err := s.svc.FirstOperatorToken(ctx)
+		if err != nil {
+			return fmt.Errorf("create first operator token: %w", err)
+		}
+		s.FirstToken = tok
 	}
 	return nil
 }
@@ -432,12 +437,29 @@ func (s *Server) Handler() http.Handler {
 	return instrument(s.metrics, securityHeaders(mux))
 }
 
+// Listen opens the listening socket of addr. hookline serve calls it before Open, so that a
+// port already in use stops a first start before it creates the data directory, the key, the
+// database and the first operator token, which it could then never show.
+func Listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
 // Start listens on the configured address and serves in the background.
 func (s *Server) Start() error {
-	ln, err := net.Listen("tcp", s.cfg.Listen)
+	ln, err := Listen(s.cfg.Listen)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", s.cfg.Listen, err)
+		return err
 	}
+	s.StartOn(ln)
+	return nil
+}
+
+// StartOn serves on ln, which Listen opened, in the background. The server closes ln.
+func (s *Server) StartOn(ln net.Listener) {
 	s.listener = ln
 	s.httpServer = &http.Server{
 		Handler:           s.Handler(),
@@ -457,7 +479,6 @@ func (s *Server) Start() error {
 	}()
 	s.startBackground()
 	s.logger.Info("listening", "addr", ln.Addr().String(), "version", Version, "dev", s.cfg.Dev)
-	return nil
 }
 
 // Addr returns the address the server listens on.
@@ -465,6 +486,29 @@ func (s *Server) Addr() string { return s.listener.Addr().String() }
 
 // URL returns the base URL of the server.
 func (s *Server) URL() string { return "http://" + s.Addr() }
+
+// BaseURL returns the address people reach the server at: --public-url when it is set,
+// otherwise the listening address, with a wildcard host (0.0.0.0, ::) shown as loopback.
+func (s *Server) BaseURL() string {
+	if s.cfg.PublicURL != "" {
+		return strings.TrimSuffix(s.cfg.PublicURL, "/")
+	}
+	addr, ok := s.listener.Addr().(*net.TCPAddr)
+	if !ok {
+		return s.URL()
+	}
+	host := addr.IP
+	switch {
+	case host.Equal(net.IPv4zero):
+		host = net.IPv4(127, 0, 0, 1)
+	case host.Equal(net.IPv6unspecified):
+		host = net.IPv6loopback
+	}
+	return "http://" + net.JoinHostPort(host.String(), strconv.Itoa(addr.Port))
+}
+
+// Role returns the process's role (RoleAll, RoleAPI or RoleWorker).
+func (s *Server) Role() string { return s.cfg.Role }
 
 // Wait blocks until the HTTP server stops by itself (an error) or ctx ends.
 func (s *Server) Wait(ctx context.Context) error {

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"strings"
 
@@ -68,11 +66,8 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	fs.BoolVar(&o.KeepData, "keep-data", false, "keep the server's temporary data directory and log")
 	fs.BoolVar(&jsonOut, "json", false, "print the results as JSON instead of a table")
 	fs.BoolVar(&quiet, "quiet", false, "no progress line on stderr")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))

@@ -45,6 +45,9 @@ var errUsage = errors.New("usage")
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	e := &env{stdout: stdout, stderr: stderr, getenv: getenv}
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		args = append([]string{"version"}, args[1:]...)
+	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		if len(args) > 1 {
 			return run(ctx, []string{args[1], "--help"}, stdout, stderr, getenv)
@@ -95,13 +98,29 @@ func newFlagSet(e *env, name, usage, summary string) *flag.FlagSet {
 // parse parses args into fs and returns the resolved configuration.
 func parse(e *env, fs *flag.FlagSet, settings []string, args []string) (*config.Config, error) {
 	resolve := config.Register(fs, settings, e.getenv)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, err
-		}
-		return nil, errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
 	}
 	return resolve()
+}
+
+// parseFlags parses args into fs. --help prints the command's usage and returns flag.ErrHelp; a
+// wrong flag prints the error and one line on how to see the flags, and returns errUsage.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	usage := fs.Usage
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	fs.Usage = usage
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, flag.ErrHelp):
+		usage()
+		return err
+	default:
+		fmt.Fprintf(fs.Output(), "Run `%s --help` for its flags.\n", fs.Name())
+		return errUsage
+	}
 }
 
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
@@ -115,7 +134,7 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 }
 
 func runVersion(ctx context.Context, e *env, args []string) error {
-	fmt.Fprintln(e.stdout, "hookline", server.Version)
+	fmt.Fprint(e.stdout, server.ReadBuild())
 	return nil
 }
 
@@ -130,16 +149,23 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	logger := newLogger(cfg, e.stderr)
 	setGCPercent()
+	// Listen first: a port in use must stop a first start before it creates anything, or the
+	// first operator token would be made and never shown.
+	ln, err := server.Listen(cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("%w\n\nNothing was created or changed. Stop what uses the port, or choose another with --listen\n"+
+			"(HOOKLINE_LISTEN). If you have no operator token for an existing data directory, make one with\n"+
+			"`hookline token create` (with the same --data-dir or --database-url)", err)
+	}
 	srv, err := server.Open(ctx, *cfg, logger)
 	if err != nil {
+		ln.Close()
 		return err
 	}
-	if err := srv.Start(); err != nil {
-		srv.Close()
-		return err
-	}
+	srv.StartOn(ln)
+	printBanner(e.stdout, srv)
 	if srv.FirstToken != "" {
-		printFirstToken(e.stdout, srv.FirstToken, srv.URL())
+		printFirstToken(e.stdout, srv.FirstToken, srv.BaseURL())
 	}
 	err = srv.Wait(ctx)
 	logger.Info("shutting down")
@@ -147,6 +173,24 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		err = cerr
 	}
 	return err
+}
+
+// printBanner says where the server can be reached: the dashboard, the API and its OpenAPI
+// document, and the health and metrics endpoints.
+func printBanner(w io.Writer, srv *server.Server) {
+	base := srv.BaseURL()
+	role := ""
+	if srv.Role() != server.RoleAll {
+		role = " as a " + srv.Role() + " process"
+	}
+	fmt.Fprintf(w, "\nHookline %s is running%s.\n\n", server.Version, role)
+	if srv.Role() != server.RoleWorker {
+		fmt.Fprintf(w, "    Dashboard  %s/dashboard/\n", base)
+		fmt.Fprintf(w, "    API        %s/api/v1\n", base)
+		fmt.Fprintf(w, "    API docs   %s/api/v1/openapi.json (OpenAPI 3.1; the guide is docs/api.md)\n", base)
+	}
+	fmt.Fprintf(w, "    Health     %s/healthz, %s/readyz\n", base, base)
+	fmt.Fprintf(w, "    Metrics    %s/metrics\n\n", base)
 }
 
 func printFirstToken(w io.Writer, token, url string) {

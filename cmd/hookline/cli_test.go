@@ -87,8 +87,11 @@ func TestVersion(t *testing.T) {
 	t.Parallel()
 	r := runCLI(t, nil, "version")
 	r.want(t, 0, nil, nil)
-	if r.stdout != "hookline "+server.Version+"\n" {
+	if !strings.HasPrefix(r.stdout, "hookline "+server.Version+"\n") || !strings.Contains(r.stdout, "\ngo       go1.") {
 		t.Errorf("version printed %q", r.stdout)
+	}
+	if r2 := runCLI(t, nil, "--version"); r2.code != 0 || r2.stdout != r.stdout {
+		t.Errorf("--version printed %q (exit %d), version %q", r2.stdout, r2.code, r.stdout)
 	}
 }
 
@@ -188,6 +191,10 @@ func TestMigrate(t *testing.T) {
 	r.want(t, 0, []string{"applied 0001"}, nil)
 	if n := strings.Count(r.stdout, "applied "); n != pending {
 		t.Errorf("up applied %d migrations, status listed %d pending:\n%s", n, pending, r.stdout)
+	}
+	// Each migration is reported once, not also in a log line.
+	if n := strings.Count(r.stdout+r.stderr, "0001_"); n != 1 {
+		t.Errorf("up reported the first migration %d times:\n%s", n, r)
 	}
 
 	r = runCLI(t, nil, append([]string{"migrate", "status"}, data...)...)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -65,11 +64,8 @@ func runListen(ctx context.Context, e *env, args []string) error {
 	fs.DurationVar(&o.tolerance, "tolerance", signature.DefaultTolerance, "how far a delivery's timestamp may be from this machine's clock, either way")
 	fs.IntVar(&o.status, "status", http.StatusOK, "HTTP status to answer deliveries that verify (or are not checked) with; a 4xx or 5xx makes Hookline retry")
 	fs.BoolVar(&o.json, "json", false, "print one JSON object per delivery on its own line (for jq) instead of a readable block")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
