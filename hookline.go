@@ -261,6 +261,9 @@ const (
 	TokenApplication TokenKind = "application"
 	// TokenPortal is a short-lived dashboard session for one application.
 	TokenPortal TokenKind = "portal"
+	// TokenMessage may only create messages of one application (Svix's create-message-token):
+	// for a system that emits events and should be able to do nothing else.
+	TokenMessage TokenKind = "message"
 )
 
 // Token is an API credential. Only its SHA-256 hash is stored; the token itself is shown once.

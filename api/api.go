@@ -60,7 +60,13 @@ type route struct {
 	// noReplay marks POSTs whose responses carry a token's text: they ignore Idempotency-Key,
 	// because a stored response would keep the token in clear for a day.
 	noReplay bool
+	// portal marks the routes a portal session token may call (logout, whoami); every other
+	// route refuses them, as the dashboard is what they are for.
+	portal bool
 }
+
+// messageTokenRoute is the one route a message token (create-message-token) may call.
+const messageTokenRoute = "v1.message.create"
 
 // New returns the API over svc.
 func New(svc *service.Service, cfg Config, logger *slog.Logger) (*API, error) {
@@ -137,12 +143,16 @@ func (a *API) wrap(rt route) http.Handler {
 				a.writeError(w, r, err)
 				return
 			}
-			if tok.Kind == hookline.TokenPortal {
+			if tok.Kind == hookline.TokenPortal && !rt.portal {
 				// Portal sessions are for the dashboard, which checks them itself.
 				a.writeError(w, r, hookline.Errorf(hookline.EUNAUTHORIZED, "portal session tokens cannot call the API"))
 				return
 			}
-			if tok.Kind == hookline.TokenApplication {
+			if tok.Kind == hookline.TokenMessage && rt.op.ID != messageTokenRoute {
+				a.writeError(w, r, hookline.Errorf(hookline.EFORBIDDEN, "this token may only create messages (POST /api/v1/app/{app_id}/msg)"))
+				return
+			}
+			if tok.Kind != hookline.TokenOperator {
 				if ok, wait := a.limiter.allow(tok.ID, time.Now()); !ok {
 					w.Header().Set("Retry-After", retryAfterSeconds(wait))
 					a.writeError(w, r, hookline.Errorf(hookline.ERATELIMITED, "too many requests for this token; retry in %s", wait.Round(time.Millisecond)))

@@ -39,6 +39,11 @@ func (a *API) routeTable() []route {
 		rt.op.ExtraHeaders = nil
 		return rt
 	}
+	// Portal session tokens may call these routes too.
+	portalToo := func(rt route) route {
+		rt.portal = true
+		return rt
+	}
 	return []route{
 		health,
 
@@ -97,6 +102,10 @@ func (a *API) routeTable() []route {
 		op("PUT", opEp+"/{endpoint_id}/headers", "v1.operational-webhook-endpoint.update-headers", "Operational Webhook", "Replace an operational-webhook endpoint's custom headers", 204, OperationalWebhookEndpointHeadersIn{}, nil, nil, writeErrors, a.updateOperationalEndpointHeaders),
 
 		noReplay(op("POST", "/api/v1/auth/app-portal-access/{app_id}", "v1.authentication.app-portal-access", "Authentication", "Create a magic link to the customer portal of an application", 200, AppPortalAccessIn{}, AppPortalAccessOut{}, nil, writeErrors, a.appPortalAccess)),
+		portalToo(op("POST", "/api/v1/auth/logout", "v1.authentication.logout", "Authentication", "End the portal session token that calls it", 204, nil, nil, nil, []int{401, 403}, a.logout)),
+		op("POST", "/api/v1/auth/app/{app_id}/expire-all", "v1.authentication.expire-all", "Authentication", "End every portal link, portal session and message token of an application", 204, ApplicationTokenExpireIn{}, nil, nil, writeErrors, a.expireAll),
+		portalToo(op("GET", "/api/v1/auth/whoami", "v1.authentication.whoami", "Authentication", "Describe the token of the request", 200, nil, WhoamiOut{}, nil, []int{401, 403}, a.whoami)),
+		noReplay(op("POST", "/api/v1/auth/app/{app_id}/create-message-token", "v1.authentication.create-message-token", "Authentication", "Create a token that can only create messages of one application", 200, CreateTokenIn{}, ApiTokenOut{}, nil, writeErrors, a.createMessageToken)),
 
 		op("GET", "/api/v1/token", "v1.token.list", "Token", "List API tokens (Hookline extension)", 200, nil, ListResponse[TokenOut]{}, TokenListQuery{}, []int{401, 403, 404, 422}, a.listTokens),
 		noReplay(op("POST", "/api/v1/token", "v1.token.create", "Token", "Create an API token; its text is returned once (Hookline extension)", 201, TokenIn{}, TokenCreatedOut{}, nil, writeErrors, a.createToken)),

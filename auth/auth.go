@@ -19,6 +19,7 @@ const (
 	prefixOperator    = "hlo_"
 	prefixApplication = "hla_"
 	prefixPortal      = "hlp_"
+	prefixMessage     = "hlm_"
 )
 
 const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -40,6 +41,8 @@ func New(kind hookline.TokenKind, appID, name string, now time.Time, ttl time.Du
 		prefix = prefixOperator
 	case hookline.TokenApplication:
 		prefix = prefixApplication
+	case hookline.TokenMessage:
+		prefix = prefixMessage
 	default:
 		prefix = prefixPortal
 	}

@@ -208,6 +208,8 @@ func TestTenancy(t *testing.T) {
 			{"GET", base + "/msg/" + a.eventID, nil, 200},
 			{"GET", "/api/v1/event-type", nil, 200},
 			{"GET", "/api/v1/event-type/order.created", nil, 200},
+			{"GET", "/api/v1/event-type/order.created/retry-schedule", nil, 200},
+			{"GET", "/api/v1/auth/whoami", nil, 200},
 		} {
 			if r := srv.Do(c.method, c.path, a.token, c.body); r.Status != c.want {
 				t.Errorf("A's token: %s %s = %d %s, want %d", c.method, c.path, r.Status, r.Body, c.want)
@@ -238,6 +240,15 @@ func TestTenancy(t *testing.T) {
 			{"POST", "/api/v1/token", map[string]any{"kind": "application", "appId": a.appID}},
 			{"GET", "/api/v1/token", nil},
 			{"DELETE", "/api/v1/token/" + b.tokenID, nil},
+			{"PUT", "/api/v1/event-type/order.created/retry-schedule", map[string]any{"retrySchedule": []any{}}},
+			{"POST", "/api/v1/auth/app/" + a.appID + "/expire-all", map[string]any{}},
+			{"POST", "/api/v1/auth/app/" + b.appID + "/expire-all", map[string]any{}},
+			{"POST", "/api/v1/auth/app/" + a.appID + "/create-message-token", map[string]any{"name": "x"}},
+			{"POST", "/api/v1/auth/app/" + b.appID + "/create-message-token", map[string]any{"name": "x"}},
+			// Logout ends portal sessions only; an API key is not ended by one stray call.
+			{"POST", "/api/v1/auth/logout", nil},
+			{"GET", "/api/v1/operational-webhook/endpoint/ep_2zZZZZZZZZZZZZZZZZZZZZ/headers", nil},
+			{"PUT", "/api/v1/operational-webhook/endpoint/ep_2zZZZZZZZZZZZZZZZZZZZZ/headers", map[string]any{"headers": map[string]string{}}},
 		} {
 			r := srv.Do(c.method, c.path, a.token, c.body)
 			if r.Status != 403 || r.Code() != "forbidden" {

@@ -12,8 +12,8 @@ import (
 
 func newSigningSecret() string { return secrets.NewSigningSecret() }
 
-// CreateToken makes a token and stores its hash. Application and portal tokens must name an
-// existing application. It returns the token's text, which is never available again.
+// CreateToken makes a token and stores its hash. Application, portal and message tokens must
+// name an existing application. It returns the token's text, which is never available again.
 func (s *Service) CreateToken(ctx context.Context, kind hookline.TokenKind, appIDOrUID, name string, ttl time.Duration) (string, *hookline.Token, error) {
 	var f fieldErrors
 	if len(name) > 256 {
@@ -28,7 +28,7 @@ func (s *Service) CreateToken(ctx context.Context, kind hookline.TokenKind, appI
 		if appIDOrUID != "" {
 			f.add("value", "operator tokens are not bound to an application", "appId")
 		}
-	case hookline.TokenApplication, hookline.TokenPortal:
+	case hookline.TokenApplication, hookline.TokenPortal, hookline.TokenMessage:
 		if kind == hookline.TokenPortal && ttl <= 0 {
 			// A portal session that never ends would outlive every link it was made for.
 			f.add("value", "a portal session must expire", "expiresIn")
