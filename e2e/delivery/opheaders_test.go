@@ -80,9 +80,10 @@ func TestOperationalEndpointHeadersAreSent(t *testing.T) {
 		Token string `json:"token"`
 	}
 	e.Op("POST", "/api/v1/token", map[string]any{"kind": "application", "appId": app}, 201).JSON(t, &tok)
-	for _, m := range []string{"GET", "PUT"} {
-		if r := e.Do(m, path, tok.Token, map[string]any{"headers": map[string]string{}}); r.Status != 403 {
-			t.Errorf("%s headers with an application token: status %d, want 403", m, r.Status)
-		}
+	if r := e.Do("GET", path, tok.Token, nil); r.Status != 403 {
+		t.Errorf("GET headers with an application token: status %d, want 403", r.Status)
+	}
+	if r := e.Do("PUT", path, tok.Token, map[string]any{"headers": map[string]string{}}); r.Status != 403 {
+		t.Errorf("PUT headers with an application token: status %d, want 403", r.Status)
 	}
 }

@@ -110,12 +110,12 @@ func TestEventTypeRetryScheduleRefusals(t *testing.T) {
 		}
 		if c.loc != "" {
 			var body struct {
-				Errors []struct {
+				Detail []struct {
 					Loc json.RawMessage `json:"loc"`
-				} `json:"errors"`
+				} `json:"detail"`
 			}
 			r.JSON(t, &body)
-			if len(body.Errors) != 1 || string(body.Errors[0].Loc) != c.loc {
+			if len(body.Detail) != 1 || string(body.Detail[0].Loc) != c.loc {
 				t.Errorf("%s: errors %s, want one at %s", c.name, r.Body, c.loc)
 			}
 		}
@@ -124,10 +124,11 @@ func TestEventTypeRetryScheduleRefusals(t *testing.T) {
 	e.Op("GET", path, nil, 200).JSON(t, &got)
 	sameJSON(t, "schedule after the refusals", got, `{"retrySchedule":[{"secs":60,"nanos":0}]}`)
 
-	for _, m := range []string{"GET", "PUT"} {
-		if r := e.Do(m, "/api/v1/event-type/no.such.type/retry-schedule", e.Token, map[string]any{"retrySchedule": nil}); r.Status != 404 {
-			t.Errorf("%s the schedule of an unknown event type: status %d, want 404", m, r.Status)
-		}
+	if r := e.Do("GET", "/api/v1/event-type/no.such.type/retry-schedule", e.Token, nil); r.Status != 404 {
+		t.Errorf("GET the schedule of an unknown event type: status %d, want 404", r.Status)
+	}
+	if r := e.Do("PUT", "/api/v1/event-type/no.such.type/retry-schedule", e.Token, map[string]any{"retrySchedule": nil}); r.Status != 404 {
+		t.Errorf("PUT the schedule of an unknown event type: status %d, want 404", r.Status)
 	}
 	app := e.app("Acme")
 	var tok struct {
