@@ -96,6 +96,11 @@ type AttemptListQuery struct {
 	WithContent      bool      `query:"with_content" doc:"Include payloads of included messages (default true)."`
 }
 
+// AttemptGetQuery are the query parameters of an attempt read.
+type AttemptGetQuery struct {
+	ExpandedStatuses bool `query:"expanded_statuses" doc:"Add statusText (always there for clients other than the 1.x Svix SDKs)."`
+}
+
 // EndpointMessageListQuery are the filters of an endpoint's message list.
 type EndpointMessageListQuery struct {
 	Limit            int       `query:"limit" doc:"Page size, 1 to 250 (default 50)."`

@@ -21,6 +21,11 @@ type MessageListQuery struct {
 	WithContent bool      `query:"with_content" doc:"Include payloads (default true)."`
 }
 
+// MessageCreateQuery are the query parameters of message creation.
+type MessageCreateQuery struct {
+	WithContent bool `query:"with_content" doc:"Include the payload in the response (default true; the Svix 2.x SDKs send false)."`
+}
+
 // MessageGetQuery are the query parameters of a message read.
 type MessageGetQuery struct {
 	WithContent bool `query:"with_content" doc:"Include the payload (default true)."`
@@ -36,6 +41,10 @@ type DuplicateMessageError struct {
 func (a *API) createMessage(w http.ResponseWriter, r *http.Request) error {
 	var in MessageIn
 	if err := decode(r, &in); err != nil {
+		return err
+	}
+	withContent, err := boolQuery(r, "with_content", true)
+	if err != nil {
 		return err
 	}
 	app, err := a.application(r)
@@ -65,7 +74,7 @@ func (a *API) createMessage(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
-	writeJSON(w, http.StatusAccepted, messageOut(msg, true))
+	writeJSON(w, http.StatusAccepted, messageOut(msg, withContent))
 	return nil
 }
 

@@ -77,14 +77,14 @@ func (a *API) routeTable() []route {
 		op("GET", ep+"/stats", "v1.endpoint.get-stats", "Endpoint", "Count the endpoint's messages by status", 200, nil, EndpointStatsOut{}, nil, readErrors, a.getEndpointStats),
 
 		op("GET", app+"/msg", "v1.message.list", "Message", "List an application's messages, newest first", 200, nil, ListResponse[MessageOut]{}, MessageListQuery{}, readErrors, a.listMessages),
-		op("POST", app+"/msg", "v1.message.create", "Message", "Send a message to every matching endpoint", 202, MessageIn{}, MessageOut{}, nil, writeErrors, a.createMessage),
+		op("POST", app+"/msg", "v1.message.create", "Message", "Send a message to every matching endpoint", 202, MessageIn{}, MessageOut{}, MessageCreateQuery{}, writeErrors, a.createMessage),
 		op("GET", app+"/msg/{msg_id}", "v1.message.get", "Message", "Get a message by id or eventId", 200, nil, MessageOut{}, MessageGetQuery{}, readErrors, a.getMessage),
 
 		op("GET", ep+"/msg", "v1.message-attempt.list-attempted-messages", "Message Attempt", "List the messages sent to an endpoint, with their status there", 200, nil, ListResponse[EndpointMessageOut]{}, EndpointMessageListQuery{}, readErrors, a.listAttemptedMessages),
 		op("GET", app+"/attempt/endpoint/{endpoint_id}", "v1.message-attempt.list-by-endpoint", "Message Attempt", "List an endpoint's attempts, newest first", 200, nil, ListResponse[MessageAttemptOut]{}, AttemptListQuery{}, readErrors, a.listAttemptsByEndpoint),
 		op("GET", app+"/attempt/msg/{msg_id}", "v1.message-attempt.list-by-msg", "Message Attempt", "List a message's attempts, newest first", 200, nil, ListResponse[MessageAttemptOut]{}, AttemptListQuery{}, readErrors, a.listAttemptsByMessage),
 		op("GET", app+"/msg/{msg_id}/endpoint/{endpoint_id}/attempt", "v1.message-attempt.list-by-endpoint-deprecated", "Message Attempt", "List a message's attempts to one endpoint", 200, nil, ListResponse[MessageAttemptOut]{}, AttemptListQuery{}, readErrors, a.listAttemptsByMessage),
-		op("GET", app+"/msg/{msg_id}/attempt/{attempt_id}", "v1.message-attempt.get", "Message Attempt", "Get an attempt", 200, nil, MessageAttemptOut{}, nil, readErrors, a.getAttempt),
+		op("GET", app+"/msg/{msg_id}/attempt/{attempt_id}", "v1.message-attempt.get", "Message Attempt", "Get an attempt", 200, nil, MessageAttemptOut{}, AttemptGetQuery{}, readErrors, a.getAttempt),
 		op("GET", app+"/msg/{msg_id}/attempt/{attempt_id}/headers", "v1.message-attempt.get-headers", "Message Attempt", "Get the request headers an attempt sent", 200, nil, MessageAttemptHeadersOut{}, nil, readErrors, a.getAttemptHeaders),
 		op("GET", app+"/msg/{msg_id}/endpoint", "v1.message-attempt.list-attempted-destinations", "Message Attempt", "List the endpoints a message went to, with its status at each", 200, nil, ListResponse[MessageEndpointOut]{}, nil, readErrors, a.listAttemptedDestinations),
 		op("POST", app+"/msg/{msg_id}/endpoint/{endpoint_id}/resend", "v1.message-attempt.resend", "Message Attempt", "Send a message to an endpoint again, now", 202, nil, nil, nil, writeErrors, a.resend),
