@@ -53,6 +53,24 @@ type Option func(*config)
 type config struct {
 	dialect Dialect
 	now     func() time.Time
+	steps   map[int]Step
+}
+
+// Step is Go code that a migration runs after its SQL, in the same transaction: the rewrites
+// SQL cannot do, such as sealing values under the main key. p is the dialect's placeholder.
+// A step must be idempotent (leave rows it already rewrote alone): a database restored from a
+// backup, or migrated by hand, may hold rows of both shapes.
+type Step func(ctx context.Context, tx *sql.Tx, p func(n int) string) error
+
+// WithStep runs step in the transaction of the migration with the given version, after its
+// SQL. A step of a version without a file is an error of Up.
+func WithStep(version int, step Step) Option {
+	return func(c *config) {
+		if c.steps == nil {
+			c.steps = map[int]Step{}
+		}
+		c.steps[version] = step
+	}
 }
 
 // WithDialect selects the database dialect; the default is SQLite.
@@ -103,6 +121,11 @@ func Up(ctx context.Context, db *sql.DB, files fs.FS, opts ...Option) (applied [
 	if _, err := db.ExecContext(ctx, createTable); err != nil {
 		return nil, fmt.Errorf("migrate: create schema_migrations: %w", err)
 	}
+	for v := range c.steps {
+		if !slices.ContainsFunc(migrations, func(m Migration) bool { return m.Version == v }) {
+			return nil, fmt.Errorf("migrate: a step for version %d, which has no migration file", v)
+		}
+	}
 	done, err := appliedVersions(ctx, db)
 	if err != nil {
 		return nil, err
@@ -150,6 +173,11 @@ func apply(ctx context.Context, db *sql.DB, c config, m Migration) (ran bool, er
 	}
 	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 		return false, fmt.Errorf("migrate: %s: %w", m.Name, err)
+	}
+	if step := c.steps[m.Version]; step != nil {
+		if err := step(ctx, tx, c.dialect.Placeholder); err != nil {
+			return false, fmt.Errorf("migrate: %s: %w", m.Name, err)
+		}
 	}
 	p := c.dialect.Placeholder
 	insert := "INSERT INTO schema_migrations (version, name, applied_at) VALUES (" + p(1) + ", " + p(2) + ", " + p(3) + ")"

@@ -3,8 +3,10 @@ package migrate_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -154,5 +156,56 @@ func TestPostgresPlaceholders(t *testing.T) {
 	}
 	if got := migrate.SQLite.Placeholder(3); got != "?" {
 		t.Errorf("SQLite placeholder = %q", got)
+	}
+}
+
+// TestStepRunsInItsMigration: a Go step runs once, inside its migration's transaction after
+// the SQL: when it fails, the migration's SQL is rolled back with it and the migration stays
+// pending; when it succeeds it does not run again.
+func TestStepRunsInItsMigration(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openDB(t)
+	files := fstest.MapFS{
+		"0001_init.sql":    {Data: []byte("CREATE TABLE a (id INTEGER PRIMARY KEY, v TEXT);\nINSERT INTO a VALUES (1, 'clear');")},
+		"0002_rewrite.sql": {Data: []byte("-- Go rewrites the rows.\nCREATE TABLE marker (id INTEGER);")},
+	}
+	runs := 0
+	failing := func(ctx context.Context, tx *sql.Tx, p func(int) string) error {
+		runs++
+		if _, err := tx.ExecContext(ctx, "UPDATE a SET v = "+p(1), "half-done"); err != nil {
+			return err
+		}
+		return errors.New("the main key is wrong")
+	}
+	if _, err := migrate.Up(ctx, db, files, migrate.WithStep(2, failing)); err == nil || !strings.Contains(err.Error(), "the main key is wrong") {
+		t.Fatalf("Up with a failing step: %v", err)
+	}
+	var v string
+	var markers int
+	if err := db.QueryRowContext(ctx, "SELECT v, (SELECT count(*) FROM sqlite_schema WHERE name = 'marker') FROM a").Scan(&v, &markers); err != nil {
+		t.Fatal(err)
+	}
+	if v != "clear" || markers != 0 {
+		t.Fatalf("after a failed step: v = %q, %d marker tables; want it all rolled back", v, markers)
+	}
+
+	rewrite := func(ctx context.Context, tx *sql.Tx, p func(int) string) error {
+		runs++
+		_, err := tx.ExecContext(ctx, "UPDATE a SET v = "+p(1)+" WHERE v = "+p(2), "sealed", "clear")
+		return err
+	}
+	applied, err := migrate.Up(ctx, db, files, migrate.WithStep(2, rewrite))
+	if err != nil || !slices.Equal(applied, []string{"0002_rewrite.sql"}) {
+		t.Fatalf("Up = %v, %v", applied, err)
+	}
+	if _, err := migrate.Up(ctx, db, files, migrate.WithStep(2, rewrite)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRowContext(ctx, "SELECT v FROM a").Scan(&v); err != nil || v != "sealed" || runs != 2 {
+		t.Fatalf("v = %q (%v) after %d runs of the steps; want sealed after 2", v, err, runs)
+	}
+	if _, err := migrate.Up(ctx, db, files, migrate.WithStep(3, rewrite)); err == nil {
+		t.Fatal("a step of a version without a file was accepted")
 	}
 }
