@@ -3,9 +3,11 @@ package postgres_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"slices"
@@ -910,5 +912,72 @@ func TestMigrateLazyFanOut(t *testing.T) {
 		VALUES ('dlv_twice', $1, $2, $3, 1, 0, 0)`, app.ID, msgID, eps.Data[0].ID)
 	if err == nil || !strings.Contains(err.Error(), "deliveries_msg") {
 		t.Fatalf("a second delivery to the endpoint = %v, want a unique violation", err)
+	}
+}
+
+// TestEndpointHeadersSealed upgrades a database whose endpoint headers are clear JSONB, as
+// every version before migration 0008 wrote them: the migration makes the column TEXT and
+// seals every row's headers under the main key, and the headers of endpoints written after it
+// are sealed too. No credential is left in clear in the table, and the store reads them all.
+func TestEndpointHeadersSealed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := open(t, pgtest.URL(t))
+	sqlDB := stdlib.OpenDBFromPool(db.Pool())
+	defer sqlDB.Close()
+	before := fstest.MapFS{}
+	entries, err := fs.ReadDir(postgres.Migrations(), ".")
+	must(t, err)
+	for _, e := range entries {
+		if e.Name() < "0008" {
+			data, err := fs.ReadFile(postgres.Migrations(), e.Name())
+			must(t, err)
+			before[e.Name()] = &fstest.MapFile{Data: data}
+		}
+	}
+	_, err = migrate.Up(ctx, sqlDB, before, migrate.WithDialect(migrate.Postgres))
+	must(t, err)
+	now := time.Now().UTC()
+	app := &hookline.Application{ID: hookline.NewID(hookline.PrefixApplication), Name: "Acme", CreatedAt: now, UpdatedAt: now}
+	must(t, db.CreateApplication(ctx, app))
+	creds := map[string]string{"Authorization": "Bearer cred-authorization-7Qx2", "X-Api-Key": "cred-api-key-9Lm4", "X-Tenant": "acme"}
+	secret, err := testBox(t).Seal([]byte("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"))
+	must(t, err)
+	old := hookline.NewID(hookline.PrefixEndpoint)
+	clear, err := json.Marshal(creds)
+	must(t, err)
+	_, err = db.Pool().Exec(ctx, `INSERT INTO endpoints (id, app_id, url, version, headers, secret_sealed, created_at, updated_at)
+		VALUES ($1, $2, 'https://hooks.acme.example/old', 1, $3, $4, $5, $5)`, old, app.ID, string(clear), secret, now.UnixMicro())
+	must(t, err)
+	empty := hookline.NewID(hookline.PrefixEndpoint)
+	_, err = db.Pool().Exec(ctx, `INSERT INTO endpoints (id, app_id, url, version, secret_sealed, created_at, updated_at)
+		VALUES ($1, $2, 'https://hooks.acme.example/none', 1, $3, $4, $4)`, empty, app.ID, secret, now.UnixMicro())
+	must(t, err)
+
+	applied, err := db.Migrate(ctx)
+	must(t, err)
+	if !slices.Contains(applied, "0008_seal_endpoint_headers.sql") {
+		t.Fatalf("applied %v, want 0008 among them", applied)
+	}
+	ep := &hookline.Endpoint{ID: hookline.NewID(hookline.PrefixEndpoint), AppID: app.ID, URL: "https://hooks.acme.example/new",
+		Version: 1, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", Headers: maps.Clone(creds)}
+	must(t, db.CreateEndpoint(ctx, ep))
+
+	var table string
+	must(t, db.Pool().QueryRow(ctx, `SELECT string_agg(id || ' ' || headers, E'\n') FROM endpoints`).Scan(&table))
+	for name, v := range creds {
+		if name != "X-Tenant" && strings.Contains(table, v) {
+			t.Errorf("the endpoints table holds the %s value in clear:\n%s", name, table)
+		}
+	}
+	for _, id := range []string{old, ep.ID} {
+		got, err := db.GetEndpoint(ctx, app.ID, id)
+		must(t, err)
+		if !maps.Equal(got.Headers, creds) {
+			t.Errorf("endpoint %s: headers %v, want %v", id, got.Headers, creds)
+		}
+	}
+	if got, err := db.GetEndpoint(ctx, app.ID, empty); err != nil || len(got.Headers) != 0 {
+		t.Errorf("an endpoint without headers: %v, %v", got, err)
 	}
 }

@@ -229,7 +229,8 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 // Migrate applies the embedded migrations that the database has not run yet and returns the
 // names of those it applied.
 func (db *DB) Migrate(ctx context.Context) ([]string, error) {
-	applied, err := migrate.Up(ctx, db.w.DB, Migrations(), migrate.WithDialect(migrate.SQLite))
+	applied, err := migrate.Up(ctx, db.w.DB, Migrations(), migrate.WithDialect(migrate.SQLite),
+		migrate.WithStep(8, sqlcodec.SealHeadersStep(db.box)))
 	for _, name := range applied {
 		db.log.Debug("sqlite: applied migration", "name", name, "path", db.path)
 	}

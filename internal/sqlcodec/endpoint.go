@@ -56,7 +56,7 @@ func ScanEndpoint(s Scanner, box hookline.SecretBox) (*hookline.Endpoint, error)
 	for _, f := range []struct {
 		text string
 		dst  any
-	}{{filterTypes, &ep.FilterTypes}, {channels, &ep.Channels}, {meta, &ep.Metadata}, {headers, &ep.Headers}} {
+	}{{filterTypes, &ep.FilterTypes}, {channels, &ep.Channels}, {meta, &ep.Metadata}} {
 		if f.text == "" {
 			continue
 		}
@@ -64,6 +64,11 @@ func ScanEndpoint(s Scanner, box hookline.SecretBox) (*hookline.Endpoint, error)
 			return nil, fmt.Errorf("%w: decode endpoint %s: %w", ErrUnreadableEndpoint, ep.ID, err)
 		}
 	}
+	h, err := OpenHeaders(box, headers)
+	if err != nil {
+		return nil, fmt.Errorf("%w: endpoint %s: %w", ErrUnreadableEndpoint, ep.ID, err)
+	}
+	ep.Headers = h
 	secret, err := box.Open(secretSealed)
 	if err != nil {
 		return nil, fmt.Errorf("%w: open secret of endpoint %s: %w", ErrUnreadableEndpoint, ep.ID, err)
@@ -76,18 +81,22 @@ func ScanEndpoint(s Scanner, box hookline.SecretBox) (*hookline.Endpoint, error)
 	return &ep, nil
 }
 
-// EndpointValues encodes the mutable columns of ep, sealing its secrets, in the order uid, url,
+// EndpointValues encodes the mutable columns of ep, sealing its secrets and custom headers, in the order uid, url,
 // description, version, disabled, filter_types, channels, rate_limit, metadata, headers,
 // secret_sealed, old_secrets_sealed, disabled_reason. Old secrets' expiry times are rounded in
 // place to the microseconds the database keeps, so what was written equals what is read.
 func EndpointValues(box hookline.SecretBox, ep *hookline.Endpoint) ([]any, error) {
-	var jsonCols [4]string
-	for i, v := range []any{ep.FilterTypes, ep.Channels, ep.Metadata, ep.Headers} {
+	var jsonCols [3]string
+	for i, v := range []any{ep.FilterTypes, ep.Channels, ep.Metadata} {
 		b, err := json.Marshal(v)
 		if err != nil {
 			return nil, fmt.Errorf("encode endpoint %s: %w", ep.ID, err)
 		}
 		jsonCols[i] = string(b)
+	}
+	headers, err := SealHeaders(box, ep.Headers)
+	if err != nil {
+		return nil, fmt.Errorf("seal headers of endpoint %s: %w", ep.ID, err)
 	}
 	secret, err := box.Seal([]byte(ep.Secret))
 	if err != nil {
@@ -106,7 +115,7 @@ func EndpointValues(box hookline.SecretBox, ep *hookline.Endpoint) ([]any, error
 		rateLimit = &n
 	}
 	return []any{nullable(ep.UID), ep.URL, ep.Description, ep.Version, ep.Disabled, jsonCols[0], jsonCols[1],
-		rateLimit, jsonCols[2], jsonCols[3], secret, old, nullable(ep.DisabledReason)}, nil
+		rateLimit, jsonCols[2], headers, secret, old, nullable(ep.DisabledReason)}, nil
 }
 
 // HealthColumns are what EachHealth reads of an endpoint.
