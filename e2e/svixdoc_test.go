@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/hookline/hookline/internal/testserver"
 )
 
 // svixDocPath is Svix's own OpenAPI document (the one its SDKs are generated from), beside the
@@ -259,4 +261,95 @@ func (d *svixDoc) checkValue(schema map[string]any, v any, at string, problems *
 			*problems = append(*problems, fmt.Sprintf("%s: %v is not one of Svix's %v", at, v, enum))
 		}
 	}
+}
+
+// apiDocRow is one row of docs/api.md's table of Svix's operations.
+type apiDocRow struct {
+	line                      int
+	method, path, operationID string
+	served                    bool
+	reason                    string
+}
+
+var apiDocRowPattern = regexp.MustCompile("^\\| (GET|POST|PUT|PATCH|DELETE) \\| `([^`]+)` \\| `([^`]+)` \\| (.+) \\|$")
+
+// readAPIDocTable reads the table of Svix's operations in docs/api.md.
+func readAPIDocTable(t *testing.T) []apiDocRow {
+	data, err := os.ReadFile(filepath.Join("..", "docs", "api.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []apiDocRow
+	for i, line := range strings.Split(string(data), "\n") {
+		m := apiDocRowPattern.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		r := apiDocRow{line: i + 1, method: m[1], path: m[2], operationID: m[3]}
+		switch status := m[4]; {
+		case status == "served":
+			r.served = true
+		case strings.HasPrefix(status, "not served (") && strings.HasSuffix(status, ")") && len(status) > len("not served ()"):
+			r.reason = strings.TrimSuffix(strings.TrimPrefix(status, "not served ("), ")")
+		default:
+			t.Errorf("docs/api.md:%d: %q is neither \"served\" nor \"not served (the reason)\"", r.line, status)
+		}
+		rows = append(rows, r)
+	}
+	if len(rows) == 0 {
+		t.Fatal("docs/api.md has no table of Svix's operations")
+	}
+	return rows
+}
+
+// TestAPIDocCoversSvix keeps docs/api.md's table of Svix's operations true: every operation of
+// Svix's document has its row, and a row says "served" exactly when the server serves the route
+// (its own OpenAPI document is generated from the route table that registers the handlers).
+func TestAPIDocCoversSvix(t *testing.T) {
+	t.Parallel()
+	doc := readSvixDoc(t)
+	rows := readAPIDocTable(t)
+	srv := testserver.Start(t, testserver.Options{})
+	served := servedRoutes(t, srv.Op("GET", "/api/v1/openapi.json", nil, 200).Body)
+
+	byKey := map[routeKey]apiDocRow{}
+	for _, r := range rows {
+		k := keyOf(r.method, r.path)
+		if prev, dup := byKey[k]; dup {
+			t.Errorf("docs/api.md:%d: %s is in the table twice (also line %d)", r.line, k, prev.line)
+		}
+		byKey[k] = r
+	}
+	ops := doc.operations()
+	inSvix := map[routeKey]bool{}
+	for _, op := range ops {
+		k := keyOf(op.Method, op.Path)
+		inSvix[k] = true
+		r, ok := byKey[k]
+		switch {
+		case !ok:
+			t.Errorf("%s %s (%s) of Svix's document is not in docs/api.md's table: add it, served or not served and why", op.Method, op.Path, op.OperationID)
+		case r.operationID != op.OperationID || r.path != op.Path:
+			t.Errorf("docs/api.md:%d: %s %s %s; Svix's document says %s %s", r.line, r.path, r.operationID, r.method, op.Path, op.OperationID)
+		case r.served && served[k] == "":
+			t.Errorf("docs/api.md:%d: %s %s (%s) says served, but the server has no such route", r.line, r.method, r.path, r.operationID)
+		case !r.served && served[k] != "":
+			t.Errorf("docs/api.md:%d: %s %s (%s) says not served (%s), but the server serves it as %s: mark it served", r.line, r.method, r.path, r.operationID, r.reason, served[k])
+		}
+	}
+	for _, r := range rows {
+		if !inSvix[keyOf(r.method, r.path)] {
+			t.Errorf("docs/api.md:%d: %s %s is not an operation of Svix's document", r.line, r.method, r.path)
+		}
+	}
+	if len(ops) != len(rows) {
+		t.Errorf("Svix's document has %d operations, the table %d rows", len(ops), len(rows))
+	}
+	n := 0
+	for _, r := range rows {
+		if r.served {
+			n++
+		}
+	}
+	t.Logf("docs/api.md: %d of Svix's %d operations served", n, len(ops))
 }
