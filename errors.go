@@ -8,6 +8,7 @@ import (
 // Error codes are stable strings that clients may match on. The HTTP layer maps each code to a
 // status in exactly one place (api/errors.go); everything else only picks the code.
 const (
+	EBADREQUEST       = "bad_request"        // the request asks for something contradictory (Svix answers these 400)
 	ECONFLICT         = "conflict"           // a unique field (uid, name) is already taken
 	EDUPLICATEEVENT   = "duplicate_event_id" // a message with this eventId already exists
 	EFORBIDDEN        = "forbidden"          // authenticated, but not allowed to do this

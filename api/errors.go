@@ -11,6 +11,7 @@ import (
 // statusByCode maps every error code to its HTTP status: the one place where this happens.
 var statusByCode = map[string]int{
 	hookline.EINVALIDJSON:      http.StatusBadRequest,
+	hookline.EBADREQUEST:       http.StatusBadRequest,
 	hookline.EINVALIDUTF8:      http.StatusBadRequest,
 	hookline.EDUPLICATEKEY:     http.StatusBadRequest,
 	hookline.EUNAUTHORIZED:     http.StatusUnauthorized,

@@ -62,6 +62,8 @@ func (a *API) routeTable() []route {
 		op("DELETE", "/api/v1/event-type/{event_type_name}", "v1.event-type.delete", "Event Type", "Archive an event type (or delete it with expunge=true)", 204, nil, nil, EventTypeDeleteQuery{}, writeErrors, a.deleteEventType),
 		op("GET", "/api/v1/event-type/{event_type_name}/retry-schedule", "v1.event-type.get-retry-schedule", "Event Type", "Get the event type's own retry schedule (null: the default applies)", 200, nil, RetryScheduleInOut{}, nil, readErrors, a.getRetrySchedule),
 		op("PUT", "/api/v1/event-type/{event_type_name}/retry-schedule", "v1.event-type.set-retry-schedule", "Event Type", "Set the retry schedule of the event type's messages (null: back to the default)", 200, RetryScheduleInOut{}, RetryScheduleInOut{}, nil, writeErrors, a.setRetrySchedule),
+		op("POST", "/api/v1/event-type/import/openapi", "v1.event-type.import-openapi", "Event Type", "Create or update event types from the webhooks of an OpenAPI document", 200, EventTypeImportOpenApiIn{}, EventTypeImportOpenApiOut{}, nil, writeErrors, a.importEventTypesOpenAPI),
+		op("POST", "/api/v1/event-type/export/openapi", "v1.event-type.export-openapi", "Event Type", "Export the event types as the webhooks of an OpenAPI document", 202, nil, ExportEventTypeOut{}, nil, []int{401, 403}, a.exportEventTypesOpenAPI),
 
 		op("GET", app+"/endpoint", "v1.endpoint.list", "Endpoint", "List an application's endpoints", 200, nil, ListResponse[EndpointOut]{}, ListQuery{}, readErrors, a.listEndpoints),
 		op("POST", app+"/endpoint", "v1.endpoint.create", "Endpoint", "Create an endpoint", 201, EndpointIn{}, EndpointOut{}, nil, writeErrors, a.createEndpoint),

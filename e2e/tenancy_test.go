@@ -241,6 +241,8 @@ func TestTenancy(t *testing.T) {
 			{"GET", "/api/v1/token", nil},
 			{"DELETE", "/api/v1/token/" + b.tokenID, nil},
 			{"PUT", "/api/v1/event-type/order.created/retry-schedule", map[string]any{"retrySchedule": []any{}}},
+			{"POST", "/api/v1/event-type/import/openapi", map[string]any{"spec": map[string]any{"webhooks": map[string]any{"a.b": map[string]any{"post": map[string]any{}}}}, "replaceAll": true}},
+			{"POST", "/api/v1/event-type/export/openapi", nil},
 			{"POST", "/api/v1/auth/app/" + a.appID + "/expire-all", map[string]any{}},
 			{"POST", "/api/v1/auth/app/" + b.appID + "/expire-all", map[string]any{}},
 			{"POST", "/api/v1/auth/app/" + a.appID + "/create-message-token", map[string]any{"name": "x"}},
