@@ -157,6 +157,20 @@ type AttemptListOptions struct {
 	EventTypes []string       // only attempts of messages of these types
 	Before     *time.Time
 	After      *time.Time
+	// CodeClass keeps only attempts whose response code is in this class (Svix's
+	// status_code_class: 0 for no response, 100, 200, 300, 400 or 500).
+	CodeClass *int
+	// Tag keeps only attempts of messages with this tag.
+	Tag string
+}
+
+// CodeClassRange returns the response codes of a class as lo <= code < hi: class 0 is code 0
+// (no response: a timeout or a connection error), class 200 is 200-299, and so on.
+func CodeClassRange(class int) (lo, hi int) {
+	if class <= 0 {
+		return 0, 1
+	}
+	return class, class + 100
 }
 
 // EndpointMessageListOptions selects the messages of one endpoint.

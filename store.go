@@ -141,6 +141,14 @@ type MessageListOptions struct {
 	Channel    string     // only messages sent on this channel
 	Before     *time.Time // only messages created before this time
 	After      *time.Time // only messages created after this time
+	Tag        string     // only messages with this tag
+	// EndpointID keeps only messages with a delivery to this endpoint.
+	EndpointID string
+	// Status keeps only messages with a delivery in this status (to EndpointID when set).
+	Status *MessageStatus
+	// CodeClass keeps only messages with an attempt whose response code is in this class (see
+	// CodeClassRange), at EndpointID when set.
+	CodeClass *int
 }
 
 // Page is one page of a list. Done is true when no item follows the page in its direction.

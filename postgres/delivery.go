@@ -731,6 +731,13 @@ func (db *DB) ListAttempts(ctx context.Context, appID string, opts hookline.Atte
 	if opts.After != nil {
 		conds = append(conds, "created_at > "+a.add(micros(*opts.After)))
 	}
+	if opts.CodeClass != nil {
+		lo, hi := hookline.CodeClassRange(*opts.CodeClass)
+		conds = append(conds, "response_status_code >= "+a.add(int32(lo)), "response_status_code < "+a.add(int32(hi)))
+	}
+	if opts.Tag != "" {
+		conds = append(conds, "EXISTS (SELECT 1 FROM messages WHERE messages.id = attempts.msg_id AND messages.tags ? "+a.add(opts.Tag)+"::text)")
+	}
 	out, err := queryAll(ctx, db, `SELECT `+sqlcodec.AttemptColumns+` FROM attempts`+where(conds...)+tail, a, sqlcodec.ScanAttempt)
 	if err != nil {
 		return hookline.Page[hookline.Attempt]{}, dbErr(err, "list attempts")

@@ -205,6 +205,30 @@ func (db *DB) ListMessages(ctx context.Context, appID string, opts hookline.Mess
 	if opts.After != nil {
 		conds = append(conds, "created_at > "+a.add(micros(*opts.After)))
 	}
+	if opts.Tag != "" {
+		conds = append(conds, "tags ? "+a.add(opts.Tag)+"::text")
+	}
+	// The delivery and attempt conditions are correlated lookups by message id, which the
+	// deliveries_msg and attempts_msg indexes serve.
+	if opts.EndpointID != "" || opts.Status != nil {
+		sub := []string{"deliveries.msg_id = messages.id"}
+		if opts.EndpointID != "" {
+			sub = append(sub, "deliveries.endpoint_id = "+a.add(opts.EndpointID))
+		}
+		if opts.Status != nil {
+			sub = append(sub, "deliveries.status = "+a.add(int32(*opts.Status)))
+		}
+		conds = append(conds, "EXISTS (SELECT 1 FROM deliveries"+where(sub...)+")")
+	}
+	if opts.CodeClass != nil {
+		lo, hi := hookline.CodeClassRange(*opts.CodeClass)
+		sub := []string{"attempts.msg_id = messages.id", "attempts.response_status_code >= " + a.add(int32(lo)),
+			"attempts.response_status_code < " + a.add(int32(hi))}
+		if opts.EndpointID != "" {
+			sub = append(sub, "attempts.endpoint_id = "+a.add(opts.EndpointID))
+		}
+		conds = append(conds, "EXISTS (SELECT 1 FROM attempts"+where(sub...)+")")
+	}
 	out, err := queryAll(ctx, db, `SELECT `+sqlcodec.MessageColumns+` FROM messages`+where(conds...)+tail, a, sqlcodec.ScanMessage)
 	if err != nil {
 		return hookline.Page[hookline.Message]{}, dbErr(err, "list messages")

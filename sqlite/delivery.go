@@ -729,6 +729,14 @@ func (db *DB) ListAttempts(ctx context.Context, appID string, opts hookline.Atte
 	if opts.After != nil {
 		conds, args = append(conds, "created_at > ?"), append(args, micros(*opts.After))
 	}
+	if opts.CodeClass != nil {
+		lo, hi := hookline.CodeClassRange(*opts.CodeClass)
+		conds, args = append(conds, "response_status_code >= ?", "response_status_code < ?"), append(args, lo, hi)
+	}
+	if opts.Tag != "" {
+		conds = append(conds, "EXISTS (SELECT 1 FROM messages, json_each(messages.tags) WHERE messages.id = attempts.msg_id AND json_each.value = ?)")
+		args = append(args, opts.Tag)
+	}
 	rows, err := db.r.QueryContext(ctx, `SELECT `+sqlcodec.AttemptColumns+` FROM attempts`+where(conds)+tail, args...)
 	if err != nil {
 		return hookline.Page[hookline.Attempt]{}, dbErr(err, "list attempts")

@@ -153,6 +153,31 @@ func (db *DB) ListMessages(ctx context.Context, appID string, opts hookline.Mess
 		conds = append(conds, "created_at > ?")
 		args = append(args, micros(*opts.After))
 	}
+	if opts.Tag != "" {
+		conds = append(conds, "EXISTS (SELECT 1 FROM json_each(messages.tags) WHERE json_each.value = ?)")
+		args = append(args, opts.Tag)
+	}
+	// The delivery and attempt conditions are correlated lookups by message id, which the
+	// deliveries_msg and attempts_msg indexes serve.
+	if opts.EndpointID != "" || opts.Status != nil {
+		sub := []string{"deliveries.msg_id = messages.id"}
+		if opts.EndpointID != "" {
+			sub, args = append(sub, "deliveries.endpoint_id = ?"), append(args, opts.EndpointID)
+		}
+		if opts.Status != nil {
+			sub, args = append(sub, "deliveries.status = ?"), append(args, *opts.Status)
+		}
+		conds = append(conds, "EXISTS (SELECT 1 FROM deliveries"+where(sub)+")")
+	}
+	if opts.CodeClass != nil {
+		lo, hi := hookline.CodeClassRange(*opts.CodeClass)
+		sub := []string{"attempts.msg_id = messages.id", "attempts.response_status_code >= ?", "attempts.response_status_code < ?"}
+		args = append(args, lo, hi)
+		if opts.EndpointID != "" {
+			sub, args = append(sub, "attempts.endpoint_id = ?"), append(args, opts.EndpointID)
+		}
+		conds = append(conds, "EXISTS (SELECT 1 FROM attempts"+where(sub)+")")
+	}
 	rows, err := db.r.QueryContext(ctx, `SELECT `+sqlcodec.MessageColumns+` FROM messages`+where(conds)+tail, args...)
 	if err != nil {
 		return hookline.Page[hookline.Message]{}, dbErr(err, "list messages")

@@ -41,6 +41,7 @@ func RunDelivery(t *testing.T, open func(t *testing.T) DeliveryStore) {
 		{"SetEndpointDisabled", setEndpointDisabled},
 		{"Attempts/List", attemptsList},
 		{"Attempts/Get", attemptsGet},
+		{"Find", findDeliveries},
 		{"EndpointMessages", endpointMessages},
 		{"Requeue/Delivery", requeueDelivery},
 		{"Requeue/Failed", requeueFailed},
