@@ -8,10 +8,12 @@ import (
 	"github.com/hookline/hookline"
 )
 
-// attemptRow is an attempt with the event type of its message, for the history tables.
+// attemptRow is an attempt with the event type of its message, for the history tables, and
+// on the application-wide history the name of its endpoint.
 type attemptRow struct {
 	Attempt   hookline.Attempt
 	EventType string
+	Endpoint  string
 }
 
 // attemptRows looks up the event types of the attempts' messages, each message once.
@@ -43,23 +45,19 @@ var statusFilters = map[string]hookline.MessageStatus{
 	"pending": hookline.StatusPending, "sending": hookline.StatusSending,
 }
 
-type historyFilter struct {
-	Status    string
-	EventType string
-}
-
 type historyData struct {
+	// Endpoint is the endpoint whose history this is; nil on the application's history.
 	Endpoint *hookline.Endpoint
+	// Base is the page's own path, which the filter form and its links use.
+	Base string
 	// Waiting is a message just sent to the endpoint (the "sent" parameter after Send test)
 	// that has no attempt yet; nil otherwise.
-	Waiting    *hookline.Message
-	Rows       []attemptRow
-	Pager      pager
-	EventTypes []hookline.EventType
-	Filter     historyFilter
-	Filtered   bool
-	// StatusChoices are the options of the status filter.
-	StatusChoices []struct{ Value, Label string }
+	Waiting *hookline.Message
+	Rows    []attemptRow
+	Pager   pager
+	Filter  deliveryFilter
+	Choices filterChoices
+	Search  search
 }
 
 // history is an endpoint's delivery history: its attempts, newest first, with filters.
@@ -68,22 +66,47 @@ func (d *Dashboard) history(w http.ResponseWriter, r *http.Request, s *session) 
 	if err != nil {
 		return err
 	}
+	return d.renderHistory(w, r, s, app, ep)
+}
+
+// appHistory is the delivery history of all the application's endpoints.
+func (d *Dashboard) appHistory(w http.ResponseWriter, r *http.Request, s *session) error {
+	app, err := d.app(r, s)
+	if err != nil {
+		return err
+	}
+	return d.renderHistory(w, r, s, app, nil)
+}
+
+func (d *Dashboard) renderHistory(w http.ResponseWriter, r *http.Request, s *session, app *hookline.Application, ep *hookline.Endpoint) error {
 	q := r.URL.Query()
-	f := historyFilter{Status: q.Get("status"), EventType: strings.TrimSpace(q.Get("event_type"))}
-	opts := hookline.AttemptListOptions{ListOptions: listOptions(r, 25, true), EndpointID: ep.ID}
-	if st, ok := statusFilters[f.Status]; ok {
-		opts.Status = &st
-	} else {
-		f.Status = ""
+	f, errs := parseDeliveryFilter(q)
+	f.Channel = "" // attempts have no channel filter
+	data := historyData{Endpoint: ep, Base: appURL(app.ID) + "/attempts"}
+	if ep != nil {
+		data.Base, f.Endpoint = epURL(app.ID, ep.ID)+"/history", ""
+	}
+	opts := hookline.AttemptListOptions{ListOptions: listOptions(r, 25, true), EndpointID: f.Endpoint, Status: f.status,
+		CodeClass: f.codeClass, Before: f.until, After: f.after()}
+	if ep != nil {
+		opts.EndpointID = ep.ID
 	}
 	if f.EventType != "" {
 		opts.EventTypes = []string{f.EventType}
 	}
+	var err error
+	if data.Search, err = d.resolveSearch(r, app, f.Q); err != nil {
+		return err
+	}
+	if data.Search.Message != nil {
+		opts.MessageID = data.Search.Message.ID
+	}
+	opts.Tag = data.Search.Tag
 	page, err := d.store.ListAttempts(r.Context(), app.ID, opts)
 	if err != nil {
 		return err
 	}
-	data := historyData{Endpoint: ep, Filter: f, Filtered: f.Status != "" || f.EventType != "", StatusChoices: attemptStatusFilters}
+	data.Filter = f
 	if data.Rows, err = d.attemptRows(r, app, page.Data); err != nil {
 		return err
 	}
@@ -92,19 +115,41 @@ func (d *Dashboard) history(w http.ResponseWriter, r *http.Request, s *session) 
 	} else {
 		data.Pager = makePager(r, opts.ListOptions, true, "", "")
 	}
-	if data.EventTypes, err = d.eventTypes(r); err != nil {
+	if data.Choices, err = d.filterChoices(r, app, attemptStatusFilters, ep == nil); err != nil {
 		return err
 	}
-	v := &view{Title: "Delivery history", Session: s, App: app, Nav: "endpoints", Data: data}
-	if data.Waiting, err = d.waitingMessage(r, app, ep, q.Get("sent")); err != nil {
-		return err
+	if ep == nil {
+		names := map[string]string{}
+		for _, e := range data.Choices.Endpoints {
+			names[e.ID] = endpointName(&e)
+		}
+		for i := range data.Rows {
+			if data.Rows[i].Endpoint = names[data.Rows[i].Attempt.EndpointID]; data.Rows[i].Endpoint == "" {
+				data.Rows[i].Endpoint = data.Rows[i].Attempt.EndpointID
+			}
+		}
 	}
-	if data.Waiting != nil {
-		// The page reloads itself (a meta refresh: no script) until the attempt is there.
-		v.Refresh = 2
+	v := &view{Title: "Delivery history", Session: s, App: app, Nav: "history", Errors: errs}
+	if ep != nil {
+		v.Nav = "endpoints"
+		if data.Waiting, err = d.waitingMessage(r, app, ep, q.Get("sent")); err != nil {
+			return err
+		}
+		if data.Waiting != nil {
+			// The page reloads itself (a meta refresh: no script) until the attempt is there.
+			v.Refresh = 2
+		}
 	}
 	v.Data = data
 	return d.render(w, r, http.StatusOK, pageHistory, v)
+}
+
+// endpointName is what an endpoint is called in lists: its description, else its URL's host.
+func endpointName(ep *hookline.Endpoint) string {
+	if ep.Description != "" {
+		return ep.Description
+	}
+	return urlHost(ep.URL)
 }
 
 type headerPair struct{ Name, Value string }
@@ -145,19 +190,13 @@ func (d *Dashboard) showAttempt(w http.ResponseWriter, r *http.Request, s *sessi
 	return d.render(w, r, http.StatusOK, pageAttempt, &view{Title: "Attempt " + at.ID, Session: s, App: app, Nav: "endpoints", Data: data})
 }
 
-type messagesFilter struct {
-	EventType string
-	Channel   string
-	Since     string
-}
-
 type messagesData struct {
-	Messages   []hookline.Message
-	Pager      pager
-	EventTypes []hookline.EventType
-	Filter     messagesFilter
-	Filtered   bool
-	Curl       string
+	Messages []hookline.Message
+	Pager    pager
+	Filter   deliveryFilter
+	Choices  filterChoices
+	Search   search
+	Curl     string
 }
 
 // listMessages is the application's message log, newest first, with filters.
@@ -166,32 +205,34 @@ func (d *Dashboard) listMessages(w http.ResponseWriter, r *http.Request, s *sess
 	if err != nil {
 		return err
 	}
-	q := r.URL.Query()
-	f := messagesFilter{EventType: strings.TrimSpace(q.Get("event_type")), Channel: strings.TrimSpace(q.Get("channel")), Since: q.Get("since")}
-	opts := hookline.MessageListOptions{ListOptions: listOptions(r, 25, true), Channel: f.Channel}
+	f, errs := parseDeliveryFilter(r.URL.Query())
+	opts := hookline.MessageListOptions{ListOptions: listOptions(r, 25, true), Channel: f.Channel, EndpointID: f.Endpoint,
+		Status: f.status, CodeClass: f.codeClass, Before: f.until, After: f.after()}
 	if f.EventType != "" {
 		opts.EventTypes = []string{f.EventType}
 	}
-	var errs map[string]string
-	if f.Since != "" {
-		if t, perr := time.ParseInLocation("2006-01-02", f.Since, time.UTC); perr == nil {
-			opts.After = &t
-		} else {
-			errs = map[string]string{"since": "Enter a date such as 2026-06-12"}
-		}
-	}
-	page, err := d.store.ListMessages(r.Context(), app.ID, opts)
-	if err != nil {
+	data := messagesData{Filter: f,
+		Curl: "curl -X POST " + d.publicBase(r) + "/api/v1/app/" + app.ID + "/msg \\\n  -H \"Authorization: Bearer $HOOKLINE_TOKEN\" \\\n  -H \"Content-Type: application/json\" \\\n  -d '{\"eventType\": \"order.paid\", \"payload\": {\"orderId\": \"1234\"}}'"}
+	if data.Search, err = d.resolveSearch(r, app, f.Q); err != nil {
 		return err
 	}
-	data := messagesData{Messages: page.Data, Filter: f, Filtered: f.EventType != "" || f.Channel != "" || f.Since != "",
-		Curl: "curl -X POST " + d.publicBase(r) + "/api/v1/app/" + app.ID + "/msg \\\n  -H \"Authorization: Bearer $HOOKLINE_TOKEN\" \\\n  -H \"Content-Type: application/json\" \\\n  -d '{\"eventType\": \"order.paid\", \"payload\": {\"orderId\": \"1234\"}}'"}
-	if n := len(page.Data); n > 0 {
-		data.Pager = makePager(r, opts.ListOptions, page.Done, page.Data[0].ID, page.Data[n-1].ID)
+	opts.Tag = data.Search.Tag
+	if data.Search.Message != nil {
+		// A message found by its id or eventId is the one result.
+		data.Messages = []hookline.Message{*data.Search.Message}
 	} else {
-		data.Pager = makePager(r, opts.ListOptions, true, "", "")
+		page, err := d.store.ListMessages(r.Context(), app.ID, opts)
+		if err != nil {
+			return err
+		}
+		data.Messages = page.Data
+		if n := len(page.Data); n > 0 {
+			data.Pager = makePager(r, opts.ListOptions, page.Done, page.Data[0].ID, page.Data[n-1].ID)
+		} else {
+			data.Pager = makePager(r, opts.ListOptions, true, "", "")
+		}
 	}
-	if data.EventTypes, err = d.eventTypes(r); err != nil {
+	if data.Choices, err = d.filterChoices(r, app, deliveryStatusFilters, true); err != nil {
 		return err
 	}
 	return d.render(w, r, http.StatusOK, pageMessages, &view{Title: app.Name + " · Messages", Session: s, App: app, Nav: "messages", Data: data, Errors: errs})

@@ -246,6 +246,7 @@ func (d *Dashboard) routes() []route {
 		{"POST " + ep + "/recover", signedIn, d.recoverEndpoint},
 		{"GET " + ep + "/history", signedIn, d.history},
 
+		{"GET " + app + "/attempts", signedIn, d.appHistory},
 		{"GET " + app + "/attempts/{attempt}", signedIn, d.showAttempt},
 		{"GET " + app + "/messages", signedIn, d.listMessages},
 		{"GET " + app + "/messages/{msg}", signedIn, d.showMessage},

@@ -77,8 +77,7 @@ func statusWord(s hookline.MessageStatus) string {
 	return "Unknown"
 }
 
-// attemptWord says how one attempt went. A pending attempt failed and is followed by a retry;
-// a failed one was the last try.
+// attemptWord says how one attempt went.
 func attemptWord(s hookline.MessageStatus) string {
 	switch s {
 	case hookline.StatusSuccess:
@@ -86,7 +85,7 @@ func attemptWord(s hookline.MessageStatus) string {
 	case hookline.StatusFail:
 		return "Failed"
 	case hookline.StatusPending:
-		return "Failed, will retry"
+		return "Pending"
 	case hookline.StatusSending:
 		return "Sending"
 	}
@@ -94,11 +93,11 @@ func attemptWord(s hookline.MessageStatus) string {
 }
 
 // attemptStatusFilters are the choices of the attempt status filter: query value and words.
+// An attempt either delivered the message or failed (a retry may follow; the message log
+// shows which deliveries are still pending).
 var attemptStatusFilters = []struct{ Value, Label string }{
 	{"success", attemptWord(hookline.StatusSuccess)},
 	{"failed", attemptWord(hookline.StatusFail)},
-	{"pending", attemptWord(hookline.StatusPending)},
-	{"sending", attemptWord(hookline.StatusSending)},
 }
 
 // codeText is an HTTP response code with its reason phrase: "503 Service Unavailable".

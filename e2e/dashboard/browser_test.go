@@ -102,6 +102,9 @@ func (b *tab) click(sel string) int64 {
 	if err != nil {
 		b.t.Fatalf("click %s: %v (at %s)", sel, err, b.location())
 	}
+	if resp == nil {
+		b.t.Fatalf("click %s led to no page (at %s)", sel, b.location())
+	}
 	return resp.Status
 }
 
