@@ -1,7 +1,7 @@
 // Applications, event types and health through the Svix JavaScript SDK.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { apiStatus, checkModel, client, raw, unique, waitingFor } from "../lib.mjs";
+import { apiStatus, checkModel, client, raw, unique, waitingFor, whenServed } from "../lib.mjs";
 
 const svix = client();
 
@@ -80,4 +80,28 @@ test("event types: create, get, upsert, patch, list, archive, expunge", async ()
   assert.equal(checkModel(await svix.eventType.get(name), "EventTypeOut").archived, true);
   await svix.eventType.delete(name, { expunge: true });
   assert.equal((await apiStatus(svix.eventType.get(name))).code, 404);
+});
+
+test("event types: export to and import from an OpenAPI document", whenServed("v1.event-type.export-openapi", "v1.event-type.import-openapi"), async () => {
+  const name = unique("invoice.sent");
+  const schema = { type: "object", required: ["invoiceId"], properties: { invoiceId: { type: "string" } } };
+  await svix.eventType.create({ name, description: "An invoice went out", schemas: { 1: schema }, groupName: "billing" });
+  // svix@2 has no method for the export; Svix's document has it.
+  const exported = await raw("POST", "/api/v1/event-type/export/openapi");
+  assert.equal(exported.status, 202);
+  const webhook = exported.body.data.spec.webhooks[name];
+  assert.ok(webhook, `the export holds ${name}`);
+  await svix.eventType.delete(name, { expunge: true });
+
+  const spec = { openapi: "3.1.0", info: { title: "Billing", version: "1" }, webhooks: { [name]: webhook } };
+  const dry = checkModel(await svix.eventType.importOpenapi({ spec, dryRun: true }), "EventTypeImportOpenApiOut");
+  assert.deepEqual(dry.data.modified, []);
+  assert.deepEqual(dry.data.toModify.map((e) => e.name), [name]);
+  assert.equal((await apiStatus(svix.eventType.get(name))).code, 404, "a dry run changes nothing");
+  const done = checkModel(await svix.eventType.importOpenapi({ spec }), "EventTypeImportOpenApiOut");
+  assert.deepEqual(done.data.modified, [name]);
+  const back = checkModel(await svix.eventType.get(name), "EventTypeOut");
+  assert.equal(back.description, "An invoice went out");
+  assert.deepEqual(back.schemas, { 1: schema });
+  assert.equal(back.groupName, "billing");
 });
