@@ -2,7 +2,6 @@ package delivery
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -11,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -84,9 +84,37 @@ func (b *lockedBuffer) String() string {
 
 const crashOperatorToken = "hlo_crash_test_operator_token_0123456789"
 
+// served is a running `hookline serve`.
+type served struct {
+	cmd    *exec.Cmd
+	exited chan struct{} // closed when the process has exited and been reaped
+}
+
+// kill sends SIGKILL and returns once the process is gone.
+func (p *served) kill(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatalf("kill: %v", err)
+	}
+	<-p.exited
+}
+
+// stop sends SIGTERM, for a graceful stop, and returns once the process has exited.
+func (p *served) stop(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatalf("SIGTERM: %v", err)
+	}
+	select {
+	case <-p.exited:
+	case <-time.After(60 * time.Second):
+		t.Fatal("hookline did not stop within 60s of SIGTERM")
+	}
+}
+
 // serve runs `hookline serve --dev` on dataDir and addr, and returns once it answers
 // /healthz. The process is killed at the end of the test if it still runs.
-func serve(t *testing.T, dataDir, addr string) *exec.Cmd {
+func serve(t *testing.T, dataDir, addr string) *served {
 	t.Helper()
 	cmd := exec.Command(hooklineBinary(t), "serve", "--dev", "--data-dir", dataDir, "--listen", addr)
 	for _, kv := range os.Environ() {
@@ -118,7 +146,7 @@ func serve(t *testing.T, dataDir, addr string) *exec.Cmd {
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return cmd
+				return &served{cmd: cmd, exited: exited}
 			}
 		}
 		select {
@@ -140,7 +168,7 @@ func TestCrashLosesNoAcceptedMessage(t *testing.T) {
 	t.Parallel()
 	dataDir := filepath.Join(t.TempDir(), "data")
 	addr := freeAddr(t)
-	cmd := serve(t, dataDir, addr)
+	proc := serve(t, dataDir, addr)
 	api := &testserver.Instance{URL: "http://" + addr, Token: crashOperatorToken, T: t}
 
 	var mu sync.Mutex
@@ -167,88 +195,17 @@ func TestCrashLosesNoAcceptedMessage(t *testing.T) {
 		api.Op("POST", "/api/v1/app/"+app.ID+"/endpoint", ep, 201)
 	}
 
-	// Posters: each posts until stopped, keeping the ids of the messages that got a 2xx.
-	var (
-		acceptedMu sync.Mutex
-		accepted   []string
-		failures   int
-	)
-	acceptedCount := func() int {
-		acceptedMu.Lock()
-		defer acceptedMu.Unlock()
-		return len(accepted)
-	}
-	stop := make(chan struct{})
-	var posters sync.WaitGroup
-	client := &http.Client{Timeout: 5 * time.Second}
-	for p := range 4 {
-		posters.Add(1)
-		go func() {
-			defer posters.Done()
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				body := fmt.Sprintf(`{"eventType":"order.paid","payload":{"poster":%d,"n":%d}}`, p, i)
-				req, _ := http.NewRequest("POST", api.URL+"/api/v1/app/"+app.ID+"/msg", strings.NewReader(body))
-				req.Header.Set("Authorization", "Bearer "+crashOperatorToken)
-				req.Header.Set("Content-Type", "application/json")
-				resp, err := client.Do(req)
-				var id string
-				if err == nil {
-					var out struct {
-						ID string `json:"id"`
-					}
-					buf := new(bytes.Buffer)
-					buf.ReadFrom(resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode/100 == 2 && json.Unmarshal(buf.Bytes(), &out) == nil && out.ID != "" {
-						id = out.ID
-					}
-				}
-				acceptedMu.Lock()
-				if id != "" {
-					accepted = append(accepted, id)
-				} else {
-					failures++
-				}
-				acceptedMu.Unlock()
-				if id == "" {
-					// The server is down: try again shortly rather than spin.
-					select {
-					case <-stop:
-						return
-					case <-time.After(5 * time.Millisecond):
-					}
-				}
-			}
-		}()
-	}
-	defer func() {
-		select {
-		case <-stop:
-		default:
-			close(stop)
-		}
-		posters.Wait()
-	}()
+	p := startPosters(t, api.URL, crashOperatorToken, app.ID, 4)
+	acceptedCount := p.count
 
 	pollUntil(t, 30*time.Second, "150 messages accepted", func() bool { return acceptedCount() >= 150 })
-	if err := cmd.Process.Kill(); err != nil { // SIGKILL, with posts in flight
-		t.Fatalf("kill: %v", err)
-	}
+	proc.kill(t) // SIGKILL, with posts in flight
 	killedAt := acceptedCount()
 	serve(t, dataDir, addr)
 	pollUntil(t, 30*time.Second, "100 more messages accepted after the restart", func() bool { return acceptedCount() >= killedAt+100 })
-	close(stop)
-	posters.Wait()
-
-	acceptedMu.Lock()
-	ids := append([]string(nil), accepted...)
-	failed := failures
-	acceptedMu.Unlock()
+	p.halt()
+	ids := p.ids()
+	failed := p.failures
 	missing := func() (n int, example string) {
 		mu.Lock()
 		defer mu.Unlock()

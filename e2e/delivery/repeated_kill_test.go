@@ -1,0 +1,271 @@
+package delivery
+
+import (
+	"bytes"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/hookline/hookline/internal/testserver"
+)
+
+// posters post order.paid messages to one application from several goroutines until halted,
+// keeping the ids of the messages that got a 2xx. Posts that fail (the server is down) are
+// tried again shortly.
+type posters struct {
+	mu       sync.Mutex
+	accepted []string
+	failures int
+	stop     chan struct{}
+	wg       sync.WaitGroup
+}
+
+func startPosters(t *testing.T, baseURL, token, appID string, n int) *posters {
+	p := &posters{stop: make(chan struct{})}
+	client := &http.Client{Timeout: 5 * time.Second}
+	for g := range n {
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-p.stop:
+					return
+				default:
+				}
+				body := fmt.Sprintf(`{"eventType":"order.paid","payload":{"poster":%d,"n":%d}}`, g, i)
+				req, _ := http.NewRequest("POST", baseURL+"/api/v1/app/"+appID+"/msg", strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+token)
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := client.Do(req)
+				var id string
+				if err == nil {
+					var out struct {
+						ID string `json:"id"`
+					}
+					buf := new(bytes.Buffer)
+					buf.ReadFrom(resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode/100 == 2 && json.Unmarshal(buf.Bytes(), &out) == nil && out.ID != "" {
+						id = out.ID
+					}
+				}
+				p.mu.Lock()
+				if id != "" {
+					p.accepted = append(p.accepted, id)
+				} else {
+					p.failures++
+				}
+				p.mu.Unlock()
+				if id == "" {
+					select {
+					case <-p.stop:
+						return
+					case <-time.After(5 * time.Millisecond):
+					}
+				}
+			}
+		}()
+	}
+	t.Cleanup(p.halt)
+	return p
+}
+
+func (p *posters) count() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.accepted)
+}
+
+func (p *posters) ids() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.accepted...)
+}
+
+// halt stops the posters and waits for them.
+func (p *posters) halt() {
+	select {
+	case <-p.stop:
+	default:
+		close(p.stop)
+	}
+	p.wg.Wait()
+}
+
+// recordedSuccesses reads, from the SQLite database of a stopped or killed server, the
+// deliveries whose success is recorded, as endpoint id + " " + message id.
+func recordedSuccesses(t *testing.T, dataDir string) map[string]bool {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dataDir, "hookline.db")+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT endpoint_id, msg_id FROM deliveries WHERE status = 0`)
+	if err != nil {
+		t.Fatalf("read recorded deliveries: %v", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var ep, msg string
+		if err := rows.Scan(&ep, &msg); err != nil {
+			t.Fatal(err)
+		}
+		out[ep+" "+msg] = true
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestRepeatedKillSendsTwiceOnlyWhatWasInFlight kills the server with SIGKILL again and again
+// while messages are posted and delivered, restarting it each time on the same data directory.
+// At-least-once delivery allows a delivery to be sent again after a kill only if the killed
+// process had sent it (it reached the receiver) and not yet recorded its outcome: it was in
+// flight, or answered but not yet recorded. The receiver logs every arrival, and after each
+// kill the test reads from the dead process's database which deliveries were recorded. Every
+// duplicate must be explained by one kill at which its delivery had arrived and was not
+// recorded; nothing else may be sent twice. The test logs the duplicates per kill
+// (docs/deployment.md quotes them).
+func TestRepeatedKillSendsTwiceOnlyWhatWasInFlight(t *testing.T) {
+	t.Parallel()
+	const kills = 5
+	dataDir := filepath.Join(t.TempDir(), "data")
+	addr := freeAddr(t)
+	proc := serve(t, dataDir, addr)
+	api := &testserver.Instance{URL: "http://" + addr, Token: crashOperatorToken, T: t}
+
+	// Each arrival is logged with the life of the server (0 before the first kill, k after the
+	// k-th restart) it came from. The receiver takes a few milliseconds to answer, so that
+	// deliveries are in flight when the kill comes.
+	var life atomic.Int32
+	var mu sync.Mutex
+	arrivals := map[string][]int32{} // endpoint id + " " + message id → the lives it arrived in
+	inLife := map[int32]int{}
+	epByPath := map[string]string{}
+	rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+		l := life.Load()
+		mu.Lock()
+		key := epByPath[r.URL.Path] + " " + r.Header.Get("webhook-id")
+		arrivals[key] = append(arrivals[key], l)
+		inLife[l]++
+		mu.Unlock()
+		time.Sleep(time.Duration(rand.IntN(20)) * time.Millisecond)
+	})
+	api.Op("POST", "/api/v1/event-type", map[string]any{"name": "order.paid", "description": "paid"}, 201)
+	var app struct {
+		ID string `json:"id"`
+	}
+	api.Op("POST", "/api/v1/app", map[string]any{"name": "Acme"}, 201).JSON(t, &app)
+	for _, path := range []string{"/all", "/paid"} {
+		var ep struct {
+			ID string `json:"id"`
+		}
+		filter := map[string]any{"url": rc.URL + path}
+		if path == "/paid" {
+			filter["filterTypes"] = []string{"order.paid"}
+		}
+		api.Op("POST", "/api/v1/app/"+app.ID+"/endpoint", filter, 201).JSON(t, &ep)
+		mu.Lock()
+		epByPath[path] = ep.ID
+		mu.Unlock()
+	}
+	arrivedIn := func(l int32) int {
+		mu.Lock()
+		defer mu.Unlock()
+		return inLife[l]
+	}
+
+	p := startPosters(t, api.URL, crashOperatorToken, app.ID, 4)
+	// unrecorded[k] holds the deliveries that had arrived by kill k but were not recorded in the
+	// database the killed process left: those kill k may send again.
+	unrecorded := make([]map[string]bool, kills)
+	for k := range kills {
+		base := p.count()
+		pollUntil(t, 60*time.Second, fmt.Sprintf("messages accepted and delivered in life %d", k), func() bool {
+			return p.count() >= base+60 && arrivedIn(int32(k)) >= 60
+		})
+		proc.kill(t) // SIGKILL, with posts and deliveries in flight
+		recorded := recordedSuccesses(t, dataDir)
+		unrecorded[k] = map[string]bool{}
+		mu.Lock()
+		for key := range arrivals {
+			if !recorded[key] {
+				unrecorded[k][key] = true
+			}
+		}
+		mu.Unlock()
+		life.Store(int32(k + 1))
+		proc = serve(t, dataDir, addr)
+	}
+	base := p.count()
+	pollUntil(t, 60*time.Second, "messages accepted after the last restart", func() bool { return p.count() >= base+60 })
+	p.halt()
+	ids := p.ids()
+
+	// Every accepted message reaches both endpoints; then a graceful stop records what is in
+	// flight, and the database shows every delivery recorded, so nothing more will be sent.
+	pollUntil(t, 60*time.Second, "every accepted message delivered to both endpoints", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, id := range ids {
+			for _, ep := range epByPath {
+				if len(arrivals[ep+" "+id]) == 0 {
+					return false
+				}
+			}
+		}
+		return true
+	})
+	proc.stop(t)
+	recorded := recordedSuccesses(t, dataDir)
+
+	mu.Lock()
+	defer mu.Unlock()
+	for key := range arrivals {
+		if !recorded[key] {
+			t.Errorf("delivery %s arrived but is not recorded as a success after a graceful stop", key)
+		}
+	}
+	dupsPerKill := make([]int, kills)
+	dups, unexplained := 0, 0
+	for key, lives := range arrivals {
+		if len(lives) < 2 {
+			continue
+		}
+		// Each arrival after the first must be a resend caused by a kill at which the delivery
+		// had arrived and was unrecorded: the kill that ended the life of the arrival before.
+		for i := 1; i < len(lives); i++ {
+			dups++
+			prev := lives[i-1]
+			if lives[i] > prev && int(prev) < kills && unrecorded[prev][key] {
+				dupsPerKill[prev]++
+				continue
+			}
+			unexplained++
+			t.Errorf("delivery %s arrived in lives %v: arrival %d is not explained by a kill at which it was in flight or unrecorded", key, lives, i+1)
+		}
+	}
+	unrecordedPerKill := make([]int, kills)
+	for k := range kills {
+		unrecordedPerKill[k] = len(unrecorded[k])
+	}
+	t.Logf("%d messages accepted, %d deliveries, %d kills; duplicates per kill %v (%d in all, %.2f %% of deliveries), deliveries in flight or answered but unrecorded at each kill %v",
+		len(ids), 2*len(ids), kills, dupsPerKill, dups, 100*float64(dups)/float64(2*len(ids)), unrecordedPerKill)
+	if unexplained > 0 {
+		t.Errorf("%d of %d duplicates are not explained by a delivery in flight at a kill", unexplained, dups)
+	}
+}
