@@ -166,12 +166,19 @@ func (a *API) wrap(rt route) http.Handler {
 			a.writeError(w, r, err)
 			return
 		}
+		out := w
+		if rt.op.Response != nil && legacyClient(r) {
+			// A 1.x Svix SDK gets the 1.x model (generations.go).
+			lw := &legacyWriter{ResponseWriter: w, typ: bodyTypeOf(rt.op.Response), expanded: r.URL.Query().Get("expanded_statuses") == "true"}
+			defer lw.flush()
+			out = lw
+		}
 		if key := r.Header.Get("Idempotency-Key"); key != "" && r.Method == http.MethodPost && !rt.op.Public && !rt.noReplay {
-			a.serveIdempotent(w, r, key, rt.handler)
+			a.serveIdempotent(out, r, key, rt.handler)
 			return
 		}
-		if err := rt.handler(w, r); err != nil {
-			a.writeError(w, r, err)
+		if err := rt.handler(out, r); err != nil {
+			a.writeError(out, r, err)
 		}
 	})
 }

@@ -47,7 +47,11 @@ func (a *API) createApplication(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	app := &hookline.Application{Name: in.Name, UID: deref(in.UID), RateLimit: in.RateLimit, Metadata: in.Metadata}
+	rate, err := in.rate()
+	if err != nil {
+		return err
+	}
+	app := &hookline.Application{Name: in.Name, UID: deref(in.UID), RateLimit: rate, Metadata: in.Metadata}
 	if getIfExists, _ := strconv.ParseBool(r.URL.Query().Get("get_if_exists")); getIfExists {
 		got, created, err := a.svc.GetOrCreateApplication(r.Context(), app)
 		if err != nil {
@@ -86,9 +90,13 @@ func (a *API) updateApplication(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
+	rate, err := in.rate()
+	if err != nil {
+		return err
+	}
 	app, err := a.application(r)
 	if hookline.IsNotFound(err) && !hookline.HasIDPrefix(r.PathValue("app_id"), hookline.PrefixApplication) {
-		app := &hookline.Application{Name: in.Name, UID: r.PathValue("app_id"), RateLimit: in.RateLimit, Metadata: in.Metadata}
+		app := &hookline.Application{Name: in.Name, UID: r.PathValue("app_id"), RateLimit: rate, Metadata: in.Metadata}
 		if in.UID != nil {
 			app.UID = *in.UID
 		}
@@ -101,7 +109,7 @@ func (a *API) updateApplication(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	app.Name, app.UID, app.RateLimit, app.Metadata = in.Name, deref(in.UID), in.RateLimit, in.Metadata
+	app.Name, app.UID, app.RateLimit, app.Metadata = in.Name, deref(in.UID), rate, in.Metadata
 	if err := a.svc.UpdateApplication(r.Context(), app); err != nil {
 		return err
 	}
@@ -125,7 +133,11 @@ func (a *API) patchApplication(w http.ResponseWriter, r *http.Request) error {
 		app.Name = *in.Name
 	}
 	in.UID.apply(&app.UID, "")
-	in.RateLimit.applyPtr(&app.RateLimit)
+	rate, err := alias(in.ThrottleRate, in.RateLimit, sentNullable[int], "throttleRate", "rateLimit")
+	if err != nil {
+		return err
+	}
+	rate.applyPtr(&app.RateLimit)
 	if in.Metadata != nil {
 		app.Metadata = *in.Metadata
 	}

@@ -20,13 +20,14 @@ type MessageAttemptOut struct {
 	ResponseStatusCode int         `json:"responseStatusCode" doc:"0 when no response came (timeout, refused connection)."`
 	ResponseDurationMs int64       `json:"responseDurationMs"`
 	Status             int         `json:"status" enum:"0,1,2,3" doc:"0 success, 1 pending, 2 fail, 3 sending."`
+	StatusText         string      `json:"statusText" svix:"v2,expanded_statuses" enum:"success,pending,fail,sending,canceled" doc:"The status in words (for the 1.x Svix SDKs only with expanded_statuses=true)."`
 	TriggerType        int         `json:"triggerType" enum:"0,1" doc:"0 scheduled, 1 manual."`
 	Timestamp          time.Time   `json:"timestamp"`
 }
 
 func attemptOut(a *hookline.Attempt) MessageAttemptOut {
 	return MessageAttemptOut{ID: a.ID, EndpointID: a.EndpointID, MsgID: a.MessageID, URL: a.URL, Response: a.Response,
-		ResponseStatusCode: a.ResponseStatusCode, ResponseDurationMs: a.ResponseDurationMs, Status: int(a.Status),
+		ResponseStatusCode: a.ResponseStatusCode, ResponseDurationMs: a.ResponseDurationMs, Status: int(a.Status), StatusText: statusText(a.Status),
 		TriggerType: int(a.TriggerType), Timestamp: a.CreatedAt}
 }
 
@@ -41,25 +42,42 @@ type MessageAttemptHeadersOut struct {
 type EndpointMessageOut struct {
 	MessageOut
 	Status      int        `json:"status" enum:"0,1,2,3" doc:"0 success, 1 pending, 2 fail, 3 sending."`
+	StatusText  string     `json:"statusText" svix:"v2,expanded_statuses" enum:"success,pending,fail,sending,canceled" doc:"The status in words (for the 1.x Svix SDKs only with expanded_statuses=true)."`
 	NextAttempt *time.Time `json:"nextAttempt,omitempty"`
 }
 
 // MessageEndpointOut is an endpoint with the status of one message there. It has Svix's
 // fields and no others (no metadata): the Svix SDKs refuse fields they do not know.
 type MessageEndpointOut struct {
-	ID          string     `json:"id"`
-	UID         *string    `json:"uid,omitempty"`
-	URL         string     `json:"url"`
-	Description string     `json:"description"`
-	Version     int        `json:"version"`
-	Disabled    bool       `json:"disabled"`
-	FilterTypes []string   `json:"filterTypes,omitempty"`
-	Channels    []string   `json:"channels,omitempty"`
-	RateLimit   *int       `json:"rateLimit,omitempty"`
-	CreatedAt   time.Time  `json:"createdAt"`
-	UpdatedAt   time.Time  `json:"updatedAt"`
-	Status      int        `json:"status" enum:"0,1,2,3" doc:"0 success, 1 pending, 2 fail, 3 sending."`
-	NextAttempt *time.Time `json:"nextAttempt,omitempty"`
+	ID           string     `json:"id"`
+	UID          *string    `json:"uid,omitempty"`
+	URL          string     `json:"url"`
+	Description  string     `json:"description"`
+	Version      int        `json:"version"`
+	Disabled     bool       `json:"disabled"`
+	EventTypes   []string   `json:"eventTypes,omitempty" svix:"v2"`
+	FilterTypes  []string   `json:"filterTypes,omitempty" doc:"The 1.x name of eventTypes."`
+	Channels     []string   `json:"channels,omitempty"`
+	ThrottleRate *int       `json:"throttleRate,omitempty" svix:"v2"`
+	RateLimit    *int       `json:"rateLimit,omitempty" doc:"The 1.x name of throttleRate."`
+	CreatedAt    time.Time  `json:"createdAt"`
+	UpdatedAt    time.Time  `json:"updatedAt"`
+	Status       int        `json:"status" enum:"0,1,2,3" doc:"0 success, 1 pending, 2 fail, 3 sending."`
+	StatusText   string     `json:"statusText" svix:"v2" enum:"success,pending,fail,sending,canceled" doc:"The status in words."`
+	NextAttempt  *time.Time `json:"nextAttempt,omitempty"`
+}
+
+// statusText is a status in words, as Svix's MessageStatusText.
+func statusText(s hookline.MessageStatus) string {
+	switch s {
+	case hookline.StatusSuccess:
+		return "success"
+	case hookline.StatusFail:
+		return "fail"
+	case hookline.StatusSending:
+		return "sending"
+	}
+	return "pending"
 }
 
 // RecoverIn selects the failed messages to send again.
@@ -70,10 +88,14 @@ type RecoverIn struct {
 
 // RecoverOut describes the recovery, which is done by the time the response is sent.
 type RecoverOut struct {
-	ID     string `json:"id"`
-	Status string `json:"status" enum:"running,finished,failed"`
-	Task   string `json:"task" enum:"endpoint.recover"`
+	ID        string    `json:"id"`
+	Status    string    `json:"status" enum:"running,finished,failed"`
+	Task      string    `json:"task" enum:"endpoint.recover"`
+	UpdatedAt time.Time `json:"updatedAt" svix:"v2"`
 }
+
+// EmptyResponse is the body of a success that has nothing to say: {} (Svix's EmptyResponse).
+type EmptyResponse struct{}
 
 // EventExampleIn names the example to send.
 type EventExampleIn struct {
@@ -304,7 +326,7 @@ func (a *API) listAttemptedMessages(w http.ResponseWriter, r *http.Request) erro
 	}
 	writeJSON(w, http.StatusOK, listResponse(page, opts, func(m *hookline.EndpointMessage) string { return m.DeliveryID },
 		func(m *hookline.EndpointMessage) EndpointMessageOut {
-			return EndpointMessageOut{MessageOut: messageOut(&m.Message, withContent), Status: int(m.Status), NextAttempt: m.NextAttemptAt}
+			return EndpointMessageOut{MessageOut: messageOut(&m.Message, withContent), Status: int(m.Status), StatusText: statusText(m.Status), NextAttempt: m.NextAttemptAt}
 		}))
 	return nil
 }
@@ -333,8 +355,9 @@ func (a *API) listAttemptedDestinations(w http.ResponseWriter, r *http.Request) 
 		}
 		o := endpointOut(ep)
 		resp.Data = append(resp.Data, MessageEndpointOut{ID: o.ID, UID: o.UID, URL: o.URL, Description: o.Description,
-			Version: o.Version, Disabled: o.Disabled, FilterTypes: o.FilterTypes, Channels: o.Channels, RateLimit: o.RateLimit,
-			CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt, Status: int(d.Status), NextAttempt: d.NextAttemptAt})
+			Version: o.Version, Disabled: o.Disabled, EventTypes: o.EventTypes, FilterTypes: o.FilterTypes, Channels: o.Channels,
+			ThrottleRate: o.ThrottleRate, RateLimit: o.RateLimit, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
+			Status: int(d.Status), StatusText: statusText(d.Status), NextAttempt: d.NextAttemptAt})
 	}
 	writeJSON(w, http.StatusOK, resp)
 	return nil
@@ -352,7 +375,7 @@ func (a *API) resend(w http.ResponseWriter, r *http.Request) error {
 	if err := a.svc.Resend(r.Context(), app.ID, msg.ID, ep.ID); err != nil {
 		return err
 	}
-	w.WriteHeader(http.StatusAccepted)
+	writeJSON(w, http.StatusAccepted, EmptyResponse{})
 	return nil
 }
 
@@ -372,7 +395,7 @@ func (a *API) recoverEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if _, err := a.svc.Recover(r.Context(), ep, in.Since, in.Until); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusAccepted, RecoverOut{ID: hookline.NewID(hookline.PrefixTask), Status: "finished", Task: "endpoint.recover"})
+	writeJSON(w, http.StatusAccepted, RecoverOut{ID: hookline.NewID(hookline.PrefixTask), Status: "finished", Task: "endpoint.recover", UpdatedAt: a.svc.Now()})
 	return nil
 }
 

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/hookline/hookline"
 )
@@ -32,8 +33,12 @@ func (a *API) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
+	types, rate, err := filterAndRate(in.EventTypes, in.FilterTypes, in.ThrottleRate, in.RateLimit)
+	if err != nil {
+		return err
+	}
 	ep := &hookline.Endpoint{AppID: app.ID, URL: in.URL, Description: in.Description, UID: deref(in.UID),
-		Disabled: derefBool(in.Disabled), FilterTypes: in.FilterTypes, Channels: in.Channels, RateLimit: in.RateLimit,
+		Disabled: derefBool(in.Disabled), FilterTypes: types, Channels: in.Channels, RateLimit: rate,
 		Metadata: in.Metadata, Secret: deref(in.Secret), Headers: in.Headers}
 	if in.Version != nil {
 		ep.Version = *in.Version
@@ -59,6 +64,10 @@ func (a *API) getEndpoint(w http.ResponseWriter, r *http.Request) error {
 func (a *API) updateEndpoint(w http.ResponseWriter, r *http.Request) error {
 	var in EndpointUpdate
 	if err := decode(r, &in); err != nil {
+		return err
+	}
+	var err error
+	if in.FilterTypes, in.RateLimit, err = filterAndRate(in.EventTypes, in.FilterTypes, in.ThrottleRate, in.RateLimit); err != nil {
 		return err
 	}
 	app, err := a.application(r)
@@ -106,6 +115,14 @@ func (a *API) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
+	types, err := alias(in.EventTypes, in.FilterTypes, sentNullable[[]string], "eventTypes", "filterTypes")
+	if err != nil {
+		return err
+	}
+	rate, err := alias(in.ThrottleRate, in.RateLimit, sentNullable[int], "throttleRate", "rateLimit")
+	if err != nil {
+		return err
+	}
 	_, ep, err := a.endpoint(r)
 	if err != nil {
 		return err
@@ -123,13 +140,9 @@ func (a *API) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if in.Disabled != nil {
 		ep.Disabled = *in.Disabled
 	}
-	if in.FilterTypes != nil {
-		ep.FilterTypes = *in.FilterTypes
-	}
-	if in.Channels != nil {
-		ep.Channels = *in.Channels
-	}
-	in.RateLimit.applyPtr(&ep.RateLimit)
+	types.apply(&ep.FilterTypes, nil)
+	in.Channels.apply(&ep.Channels, nil)
+	rate.applyPtr(&ep.RateLimit)
 	if in.Metadata != nil {
 		ep.Metadata = *in.Metadata
 	}
@@ -235,6 +248,13 @@ func (a *API) patchEndpointHeaders(w http.ResponseWriter, r *http.Request) error
 			delete(ep.Headers, k)
 		} else {
 			ep.Headers[k] = *v
+		}
+	}
+	for _, k := range in.DeleteHeaders {
+		for name := range ep.Headers {
+			if strings.EqualFold(name, k) {
+				delete(ep.Headers, name)
+			}
 		}
 	}
 	if err := a.svc.UpdateEndpoint(r.Context(), ep); err != nil {

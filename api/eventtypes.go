@@ -61,8 +61,12 @@ func (a *API) createEventType(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
+	flag, err := in.featureFlag()
+	if err != nil {
+		return err
+	}
 	et := &hookline.EventType{Name: in.Name, Description: in.Description, Archived: derefBool(in.Archived),
-		Deprecated: derefBool(in.Deprecated), FeatureFlag: deref(in.FeatureFlag), GroupName: deref(in.GroupName), Schemas: in.Schemas}
+		Deprecated: derefBool(in.Deprecated), FeatureFlag: deref(flag), GroupName: deref(in.GroupName), Schemas: in.Schemas}
 	if err := a.svc.CreateEventType(r.Context(), et); err != nil {
 		return err
 	}
@@ -88,6 +92,10 @@ func (a *API) updateEventType(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
+	flag, err := in.featureFlag()
+	if err != nil {
+		return err
+	}
 	name := r.PathValue("event_type_name")
 	et, err := a.store.GetEventType(r.Context(), name)
 	created := hookline.IsNotFound(err)
@@ -98,7 +106,7 @@ func (a *API) updateEventType(w http.ResponseWriter, r *http.Request) error {
 		et = &hookline.EventType{Name: name}
 	}
 	et.Description, et.Archived, et.Deprecated = in.Description, derefBool(in.Archived), derefBool(in.Deprecated)
-	et.FeatureFlag, et.GroupName, et.Schemas = deref(in.FeatureFlag), deref(in.GroupName), in.Schemas
+	et.FeatureFlag, et.GroupName, et.Schemas = deref(flag), deref(in.GroupName), in.Schemas
 	if created {
 		err = a.svc.CreateEventType(r.Context(), et)
 	} else {
@@ -123,6 +131,10 @@ func (a *API) patchEventType(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
+	flag, err := in.featureFlag()
+	if err != nil {
+		return err
+	}
 	et, err := a.store.GetEventType(r.Context(), r.PathValue("event_type_name"))
 	if err != nil {
 		return err
@@ -136,7 +148,7 @@ func (a *API) patchEventType(w http.ResponseWriter, r *http.Request) error {
 	if in.Deprecated != nil {
 		et.Deprecated = *in.Deprecated
 	}
-	in.FeatureFlag.apply(&et.FeatureFlag, "")
+	flag.apply(&et.FeatureFlag, "")
 	in.GroupName.apply(&et.GroupName, "")
 	if in.Schemas != nil {
 		et.Schemas = *in.Schemas

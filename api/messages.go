@@ -52,8 +52,12 @@ func (a *API) createMessage(w http.ResponseWriter, r *http.Request) error {
 		if err := requireOperator(r); err != nil {
 			return err
 		}
+		var rate *int
+		if rate, err = in.Application.rate(); err != nil {
+			return err
+		}
 		app = &hookline.Application{Name: in.Application.Name, UID: r.PathValue("app_id"),
-			RateLimit: in.Application.RateLimit, Metadata: in.Application.Metadata}
+			RateLimit: rate, Metadata: in.Application.Metadata}
 		app, _, err = a.svc.GetOrCreateApplication(r.Context(), app)
 	}
 	if err != nil {

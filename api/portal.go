@@ -31,10 +31,9 @@ const (
 
 // AppPortalAccessIn asks for a customer-portal link to one application.
 type AppPortalAccessIn struct {
-	Application  *ApplicationIn `json:"application,omitempty" doc:"Creates the application, with the path's app_id as its uid, when it does not exist."`
-	Expiry       *int64         `json:"expiry,omitempty" doc:"How long the link (and the portal session it opens) lasts, in seconds: 3600 to 604800 (default 7 days)."`
-	FeatureFlags []string       `json:"featureFlags,omitempty" doc:"Accepted for compatibility with Svix; ignored."`
-	ReadOnly     *bool          `json:"readOnly,omitempty" doc:"The portal shows everything but changes nothing."`
+	Application *ApplicationIn `json:"application,omitempty" doc:"Creates the application, with the path's app_id as its uid, when it does not exist."`
+	Expiry      *int64         `json:"expiry,omitempty" doc:"How long the link (and the portal session it opens) lasts, in seconds: 3600 to 604800 (default 7 days)."`
+	ReadOnly    *bool          `json:"readOnly,omitempty" doc:"The portal shows everything but changes nothing."`
 }
 
 // AppPortalAccessOut is a customer-portal magic link.
@@ -67,8 +66,12 @@ func (a *API) appPortalAccess(w http.ResponseWriter, r *http.Request) error {
 	}
 	app, err := a.application(r)
 	if hookline.IsNotFound(err) && in.Application != nil {
+		var rate *int
+		if rate, err = in.Application.rate(); err != nil {
+			return err
+		}
 		app = &hookline.Application{Name: in.Application.Name, UID: r.PathValue("app_id"),
-			RateLimit: in.Application.RateLimit, Metadata: in.Application.Metadata}
+			RateLimit: rate, Metadata: in.Application.Metadata}
 		app, _, err = a.svc.GetOrCreateApplication(r.Context(), app)
 	}
 	if err != nil {

@@ -36,6 +36,8 @@ func (n Nullable[T]) JSONSchema() map[string]any {
 		return map[string]any{"type": []any{"integer", "null"}}
 	case string:
 		return map[string]any{"type": []any{"string", "null"}}
+	case []string:
+		return map[string]any{"type": []any{"array", "null"}, "items": map[string]any{"type": "string"}}
 	}
 	return map[string]any{}
 }
@@ -71,83 +73,130 @@ type ListResponse[T any] struct {
 
 // ApplicationIn creates or replaces an application.
 type ApplicationIn struct {
-	Name      string            `json:"name" doc:"Display name of the application (the customer)."`
-	UID       *string           `json:"uid,omitempty" doc:"Your own id for the application; usable wherever the id is."`
-	RateLimit *int              `json:"rateLimit,omitempty" doc:"Deliveries per second to each endpoint of the application."`
-	Metadata  map[string]string `json:"metadata,omitempty"`
+	Name         string            `json:"name" doc:"Display name of the application (the customer)."`
+	UID          *string           `json:"uid,omitempty" doc:"Your own id for the application; usable wherever the id is."`
+	ThrottleRate *int              `json:"throttleRate,omitempty" doc:"Deliveries per second to each endpoint of the application."`
+	RateLimit    *int              `json:"rateLimit,omitempty" doc:"The 1.x name of throttleRate."`
+	Metadata     map[string]string `json:"metadata,omitempty"`
+}
+
+// rate returns the throttle rate sent under either name.
+func (in *ApplicationIn) rate() (*int, error) {
+	return alias(in.ThrottleRate, in.RateLimit, sentPtr[int], "throttleRate", "rateLimit")
 }
 
 // ApplicationPatch changes some fields of an application.
 type ApplicationPatch struct {
-	Name      *string            `json:"name,omitempty"`
-	UID       Nullable[string]   `json:"uid,omitzero"`
-	RateLimit Nullable[int]      `json:"rateLimit,omitzero"`
-	Metadata  *map[string]string `json:"metadata,omitempty"`
+	Name         *string            `json:"name,omitempty"`
+	UID          Nullable[string]   `json:"uid,omitzero"`
+	ThrottleRate Nullable[int]      `json:"throttleRate,omitzero"`
+	RateLimit    Nullable[int]      `json:"rateLimit,omitzero" doc:"The 1.x name of throttleRate."`
+	Metadata     *map[string]string `json:"metadata,omitempty"`
 }
 
 // ApplicationOut is an application.
 type ApplicationOut struct {
-	ID        string            `json:"id"`
-	UID       *string           `json:"uid,omitempty"`
-	Name      string            `json:"name"`
-	RateLimit *int              `json:"rateLimit,omitempty"`
-	Metadata  map[string]string `json:"metadata"`
-	CreatedAt time.Time         `json:"createdAt"`
-	UpdatedAt time.Time         `json:"updatedAt"`
+	ID           string            `json:"id"`
+	UID          *string           `json:"uid,omitempty"`
+	Name         string            `json:"name"`
+	ThrottleRate *int              `json:"throttleRate,omitempty" svix:"v2"`
+	RateLimit    *int              `json:"rateLimit,omitempty" doc:"The 1.x name of throttleRate."`
+	Metadata     map[string]string `json:"metadata"`
+	CreatedAt    time.Time         `json:"createdAt"`
+	UpdatedAt    time.Time         `json:"updatedAt"`
 }
 
 func applicationOut(a *hookline.Application) ApplicationOut {
-	return ApplicationOut{ID: a.ID, UID: optString(a.UID), Name: a.Name, RateLimit: a.RateLimit,
+	return ApplicationOut{ID: a.ID, UID: optString(a.UID), Name: a.Name, ThrottleRate: a.RateLimit, RateLimit: a.RateLimit,
 		Metadata: nonNilMap(a.Metadata), CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
 }
 
 // EventTypeIn creates an event type.
 type EventTypeIn struct {
-	Name        string                     `json:"name" doc:"The event type's name, such as order.paid."`
-	Description string                     `json:"description"`
-	Archived    *bool                      `json:"archived,omitempty"`
-	Deprecated  *bool                      `json:"deprecated,omitempty"`
-	FeatureFlag *string                    `json:"featureFlag,omitempty"`
-	GroupName   *string                    `json:"groupName,omitempty"`
-	Schemas     map[string]json.RawMessage `json:"schemas,omitempty" doc:"JSON Schemas (draft 2020-12) by version, such as {\"1\": {...}}; payloads must match the latest."`
+	Name         string                     `json:"name" doc:"The event type's name, such as order.paid."`
+	Description  string                     `json:"description"`
+	Archived     *bool                      `json:"archived,omitempty"`
+	Deprecated   *bool                      `json:"deprecated,omitempty"`
+	FeatureFlag  *string                    `json:"featureFlag,omitempty" doc:"The 1.x name of featureFlags."`
+	FeatureFlags []string                   `json:"featureFlags,omitempty" doc:"The feature flag that hides the event type (Hookline keeps one; the current name of featureFlag)."`
+	GroupName    *string                    `json:"groupName,omitempty"`
+	Schemas      map[string]json.RawMessage `json:"schemas,omitempty" doc:"JSON Schemas (draft 2020-12) by version, such as {\"1\": {...}}; payloads must match the latest."`
+}
+
+func (in *EventTypeIn) featureFlag() (*string, error) {
+	return featureFlag(in.FeatureFlags, in.FeatureFlag)
 }
 
 // EventTypeUpdate replaces an event type.
 type EventTypeUpdate struct {
-	Description string                     `json:"description"`
-	Archived    *bool                      `json:"archived,omitempty"`
-	Deprecated  *bool                      `json:"deprecated,omitempty"`
-	FeatureFlag *string                    `json:"featureFlag,omitempty"`
-	GroupName   *string                    `json:"groupName,omitempty"`
-	Schemas     map[string]json.RawMessage `json:"schemas,omitempty"`
+	Description  string                     `json:"description"`
+	Archived     *bool                      `json:"archived,omitempty"`
+	Deprecated   *bool                      `json:"deprecated,omitempty"`
+	FeatureFlag  *string                    `json:"featureFlag,omitempty" doc:"The 1.x name of featureFlags."`
+	FeatureFlags []string                   `json:"featureFlags,omitempty" doc:"The feature flag that hides the event type (Hookline keeps one; the current name of featureFlag)."`
+	GroupName    *string                    `json:"groupName,omitempty"`
+	Schemas      map[string]json.RawMessage `json:"schemas,omitempty"`
+}
+
+func (in *EventTypeUpdate) featureFlag() (*string, error) {
+	return featureFlag(in.FeatureFlags, in.FeatureFlag)
+}
+
+// featureFlag returns the one feature flag sent as featureFlags or featureFlag.
+func featureFlag(flags []string, flag *string) (*string, error) {
+	if len(flags) > 1 {
+		return nil, fieldError("body", "featureFlags", "value", "Hookline keeps one feature flag per event type; send at most one")
+	}
+	var cur *string
+	if len(flags) == 1 {
+		cur = &flags[0]
+	}
+	return alias(cur, flag, sentPtr[string], "featureFlags", "featureFlag")
 }
 
 // EventTypePatch changes some fields of an event type.
 type EventTypePatch struct {
-	Description *string                     `json:"description,omitempty"`
-	Archived    *bool                       `json:"archived,omitempty"`
-	Deprecated  *bool                       `json:"deprecated,omitempty"`
-	FeatureFlag Nullable[string]            `json:"featureFlag,omitzero"`
-	GroupName   Nullable[string]            `json:"groupName,omitzero"`
-	Schemas     *map[string]json.RawMessage `json:"schemas,omitempty"`
+	Description  *string                     `json:"description,omitempty"`
+	Archived     *bool                       `json:"archived,omitempty"`
+	Deprecated   *bool                       `json:"deprecated,omitempty"`
+	FeatureFlag  Nullable[string]            `json:"featureFlag,omitzero" doc:"The 1.x name of featureFlags."`
+	FeatureFlags Nullable[[]string]          `json:"featureFlags,omitzero" doc:"The feature flag that hides the event type (at most one); null or [] removes it."`
+	GroupName    Nullable[string]            `json:"groupName,omitzero"`
+	Schemas      *map[string]json.RawMessage `json:"schemas,omitempty"`
+}
+
+// featureFlag returns the change to the feature flag sent as featureFlags or featureFlag.
+func (in *EventTypePatch) featureFlag() (Nullable[string], error) {
+	cur := Nullable[string]{Set: in.FeatureFlags.Set, Null: in.FeatureFlags.Null || (in.FeatureFlags.Set && len(in.FeatureFlags.Value) == 0)}
+	if len(in.FeatureFlags.Value) > 1 {
+		return cur, fieldError("body", "featureFlags", "value", "Hookline keeps one feature flag per event type; send at most one")
+	}
+	if len(in.FeatureFlags.Value) == 1 {
+		cur.Value = in.FeatureFlags.Value[0]
+	}
+	return alias(cur, in.FeatureFlag, sentNullable[string], "featureFlags", "featureFlag")
 }
 
 // EventTypeOut is an event type.
 type EventTypeOut struct {
-	Name        string                     `json:"name"`
-	Description string                     `json:"description"`
-	Archived    bool                       `json:"archived"`
-	Deprecated  bool                       `json:"deprecated"`
-	FeatureFlag *string                    `json:"featureFlag,omitempty"`
-	GroupName   *string                    `json:"groupName,omitempty"`
-	Schemas     map[string]json.RawMessage `json:"schemas,omitempty"`
-	CreatedAt   time.Time                  `json:"createdAt"`
-	UpdatedAt   time.Time                  `json:"updatedAt"`
+	Name         string                     `json:"name"`
+	Description  string                     `json:"description"`
+	Archived     bool                       `json:"archived"`
+	Deprecated   bool                       `json:"deprecated"`
+	FeatureFlag  *string                    `json:"featureFlag,omitempty"`
+	FeatureFlags []string                   `json:"featureFlags,omitempty" svix:"v2"`
+	GroupName    *string                    `json:"groupName,omitempty"`
+	Schemas      map[string]json.RawMessage `json:"schemas,omitempty"`
+	CreatedAt    time.Time                  `json:"createdAt"`
+	UpdatedAt    time.Time                  `json:"updatedAt"`
 }
 
 func eventTypeOut(et *hookline.EventType, withContent bool) EventTypeOut {
 	out := EventTypeOut{Name: et.Name, Description: et.Description, Archived: et.Archived, Deprecated: et.Deprecated,
 		FeatureFlag: optString(et.FeatureFlag), GroupName: optString(et.GroupName), CreatedAt: et.CreatedAt, UpdatedAt: et.UpdatedAt}
+	if et.FeatureFlag != "" {
+		out.FeatureFlags = []string{et.FeatureFlag}
+	}
 	if withContent {
 		out.Schemas = et.Schemas
 	}
@@ -156,65 +205,84 @@ func eventTypeOut(et *hookline.EventType, withContent bool) EventTypeOut {
 
 // EndpointIn creates an endpoint.
 type EndpointIn struct {
-	URL         string            `json:"url" doc:"Where deliveries are POSTed; https only outside dev mode."`
-	Description string            `json:"description,omitempty"`
-	UID         *string           `json:"uid,omitempty"`
-	Version     *int              `json:"version,omitempty"`
-	Disabled    *bool             `json:"disabled,omitempty"`
-	FilterTypes []string          `json:"filterTypes,omitempty" doc:"Event types the endpoint receives; empty or absent means all."`
-	Channels    []string          `json:"channels,omitempty" doc:"Channels the endpoint receives; empty or absent means all."`
-	RateLimit   *int              `json:"rateLimit,omitempty"`
-	Metadata    map[string]string `json:"metadata,omitempty"`
-	Secret      *string           `json:"secret,omitempty" doc:"Signing secret (whsec_ + base64); generated when absent."`
-	Headers     map[string]string `json:"headers,omitempty" doc:"Custom headers sent with every delivery."`
+	URL          string            `json:"url" doc:"Where deliveries are POSTed; https only outside dev mode."`
+	Description  string            `json:"description,omitempty"`
+	UID          *string           `json:"uid,omitempty"`
+	Version      *int              `json:"version,omitempty"`
+	Disabled     *bool             `json:"disabled,omitempty"`
+	EventTypes   []string          `json:"eventTypes,omitempty" doc:"Event types the endpoint receives; empty or absent means all."`
+	FilterTypes  []string          `json:"filterTypes,omitempty" doc:"The 1.x name of eventTypes."`
+	Channels     []string          `json:"channels,omitempty" doc:"Channels the endpoint receives; empty or absent means all."`
+	ThrottleRate *int              `json:"throttleRate,omitempty" doc:"At most this many deliveries per second to the endpoint."`
+	RateLimit    *int              `json:"rateLimit,omitempty" doc:"The 1.x name of throttleRate."`
+	Metadata     map[string]string `json:"metadata,omitempty"`
+	Secret       *string           `json:"secret,omitempty" doc:"Signing secret (whsec_ + base64); generated when absent."`
+	Headers      map[string]string `json:"headers,omitempty" doc:"Custom headers sent with every delivery."`
+}
+
+// filterAndRate returns the event types and throttle rate, each sent under either name.
+func filterAndRate(eventTypes, filterTypes []string, throttleRate, rateLimit *int) ([]string, *int, error) {
+	types, err := alias(eventTypes, filterTypes, sentSlice, "eventTypes", "filterTypes")
+	if err != nil {
+		return nil, nil, err
+	}
+	rate, err := alias(throttleRate, rateLimit, sentPtr[int], "throttleRate", "rateLimit")
+	return types, rate, err
 }
 
 // EndpointUpdate replaces an endpoint's settings (its secret and headers are kept).
 type EndpointUpdate struct {
-	URL         string            `json:"url"`
-	Description string            `json:"description,omitempty"`
-	UID         *string           `json:"uid,omitempty"`
-	Version     *int              `json:"version,omitempty"`
-	Disabled    *bool             `json:"disabled,omitempty"`
-	FilterTypes []string          `json:"filterTypes,omitempty"`
-	Channels    []string          `json:"channels,omitempty"`
-	RateLimit   *int              `json:"rateLimit,omitempty"`
-	Metadata    map[string]string `json:"metadata,omitempty"`
+	URL          string            `json:"url"`
+	Description  string            `json:"description,omitempty"`
+	UID          *string           `json:"uid,omitempty"`
+	Version      *int              `json:"version,omitempty"`
+	Disabled     *bool             `json:"disabled,omitempty"`
+	EventTypes   []string          `json:"eventTypes,omitempty"`
+	FilterTypes  []string          `json:"filterTypes,omitempty" doc:"The 1.x name of eventTypes."`
+	Channels     []string          `json:"channels,omitempty"`
+	ThrottleRate *int              `json:"throttleRate,omitempty"`
+	RateLimit    *int              `json:"rateLimit,omitempty" doc:"The 1.x name of throttleRate."`
+	Metadata     map[string]string `json:"metadata,omitempty"`
 }
 
 // EndpointPatch changes some fields of an endpoint.
 type EndpointPatch struct {
-	URL         *string            `json:"url,omitempty"`
-	Description *string            `json:"description,omitempty"`
-	UID         Nullable[string]   `json:"uid,omitzero"`
-	Version     *int               `json:"version,omitempty"`
-	Disabled    *bool              `json:"disabled,omitempty"`
-	FilterTypes *[]string          `json:"filterTypes,omitempty"`
-	Channels    *[]string          `json:"channels,omitempty"`
-	RateLimit   Nullable[int]      `json:"rateLimit,omitzero"`
-	Metadata    *map[string]string `json:"metadata,omitempty"`
-	Secret      Nullable[string]   `json:"secret,omitzero"`
+	URL          *string            `json:"url,omitempty"`
+	Description  *string            `json:"description,omitempty"`
+	UID          Nullable[string]   `json:"uid,omitzero"`
+	Version      *int               `json:"version,omitempty"`
+	Disabled     *bool              `json:"disabled,omitempty"`
+	EventTypes   Nullable[[]string] `json:"eventTypes,omitzero" doc:"null or [] removes the filter."`
+	FilterTypes  Nullable[[]string] `json:"filterTypes,omitzero" doc:"The 1.x name of eventTypes."`
+	Channels     Nullable[[]string] `json:"channels,omitzero" doc:"null or [] removes the filter."`
+	ThrottleRate Nullable[int]      `json:"throttleRate,omitzero"`
+	RateLimit    Nullable[int]      `json:"rateLimit,omitzero" doc:"The 1.x name of throttleRate."`
+	Metadata     *map[string]string `json:"metadata,omitempty"`
+	Secret       Nullable[string]   `json:"secret,omitzero"`
 }
 
 // EndpointOut is an endpoint (its secret is read separately).
 type EndpointOut struct {
-	ID          string            `json:"id"`
-	UID         *string           `json:"uid,omitempty"`
-	URL         string            `json:"url"`
-	Description string            `json:"description"`
-	Version     int               `json:"version"`
-	Disabled    bool              `json:"disabled"`
-	FilterTypes []string          `json:"filterTypes,omitempty"`
-	Channels    []string          `json:"channels,omitempty"`
-	RateLimit   *int              `json:"rateLimit,omitempty"`
-	Metadata    map[string]string `json:"metadata"`
-	CreatedAt   time.Time         `json:"createdAt"`
-	UpdatedAt   time.Time         `json:"updatedAt"`
+	ID           string            `json:"id"`
+	UID          *string           `json:"uid,omitempty"`
+	URL          string            `json:"url"`
+	Description  string            `json:"description"`
+	Version      int               `json:"version"`
+	Disabled     bool              `json:"disabled"`
+	EventTypes   []string          `json:"eventTypes,omitempty" svix:"v2"`
+	FilterTypes  []string          `json:"filterTypes,omitempty" doc:"The 1.x name of eventTypes."`
+	Channels     []string          `json:"channels,omitempty"`
+	ThrottleRate *int              `json:"throttleRate,omitempty" svix:"v2"`
+	RateLimit    *int              `json:"rateLimit,omitempty" doc:"The 1.x name of throttleRate."`
+	Metadata     map[string]string `json:"metadata"`
+	CreatedAt    time.Time         `json:"createdAt"`
+	UpdatedAt    time.Time         `json:"updatedAt"`
 }
 
 func endpointOut(e *hookline.Endpoint) EndpointOut {
 	return EndpointOut{ID: e.ID, UID: optString(e.UID), URL: e.URL, Description: e.Description, Version: e.Version,
-		Disabled: e.Disabled, FilterTypes: e.FilterTypes, Channels: e.Channels, RateLimit: e.RateLimit,
+		Disabled: e.Disabled, EventTypes: e.FilterTypes, FilterTypes: e.FilterTypes, Channels: e.Channels,
+		ThrottleRate: e.RateLimit, RateLimit: e.RateLimit,
 		Metadata: nonNilMap(e.Metadata), CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
 }
 
@@ -233,9 +301,11 @@ type EndpointHeadersIn struct {
 	Headers map[string]string `json:"headers"`
 }
 
-// EndpointHeadersPatchIn merges into an endpoint's custom headers; a null value removes a header.
+// EndpointHeadersPatchIn merges into an endpoint's custom headers; a null value, or a name in
+// deleteHeaders, removes a header.
 type EndpointHeadersPatchIn struct {
-	Headers map[string]*string `json:"headers"`
+	Headers       map[string]*string `json:"headers"`
+	DeleteHeaders []string           `json:"deleteHeaders,omitempty" doc:"Headers to remove."`
 }
 
 // EndpointHeadersOut lists an endpoint's custom headers; the values of sensitive ones (credentials)
@@ -260,10 +330,11 @@ func endpointHeadersOut(h map[string]string) EndpointHeadersOut {
 
 // EndpointStatsOut counts an endpoint's messages by status.
 type EndpointStatsOut struct {
-	Success int64 `json:"success"`
-	Pending int64 `json:"pending"`
-	Sending int64 `json:"sending"`
-	Fail    int64 `json:"fail"`
+	Success  int64 `json:"success"`
+	Pending  int64 `json:"pending"`
+	Sending  int64 `json:"sending"`
+	Fail     int64 `json:"fail"`
+	Canceled int64 `json:"canceled" svix:"v2" doc:"Messages whose delivery was canceled."`
 }
 
 // MessageApplicationIn lets a message create its application on the fly.
