@@ -64,7 +64,7 @@ test("endpoints: create, get, upsert, patch, list, secret, headers, stats, delet
   assert.equal((await apiStatus(svix.endpoint.get(app.id, byPut.id))).code, 404);
 });
 
-test("endpoints: eventTypes and throttleRate on create, get, patch and upsert", waitingFor("eventTypes and throttleRate (models)"), async (t) => {
+test("endpoints: eventTypes and throttleRate on create, get, patch and upsert", async (t) => {
   const app = await svix.application.create({ name: "Endpoint fields" });
   const paid = await eventType(unique("order.paid"));
   const rec = await receiver(t);
@@ -83,7 +83,7 @@ test("endpoints: eventTypes and throttleRate on create, get, patch and upsert", 
   assert.equal(upserted.throttleRate, 4);
 });
 
-test("an endpoint created with eventTypes receives only those types", waitingFor("eventTypes (models)"), async (t) => {
+test("an endpoint created with eventTypes receives only those types", async (t) => {
   const app = await svix.application.create({ name: "Filters" });
   const paid = await eventType(unique("order.paid"));
   const refunded = await eventType(unique("order.refunded"));
@@ -121,7 +121,7 @@ test("an endpoint created with eventTypes receives only those types", waitingFor
   }
 });
 
-test("an endpoint created with throttleRate 2 is throttled", waitingFor("throttleRate (models)"), async (t) => {
+test("an endpoint created with throttleRate 2 is throttled", async (t) => {
   const app = await svix.application.create({ name: "Throttle" });
   const type = await eventType(unique("order.paid"));
   const slow = await receiver(t);

@@ -46,7 +46,7 @@ test("operational webhook endpoints: create, get, upsert, list, secret, delete; 
   assert.equal((await apiStatus(ops.get(opEp.id))).code, 404);
 });
 
-test("operational webhook endpoints: eventTypes receive only those types", waitingFor("eventTypes on operational endpoints (models)"), async (t) => {
+test("operational webhook endpoints: eventTypes receive only those types", async (t) => {
   const disabledRec = await receiver(t);
   const enabledRec = await receiver(t);
   const onDisabled = checkModel(await ops.create({ url: disabledRec.url, eventTypes: ["endpoint.disabled"] }), "OperationalWebhookEndpointOut");
