@@ -137,10 +137,14 @@ func (s *Sender) Send(ctx context.Context, url string, header http.Header, body 
 
 // isHeaderLimit reports whether err is net/http's refusal of a response whose status line and
 // headers are longer than MaxResponseHeaderBytes (HTTP/1: "server response headers exceeded";
-// HTTP/2: "header list too large"). net/http has no error value to compare with.
+// HTTP/2: "response header list larger than advertised limit", or "header list too large" for
+// informational responses). net/http exports no error value to compare with. (An HTTP/2 header
+// block far over the limit ends the connection with a PROTOCOL_ERROR instead, before it is
+// read: the attempt fails as a connection error.)
 func isHeaderLimit(err error) bool {
 	msg := err.Error()
-	return strings.Contains(msg, "response headers exceeded") || strings.Contains(msg, "header list too large")
+	return strings.Contains(msg, "response headers exceeded") || strings.Contains(msg, "header list larger than") ||
+		strings.Contains(msg, "header list too large")
 }
 
 func classify(err error) FailKind {

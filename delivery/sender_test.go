@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -209,4 +210,48 @@ func TestSenderBoundsSlowReceivers(t *testing.T) {
 			t.Fatalf("result %+v, want a timeout", res)
 		}
 	})
+}
+
+// TestSenderBoundsHTTP2ResponseHeaders: over HTTP/2 the same bound applies to the header list
+// (net/http advertises it in SETTINGS_MAX_HEADER_LIST_SIZE and enforces it).
+func TestSenderBoundsHTTP2ResponseHeaders(t *testing.T) {
+	pad := strings.Repeat("a", 1000)
+	for name, n := range map[string]int{"just over the bound": 40, "far over the bound": 1000} {
+		t.Run(name, func(t *testing.T) {
+			rc := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				for i := range n {
+					w.Header().Set(fmt.Sprintf("X-Pad-%d", i), pad)
+				}
+				w.WriteHeader(200)
+			}))
+			rc.EnableHTTP2 = true
+			rc.StartTLS()
+			defer rc.Close()
+			s := testSender(30 * time.Second)
+			tr := s.client.Transport.(*http.Transport)
+			tr.TLSClientConfig.RootCAs = rc.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
+			res := send(s, rc.URL)
+			if res.OK() || res.StatusCode != 0 {
+				t.Fatalf("result %+v, want the response refused", res)
+			}
+			// A header block far over the bound is not even read: the connection ends.
+			want := fmt.Sprintf("response headers exceeded %d bytes", DefaultMaxResponseHeaderBytes)
+			if n == 40 && res.Body != want {
+				t.Fatalf("result %+v, want %q", res, want)
+			}
+		})
+	}
+	// A response within the bound goes through, over HTTP/2.
+	rc := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Proto", r.Proto)
+		w.WriteHeader(204)
+	}))
+	rc.EnableHTTP2 = true
+	rc.StartTLS()
+	defer rc.Close()
+	s := testSender(30 * time.Second)
+	s.client.Transport.(*http.Transport).TLSClientConfig.RootCAs = rc.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
+	if res := send(s, rc.URL); res.StatusCode != 204 {
+		t.Fatalf("a small HTTP/2 response: %+v", res)
+	}
 }
