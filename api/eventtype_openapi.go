@@ -17,6 +17,7 @@ import (
 // EventTypeImportOpenApiIn): exactly one of spec and specRaw.
 type EventTypeImportOpenApiIn struct {
 	DryRun     *bool           `json:"dryRun,omitempty" doc:"Change nothing; data.to_modify lists the event types that would be created or updated."`
+	DryRunV1   *bool           `json:"dry_run,omitempty" doc:"The 1.x SDKs' name of dryRun."`
 	ReplaceAll *bool           `json:"replaceAll,omitempty" doc:"Archive every event type the document does not name."`
 	Spec       json.RawMessage `json:"spec,omitempty" doc:"The OpenAPI document, as a JSON object."`
 	SpecRaw    *string         `json:"specRaw,omitempty" doc:"The OpenAPI document as text, YAML or JSON."`
@@ -41,6 +42,7 @@ type EventTypeFromOpenApi struct {
 	Deprecated   bool                       `json:"deprecated"`
 	GroupName    *string                    `json:"groupName,omitempty"`
 	FeatureFlags []string                   `json:"featureFlags,omitempty"`
+	FeatureFlag  *string                    `json:"featureFlag,omitempty" doc:"The 1.x SDKs' featureFlags (one flag)."`
 }
 
 // ExportEventTypeOut is the export, done by the time it is answered (Svix's ExportEventTypeOut:
@@ -87,7 +89,10 @@ func (a *API) importEventTypesOpenAPI(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	dryRun := derefBool(in.DryRun)
+	if in.DryRun != nil && in.DryRunV1 != nil && *in.DryRun != *in.DryRunV1 {
+		return fieldError("body", "dry_run", "value", "says the opposite of dryRun; send one of them")
+	}
+	dryRun := derefBool(in.DryRun) || derefBool(in.DryRunV1)
 	res, err := a.svc.ImportEventTypes(r.Context(), types, derefBool(in.ReplaceAll), dryRun, append(loc, "webhooks")...)
 	if err != nil {
 		return err
@@ -99,7 +104,7 @@ func (a *API) importEventTypesOpenAPI(w http.ResponseWriter, r *http.Request) er
 			from[i] = EventTypeFromOpenApi{Name: et.Name, Description: et.Description, Schemas: et.Schemas,
 				Deprecated: et.Deprecated, GroupName: optString(et.GroupName)}
 			if et.FeatureFlag != "" {
-				from[i].FeatureFlags = []string{et.FeatureFlag}
+				from[i].FeatureFlags, from[i].FeatureFlag = []string{et.FeatureFlag}, &et.FeatureFlag
 			}
 		}
 		out.Data.ToModify = &from

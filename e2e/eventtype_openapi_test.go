@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	svix "github.com/svix/svix-webhooks/go"
+
 	"github.com/hookline/hookline/internal/testserver"
 )
 
@@ -211,6 +213,7 @@ func TestEventTypesImportRefusals(t *testing.T) {
 			"components": map[string]any{"schemas": map[string]any{"Node": map[string]any{"properties": map[string]any{"next": map[string]any{"$ref": "#/components/schemas/Node"}}}}}}}, 422, "validation", ""},
 		{"a schema that does not compile", srv.Token, map[string]any{"spec": hook(body(map[string]any{"type": 5}))}, 422, "schema", `["body","spec","webhooks","a.b","schemas","1"]`},
 		{"an unknown field", srv.Token, map[string]any{"spec": hook(map[string]any{}), "overwrite": true}, 422, "validation", `["body","overwrite"]`},
+		{"dryRun and dry_run disagreeing", srv.Token, map[string]any{"spec": hook(map[string]any{}), "dryRun": true, "dry_run": false}, 422, "validation", `["body","dry_run"]`},
 		{"an application token", key, map[string]any{"spec": hook(map[string]any{})}, 403, "forbidden", ""},
 	} {
 		r := srv.Do("POST", "/api/v1/event-type/import/openapi", c.token, c.body)
@@ -234,4 +237,47 @@ func TestEventTypesImportRefusals(t *testing.T) {
 		t.Errorf("export with an application token: %d, want 403", r.Status)
 	}
 	sameJSON(t, "the catalogue after the refusals", catalogue(t, srv), before)
+}
+
+// TestEventTypesImportAndLogoutWithTheGoSDK drives the routes of this file the Go SDK v1.44 has
+// methods for: ImportOpenApi (which names dryRun dry_run, the 1.x spelling) and Logout.
+func TestEventTypesImportAndLogoutWithTheGoSDK(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t, testserver.Options{})
+	sdk := newSDK(t, srv, srv.Token)
+	ctx := t.Context()
+	spec := petSpec
+	dry, err := sdk.EventType.ImportOpenApi(ctx, svix.EventTypeImportOpenApiIn{SpecRaw: &spec, DryRun: ptr(true)})
+	if err != nil {
+		t.Fatalf("ImportOpenApi (dry run): %v", err)
+	}
+	if len(dry.Data.Modified) != 0 || len(dry.Data.ToModify) != 1 || dry.Data.ToModify[0].Name != "pet.new" {
+		t.Fatalf("dry run answered %+v, want pet.new to modify and nothing modified", dry.Data)
+	}
+	if _, err := sdk.EventType.Get(ctx, "pet.new"); sdkStatus(err) != 404 {
+		t.Fatalf("pet.new after a dry run: %v, want 404", err)
+	}
+	done, err := sdk.EventType.ImportOpenApi(ctx, svix.EventTypeImportOpenApiIn{SpecRaw: &spec})
+	if err != nil || len(done.Data.Modified) != 1 || done.Data.Modified[0] != "pet.new" {
+		t.Fatalf("ImportOpenApi = %+v, %v; want pet.new modified", done, err)
+	}
+	et, err := sdk.EventType.Get(ctx, "pet.new")
+	if err != nil || et.Description != "Information about a new pet in the system" || len(et.Schemas) != 1 {
+		t.Fatalf("pet.new = %+v, %v", et, err)
+	}
+
+	appID := createApp(t, srv, "Acme")
+	link, err := sdk.Authentication.AppPortalAccess(ctx, appID, &svix.AppPortalAccessIn{})
+	if err != nil {
+		t.Fatalf("AppPortalAccess: %v", err)
+	}
+	if err := newSDK(t, srv, link.Token).Authentication.Logout(ctx); err != nil {
+		t.Fatalf("Logout with the portal token: %v", err)
+	}
+	if r := srv.Do("GET", "/api/v1/auth/whoami", link.Token, nil); r.Status != 401 {
+		t.Errorf("the portal token after Logout: status %d, want 401", r.Status)
+	}
+	if err := sdk.Authentication.Logout(ctx); sdkStatus(err) != 403 {
+		t.Errorf("Logout with the operator token: %v, want 403", err)
+	}
 }
