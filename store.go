@@ -22,6 +22,7 @@ type Store interface {
 	DeliveryStore
 	RetryScheduleStore
 	TokenExpiryStore
+	TaskStore
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

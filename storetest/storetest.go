@@ -51,6 +51,11 @@ func Run(t *testing.T, open func(t *testing.T) hookline.Store) {
 		{"Tokens/Expire", s.tokenExpiry},
 		{"Idempotency", s.idempotency},
 		{"Idempotency/Purge", s.idempotencyPurge},
+		{"Tasks/CreateGet", s.tasksCreateGet},
+		{"Tasks/List", s.tasksList},
+		{"Tasks/Claim", s.tasksClaim},
+		{"Tasks/ClaimConcurrent", s.tasksClaimConcurrent},
+		{"Tasks/Update", s.tasksUpdate},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
