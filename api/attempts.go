@@ -86,13 +86,6 @@ type RecoverIn struct {
 	Until *time.Time `json:"until,omitempty" doc:"... and before this time (default: now)."`
 }
 
-// RecoverOut describes the recovery, which is done by the time the response is sent.
-type RecoverOut struct {
-	ID        string    `json:"id"`
-	Status    string    `json:"status" enum:"running,finished,failed"`
-	Task      string    `json:"task" enum:"endpoint.recover"`
-	UpdatedAt time.Time `json:"updatedAt" svix:"v2"`
-}
 
 // EmptyResponse is the body of a success that has nothing to say: {} (Svix's EmptyResponse).
 type EmptyResponse struct{}
@@ -391,11 +384,11 @@ func (a *API) recoverEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	// The count stays out of the response: the Svix SDKs refuse fields they do not know.
-	if _, err := a.svc.Recover(r.Context(), ep, in.Since, in.Until); err != nil {
+	task, err := a.svc.Recover(r.Context(), ep, in.Since, in.Until)
+	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusAccepted, RecoverOut{ID: hookline.NewID(hookline.PrefixTask), Status: "finished", Task: "endpoint.recover", UpdatedAt: a.svc.Now()})
+	writeJSON(w, http.StatusAccepted, taskStartedOut(task))
 	return nil
 }
 

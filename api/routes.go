@@ -109,6 +109,9 @@ func (a *API) routeTable() []route {
 		portalToo(op("GET", "/api/v1/auth/whoami", "v1.authentication.whoami", "Authentication", "Describe the token of the request", 200, nil, WhoamiOut{}, nil, []int{401, 403}, a.whoami)),
 		noReplay(op("POST", "/api/v1/auth/app/{app_id}/create-message-token", "v1.authentication.create-message-token", "Authentication", "Create a token that can only create messages of one application", 200, CreateTokenIn{}, ApiTokenOut{}, nil, writeErrors, a.createMessageToken)),
 
+		op("GET", "/api/v1/background-task", "v1.background-task.list", "Background Task", "List background tasks, newest first", 200, nil, ListResponse[BackgroundTaskOut]{}, BackgroundTaskListQuery{}, readErrors, a.listBackgroundTasks),
+		op("GET", "/api/v1/background-task/{task_id}", "v1.background-task.get", "Background Task", "Get a background task: its progress, then its result", 200, nil, BackgroundTaskOut{}, nil, readErrors, a.getBackgroundTask),
+
 		op("GET", "/api/v1/token", "v1.token.list", "Token", "List API tokens (Hookline extension)", 200, nil, ListResponse[TokenOut]{}, TokenListQuery{}, []int{401, 403, 404, 422}, a.listTokens),
 		noReplay(op("POST", "/api/v1/token", "v1.token.create", "Token", "Create an API token; its text is returned once (Hookline extension)", 201, TokenIn{}, TokenCreatedOut{}, nil, writeErrors, a.createToken)),
 		op("DELETE", "/api/v1/token/{token_id}", "v1.token.revoke", "Token", "Revoke an API token (Hookline extension)", 204, nil, nil, nil, []int{401, 403, 404}, a.revokeToken),

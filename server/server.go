@@ -31,6 +31,7 @@ import (
 	"github.com/hookline/hookline/service"
 	"github.com/hookline/hookline/sqlite"
 	"github.com/hookline/hookline/storecache"
+	"github.com/hookline/hookline/tasks"
 	"github.com/hookline/hookline/ui"
 )
 
@@ -50,6 +51,8 @@ type Server struct {
 	api     *api.API
 	metrics *prometheus.Registry
 	disp    *delivery.Dispatcher
+	// tasks runs background tasks (recover, replays, statistics) in every role.
+	tasks *tasks.Runner
 
 	// dashboard serves the pages under /dashboard/.
 	dashboard *ui.Dashboard
@@ -234,6 +237,11 @@ func (s *Server) init(ctx context.Context) error {
 		s.svc.SetHandOff(s.disp) // messages this process accepts skip the claim
 	}
 	s.svc.SetEndpointEvents(s.disp.Announcer())
+	// One SQLite database has one process: a task left running there belongs to a process that
+	// is gone, so the runner takes it up at once.
+	_, single := s.store.(*sqlite.DB)
+	s.tasks = tasks.New(s.store, s.clock, tasks.Options{TakeOverAtStart: single}, s.logger)
+	s.svc.SetTasks(s.tasks)
 	// Every role announces manual enables and disables, so every role needs the internal
 	// application of operational webhooks.
 	if err := s.disp.Announcer().Ensure(ctx); err != nil {
@@ -317,6 +325,9 @@ const (
 	RoleWorker = "worker" // delivery only, plus health and metrics
 )
 
+// Tasks returns the background task runner.
+func (s *Server) Tasks() *tasks.Runner { return s.tasks }
+
 // Dispatcher returns the delivery dispatcher.
 func (s *Server) Dispatcher() *delivery.Dispatcher { return s.disp }
 
@@ -342,6 +353,11 @@ func (s *Server) startBackground() {
 		run(s.listen)
 	}
 	run(s.maintain)
+	run(func(ctx context.Context) {
+		if err := s.tasks.Run(ctx); err != nil {
+			s.logger.Error("background tasks stopped with an error", "err", err)
+		}
+	})
 	go func() {
 		wg.Wait()
 		close(s.bgDone)

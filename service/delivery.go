@@ -65,23 +65,6 @@ func (s *Service) Resend(ctx context.Context, appID, msgID, endpointID string) e
 	return nil
 }
 
-// Recover sends again every message that failed at the endpoint and was created in
-// [since, until); it returns how many.
-func (s *Service) Recover(ctx context.Context, ep *hookline.Endpoint, since time.Time, until *time.Time) (int, error) {
-	if until != nil && !until.After(since) {
-		return 0, &hookline.Error{Code: hookline.EINVALID, Message: "until: must be after since",
-			Fields: []hookline.FieldError{{Loc: []string{"body", "until"}, Msg: "must be after since", Type: "value"}}}
-	}
-	n, err := s.store.RequeueFailed(ctx, ep.AppID, ep.ID, since, until, s.clock.Now())
-	if err != nil {
-		return 0, err
-	}
-	if n > 0 {
-		s.onWork()
-	}
-	return n, nil
-}
-
 // SendExample sends an example message to one endpoint: a test.webhook, or the example
 // (schema "examples", by index) of a named event type.
 func (s *Service) SendExample(ctx context.Context, app *hookline.Application, ep *hookline.Endpoint, eventType string, index int) (*hookline.Message, error) {

@@ -18,6 +18,7 @@ import (
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/egress"
 	"github.com/hookline/hookline/schema"
+	"github.com/hookline/hookline/tasks"
 )
 
 // Config holds the settings the operations depend on.
@@ -46,6 +47,8 @@ type Service struct {
 	// handOff, when set, takes new messages straight to this process's dispatcher.
 	handOff HandOff
 	events  EndpointEvents
+	// tasks runs background tasks (SetTasks).
+	tasks *tasks.Runner
 }
 
 // New returns a Service. logger may be nil.

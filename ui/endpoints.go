@@ -512,15 +512,10 @@ func (d *Dashboard) recoverEndpoint(w http.ResponseWriter, r *http.Request, s *s
 	if perr != nil {
 		return d.renderEndpoint(w, r, s, app, ep, http.StatusUnprocessableEntity, r.PostForm, map[string]string{"since": "Enter a date and time, such as 2026-06-12T14:00"})
 	}
-	n, err := d.svc.Recover(r.Context(), ep, since, nil)
+	task, err := d.svc.Recover(r.Context(), ep, since, nil)
 	if err != nil {
 		return err
 	}
-	msg := "No failed messages since then: nothing to send again."
-	if n == 1 {
-		msg = "1 failed message is being sent again."
-	} else if n > 1 {
-		msg = fmt.Sprintf("%d failed messages are being sent again.", n)
-	}
+	msg := fmt.Sprintf("The messages that failed since then are being sent again (background task %s); their attempts appear in the history.", task.ID)
 	return d.done(w, r, s, epURL(app.ID, ep.ID), msg)
 }
