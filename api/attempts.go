@@ -86,7 +86,6 @@ type RecoverIn struct {
 	Until *time.Time `json:"until,omitempty" doc:"... and before this time (default: now)."`
 }
 
-
 // EmptyResponse is the body of a success that has nothing to say: {} (Svix's EmptyResponse).
 type EmptyResponse struct{}
 
