@@ -76,7 +76,7 @@ func TestSvixJSSDK(t *testing.T) {
 	if err != nil {
 		t.Errorf("node --test in e2e/%s failed (%v):\n%s", svixJSDir, err, out)
 	} else {
-		t.Logf("node --test:\n%s", lastLines(out, 12))
+		t.Logf("node --test:\n%s", testLines(out))
 	}
 
 	calls := readRecord(t, record)
@@ -181,12 +181,20 @@ func nodeVersion(t *testing.T, node string) string {
 	return strings.TrimSpace(string(out))
 }
 
-func lastLines(b []byte, n int) string {
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
+// testLines keeps of node's spec report the line of each test (passed, failed, skipped and why,
+// to do), its diagnostics and the totals.
+func testLines(b []byte) string {
+	var keep []string
+	for _, line := range strings.Split(string(b), "\n") {
+		trimmed := strings.TrimSpace(line)
+		for _, mark := range []string{"✔", "✖", "﹣", "ℹ", "# "} {
+			if strings.HasPrefix(trimmed, mark) {
+				keep = append(keep, line)
+				break
+			}
+		}
 	}
-	return strings.Join(lines, "\n")
+	return strings.Join(keep, "\n")
 }
 
 func readRecord(t *testing.T, path string) []recorded {
