@@ -60,6 +60,13 @@ test("endpoints: create, get, upsert, patch, list, secret, headers, stats, delet
   const stats = checkModel(await svix.endpoint.getStats(app.id, ep.id), "EndpointStats");
   assert.deepEqual({ ...stats, canceled: stats.canceled ?? 0 }, { success: 0, pending: 0, sending: 0, fail: 0, canceled: 0 });
 
+  // A refused request is a 422 the SDK reads as Svix's HTTPValidationError: detail names the field.
+  const bad = await apiStatus(svix.endpoint.create(app.id, { url: "not a url" }));
+  assert.equal(bad.code, 422);
+  assert.ok(Array.isArray(bad.body.detail), `detail is a list: ${JSON.stringify(bad.body)}`);
+  assert.deepEqual(bad.body.detail[0].loc, ["body", "url"]);
+  assert.ok(bad.body.detail[0].msg && bad.body.detail[0].type);
+
   await svix.endpoint.delete(app.id, byPut.id);
   assert.equal((await apiStatus(svix.endpoint.get(app.id, byPut.id))).code, 404);
 });
