@@ -47,6 +47,10 @@ func (a *API) createMessage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	payload, payloadLoc, err := in.payload()
+	if err != nil {
+		return err
+	}
 	app, err := a.application(r)
 	if hookline.IsNotFound(err) && in.Application != nil {
 		if err := requireOperator(r); err != nil {
@@ -63,9 +67,9 @@ func (a *API) createMessage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	msg := &hookline.Message{EventType: in.EventType, EventID: deref(in.EventID), Payload: in.Payload,
+	msg := &hookline.Message{EventType: in.EventType, EventID: deref(in.EventID), Payload: payload,
 		Channels: in.Channels, Tags: in.Tags}
-	if err := a.svc.CreateMessage(r.Context(), app, msg); err != nil {
+	if err := a.svc.CreateMessage(r.Context(), app, msg, payloadLoc...); err != nil {
 		var he *hookline.Error
 		if errors.As(err, &he) && he.Code == hookline.EDUPLICATEEVENT {
 			resp := DuplicateMessageError{HTTPError: HTTPError{Code: he.Code, Detail: he.Message}}

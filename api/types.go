@@ -349,6 +349,32 @@ type MessageIn struct {
 	Tags      []string        `json:"tags,omitempty"`
 	// Application creates the application (with the path's id as uid) if it does not exist.
 	Application *MessageApplicationIn `json:"application,omitempty" doc:"Creates the application with this name, and the path's app_id as its uid, when it does not exist."`
+	// TransformationsParams carries a raw payload; Hookline has no transformations, so any
+	// other parameter is refused.
+	TransformationsParams *TransformationsParamsIn `json:"transformationsParams,omitempty" doc:"Only rawPayload is supported."`
+}
+
+// TransformationsParamsIn are the transformation parameters of a message Hookline honours.
+type TransformationsParamsIn struct {
+	RawPayload *string `json:"rawPayload,omitempty" doc:"The payload as exact JSON text (an object), sent instead of payload (which must then be {} or absent): stored, schema-checked, signed and delivered byte for byte."`
+}
+
+// payload returns the message's payload and the request field it came from: the raw text
+// of transformationsParams.rawPayload, or payload.
+func (in *MessageIn) payload() (json.RawMessage, []string, error) {
+	if in.TransformationsParams == nil || in.TransformationsParams.RawPayload == nil {
+		return in.Payload, []string{"payload"}, nil
+	}
+	if p := bytes.TrimSpace(in.Payload); len(p) > 0 && !bytes.Equal(p, []byte("null")) {
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(p, &obj) != nil || len(obj) > 0 {
+			msg := "a message has one payload: send payload {} (or none) with transformationsParams.rawPayload"
+			return nil, nil, &hookline.Error{Code: hookline.EINVALID, Message: msg, Fields: []hookline.FieldError{
+				{Loc: []string{"body", "payload"}, Msg: msg, Type: "conflict"},
+				{Loc: []string{"body", "transformationsParams", "rawPayload"}, Msg: msg, Type: "conflict"}}}
+		}
+	}
+	return json.RawMessage(*in.TransformationsParams.RawPayload), []string{"transformationsParams", "rawPayload"}, nil
 }
 
 // MessageOut is a message.

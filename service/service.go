@@ -489,8 +489,13 @@ func dedupe(in []string) []string {
 
 // CreateMessage validates msg for the application, stores it awaiting dispatch and wakes the
 // dispatcher. The payload must be a JSON object of a defined, unarchived event type and must
-// match its latest schema.
-func (s *Service) CreateMessage(ctx context.Context, app *hookline.Application, msg *hookline.Message) error {
+// match its latest schema. payloadLoc names the request field the payload came from, for the
+// errors (default "payload"; a raw payload's is "transformationsParams", "rawPayload"): a
+// payload is checked the same way, by CheckPayload and the schema, whichever field it came in.
+func (s *Service) CreateMessage(ctx context.Context, app *hookline.Application, msg *hookline.Message, payloadLoc ...string) error {
+	if len(payloadLoc) == 0 {
+		payloadLoc = []string{"payload"}
+	}
 	var f fieldErrors
 	f.checkIdentifier(msg.EventType, 256, true, "eventType")
 	f.checkIdentifier(msg.EventID, 256, false, "eventId")
@@ -504,7 +509,7 @@ func (s *Service) CreateMessage(ctx context.Context, app *hookline.Application, 
 	if err := f.err(); err != nil {
 		return err
 	}
-	if err := CheckPayload(msg.Payload, "payload"); err != nil {
+	if err := CheckPayload(msg.Payload, payloadLoc...); err != nil {
 		return err
 	}
 	et, err := s.LookupEventType(ctx, msg.EventType)
@@ -521,7 +526,7 @@ func (s *Service) CreateMessage(ctx context.Context, app *hookline.Application, 
 			Message: fmt.Sprintf("event type %q is archived; unarchive it to send messages of this type", msg.EventType),
 			Fields:  []hookline.FieldError{{Loc: []string{"body", "eventType"}, Msg: "archived event type", Type: "unknown_event_type"}}}
 	}
-	if err := s.checkSchema(et, msg.Payload); err != nil {
+	if err := s.checkSchema(et, msg.Payload, payloadLoc...); err != nil {
 		return err
 	}
 	msg.ID = hookline.NewID(hookline.PrefixMessage)
@@ -559,7 +564,10 @@ func (s *Service) storeMessage(ctx context.Context, msg *hookline.Message) error
 	return nil
 }
 
-func (s *Service) checkSchema(et *hookline.EventType, payload json.RawMessage) error {
+func (s *Service) checkSchema(et *hookline.EventType, payload json.RawMessage, payloadLoc ...string) error {
+	if len(payloadLoc) == 0 {
+		payloadLoc = []string{"payload"}
+	}
 	version, raw := et.LatestSchema()
 	if raw == nil {
 		return nil
@@ -580,7 +588,7 @@ func (s *Service) checkSchema(et *hookline.EventType, payload json.RawMessage) e
 	fields := make([]hookline.FieldError, len(violations))
 	msgs := make([]string, len(violations))
 	for i, v := range violations {
-		loc := append([]string{"body", "payload"}, v.Loc()...)
+		loc := append(append([]string{"body"}, payloadLoc...), v.Loc()...)
 		fields[i] = hookline.FieldError{Loc: loc, Msg: v.Message, Type: "schema"}
 		path := v.Path
 		if path == "" {

@@ -53,7 +53,7 @@ test("messages: create, get, list; deliveries verify and carry the bytes sent", 
   await svix.endpoint.delete(app.id, ep.id);
 });
 
-test("a raw payload (messageInRaw) is delivered byte for byte", waitingFor("raw payloads (models)"), async (t) => {
+test("a raw payload (messageInRaw) is delivered byte for byte", async (t) => {
   const { app, type, rec, secret } = await setup(t, {
     schemas: { 1: { type: "object", required: ["orderId"], properties: { orderId: { type: "string" } } } },
   });
