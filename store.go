@@ -23,6 +23,7 @@ type Store interface {
 	RetryScheduleStore
 	TokenExpiryStore
 	TaskStore
+	AttemptStatsStore
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

@@ -42,6 +42,7 @@ func RunDelivery(t *testing.T, open func(t *testing.T) DeliveryStore) {
 		{"Attempts/List", attemptsList},
 		{"Attempts/Get", attemptsGet},
 		{"Find", findDeliveries},
+		{"Attempts/Stats", attemptStats},
 		{"EndpointMessages", endpointMessages},
 		{"Requeue/Delivery", requeueDelivery},
 		{"Requeue/Failed", requeueFailed},

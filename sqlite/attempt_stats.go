@@ -1,0 +1,48 @@
+package sqlite
+
+import (
+	"context"
+	"time"
+
+	"github.com/hookline/hookline"
+)
+
+// idSlack widens the id range of a stats query below its start: an attempt's id is made from
+// the wall clock a moment before its creation time is taken.
+const idSlack = time.Minute
+
+// AttemptStats counts attempts by endpoint, time bucket and outcome in one grouped scan of
+// the (app_id, id) or (endpoint_id, id) index range that the time range maps to.
+func (db *DB) AttemptStats(ctx context.Context, appID string, q hookline.AttemptStatsQuery) ([]hookline.AttemptCount, error) {
+	if q.Step <= 0 || !q.Until.After(q.Since) {
+		return nil, hookline.Errorf(hookline.EINVALID, "attempt stats need a positive step and until after since")
+	}
+	args := []any{micros(q.Since), q.Step.Microseconds(),
+		appID, hookline.FirstIDAt(hookline.PrefixAttempt, q.Since.Add(-idSlack)), micros(q.Since), micros(q.Until)}
+	conds := []string{"app_id = ?", "id >= ?", "created_at >= ?", "created_at < ?"}
+	if q.EndpointID != "" {
+		conds, args = append(conds, "endpoint_id = ?"), append(args, q.EndpointID)
+	}
+	duration := "0"
+	if q.Latency {
+		duration = "response_duration_ms"
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT endpoint_id, (created_at - ?) / ?, status, `+duration+`, count(*)
+		FROM attempts`+where(conds)+` GROUP BY 1, 2, 3, 4`, args...)
+	if err != nil {
+		return nil, dbErr(err, "count attempts")
+	}
+	defer rows.Close()
+	var out []hookline.AttemptCount
+	for rows.Next() {
+		var c hookline.AttemptCount
+		if err := rows.Scan(&c.EndpointID, &c.Bucket, &c.Status, &c.DurationMs, &c.N); err != nil {
+			return nil, dbErr(err, "count attempts")
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbErr(err, "count attempts")
+	}
+	return out, nil
+}
