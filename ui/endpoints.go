@@ -141,6 +141,10 @@ type endpointsData struct {
 	Endpoints []hookline.Endpoint
 	Pager     pager
 	Curl      string
+	// Chart is the application's deliveries over the chosen range; Health each endpoint's
+	// last 24 hours, by endpoint id.
+	Chart  *deliveryChart
+	Health map[string]*endpointHealth
 }
 
 func (d *Dashboard) listEndpoints(w http.ResponseWriter, r *http.Request, s *session) error {
@@ -157,6 +161,21 @@ func (d *Dashboard) listEndpoints(w http.ResponseWriter, r *http.Request, s *ses
 		Curl: fmt.Sprintf("curl -X POST %s/api/v1/app/%s/endpoint \\\n  -H \"Authorization: Bearer $HOOKLINE_TOKEN\" \\\n  -H \"Content-Type: application/json\" \\\n  -d '{\"url\": \"https://example.com/webhooks\", \"description\": \"My endpoint\"}'", d.publicBase(r), app.ID)}
 	if n := len(page.Data); n > 0 {
 		data.Pager = makePager(r, opts, page.Done, page.Data[0].ID, page.Data[n-1].ID)
+	}
+	if len(page.Data) > 0 {
+		day := rangeOf("24h")
+		dayCounts, err := d.attemptStats(r, app.ID, "", day, false)
+		if err != nil {
+			return err
+		}
+		data.Health = healthByEndpoint(dayCounts)
+		cr, counts := rangeOf(r.URL.Query().Get("range")), dayCounts
+		if cr.Key != day.Key {
+			if counts, err = d.attemptStats(r, app.ID, "", cr, false); err != nil {
+				return err
+			}
+		}
+		data.Chart = newDeliveryChart(cr, d.svc.Now(), counts, false)
 	}
 	return d.render(w, r, http.StatusOK, pageEndpoints, &view{Title: app.Name + " · Endpoints", Session: s, App: app, Nav: "endpoints", Data: data})
 }
@@ -380,6 +399,7 @@ type endpointData struct {
 	OldSecrets   []hookline.OldSecret
 	AutoDisabled bool
 	RecoverSince string
+	Chart        *deliveryChart
 }
 
 func (d *Dashboard) showEndpoint(w http.ResponseWriter, r *http.Request, s *session) error {
@@ -399,6 +419,12 @@ func (d *Dashboard) renderEndpoint(w http.ResponseWriter, r *http.Request, s *se
 	if data.Stats, err = d.store.EndpointStats(ctx, app.ID, ep.ID); err != nil {
 		return err
 	}
+	cr := rangeOf(r.URL.Query().Get("range"))
+	counts, err := d.attemptStats(r, app.ID, ep.ID, cr, true)
+	if err != nil {
+		return err
+	}
+	data.Chart = newDeliveryChart(cr, now, counts, true)
 	page, err := d.store.ListAttempts(ctx, app.ID, hookline.AttemptListOptions{ListOptions: hookline.ListOptions{Limit: 5, Descending: true}, EndpointID: ep.ID})
 	if err != nil {
 		return err

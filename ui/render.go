@@ -207,9 +207,11 @@ func (d *Dashboard) funcs() template.FuncMap {
 			}
 			return m
 		},
-		"reason": reasonOf,
-		"add":    func(a, b int) int { return a + b },
-		"list":   func(s ...string) []string { return s },
+		"reason":      reasonOf,
+		"bucketLabel": bucketLabel,
+		"lower":       strings.ToLower,
+		"add":         func(a, b int) int { return a + b },
+		"list":        func(s ...string) []string { return s },
 	}
 }
 

@@ -150,6 +150,18 @@ func (b *tab) attr(sel, name string) string {
 	return s
 }
 
+// count returns the number of elements the CSS selector finds.
+func (b *tab) count(sel string) int {
+	b.t.Helper()
+	ctx, cancel := b.timeout()
+	defer cancel()
+	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(`+jsString(sel)+`).length`))
+	if err != nil {
+		b.t.Fatalf("count %s: %v", sel, err)
+	}
+	return n
+}
+
 func jsString(s string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
 }
