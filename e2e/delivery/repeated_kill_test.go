@@ -5,8 +5,11 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -156,7 +159,12 @@ func TestRepeatedKillSendsTwiceOnlyWhatWasInFlight(t *testing.T) {
 	arrivals := map[string][]int32{} // endpoint id + " " + message id → the lives it arrived in
 	inLife := map[int32]int{}
 	epByPath := map[string]string{}
-	rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+	// open holds the receiver's open connections. After a kill the test waits until those the
+	// dead process had opened are closed: by then every request it sent has been handled (or
+	// lost with the connection), so none of its deliveries is logged in the next life.
+	open := map[net.Conn]bool{}
+	rc := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
 		l := life.Load()
 		mu.Lock()
 		key := epByPath[r.URL.Path] + " " + r.Header.Get("webhook-id")
@@ -164,7 +172,38 @@ func TestRepeatedKillSendsTwiceOnlyWhatWasInFlight(t *testing.T) {
 		inLife[l]++
 		mu.Unlock()
 		time.Sleep(time.Duration(rand.IntN(20)) * time.Millisecond)
-	})
+	}))
+	rc.Config.ConnState = func(c net.Conn, state http.ConnState) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch state {
+		case http.StateNew:
+			open[c] = true
+		case http.StateClosed, http.StateHijacked:
+			delete(open, c)
+		}
+	}
+	rc.Start()
+	t.Cleanup(rc.Close)
+	openConns := func() []net.Conn {
+		mu.Lock()
+		defer mu.Unlock()
+		var out []net.Conn
+		for c := range open {
+			out = append(out, c)
+		}
+		return out
+	}
+	allClosed := func(conns []net.Conn) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			if open[c] {
+				return false
+			}
+		}
+		return true
+	}
 	api.Op("POST", "/api/v1/event-type", map[string]any{"name": "order.paid", "description": "paid"}, 201)
 	var app struct {
 		ID string `json:"id"`
@@ -199,6 +238,8 @@ func TestRepeatedKillSendsTwiceOnlyWhatWasInFlight(t *testing.T) {
 			return p.count() >= base+60 && arrivedIn(int32(k)) >= 60
 		})
 		proc.kill(t) // SIGKILL, with posts and deliveries in flight
+		deadConns := openConns()
+		pollUntil(t, 30*time.Second, "the killed server's connections to the receiver to close", func() bool { return allClosed(deadConns) })
 		recorded := recordedSuccesses(t, dataDir)
 		unrecorded[k] = map[string]bool{}
 		mu.Lock()
