@@ -155,6 +155,7 @@ type AttemptListOptions struct {
 	MessageID  string         // only attempts of this message
 	Status     *MessageStatus // only attempts with this outcome
 	EventTypes []string       // only attempts of messages of these types
+	Channel    string         // only attempts of messages sent on this channel
 	Before     *time.Time
 	After      *time.Time
 	// CodeClass keeps only attempts whose response code is in this class (Svix's
@@ -178,6 +179,8 @@ type EndpointMessageListOptions struct {
 	ListOptions
 	Status     *MessageStatus
 	EventTypes []string
+	Channel    string // only messages sent on this channel
+	Tag        string // only messages with this tag
 	Before     *time.Time
 	After      *time.Time
 }

@@ -26,6 +26,7 @@ const (
 	EUNAVAILABLE      = "unavailable"        // the database is unreachable; try again
 	EIDEMPOTENCY      = "idempotency_conflict"
 	ERATELIMITED      = "rate_limited"
+	EEXPUNGED         = "missing_payload" // the message's payload was expunged, so it cannot be sent again
 )
 
 // Error is an error meant for the client: its Code is stable and its Message is safe to show.

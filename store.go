@@ -24,6 +24,7 @@ type Store interface {
 	TokenExpiryStore
 	TaskStore
 	AttemptStatsStore
+	ContentStore
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

@@ -14,6 +14,7 @@ var statusByCode = map[string]int{
 	hookline.EBADREQUEST:       http.StatusBadRequest,
 	hookline.EINVALIDUTF8:      http.StatusBadRequest,
 	hookline.EDUPLICATEKEY:     http.StatusBadRequest,
+	hookline.EEXPUNGED:         http.StatusBadRequest,
 	hookline.EUNAUTHORIZED:     http.StatusUnauthorized,
 	hookline.EFORBIDDEN:        http.StatusForbidden,
 	hookline.ENOTFOUND:         http.StatusNotFound,

@@ -802,8 +802,9 @@ func (d *Dispatcher) send(ctx context.Context, t *task) {
 	// timestamps do, even when a later one finishes first.
 	attemptID := hookline.NewID(hookline.PrefixAttempt)
 	base := t.baseOutcome(d.cfg.Owner)
-	if ep.Disabled {
+	if ep.Disabled || msg.Expunged() {
 		// Disabled after the delivery was created: no request; recover can resend it later.
+		// Expunged meanwhile: nothing is left to send, and nothing will be.
 		base.Status = hookline.StatusFail
 		t.outcome = base
 		d.recorded <- t

@@ -719,11 +719,17 @@ func (db *DB) ListAttempts(ctx context.Context, appID string, opts hookline.Atte
 	if opts.Status != nil {
 		conds = append(conds, "status = "+a.add(int32(*opts.Status)))
 	}
-	if len(opts.EventTypes) > 0 {
+	if len(opts.EventTypes) > 0 || opts.Channel != "" {
 		// Correlated, so a page costs one message lookup per candidate attempt rather than a
 		// scan of all the application's messages.
-		conds = append(conds, "EXISTS (SELECT 1 FROM messages WHERE messages.id = attempts.msg_id AND messages.event_type = ANY("+
-			a.add(opts.EventTypes)+"::text[]))")
+		sub := "messages.id = attempts.msg_id"
+		if len(opts.EventTypes) > 0 {
+			sub += " AND messages.event_type = ANY(" + a.add(opts.EventTypes) + "::text[])"
+		}
+		if opts.Channel != "" {
+			sub += " AND messages.channels ? " + a.add(opts.Channel) + "::text"
+		}
+		conds = append(conds, "EXISTS (SELECT 1 FROM messages WHERE "+sub+")")
 	}
 	if opts.Before != nil {
 		conds = append(conds, "created_at < "+a.add(micros(*opts.Before)))
@@ -773,6 +779,12 @@ func (db *DB) ListEndpointMessages(ctx context.Context, appID, endpointID string
 	}
 	if len(opts.EventTypes) > 0 {
 		conds = append(conds, "m.event_type = ANY("+a.add(opts.EventTypes)+"::text[])")
+	}
+	if opts.Channel != "" {
+		conds = append(conds, "m.channels ? "+a.add(opts.Channel)+"::text")
+	}
+	if opts.Tag != "" {
+		conds = append(conds, "m.tags ? "+a.add(opts.Tag)+"::text")
 	}
 	if opts.Before != nil {
 		conds = append(conds, "m.created_at < "+a.add(micros(*opts.Before)))
@@ -860,7 +872,8 @@ func (db *DB) RequeueFailed(ctx context.Context, appID, endpointID string, since
 	set := `UPDATE deliveries SET status = 1, next_attempt_at = ` + a.add(micros(now)) + `, trigger_type = 1, updated_at = $1`
 	conds := []string{"app_id = " + a.add(appID), "endpoint_id = " + a.add(endpointID), "status = 2"}
 	// Correlated: the endpoint's failed deliveries are few next to the application's messages.
-	window := "messages.id = deliveries.msg_id AND messages.created_at >= " + a.add(micros(since))
+	// An expunged message (empty payload) has nothing left to send.
+	window := "messages.id = deliveries.msg_id AND length(messages.payload) > 0 AND messages.created_at >= " + a.add(micros(since))
 	if until != nil {
 		window += " AND messages.created_at < " + a.add(micros(*until))
 	}

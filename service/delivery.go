@@ -58,6 +58,13 @@ func (s *Service) SetEndpointEnabled(ctx context.Context, ep *hookline.Endpoint,
 
 // Resend sends a message to an endpoint again now, as a manual attempt.
 func (s *Service) Resend(ctx context.Context, appID, msgID, endpointID string) error {
+	msg, err := s.store.GetMessage(ctx, appID, msgID)
+	if err != nil {
+		return err
+	}
+	if msg.Expunged() {
+		return hookline.Errorf(hookline.EEXPUNGED, "message %s cannot be sent again: its payload was expunged", msg.ID)
+	}
 	if _, err := s.store.RequeueDelivery(ctx, appID, msgID, endpointID, s.clock.Now()); err != nil {
 		return err
 	}

@@ -716,11 +716,16 @@ func (db *DB) ListAttempts(ctx context.Context, appID string, opts hookline.Atte
 	if opts.Status != nil {
 		conds, args = append(conds, "status = ?"), append(args, *opts.Status)
 	}
-	if len(opts.EventTypes) > 0 {
+	if len(opts.EventTypes) > 0 || opts.Channel != "" {
 		// Correlated, so a page costs one message lookup per candidate attempt rather than a
 		// scan of all the application's messages.
-		var sub []string
-		sub, args = inList([]string{"messages.id = attempts.msg_id"}, args, "messages.event_type", opts.EventTypes)
+		sub := []string{"messages.id = attempts.msg_id"}
+		if len(opts.EventTypes) > 0 {
+			sub, args = inList(sub, args, "messages.event_type", opts.EventTypes)
+		}
+		if opts.Channel != "" {
+			sub, args = append(sub, "EXISTS (SELECT 1 FROM json_each(messages.channels) WHERE json_each.value = ?)"), append(args, opts.Channel)
+		}
 		conds = append(conds, "EXISTS (SELECT 1 FROM messages"+where(sub)+")")
 	}
 	if opts.Before != nil {
@@ -783,6 +788,12 @@ func (db *DB) ListEndpointMessages(ctx context.Context, appID, endpointID string
 	}
 	if len(opts.EventTypes) > 0 {
 		conds, args = inList(conds, args, "m.event_type", opts.EventTypes)
+	}
+	if opts.Channel != "" {
+		conds, args = append(conds, "EXISTS (SELECT 1 FROM json_each(m.channels) WHERE json_each.value = ?)"), append(args, opts.Channel)
+	}
+	if opts.Tag != "" {
+		conds, args = append(conds, "EXISTS (SELECT 1 FROM json_each(m.tags) WHERE json_each.value = ?)"), append(args, opts.Tag)
 	}
 	if opts.Before != nil {
 		conds, args = append(conds, "m.created_at < ?"), append(args, micros(*opts.Before))
@@ -877,7 +888,8 @@ func (db *DB) RequeueDelivery(ctx context.Context, appID, messageID, endpointID 
 // due now as manual attempts, and returns how many. An unknown endpoint is ENOTFOUND.
 func (db *DB) RequeueFailed(ctx context.Context, appID, endpointID string, since time.Time, until *time.Time, now time.Time) (int, error) {
 	// Correlated: the endpoint's failed deliveries are few next to the application's messages.
-	window := []string{"messages.id = deliveries.msg_id", "messages.created_at >= ?"}
+	// An expunged message (empty payload) has nothing left to send.
+	window := []string{"messages.id = deliveries.msg_id", "messages.created_at >= ?", "length(messages.payload) > 0"}
 	args := []any{micros(now), micros(now), appID, endpointID, micros(since)}
 	if until != nil {
 		window, args = append(window, "messages.created_at < ?"), append(args, micros(*until))

@@ -1,0 +1,117 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+
+	"github.com/hookline/hookline"
+	"github.com/jackc/pgx/v5"
+)
+
+// An UPDATE leaves the row's old version, payload included, in the table until VACUUM
+// removes it; ReclaimExpunged runs that VACUUM.
+
+// ExpungeMessages empties the payloads of the named messages; see hookline.ContentStore.
+func (db *DB) ExpungeMessages(ctx context.Context, appID string, idsOrEventIDs []string) (map[string]bool, error) {
+	var found map[string]bool
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		found = make(map[string]bool, len(idsOrEventIDs))
+		var ids []string
+		for _, name := range idsOrEventIDs {
+			var id string
+			err := tx.QueryRow(ctx, `SELECT id FROM messages WHERE app_id = $1 AND (id = $2 OR event_id = $2)
+				ORDER BY id = $2 DESC LIMIT 1`, appID, name).Scan(&id)
+			if errors.Is(err, pgx.ErrNoRows) {
+				found[name] = false
+				continue
+			}
+			if err != nil {
+				return dbErr(err, "expunge: find message %q", name)
+			}
+			found[name] = true
+			ids = append(ids, id)
+		}
+		_, err := db.expungeIDs(ctx, tx, ids)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return found, nil
+}
+
+// ExpungeMessagesAfter expunges the application's next messages after afterID; see
+// hookline.ContentStore.
+func (db *DB) ExpungeMessagesAfter(ctx context.Context, appID, afterID string, limit int) (int, string, error) {
+	var n int
+	var last string
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT id FROM messages WHERE app_id = $1 AND id > $2 ORDER BY id LIMIT $3`, appID, afterID, limit)
+		if err != nil {
+			return dbErr(err, "expunge: list messages")
+		}
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return dbErr(err, "expunge: list messages")
+		}
+		last = ""
+		if len(ids) > 0 {
+			last = ids[len(ids)-1]
+		}
+		n, err = db.expungeIDs(ctx, tx, ids)
+		return err
+	})
+	return n, last, err
+}
+
+// ExpungeAttempt replaces one attempt's response body.
+func (db *DB) ExpungeAttempt(ctx context.Context, appID, attemptID string) error {
+	tag, err := db.pool.Exec(ctx, `UPDATE attempts SET response = $1 WHERE app_id = $2 AND id = $3`,
+		hookline.ExpungedResponse, appID, attemptID)
+	if err != nil {
+		return dbErr(err, "expunge attempt %q", attemptID)
+	}
+	if tag.RowsAffected() == 0 {
+		return hookline.Errorf(hookline.ENOTFOUND, "attempt %q not found", attemptID)
+	}
+	return nil
+}
+
+// expungeIDs expunges the messages with these ids (of one application) and returns how many
+// still had a payload.
+func (db *DB) expungeIDs(ctx context.Context, tx pgx.Tx, ids []string) (int, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	tag, err := tx.Exec(ctx, `UPDATE messages SET payload = '\x'::bytea, dispatch_owner = NULL, dispatch_until = NULL
+		WHERE id = ANY($1::text[]) AND (length(payload) > 0 OR dispatch_until IS NOT NULL)`, ids)
+	if err != nil {
+		return 0, dbErr(err, "expunge messages")
+	}
+	if _, err := tx.Exec(ctx, `UPDATE attempts SET response = $1 WHERE msg_id = ANY($2::text[]) AND response <> $1`,
+		hookline.ExpungedResponse, ids); err != nil {
+		return 0, dbErr(err, "expunge attempts")
+	}
+	// Nothing more is sent: a retry would deliver an empty body.
+	if _, err := tx.Exec(ctx, `UPDATE deliveries SET status = $1, next_attempt_at = NULL, updated_at = $2
+		WHERE msg_id = ANY($3::text[]) AND status = $4`, int(hookline.StatusFail), micros(db.now()), ids, int(hookline.StatusPending)); err != nil {
+		return 0, dbErr(err, "expunge: end pending deliveries")
+	}
+	// A stored Idempotency-Key response of the message's creation holds its payload too.
+	if _, err := tx.Exec(ctx, `DELETE FROM idempotency_keys WHERE body IS NOT NULL
+		AND EXISTS (SELECT 1 FROM unnest($1::text[]) AS m(id) WHERE position(convert_to(m.id, 'UTF8') IN body) > 0)`, ids); err != nil {
+		return 0, dbErr(err, "expunge: idempotency records")
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// ReclaimExpunged vacuums the tables that expunges change, which removes the old row versions
+// that still hold the content. VACUUM can remove only versions that no open transaction may
+// still see: what a transaction older than the expunge holds back stays until a later vacuum
+// (autovacuum's, or the next expunge's).
+func (db *DB) ReclaimExpunged(ctx context.Context) error {
+	if _, err := db.pool.Exec(ctx, `VACUUM messages, attempts, idempotency_keys`); err != nil {
+		return dbErr(err, "reclaim expunged content: vacuum")
+	}
+	return nil
+}

@@ -1,0 +1,155 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/hookline/hookline"
+)
+
+// Expunges run with secure_delete on: SQLite then overwrites with zeros the space and the
+// overflow pages that the old payloads and response bodies leave free, in the same pages it
+// writes anyway. ReclaimExpunged copies those pages into the database file and empties the WAL,
+// whose older frames still hold the content.
+
+// ExpungeMessages empties the payloads of the named messages; see hookline.ContentStore.
+func (db *DB) ExpungeMessages(ctx context.Context, appID string, idsOrEventIDs []string) (map[string]bool, error) {
+	found := make(map[string]bool, len(idsOrEventIDs))
+	err := db.inExpungeTx(ctx, func(tx *txn) error {
+		var ids []string
+		for _, name := range idsOrEventIDs {
+			var id string
+			err := tx.QueryRowContext(ctx, `SELECT id FROM messages WHERE app_id = ? AND (id = ? OR event_id = ?)
+				ORDER BY id = ? DESC LIMIT 1`, appID, name, name, name).Scan(&id)
+			if errors.Is(err, sql.ErrNoRows) {
+				found[name] = false
+				continue
+			}
+			if err != nil {
+				return dbErr(err, "expunge: find message %q", name)
+			}
+			found[name] = true
+			ids = append(ids, id)
+		}
+		_, err := db.expungeIDs(ctx, tx, ids)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return found, nil
+}
+
+// ExpungeMessagesAfter expunges the application's next messages after afterID; see
+// hookline.ContentStore.
+func (db *DB) ExpungeMessagesAfter(ctx context.Context, appID, afterID string, limit int) (int, string, error) {
+	var n int
+	var last string
+	err := db.inExpungeTx(ctx, func(tx *txn) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM messages WHERE app_id = ? AND id > ? ORDER BY id LIMIT ?`, appID, afterID, limit)
+		if err != nil {
+			return dbErr(err, "expunge: list messages")
+		}
+		var ids []string
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return dbErr(err, "expunge: list messages")
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return dbErr(err, "expunge: list messages")
+		}
+		if len(ids) > 0 {
+			last = ids[len(ids)-1]
+		}
+		n, err = db.expungeIDs(ctx, tx, ids)
+		return err
+	})
+	return n, last, err
+}
+
+// ExpungeAttempt replaces one attempt's response body.
+func (db *DB) ExpungeAttempt(ctx context.Context, appID, attemptID string) error {
+	return db.inExpungeTx(ctx, func(tx *txn) error {
+		res, err := tx.ExecContext(ctx, `UPDATE attempts SET response = ? WHERE app_id = ? AND id = ?`,
+			hookline.ExpungedResponse, appID, attemptID)
+		if err != nil {
+			return dbErr(err, "expunge attempt %q", attemptID)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return dbErr(err, "expunge attempt %q", attemptID)
+		} else if n == 0 {
+			return hookline.Errorf(hookline.ENOTFOUND, "attempt %q not found", attemptID)
+		}
+		return nil
+	})
+}
+
+// expungeIDs expunges the messages with these ids (of one application) and returns how many
+// still had a payload.
+func (db *DB) expungeIDs(ctx context.Context, tx *txn, ids []string) (int, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	list := jsonArray(ids)
+	res, err := tx.ExecContext(ctx, `UPDATE messages SET payload = x'', dispatch_owner = NULL, dispatch_until = NULL
+		WHERE id IN (`+idList+`) AND (length(payload) > 0 OR dispatch_until IS NOT NULL)`, list)
+	if err != nil {
+		return 0, dbErr(err, "expunge messages")
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, dbErr(err, "expunge messages")
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE attempts SET response = ? WHERE msg_id IN (`+idList+`) AND response <> ?`,
+		hookline.ExpungedResponse, list, hookline.ExpungedResponse); err != nil {
+		return 0, dbErr(err, "expunge attempts")
+	}
+	// Nothing more is sent: a retry would deliver an empty body.
+	now := micros(db.now())
+	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = ?, next_attempt_at = NULL, updated_at = ?
+		WHERE msg_id IN (`+idList+`) AND status = ?`, hookline.StatusFail, now, list, hookline.StatusPending); err != nil {
+		return 0, dbErr(err, "expunge: end pending deliveries")
+	}
+	// A stored Idempotency-Key response of the message's creation holds its payload too.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE body IS NOT NULL
+		AND EXISTS (SELECT 1 FROM json_each(?) WHERE instr(body, CAST(value AS BLOB)) > 0)`, list); err != nil {
+		return 0, dbErr(err, "expunge: idempotency records")
+	}
+	return int(n), nil
+}
+
+// inExpungeTx runs fn in a write transaction with secure_delete on, so the space that the
+// transaction frees is overwritten with zeros.
+func (db *DB) inExpungeTx(ctx context.Context, fn func(tx *txn) error) error {
+	return db.inTx(ctx, func(tx *txn) error {
+		if _, err := tx.Tx.ExecContext(ctx, `PRAGMA secure_delete = ON`); err != nil {
+			return dbErr(err, "expunge: secure_delete")
+		}
+		ferr := fn(tx)
+		if _, err := tx.Tx.ExecContext(ctx, `PRAGMA secure_delete = OFF`); err != nil && ferr == nil {
+			return dbErr(err, "expunge: secure_delete")
+		}
+		return ferr
+	})
+}
+
+// ReclaimExpunged copies the WAL into the database file and truncates it: the WAL's older
+// frames still hold the pages as they were before the expunges. It waits (up to the busy
+// timeout) for readers of older snapshots to finish; a WAL it could not truncate then is
+// reported as an error, and its frames are overwritten as the WAL is reused.
+func (db *DB) ReclaimExpunged(ctx context.Context) error {
+	var busy, frames, copied int
+	if err := db.ck.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &frames, &copied); err != nil {
+		return dbErr(err, "reclaim expunged content: checkpoint")
+	}
+	if busy != 0 {
+		return hookline.Errorf(hookline.EUNAVAILABLE, "the database was too busy to truncate its WAL after the expunge; try again")
+	}
+	return nil
+}
