@@ -54,6 +54,10 @@ func RunDelivery(t *testing.T, open func(t *testing.T) DeliveryStore) {
 		{"FanOut/Gone", fanOutGone},
 		{"FanOut/HandOff", fanOutHandOff},
 		{"FanOut/SeesChanges", fanOutSeesChanges},
+		{"Content/Expunge", contentExpunge},
+		{"Content/ExpungeDispatch", contentExpungeDispatch},
+		{"Content/ExpungeAfter", contentExpungeAfter},
+		{"Content/TagFilters", contentTagFilters},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
