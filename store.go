@@ -142,6 +142,7 @@ type MessageListOptions struct {
 	ListOptions
 	EventTypes []string   // only these event types; empty: all
 	Channel    string     // only messages sent on this channel
+	Channels   []string   // only messages sent on one of these channels; empty: all
 	Before     *time.Time // only messages created before this time
 	After      *time.Time // only messages created after this time
 	Tag        string     // only messages with this tag

@@ -103,6 +103,8 @@ type AttemptListQuery struct {
 	ExpandedStatuses bool      `query:"expanded_statuses" doc:"Add statusText to each attempt (always there for clients other than the 1.x Svix SDKs)."`
 	Status           int       `query:"status" enum:"0,1,2,3" doc:"Only attempts with this status."`
 	EventTypes       []string  `query:"event_types" doc:"Only attempts of messages of these types."`
+	Channel          string    `query:"channel" doc:"Only attempts of messages sent on this channel."`
+	Tag              string    `query:"tag" doc:"Only attempts of messages with this tag."`
 	Before           time.Time `query:"before"`
 	After            time.Time `query:"after"`
 	EndpointID       string    `query:"endpoint_id" doc:"Only attempts to this endpoint (attempts by message)."`
@@ -123,6 +125,8 @@ type EndpointMessageListQuery struct {
 	ExpandedStatuses bool      `query:"expanded_statuses" doc:"Add statusText to each message (always there for clients other than the 1.x Svix SDKs)."`
 	Status           int       `query:"status" enum:"0,1,2,3"`
 	EventTypes       []string  `query:"event_types"`
+	Channel          string    `query:"channel" doc:"Only messages sent on this channel."`
+	Tag              string    `query:"tag" doc:"Only messages with this tag."`
 	Before           time.Time `query:"before"`
 	After            time.Time `query:"after"`
 	WithContent      bool      `query:"with_content" doc:"Include payloads (default true)."`
@@ -159,7 +163,8 @@ func attemptFilters(r *http.Request) (hookline.AttemptListOptions, error) {
 	if err != nil {
 		return hookline.AttemptListOptions{}, err
 	}
-	ao := hookline.AttemptListOptions{ListOptions: opts, EventTypes: eventTypesQuery(r)}
+	q := r.URL.Query()
+	ao := hookline.AttemptListOptions{ListOptions: opts, EventTypes: eventTypesQuery(r), Channel: q.Get("channel"), Tag: q.Get("tag")}
 	if ao.Status, err = statusQuery(r); err != nil {
 		return ao, err
 	}
@@ -298,7 +303,8 @@ func (a *API) listAttemptedMessages(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	eo := hookline.EndpointMessageListOptions{ListOptions: opts, EventTypes: eventTypesQuery(r)}
+	eo := hookline.EndpointMessageListOptions{ListOptions: opts, EventTypes: eventTypesQuery(r),
+		Channel: r.URL.Query().Get("channel"), Tag: r.URL.Query().Get("tag")}
 	if eo.Status, err = statusQuery(r); err != nil {
 		return err
 	}

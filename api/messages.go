@@ -16,6 +16,7 @@ type MessageListQuery struct {
 	Order       string    `query:"order" enum:"ascending,descending" doc:"Sort order (default descending; a Hookline extension)."`
 	EventTypes  []string  `query:"event_types" doc:"Only these event types (repeat the parameter, or separate with commas)."`
 	Channel     string    `query:"channel" doc:"Only messages sent on this channel."`
+	Tag         string    `query:"tag" doc:"Only messages with this tag."`
 	Before      time.Time `query:"before" doc:"Only messages created before this time (RFC 3339)."`
 	After       time.Time `query:"after" doc:"Only messages created after this time (RFC 3339)."`
 	WithContent bool      `query:"with_content" doc:"Include payloads (default true)."`
@@ -96,7 +97,7 @@ func (a *API) listMessages(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	mo := hookline.MessageListOptions{ListOptions: opts, Channel: q.Get("channel")}
+	mo := hookline.MessageListOptions{ListOptions: opts, Channel: q.Get("channel"), Tag: q.Get("tag")}
 	for _, v := range q["event_types"] {
 		for _, t := range strings.Split(v, ",") {
 			if t = strings.TrimSpace(t); t != "" {
@@ -150,4 +151,15 @@ func timeQuery(r *http.Request, name string) (*time.Time, error) {
 		return nil, fieldError("query", name, "value", "must be an RFC 3339 time, such as 2026-06-12T14:05:00Z")
 	}
 	return &t, nil
+}
+
+// message is the message a MessageIn asks for, before the service checks and stores it, and
+// where its payload came from (for the locations of schema violations).
+func (in *MessageIn) message() (*hookline.Message, []string, error) {
+	payload, loc, err := in.payload()
+	if err != nil {
+		return nil, nil, err
+	}
+	return &hookline.Message{EventType: in.EventType, EventID: deref(in.EventID), Payload: payload,
+		Channels: in.Channels, Tags: in.Tags}, loc, nil
 }

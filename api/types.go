@@ -393,8 +393,11 @@ var emptyObject = json.RawMessage("{}")
 func messageOut(m *hookline.Message, withContent bool) MessageOut {
 	out := MessageOut{ID: m.ID, EventType: m.EventType, EventID: optString(m.EventID), Payload: m.Payload,
 		Channels: m.Channels, Tags: m.Tags, Timestamp: m.CreatedAt}
-	if !withContent {
+	switch {
+	case !withContent:
 		out.Payload = emptyObject
+	case m.Expunged():
+		out.Payload = hookline.ExpiredPayload
 	}
 	return out
 }

@@ -199,6 +199,9 @@ func (db *DB) ListMessages(ctx context.Context, appID string, opts hookline.Mess
 	if opts.Channel != "" {
 		conds = append(conds, "channels ? "+a.add(opts.Channel)+"::text")
 	}
+	if len(opts.Channels) > 0 {
+		conds = append(conds, "channels ?| "+a.add(opts.Channels)+"::text[]")
+	}
 	if opts.Before != nil {
 		conds = append(conds, "created_at < "+a.add(micros(*opts.Before)))
 	}

@@ -145,6 +145,10 @@ func (db *DB) ListMessages(ctx context.Context, appID string, opts hookline.Mess
 		conds = append(conds, "EXISTS (SELECT 1 FROM json_each(messages.channels) WHERE json_each.value = ?)")
 		args = append(args, opts.Channel)
 	}
+	if len(opts.Channels) > 0 {
+		conds = append(conds, "EXISTS (SELECT 1 FROM json_each(messages.channels) WHERE json_each.value IN ("+idList+"))")
+		args = append(args, jsonArray(opts.Channels))
+	}
 	if opts.Before != nil {
 		conds = append(conds, "created_at < ?")
 		args = append(args, micros(*opts.Before))

@@ -207,6 +207,11 @@ func contentTagFilters(t *testing.T, st DeliveryStore) {
 	if len(msgs.Data) != 1 || msgs.Data[0].ID != tagged.ID {
 		t.Fatalf("messages tagged vip = %v, want %s", msgs.Data, tagged.ID)
 	}
+	msgs, err = st.ListMessages(ctx, app.ID, hookline.MessageListOptions{ListOptions: hookline.ListOptions{Limit: 10}, Channels: []string{"x", "orders"}})
+	must(t, err)
+	if len(msgs.Data) != 1 || msgs.Data[0].ID != tagged.ID {
+		t.Fatalf("messages on channel x or orders = %v, want %s", msgs.Data, tagged.ID)
+	}
 	msgs, err = st.ListMessages(ctx, app.ID, hookline.MessageListOptions{ListOptions: hookline.ListOptions{Limit: 10}, Tag: "nope"})
 	must(t, err)
 	if len(msgs.Data) != 0 {
