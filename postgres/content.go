@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/hookline/hookline"
 	"github.com/jackc/pgx/v5"
@@ -107,11 +108,41 @@ func (db *DB) expungeIDs(ctx context.Context, tx pgx.Tx, ids []string) (int, err
 
 // ReclaimExpunged vacuums the tables that expunges change, which removes the old row versions
 // that still hold the content. VACUUM can remove only versions that no open transaction may
-// still see: what a transaction older than the expunge holds back stays until a later vacuum
-// (autovacuum's, or the next expunge's).
+// still see, so it first waits (up to reclaimWait) for the transactions of this database that
+// are older than the call to end. What a longer transaction holds back stays until a later
+// vacuum (autovacuum's, or the next expunge's).
 func (db *DB) ReclaimExpunged(ctx context.Context) error {
+	var mark string
+	if err := db.pool.QueryRow(ctx, `SELECT pg_current_xact_id()::xid::text`).Scan(&mark); err != nil {
+		return dbErr(err, "reclaim expunged content: mark")
+	}
+	deadline := time.Now().Add(reclaimWait)
+	for {
+		var older int
+		err := db.pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+			AND (age(backend_xmin) >= age($1::xid) OR age(backend_xid) >= age($1::xid))`, mark).Scan(&older)
+		if err != nil {
+			return dbErr(err, "reclaim expunged content: wait for older transactions")
+		}
+		if older == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			db.log.Warn("postgres: transactions older than an expunge are still open; vacuuming anyway, what they hold back stays until a later vacuum", "transactions", older)
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 	if _, err := db.pool.Exec(ctx, `VACUUM messages, attempts, idempotency_keys`); err != nil {
 		return dbErr(err, "reclaim expunged content: vacuum")
 	}
 	return nil
 }
+
+// reclaimWait bounds how long ReclaimExpunged waits for older transactions to end.
+const reclaimWait = 30 * time.Second

@@ -8,10 +8,10 @@ import (
 	"github.com/hookline/hookline"
 )
 
-// Expunges run with secure_delete on: SQLite then overwrites with zeros the space and the
-// overflow pages that the old payloads and response bodies leave free, in the same pages it
-// writes anyway. ReclaimExpunged copies those pages into the database file and empties the WAL,
-// whose older frames still hold the content.
+// The writer runs with secure_delete on (see Open): SQLite overwrites with zeros the space and
+// the overflow pages that old payloads and response bodies leave free, whether an expunge or an
+// earlier update of the row freed them. ReclaimExpunged copies those pages into the database
+// file and empties the WAL, whose older frames still hold the content.
 
 // ExpungeMessages empties the payloads of the named messages; see hookline.ContentStore.
 func (db *DB) ExpungeMessages(ctx context.Context, appID string, idsOrEventIDs []string) (map[string]bool, error) {
@@ -124,19 +124,10 @@ func (db *DB) expungeIDs(ctx context.Context, tx *txn, ids []string) (int, error
 	return int(n), nil
 }
 
-// inExpungeTx runs fn in a write transaction with secure_delete on, so the space that the
-// transaction frees is overwritten with zeros.
+// inExpungeTx runs fn in a write transaction. The writer runs with secure_delete on (see
+// Open): the space the transaction frees is overwritten with zeros.
 func (db *DB) inExpungeTx(ctx context.Context, fn func(tx *txn) error) error {
-	return db.inTx(ctx, func(tx *txn) error {
-		if _, err := tx.Tx.ExecContext(ctx, `PRAGMA secure_delete = ON`); err != nil {
-			return dbErr(err, "expunge: secure_delete")
-		}
-		ferr := fn(tx)
-		if _, err := tx.Tx.ExecContext(ctx, `PRAGMA secure_delete = OFF`); err != nil && ferr == nil {
-			return dbErr(err, "expunge: secure_delete")
-		}
-		return ferr
-	})
+	return db.inTx(ctx, fn)
 }
 
 // ReclaimExpunged copies the WAL into the database file and truncates it: the WAL's older

@@ -170,6 +170,10 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	// A batch's savepoints journal the pages they change; kept in memory, that journal never
 	// becomes a temporary file to create, write and delete in every transaction.
 	wq.Add("_pragma", "temp_store(MEMORY)")
+	// Every byte a write frees (an updated row's old copy, a purged message, an expunged
+	// payload) is overwritten with zeros, so deleted content does not linger in free space or
+	// on the freelist. A page freed and reused in one transaction is written once anyway.
+	wq.Add("_pragma", "secure_delete(1)")
 	w, err := sql.Open("sqlite", name+"?"+wq.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
