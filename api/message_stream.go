@@ -13,11 +13,32 @@ type MessageSearchIn struct {
 	Limit       *int       `json:"limit,omitempty" doc:"Page size, 1 to 250 (default 50)."`
 	Iterator    *string    `json:"iterator,omitempty" doc:"The iterator (or prevIterator) of the page before."`
 	Channel     *string    `json:"channel,omitempty" doc:"Only messages sent on this channel."`
-	Before      *time.Time `json:"before,omitempty" doc:"Only messages created before this time."`
-	After       *time.Time `json:"after,omitempty" doc:"Only messages created after this time."`
+	Before      *bodyTime  `json:"before,omitempty" doc:"Only messages created before this time."`
+	After       *bodyTime  `json:"after,omitempty" doc:"Only messages created after this time."`
 	WithContent *bool      `json:"with_content,omitempty" doc:"Include payloads (default false)."`
 	Tag         *string    `json:"tag,omitempty" doc:"Only messages with this tag."`
 	EventTypes  []string   `json:"event_types,omitempty" doc:"Only these event types."`
+}
+
+// bodyTime is a date-time member of a body that the handler parses, so that a bad one is a
+// 422 naming it rather than a 400 about the whole body.
+type bodyTime string
+
+// JSONSchema describes it as the date-time it is.
+func (bodyTime) JSONSchema() map[string]any {
+	return map[string]any{"type": "string", "format": "date-time"}
+}
+
+// parse returns the time, or a 422 naming the member.
+func (b *bodyTime) parse(name string) (*time.Time, error) {
+	if b == nil {
+		return nil, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(*b))
+	if err != nil {
+		return nil, fieldError("body", name, "value", "must be an RFC 3339 time, such as 2026-06-12T14:05:00Z")
+	}
+	return &t, nil
 }
 
 // MessageEventsQuery are the query parameters of the message stream.
@@ -65,7 +86,13 @@ func (a *API) searchMessages(w http.ResponseWriter, r *http.Request) error {
 			return fieldError("body", "iterator", "value", "is not a valid iterator")
 		}
 	}
-	mo := hookline.MessageListOptions{ListOptions: opts, Before: in.Before, After: in.After}
+	mo := hookline.MessageListOptions{ListOptions: opts}
+	if mo.Before, err = in.Before.parse("before"); err != nil {
+		return err
+	}
+	if mo.After, err = in.After.parse("after"); err != nil {
+		return err
+	}
 	if in.Channel != nil {
 		mo.Channel = *in.Channel
 	}

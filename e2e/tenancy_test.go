@@ -103,6 +103,13 @@ func TestTenancy(t *testing.T) {
 			{"POST", base + "/msg", map[string]any{"eventType": "order.created", "payload": orderCreated(9), "application": map[string]any{"name": "x"}}},
 			{"GET", base + "/msg/" + msg, nil},
 			{"GET", base + "/msg/" + tn.eventID, nil},
+			{"GET", base + "/msg/" + msg + "/raw", nil},
+			{"GET", base + "/msg?tag=vip", nil},
+			{"POST", base + "/msg/search", map[string]any{"tag": "vip"}},
+			{"POST", base + "/msg/precheck/active", map[string]any{"eventType": "order.created"}},
+			{"GET", base + "/events", nil},
+			{"POST", e + "/msg/test-attempt", map[string]any{"eventType": "order.created", "payload": orderCreated(8)}},
+			{"GET", base + "/attempt/endpoint/" + ep + "?tag=vip&channel=eu", nil},
 		}
 	}
 	// The routes that reach the application's data answer 404; the operator-only ones (PUT,
@@ -210,6 +217,10 @@ func TestTenancy(t *testing.T) {
 			{"GET", "/api/v1/event-type/order.created", nil, 200},
 			{"GET", "/api/v1/event-type/order.created/retry-schedule", nil, 200},
 			{"GET", "/api/v1/auth/whoami", nil, 200},
+			{"GET", base + "/msg/" + a.msgID + "/raw", nil, 200},
+			{"POST", base + "/msg/search", map[string]any{"tag": "vip"}, 200},
+			{"POST", base + "/msg/precheck/active", map[string]any{"eventType": "order.created"}, 200},
+			{"GET", base + "/events", nil, 200},
 		} {
 			if r := srv.Do(c.method, c.path, a.token, c.body); r.Status != c.want {
 				t.Errorf("A's token: %s %s = %d %s, want %d", c.method, c.path, r.Status, r.Body, c.want)
@@ -249,6 +260,11 @@ func TestTenancy(t *testing.T) {
 			{"POST", "/api/v1/auth/app/" + b.appID + "/create-message-token", map[string]any{"name": "x"}},
 			// Logout ends portal sessions only; an API key is not ended by one stray call.
 			{"POST", "/api/v1/auth/logout", nil},
+			// Expunging content needs an operator token, as in Svix, in its own application too.
+			{"DELETE", "/api/v1/app/" + a.appID + "/msg/" + a.msgID + "/content", nil},
+			{"DELETE", "/api/v1/app/" + b.appID + "/msg/" + b.msgID + "/content", nil},
+			{"POST", "/api/v1/app/" + a.appID + "/msg/bulk-expunge", map[string]any{"ids": []string{a.msgID}}},
+			{"DELETE", "/api/v1/app/" + a.appID + "/msg/" + a.msgID + "/attempt/atmpt_2zZZZZZZZZZZZZZZZZZZZZ/content", nil},
 			{"GET", "/api/v1/operational-webhook/endpoint/ep_2zZZZZZZZZZZZZZZZZZZZZ/headers", nil},
 			{"PUT", "/api/v1/operational-webhook/endpoint/ep_2zZZZZZZZZZZZZZZZZZZZZ/headers", map[string]any{"headers": map[string]string{}}},
 		} {
