@@ -10,14 +10,14 @@ import (
 
 // MessageSearchIn is the body of a message search: the message list's filters, in a body.
 type MessageSearchIn struct {
-	Limit       *int       `json:"limit,omitempty" doc:"Page size, 1 to 250 (default 50)."`
-	Iterator    *string    `json:"iterator,omitempty" doc:"The iterator (or prevIterator) of the page before."`
-	Channel     *string    `json:"channel,omitempty" doc:"Only messages sent on this channel."`
-	Before      *bodyTime  `json:"before,omitempty" doc:"Only messages created before this time."`
-	After       *bodyTime  `json:"after,omitempty" doc:"Only messages created after this time."`
-	WithContent *bool      `json:"with_content,omitempty" doc:"Include payloads (default false)."`
-	Tag         *string    `json:"tag,omitempty" doc:"Only messages with this tag."`
-	EventTypes  []string   `json:"event_types,omitempty" doc:"Only these event types."`
+	Limit       *int      `json:"limit,omitempty" doc:"Page size, 1 to 250 (default 50)."`
+	Iterator    *string   `json:"iterator,omitempty" doc:"The iterator (or prevIterator) of the page before."`
+	Channel     *string   `json:"channel,omitempty" doc:"Only messages sent on this channel."`
+	Before      *bodyTime `json:"before,omitempty" doc:"Only messages created before this time."`
+	After       *bodyTime `json:"after,omitempty" doc:"Only messages created after this time."`
+	WithContent *bool     `json:"with_content,omitempty" doc:"Include payloads (default false)."`
+	Tag         *string   `json:"tag,omitempty" doc:"Only messages with this tag."`
+	EventTypes  []string  `json:"event_types,omitempty" doc:"Only these event types."`
 }
 
 // bodyTime is a date-time member of a body that the handler parses, so that a bad one is a
