@@ -91,13 +91,3 @@ func HasIDPrefix(s, prefix string) bool {
 	}
 	return true
 }
-
-// FirstIDAt returns the smallest id with the prefix that NewID gives at t: ids made at t or
-// later sort after it, ids made before it sort before. It serves as a cursor at a point in time.
-func FirstIDAt(prefix string, t time.Time) string {
-	var b [16]byte
-	var ts [8]byte
-	binary.BigEndian.PutUint64(ts[:], uint64(t.UnixMilli()))
-	copy(b[:6], ts[2:])
-	return prefix + encodeID(b)
-}
