@@ -21,6 +21,9 @@ func (db *DB) AttemptStats(ctx context.Context, appID string, q hookline.Attempt
 		appID, hookline.FirstIDAt(hookline.PrefixAttempt, q.Since.Add(-idSlack)), micros(q.Since), micros(q.Until)}
 	conds := []string{"app_id = ?", "id >= ?", "created_at >= ?", "created_at < ?"}
 	if q.EndpointID != "" {
+		// One endpoint's attempts by the (endpoint_id, id) index: "+app_id" keeps the planner
+		// from ranging over the whole application's (app_id, id) instead.
+		conds[0] = "+app_id = ?"
 		conds, args = append(conds, "endpoint_id = ?"), append(args, q.EndpointID)
 	}
 	duration := "0"
