@@ -99,7 +99,7 @@ func TestPortalSeesOneApplication(t *testing.T) {
 	for _, path := range []string{
 		their, "/dashboard/apps/theirs", their + "/endpoints/new", their + "/endpoints/" + theirEp,
 		their + "/endpoints/" + theirEp + "/history", their + "/endpoints/" + theirEp + "/edit",
-		their + "/messages", their + "/messages/" + msg.ID,
+		their + "/messages", their + "/messages/" + msg.ID, their + "/attempts",
 		// Their endpoint through my application's URL.
 		"/dashboard/apps/" + mine + "/endpoints/" + theirEp,
 		"/dashboard/apps/" + mine + "/messages/" + msg.ID,
@@ -118,6 +118,16 @@ func TestPortalSeesOneApplication(t *testing.T) {
 		form := url.Values{"csrf": {csrf}, "url": {rc.URL}, "enabled": {"false"}, "endpoint": {theirEp}}
 		if p := c.post(path, form); p.Status != http.StatusNotFound && p.Status != http.StatusMethodNotAllowed {
 			t.Errorf("POST %s as a portal session: status %d, want 404", path, p.Status)
+		}
+	}
+	// Filters and searches that name another application's endpoint or message find nothing.
+	for _, path := range []string{
+		"/dashboard/apps/" + mine + "/attempts?endpoint=" + theirEp, "/dashboard/apps/" + mine + "/attempts?q=" + msg.ID,
+		"/dashboard/apps/" + mine + "/messages?endpoint=" + theirEp, "/dashboard/apps/" + mine + "/messages?q=" + msg.ID,
+		"/dashboard/apps/" + mine + "/endpoints/" + myEp + "?range=30d", "/dashboard/apps/" + mine + "?range=30d",
+	} {
+		if p := c.get(path); p.Status != http.StatusOK || strings.Contains(p.Body, "Their endpoint") || strings.Contains(p.Body, "/messages/"+msg.ID) {
+			t.Errorf("GET %s as a portal session: status %d, or it shows the other application's message", path, p.Status)
 		}
 	}
 	var ep struct{ Disabled bool }
