@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -110,6 +111,12 @@ type AttemptListQuery struct {
 	EndpointID       string    `query:"endpoint_id" doc:"Only attempts to this endpoint (attempts by message)."`
 	WithMsg          bool      `query:"with_msg" doc:"Include the message in each attempt."`
 	WithContent      bool      `query:"with_content" doc:"Include payloads of included messages (default true)."`
+}
+
+// DestinationListQuery pages the endpoints a message went to, by endpoint id.
+type DestinationListQuery struct {
+	Limit    int    `query:"limit" doc:"Page size, 1 to 250 (default 50)."`
+	Iterator string `query:"iterator" doc:"The iterator of the page before."`
 }
 
 // AttemptGetQuery are the query parameters of an attempt read.
@@ -338,12 +345,26 @@ func (a *API) listAttemptedDestinations(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
+	opts, err := listOptions(r, false)
+	if err != nil {
+		return err
+	}
 	deliveries, err := a.store.ListDeliveries(r.Context(), app.ID, msg.ID)
 	if err != nil {
 		return err
 	}
+	// A message has one delivery per endpoint, so the page is cut here: by endpoint id, after
+	// the iterator (the last endpoint id of the page before).
+	slices.SortFunc(deliveries, func(x, y hookline.Delivery) int { return strings.Compare(x.EndpointID, y.EndpointID) })
 	resp := ListResponse[MessageEndpointOut]{Data: []MessageEndpointOut{}, Done: true}
 	for _, d := range deliveries {
+		if opts.Iterator != "" && d.EndpointID <= opts.Iterator {
+			continue
+		}
+		if len(resp.Data) == opts.Limit {
+			resp.Done = false
+			break
+		}
 		ep, err := a.store.GetEndpoint(r.Context(), app.ID, d.EndpointID)
 		if hookline.IsNotFound(err) {
 			continue
@@ -356,6 +377,10 @@ func (a *API) listAttemptedDestinations(w http.ResponseWriter, r *http.Request) 
 			Version: o.Version, Disabled: o.Disabled, EventTypes: o.EventTypes, FilterTypes: o.FilterTypes, Channels: o.Channels,
 			ThrottleRate: o.ThrottleRate, RateLimit: o.RateLimit, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
 			Status: int(d.Status), StatusText: statusText(d.Status), NextAttempt: d.NextAttemptAt})
+	}
+	if n := len(resp.Data); n > 0 {
+		last := resp.Data[n-1].ID
+		resp.Iterator = &last
 	}
 	writeJSON(w, http.StatusOK, resp)
 	return nil

@@ -192,7 +192,7 @@ func (a *API) rotateEndpointSecret(w http.ResponseWriter, r *http.Request) error
 			return err
 		}
 	}
-	if err := a.svc.RotateSecret(r.Context(), ep, deref(in.Key)); err != nil {
+	if err := in.rotate(r, a.svc, ep); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

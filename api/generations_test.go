@@ -300,3 +300,88 @@ func TestStatusesAndAnswersOfTheCurrentModels(t *testing.T) {
 	srv.Op("PATCH", epPath+"/headers", map[string]any{"headers": map[string]any{}, "deleteHeaders": []string{"x-a"}}, 204)
 	jsonEq(t, "headers after deleteHeaders", object(t, srv.Op("GET", epPath+"/headers", nil, 200))["headers"], `{"X-B": "2"}`)
 }
+
+// TestRotationGracePeriodAndDestinationPages: gracePeriodSeconds (current models) sets how
+// long the old secret still signs: 0 not at all; the endpoints a message went to page with
+// limit and iterator.
+func TestRotationGracePeriodAndDestinationPages(t *testing.T) {
+	srv := testserver.Start(t, testserver.Options{})
+	sigs := make(chan string, 100)
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sigs <- r.Header.Get("webhook-signature")
+	}))
+	t.Cleanup(rcv.Close)
+	srv.Op("POST", "/api/v1/app", map[string]any{"name": "A", "uid": "a"}, 201)
+	srv.Op("POST", "/api/v1/event-type", map[string]any{"name": "order.paid", "description": "d"}, 201)
+	ep := object(t, srv.Op("POST", "/api/v1/app/a/endpoint", map[string]any{"url": rcv.URL}, 201))
+	epPath := "/api/v1/app/a/endpoint/" + ep["id"].(string)
+	signatures := func() int {
+		t.Helper()
+		srv.Op("POST", "/api/v1/app/a/msg", map[string]any{"eventType": "order.paid", "payload": map[string]any{}}, 202)
+		select {
+		case s := <-sigs:
+			return len(strings.Fields(s))
+		case <-time.After(10 * time.Second):
+			t.Fatal("no delivery")
+		}
+		return 0
+	}
+	srv.Op("POST", epPath+"/secret/rotate", map[string]any{"gracePeriodSeconds": 3600}, 204)
+	if n := signatures(); n != 2 {
+		t.Errorf("with a grace period of an hour, a delivery has %d signatures, want 2 (new and old)", n)
+	}
+	srv.Op("POST", epPath+"/secret/rotate", map[string]any{"gracePeriodSeconds": 0}, 204)
+	if n := signatures(); n != 2 {
+		// The secret before last is still in its hour; the one just replaced is not.
+		t.Errorf("after a rotation without grace, a delivery has %d signatures, want 2 (new, and the one still in its hour)", n)
+	}
+	r := srv.Do("POST", epPath+"/secret/rotate", srv.Token, map[string]any{"gracePeriodSeconds": 604801})
+	if r.Status != 422 || !strings.Contains(string(r.Body), `"gracePeriodSeconds"`) {
+		t.Errorf("gracePeriodSeconds over 7 days: %d %s", r.Status, r.Body)
+	}
+
+	// Three more endpoints; one message goes to all four.
+	for i := range 3 {
+		srv.Op("POST", "/api/v1/app/a/endpoint", map[string]any{"url": rcv.URL + "/" + string(rune('b'+i))}, 201)
+	}
+	msg := object(t, srv.Op("POST", "/api/v1/app/a/msg", map[string]any{"eventType": "order.paid", "payload": map[string]any{}}, 202))
+	for range 4 {
+		<-sigs
+	}
+	// The deliveries are recorded just after they are sent: wait for all four.
+	dests := "/api/v1/app/a/msg/" + msg["id"].(string) + "/endpoint"
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var all struct{ Data []map[string]any }
+		srv.Op("GET", dests, nil, 200).JSON(t, &all)
+		if len(all.Data) == 4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d destinations recorded, want 4", len(all.Data))
+		}
+	}
+	var seen []string
+	iterator := ""
+	for {
+		var page struct {
+			Data     []map[string]any
+			Iterator *string
+			Done     bool
+		}
+		path := dests + "?limit=3"
+		if iterator != "" {
+			path += "&iterator=" + iterator
+		}
+		srv.Op("GET", path, nil, 200).JSON(t, &page)
+		for _, d := range page.Data {
+			seen = append(seen, d["id"].(string))
+		}
+		if page.Done || page.Iterator == nil {
+			break
+		}
+		iterator = *page.Iterator
+	}
+	if len(seen) != 4 || !slices.IsSorted(seen) {
+		t.Errorf("pages of 3 listed %v, want the 4 endpoints once each", seen)
+	}
+}

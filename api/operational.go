@@ -217,7 +217,7 @@ func (a *API) rotateOperationalEndpointSecret(w http.ResponseWriter, r *http.Req
 	if err != nil {
 		return err
 	}
-	if err := a.svc.RotateSecret(r.Context(), ep, deref(in.Key)); err != nil {
+	if err := in.rotate(r, a.svc, ep); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
 	"time"
 
 	"github.com/hookline/hookline"
@@ -293,7 +294,19 @@ type EndpointSecretOut struct {
 
 // EndpointSecretRotateIn optionally names the new secret; one is generated when absent.
 type EndpointSecretRotateIn struct {
-	Key *string `json:"key,omitempty"`
+	Key                *string `json:"key,omitempty"`
+	GracePeriodSeconds *int64  `json:"gracePeriodSeconds,omitempty" doc:"How long the old secret stays valid: 0 (not at all) to 604800 seconds (default: --secret-grace-period, 24 hours)."`
+}
+
+// rotate rotates ep's secret as in asks.
+func (in *EndpointSecretRotateIn) rotate(r *http.Request, svc *service.Service, ep *hookline.Endpoint) error {
+	if in.GracePeriodSeconds == nil {
+		return svc.RotateSecret(r.Context(), ep, deref(in.Key))
+	}
+	if g := *in.GracePeriodSeconds; g < 0 || g > 604800 {
+		return fieldError("body", "gracePeriodSeconds", "value", "must be from 0 to 604800 (7 days) seconds")
+	}
+	return svc.RotateSecretWithGrace(r.Context(), ep, deref(in.Key), time.Duration(*in.GracePeriodSeconds)*time.Second)
 }
 
 // EndpointHeadersIn replaces (PUT) or merges into (PATCH) an endpoint's custom headers.

@@ -335,6 +335,19 @@ func (s *Service) RotateSecret(ctx context.Context, ep *hookline.Endpoint, newSe
 // that also changes other fields saves them all through UpdateEndpoint, validated together, or
 // nothing. field names the request field of the new secret in a validation error.
 func (s *Service) StageRotation(ep *hookline.Endpoint, newSecret, field string) error {
+	return s.stageRotation(ep, newSecret, field, s.cfg.SecretGracePeriod)
+}
+
+// RotateSecretWithGrace is RotateSecret with the old secret valid for grace instead of the
+// configured grace period; 0 ends it at once.
+func (s *Service) RotateSecretWithGrace(ctx context.Context, ep *hookline.Endpoint, newSecret string, grace time.Duration) error {
+	if err := s.stageRotation(ep, newSecret, "key", grace); err != nil {
+		return err
+	}
+	return s.store.UpdateEndpoint(ctx, ep)
+}
+
+func (s *Service) stageRotation(ep *hookline.Endpoint, newSecret, field string, grace time.Duration) error {
 	if newSecret == "" {
 		newSecret = newSigningSecret()
 	}
@@ -350,7 +363,9 @@ func (s *Service) StageRotation(ep *hookline.Endpoint, newSecret, field string) 
 			old = append(old, o)
 		}
 	}
-	old = append(old, hookline.OldSecret{Secret: ep.Secret, ExpiresAt: now.Add(s.cfg.SecretGracePeriod)})
+	if grace > 0 {
+		old = append(old, hookline.OldSecret{Secret: ep.Secret, ExpiresAt: now.Add(grace)})
+	}
 	if len(old) > maxOldSecrets {
 		old = old[len(old)-maxOldSecrets:]
 	}
