@@ -1,6 +1,26 @@
 // Package api serves Hookline's REST API under /api/v1: the routes and JSON shapes of Svix's
 // public API, so the official Svix SDKs work against it, plus Hookline's own token routes. Every
-// route is declared once, in routes(), with the description the OpenAPI document is built from.
+// route is declared once, in routeTable (routes.go), with the description the OpenAPI document
+// is built from.
+//
+// Nothing a client sends is silently dropped (fields.go). A route's Request and Query types are
+// the lists of the body fields and query parameters it honours: before the handler runs, wrap
+// refuses every body member (at any depth of nested objects; maps, json.RawMessage and payloads
+// are free-form) and every query parameter those types do not name, with a 422 whose detail
+// items have type "unsupported" and the field's loc. decode only decodes into the route's
+// declared Request type. So, for a new route: declare its Request and Query types in
+// routeTable, decode with decode(r, &in), read query parameters only if they are fields of the
+// Query type; to honour a Svix field, add it to the type and use it; to refuse one, leave it
+// out. TestSvixRequestFieldsHonouredOrRefused checks every route against Svix's document.
+//
+// Errors (errors.go): a 422 is Svix's HTTPValidationError, {"code", "detail": [{"loc", "msg",
+// "type"}]}; every other error is {"code", "detail": "<sentence>"}. Handlers return
+// *hookline.Error with Fields for per-field problems (fieldError builds one).
+//
+// Two generations of Svix's models are spoken at once (generations.go): requests take the 1.x
+// and the current name of a renamed field (alias); responses carry both, and a field only the
+// current models have is tagged svix:"v2", which the 1.x SDKs, whose models refuse unknown
+// fields, do not get.
 package api
 
 import (
