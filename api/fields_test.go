@@ -286,3 +286,18 @@ func TestSvixRequestFieldsHonouredOrRefused(t *testing.T) {
 	}
 	t.Logf("%d routes matched Svix's; %d Svix fields and parameters checked, %d of them refused with 422", matched, checked, refused)
 }
+
+// TestTestAttemptRefusesApplication: test-attempt decodes Svix's MessageIn, whose application
+// creates the application of a new message; the endpoint's application exists, so the field
+// is refused rather than ignored.
+func TestTestAttemptRefusesApplication(t *testing.T) {
+	srv := testserver.Start(t, testserver.Options{})
+	srv.Op("POST", "/api/v1/app", map[string]any{"name": "A", "uid": "a"}, 201)
+	srv.Op("POST", "/api/v1/event-type", map[string]any{"name": "x.y", "description": "x"}, 201)
+	srv.Op("POST", "/api/v1/app/a/endpoint", map[string]any{"url": "https://example.com/x", "uid": "e"}, 201)
+	r := srv.Do("POST", "/api/v1/app/a/endpoint/e/msg/test-attempt", srv.Token, map[string]any{"eventType": "x.y", "payload": map[string]any{},
+		"application": map[string]any{"name": "B"}})
+	if !unsupported(t, r, "body", "application") {
+		t.Errorf("test-attempt with application: %d %s", r.Status, r.Body)
+	}
+}

@@ -22,6 +22,10 @@ func (a *API) testAttempt(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
+	if in.Application != nil {
+		// The endpoint's application exists: there is nothing to create, and nothing is ignored.
+		return unsupportedError([]hookline.FieldError{{Loc: []string{"body", "application"}, Msg: unsupportedMsg + " here: the endpoint's application exists", Type: "unsupported"}})
+	}
 	app, ep, err := a.endpoint(r)
 	if err != nil {
 		return err
