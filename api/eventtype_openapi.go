@@ -46,7 +46,8 @@ type EventTypeFromOpenApi struct {
 }
 
 // ExportEventTypeOut is the export, done by the time it is answered (Svix's ExportEventTypeOut:
-// a finished background task), with the document in data.spec.
+// a finished background task, which GET /api/v1/background-task/{task_id} shows too), with the
+// document in data.spec.
 type ExportEventTypeOut struct {
 	ID        string                 `json:"id"`
 	Status    string                 `json:"status" enum:"finished"`
@@ -139,7 +140,20 @@ func (a *API) exportEventTypesOpenAPI(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusAccepted, ExportEventTypeOut{ID: hookline.NewID(hookline.PrefixTask), Status: "finished",
-		Task: "sdk.generate", UpdatedAt: a.svc.Now(), Data: ExportEventTypeOutData{Spec: doc}})
+	// The export is done before the answer; it is kept as a finished task all the same, so its
+	// id resolves at GET /api/v1/background-task/{task_id}, with the document in its data.
+	data := ExportEventTypeOutData{Spec: doc}
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return err
+	}
+	now := a.svc.Now()
+	task := &hookline.BackgroundTask{ID: hookline.NewID(hookline.PrefixTask), Kind: hookline.TaskSDKGenerate,
+		Status: hookline.TaskFinished, Data: raw, CreatedAt: now, UpdatedAt: now}
+	if err := a.store.CreateTask(r.Context(), task); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, ExportEventTypeOut{ID: task.ID, Status: string(task.Status),
+		Task: string(task.Kind), UpdatedAt: task.UpdatedAt, Data: data})
 	return nil
 }

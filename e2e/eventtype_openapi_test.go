@@ -62,6 +62,15 @@ func TestEventTypesExportImportRoundTrip(t *testing.T) {
 	if !strings.HasPrefix(exp.ID, "qtask_") || exp.Status != "finished" || exp.Task != "sdk.generate" || exp.UpdatedAt == "" {
 		t.Errorf("export answered %+v, want a finished sdk.generate task", exp)
 	}
+	// The export is a finished background task, which holds the document too.
+	var task struct {
+		ID, Status, Task string
+		Data             struct{ Spec json.RawMessage }
+	}
+	a.Op("GET", "/api/v1/background-task/"+exp.ID, nil, 200).JSON(t, &task)
+	if task.ID != exp.ID || task.Status != "finished" || task.Task != "sdk.generate" || string(task.Data.Spec) != string(exp.Data.Spec) {
+		t.Errorf("background task %s: %+v, want the finished export with its document", exp.ID, task)
+	}
 	var doc struct {
 		OpenAPI  string                    `json:"openapi"`
 		Webhooks map[string]map[string]any `json:"webhooks"`
