@@ -229,3 +229,43 @@ func TestRetrySchedule(t *testing.T) {
 		t.Fatalf("GetRetrySchedule after the delete = %v, want ENOTFOUND", err)
 	}
 }
+
+// BenchmarkGetRetrySchedule is what the dispatcher pays after a failed attempt to learn the
+// event type's schedule: a cache hit.
+func BenchmarkGetRetrySchedule(b *testing.B) {
+	ctx := context.Background()
+	box, err := secrets.NewBox(bytes.Repeat([]byte{7}, secrets.KeySize))
+	if err != nil {
+		b.Fatal(err)
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "cache.db"), sqlite.Options{SecretBox: box})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Migrate(ctx); err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now()
+	if err := db.CreateEventType(ctx, &hookline.EventType{Name: "order.paid", CreatedAt: now, UpdatedAt: now}); err != nil {
+		b.Fatal(err)
+	}
+	c := storecache.New(db, nil)
+	if err := c.SetRetrySchedule(ctx, "order.paid", []time.Duration{time.Minute, time.Hour}); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("cached", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := c.GetRetrySchedule(ctx, "order.paid"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("store", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := db.GetRetrySchedule(ctx, "order.paid"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
