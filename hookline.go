@@ -181,6 +181,8 @@ const (
 	StatusPending MessageStatus = 1
 	StatusFail    MessageStatus = 2
 	StatusSending MessageStatus = 3
+	// StatusCanceled is a delivery that will not be attempted (any more): cancel-msgs ended it.
+	StatusCanceled MessageStatus = 4
 )
 
 // String returns the status's name, as shown in the dashboard and logs.
@@ -194,6 +196,8 @@ func (s MessageStatus) String() string {
 		return "fail"
 	case StatusSending:
 		return "sending"
+	case StatusCanceled:
+		return "canceled"
 	}
 	return "unknown"
 }
@@ -243,10 +247,11 @@ type Attempt struct {
 
 // EndpointStats counts an endpoint's deliveries by status.
 type EndpointStats struct {
-	Success int64
-	Pending int64
-	Sending int64
-	Fail    int64
+	Success  int64
+	Pending  int64
+	Sending  int64
+	Fail     int64
+	Canceled int64
 }
 
 // TokenKind says what a token may do.

@@ -25,6 +25,7 @@ type Store interface {
 	TaskStore
 	AttemptStatsStore
 	ContentStore
+	CancelStore
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
@@ -153,6 +154,10 @@ type MessageListOptions struct {
 	// CodeClass keeps only messages with an attempt whose response code is in this class (see
 	// CodeClassRange), at EndpointID when set.
 	CodeClass *int
+	// NoDeliveryTo keeps only messages that were fanned out and have no delivery to this
+	// endpoint: never sent there. (A message still awaiting dispatch may have deliveries on their
+	// way whose rows are not stored yet, so it is left out.)
+	NoDeliveryTo string
 }
 
 // Page is one page of a list. Done is true when no item follows the page in its direction.

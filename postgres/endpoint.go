@@ -131,6 +131,8 @@ func (db *DB) EndpointStats(ctx context.Context, appID, endpointID string) (hook
 		switch hookline.MessageStatus(*status) {
 		case hookline.StatusSuccess:
 			stats.Success = n
+		case hookline.StatusCanceled:
+			stats.Canceled = n
 		case hookline.StatusPending:
 			stats.Pending = n
 		case hookline.StatusSending:

@@ -173,6 +173,11 @@ func (db *DB) ListMessages(ctx context.Context, appID string, opts hookline.Mess
 		}
 		conds = append(conds, "EXISTS (SELECT 1 FROM deliveries"+where(sub)+")")
 	}
+	if opts.NoDeliveryTo != "" {
+		conds = append(conds, "dispatch_until IS NULL",
+			"NOT EXISTS (SELECT 1 FROM deliveries WHERE deliveries.msg_id = messages.id AND deliveries.endpoint_id = ?)")
+		args = append(args, opts.NoDeliveryTo)
+	}
 	if opts.CodeClass != nil {
 		lo, hi := hookline.CodeClassRange(*opts.CodeClass)
 		sub := []string{"attempts.msg_id = messages.id", "attempts.response_status_code >= ?", "attempts.response_status_code < ?"}

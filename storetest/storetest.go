@@ -51,6 +51,8 @@ func Run(t *testing.T, open func(t *testing.T) hookline.Store) {
 		{"Tokens/Expire", s.tokenExpiry},
 		{"Idempotency", s.idempotency},
 		{"Idempotency/Purge", s.idempotencyPurge},
+		{"Messages/NoDeliveryTo", s.messagesNoDeliveryTo},
+		{"Deliveries/CancelPending", s.cancelPending},
 		{"Tasks/CreateGet", s.tasksCreateGet},
 		{"Tasks/List", s.tasksList},
 		{"Tasks/Claim", s.tasksClaim},
