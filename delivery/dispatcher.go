@@ -162,6 +162,9 @@ type Dispatcher struct {
 	// speeds remembers how long each endpoint takes to answer, so fast endpoints may queue
 	// many jobs and slow ones few (see queueCap). Only the Run goroutine uses it.
 	speeds map[string]*endpointSpeed
+	// throttled holds, for each endpoint whose jobs are waiting for its rate limit, since when
+	// they have been (endpoint id -> time.Time), for Throttled.
+	throttled sync.Map
 
 	// The hand-off of messages this process's API accepts (see Lease): inbox holds the ones
 	// created and not yet fanned out, leased counts the leases given whose messages are still
@@ -567,6 +570,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		}
 		ep.queue = nil
 	}
+	d.throttled.Clear()
 	// Jobs handed to the workers but not taken by one yet have not started either: sending
 	// them now, one worker round after another, could outlast the shutdown.
 	for drained := false; !drained; {
@@ -763,6 +767,7 @@ func (d *Dispatcher) startQueued(epID string, ep *endpointState) {
 		if ep.bucket != nil {
 			ok, wait := ep.bucket.take(time.Now())
 			if !ok {
+				d.throttled.LoadOrStore(epID, d.clock.Now())
 				if !ep.timerSet {
 					ep.timerSet = true
 					time.AfterFunc(wait, func() {
@@ -781,6 +786,19 @@ func (d *Dispatcher) startQueued(epID string, ep *endpointState) {
 		ep.inflight++
 		d.work <- t
 	}
+	if len(ep.queue) == 0 || ep.bucket == nil {
+		d.throttled.Delete(epID) // nothing waits for the rate limit (any more)
+	}
+}
+
+// Throttled reports whether jobs of the endpoint are waiting in this process for its rate limit
+// (its throttleRate, or its application's), and since when they have been.
+func (d *Dispatcher) Throttled(endpointID string) (since time.Time, ok bool) {
+	v, ok := d.throttled.Load(endpointID)
+	if !ok {
+		return time.Time{}, false
+	}
+	return v.(time.Time), true
 }
 
 func (d *Dispatcher) forgetIdle(endpoints map[string]*endpointState, id string, ep *endpointState) {
