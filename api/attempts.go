@@ -20,7 +20,7 @@ type MessageAttemptOut struct {
 	Response           string      `json:"response" doc:"The first 20 KB of the response body, or what went wrong when no response came."`
 	ResponseStatusCode int         `json:"responseStatusCode" doc:"0 when no response came (timeout, refused connection)."`
 	ResponseDurationMs int64       `json:"responseDurationMs"`
-	Status             int         `json:"status" enum:"0,1,2,3" doc:"0 success, 1 pending, 2 fail, 3 sending."`
+	Status             int         `json:"status" enum:"0,1,2,3,4" doc:"0 success, 1 pending, 2 fail, 3 sending, 4 canceled."`
 	StatusText         string      `json:"statusText" svix:"v2,expanded_statuses" enum:"success,pending,fail,sending,canceled" doc:"The status in words (for the 1.x Svix SDKs only with expanded_statuses=true)."`
 	TriggerType        int         `json:"triggerType" enum:"0,1" doc:"0 scheduled, 1 manual."`
 	Timestamp          time.Time   `json:"timestamp"`
@@ -42,7 +42,7 @@ type MessageAttemptHeadersOut struct {
 // EndpointMessageOut is a message with its status at one endpoint.
 type EndpointMessageOut struct {
 	MessageOut
-	Status      int        `json:"status" enum:"0,1,2,3" doc:"0 success, 1 pending, 2 fail, 3 sending."`
+	Status      int        `json:"status" enum:"0,1,2,3,4" doc:"0 success, 1 pending, 2 fail, 3 sending, 4 canceled."`
 	StatusText  string     `json:"statusText" svix:"v2,expanded_statuses" enum:"success,pending,fail,sending,canceled" doc:"The status in words (for the 1.x Svix SDKs only with expanded_statuses=true)."`
 	NextAttempt *time.Time `json:"nextAttempt,omitempty"`
 }
@@ -63,7 +63,7 @@ type MessageEndpointOut struct {
 	RateLimit    *int       `json:"rateLimit,omitempty" doc:"The 1.x name of throttleRate."`
 	CreatedAt    time.Time  `json:"createdAt"`
 	UpdatedAt    time.Time  `json:"updatedAt"`
-	Status       int        `json:"status" enum:"0,1,2,3" doc:"0 success, 1 pending, 2 fail, 3 sending."`
+	Status       int        `json:"status" enum:"0,1,2,3,4" doc:"0 success, 1 pending, 2 fail, 3 sending, 4 canceled."`
 	StatusText   string     `json:"statusText" svix:"v2" enum:"success,pending,fail,sending,canceled" doc:"The status in words."`
 	NextAttempt  *time.Time `json:"nextAttempt,omitempty"`
 }
@@ -77,6 +77,8 @@ func statusText(s hookline.MessageStatus) string {
 		return "fail"
 	case hookline.StatusSending:
 		return "sending"
+	case hookline.StatusCanceled:
+		return "canceled"
 	}
 	return "pending"
 }
@@ -102,7 +104,7 @@ type AttemptListQuery struct {
 	Iterator         string    `query:"iterator"`
 	Order            string    `query:"order" enum:"ascending,descending" doc:"Sort order (default descending; a Hookline extension)."`
 	ExpandedStatuses bool      `query:"expanded_statuses" doc:"Add statusText to each attempt (always there for clients other than the 1.x Svix SDKs)."`
-	Status           int       `query:"status" enum:"0,1,2,3" doc:"Only attempts with this status."`
+	Status           int       `query:"status" enum:"0,1,2,3,4" doc:"Only attempts with this status."`
 	EventTypes       []string  `query:"event_types" doc:"Only attempts of messages of these types."`
 	Channel          string    `query:"channel" doc:"Only attempts of messages sent on this channel."`
 	Tag              string    `query:"tag" doc:"Only attempts of messages with this tag."`
@@ -130,7 +132,7 @@ type EndpointMessageListQuery struct {
 	Iterator         string    `query:"iterator"`
 	Order            string    `query:"order" enum:"ascending,descending" doc:"Sort order (default descending; a Hookline extension)."`
 	ExpandedStatuses bool      `query:"expanded_statuses" doc:"Add statusText to each message (always there for clients other than the 1.x Svix SDKs)."`
-	Status           int       `query:"status" enum:"0,1,2,3"`
+	Status           int       `query:"status" enum:"0,1,2,3,4"`
 	EventTypes       []string  `query:"event_types"`
 	Channel          string    `query:"channel" doc:"Only messages sent on this channel."`
 	Tag              string    `query:"tag" doc:"Only messages with this tag."`
@@ -145,8 +147,8 @@ func statusQuery(r *http.Request) (*hookline.MessageStatus, error) {
 		return nil, nil
 	}
 	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 || n > 3 {
-		return nil, fieldError("query", "status", "value", "must be 0 (success), 1 (pending), 2 (fail) or 3 (sending)")
+	if err != nil || n < 0 || n > 4 {
+		return nil, fieldError("query", "status", "value", "must be 0 (success), 1 (pending), 2 (fail), 3 (sending) or 4 (canceled)")
 	}
 	st := hookline.MessageStatus(n)
 	return &st, nil

@@ -273,6 +273,6 @@ func (a *API) getEndpointStats(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, EndpointStatsOut{Success: s.Success, Pending: s.Pending, Sending: s.Sending, Fail: s.Fail})
+	writeJSON(w, http.StatusOK, EndpointStatsOut{Success: s.Success, Pending: s.Pending, Sending: s.Sending, Fail: s.Fail, Canceled: s.Canceled})
 	return nil
 }

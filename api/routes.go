@@ -99,6 +99,10 @@ func (a *API) routeTable() []route {
 		op("GET", app+"/msg/{msg_id}/endpoint", "v1.message-attempt.list-attempted-destinations", "Message Attempt", "List the endpoints a message went to, with its status at each", 200, nil, ListResponse[MessageEndpointOut]{}, DestinationListQuery{}, readErrors, a.listAttemptedDestinations),
 		op("POST", app+"/msg/{msg_id}/endpoint/{endpoint_id}/resend", "v1.message-attempt.resend", "Message Attempt", "Send a message to an endpoint again, now", 202, nil, EmptyResponse{}, nil, writeErrors, a.resend),
 		op("POST", ep+"/recover", "v1.endpoint.recover", "Endpoint", "Send again the messages that failed at the endpoint since a time", 202, RecoverIn{}, RecoverOut{}, nil, writeErrors, a.recoverEndpoint),
+		op("POST", ep+"/replay-missing", "v1.endpoint.replay-missing", "Endpoint", "Send the endpoint the messages since a time that never went to it (a background task)", 202, ReplayIn{}, ReplayOut{}, nil, writeErrors, a.replayMissing),
+		op("POST", ep+"/bulk-replay", "v1.endpoint.bulk-replay", "Endpoint", "Send the endpoint again the messages sent to it since a time, filtered (a background task)", 202, BulkReplayIn{}, ReplayOut{}, nil, writeErrors, a.bulkReplay),
+		op("POST", ep+"/cancel-msgs", "v1.endpoint.cancel-msgs", "Endpoint", "Cancel the endpoint's pending messages created before a time", 204, CancelMsgsIn{}, nil, nil, writeErrors, a.cancelMsgs),
+		op("GET", ep+"/rate-limit-status", "v1.endpoint.get-throttling-status", "Endpoint", "Whether the endpoint's rate limit holds its deliveries back in this process", 200, nil, EndpointThrottleRateStatusOut{}, nil, readErrors, a.rateLimitStatus),
 		op("POST", ep+"/send-example", "v1.endpoint.send-example", "Endpoint", "Send a test.webhook, or an event type's example, to the endpoint", 202, EventExampleIn{}, MessageOut{}, nil, writeErrors, a.sendExample),
 
 		op("GET", opEp, "v1.operational-webhook-endpoint.list", "Operational Webhook", "List the operator's operational-webhook endpoints", 200, nil, ListResponse[OperationalWebhookEndpointOut]{}, ListQuery{}, []int{401, 403, 422}, a.listOperationalEndpoints),

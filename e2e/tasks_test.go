@@ -137,3 +137,55 @@ func TestBackgroundTasks(t *testing.T) {
 		}
 	}
 }
+
+// TestEndpointTaskRoutesTenancy: another application's token cannot start a replay, recover or
+// cancel on an endpoint, nor read its rate-limit status: 404, as if it did not exist, and
+// nothing is started. The endpoint's own application's token can.
+func TestEndpointTaskRoutesTenancy(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t, testserver.Options{})
+	srv.Op("POST", "/api/v1/event-type", map[string]any{"name": "order.created", "description": "Order created"}, 201)
+	a := newTenant(t, srv, "alpha")
+	b := newTenant(t, srv, "bravo")
+	since := time.Now().Add(-time.Hour).UTC()
+	base := "/api/v1/app/" + a.appID + "/endpoint/" + a.epID
+	calls := []struct {
+		method, path string
+		body         any
+		status       int
+	}{
+		{"POST", "/replay-missing", map[string]any{"since": since}, 202},
+		{"POST", "/bulk-replay", map[string]any{"since": since}, 202},
+		{"POST", "/recover", map[string]any{"since": since}, 202},
+		{"POST", "/cancel-msgs", map[string]any{"createdBefore": since}, 204},
+		{"GET", "/rate-limit-status", nil, 200},
+	}
+	for _, c := range calls {
+		r := srv.Do(c.method, base+c.path, b.token, c.body)
+		if r.Status != 404 || r.Code() != "not_found" {
+			t.Errorf("bravo's token: %s %s = %d %s, want 404", c.method, c.path, r.Status, r.Body)
+		}
+	}
+	var page struct {
+		Data []taskOut `json:"data"`
+	}
+	srv.Op("GET", "/api/v1/background-task", nil, 200).JSON(t, &page)
+	if len(page.Data) != 0 {
+		t.Errorf("refused calls started tasks: %+v", page.Data)
+	}
+	for _, c := range calls {
+		if r := srv.Do(c.method, base+c.path, a.token, c.body); r.Status != c.status {
+			t.Errorf("alpha's token: %s %s = %d %s, want %d", c.method, c.path, r.Status, r.Body, c.status)
+		}
+	}
+	srv.Op("GET", "/api/v1/background-task", nil, 200).JSON(t, &page)
+	if len(page.Data) != 3 {
+		t.Errorf("alpha's calls started %d tasks, want 3", len(page.Data))
+	}
+	// bravo's token sees none of them.
+	r := srv.Do("GET", "/api/v1/background-task", b.token, nil)
+	r.JSON(t, &page)
+	if r.Status != 200 || len(page.Data) != 0 {
+		t.Errorf("bravo's token lists %d %s", r.Status, r.Body)
+	}
+}

@@ -237,6 +237,7 @@ func (s *Server) init(ctx context.Context) error {
 		s.svc.SetHandOff(s.disp) // messages this process accepts skip the claim
 	}
 	s.svc.SetEndpointEvents(s.disp.Announcer())
+	s.svc.SetThrottling(s.disp)
 	// One SQLite database has one process: a task left running there belongs to a process that
 	// is gone, so the runner takes it up at once.
 	_, single := s.store.(*sqlite.DB)

@@ -49,6 +49,8 @@ type Service struct {
 	events  EndpointEvents
 	// tasks runs background tasks (SetTasks).
 	tasks *tasks.Runner
+	// throttling knows which endpoints wait for their rate limit (SetThrottling).
+	throttling Throttling
 }
 
 // New returns a Service. logger may be nil.

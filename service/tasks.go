@@ -13,6 +13,8 @@ import (
 func (s *Service) SetTasks(r *tasks.Runner) {
 	s.tasks = r
 	r.Handle(hookline.TaskEndpointRecover, s.runRecover)
+	r.Handle(hookline.TaskEndpointReplay, s.runReplayMissing)
+	r.Handle(hookline.TaskEndpointBulkReplay, s.runBulkReplay)
 }
 
 // Tasks returns the task runner, for other capabilities to register their kinds with and start
