@@ -3,6 +3,7 @@ package ui
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,6 +27,13 @@ type deliveryFilter struct {
 	since, until *time.Time
 	status       *hookline.MessageStatus
 	codeClass    *int
+}
+
+func strconvQuote(s string) string {
+	if len(s) > 40 {
+		s = s[:40] + "…"
+	}
+	return strconv.Quote(s)
 }
 
 // codeFilters are the choices of the response-code filter: query value, class and words.
@@ -87,6 +95,7 @@ func parseDeliveryFilter(q url.Values) (deliveryFilter, map[string]string) {
 		if st, ok := statusFilters[f.Status]; ok {
 			f.status = &st
 		} else {
+			errs["status"] = "Unknown status " + strconvQuote(f.Status) + "; choose one from the list"
 			f.Status = ""
 		}
 	}
@@ -98,6 +107,7 @@ func parseDeliveryFilter(q url.Values) (deliveryFilter, map[string]string) {
 			}
 		}
 		if f.codeClass == nil {
+			errs["code"] = "Unknown response code class " + strconvQuote(f.Code) + "; choose one from the list"
 			f.Code = ""
 		}
 	}

@@ -3,6 +3,7 @@ package ui
 import (
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -145,5 +146,32 @@ func TestFieldMessage(t *testing.T) {
 		if got := fieldMessage(c.field, c.msg); got != c.want {
 			t.Errorf("fieldMessage(%q, %q) = %q, want %q", c.field, c.msg, got, c.want)
 		}
+	}
+}
+
+// TestParseDeliveryFilter: every value a filter link may carry is read, or named as wrong.
+func TestParseDeliveryFilter(t *testing.T) {
+	f, errs := parseDeliveryFilter(url.Values{"since": {"2026-12-06"}, "until": {"2026-12-06"}, "status": {"failed"},
+		"code": {"none"}, "q": {" vip "}})
+	if len(errs) != 0 || f.Since != "2026-12-06T00:00" || f.Until != "2026-12-07T00:00" || *f.status != hookline.StatusFail ||
+		*f.codeClass != 0 || f.Q != "vip" {
+		t.Errorf("whole-day filter: %+v %v", f, errs)
+	}
+	if got := f.Link("/x"); got != "/x?code=none&q=vip&since=2026-12-06T00%3A00&status=failed&until=2026-12-07T00%3A00" {
+		t.Errorf("link %q", got)
+	}
+	f, _ = parseDeliveryFilter(url.Values{"since": {"2026-12-06T10:00:00+02:00"}})
+	if f.Since != "2026-12-06T08:00" {
+		t.Errorf("since with an offset: %q, want it in UTC", f.Since)
+	}
+	_, errs = parseDeliveryFilter(url.Values{"since": {"yesterday"}, "status": {"done"}, "code": {"6xx"}})
+	for _, field := range []string{"since", "status", "code"} {
+		if errs[field] == "" {
+			t.Errorf("a wrong %s is not named: %v", field, errs)
+		}
+	}
+	_, errs = parseDeliveryFilter(url.Values{"since": {"2026-12-06T10:00"}, "until": {"2026-12-06T09:00"}})
+	if errs["until"] != "Until must be later than since" {
+		t.Errorf("until before since: %v", errs)
 	}
 }
