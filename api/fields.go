@@ -109,8 +109,19 @@ func unsupportedFields(raw json.RawMessage, t reflect.Type, loc []string) []hook
 			return nil
 		}
 		fs := fieldsOf(t)
+		names := make([]string, 0, len(members))
+		for name := range members {
+			names = append(names, name)
+		}
+		if len(names) > 1 && !allKnown(fs, names) {
+			// Problems are reported in request order; finding it costs a second pass, so only
+			// when there are problems to report.
+			names = memberOrder(raw, members)
+		} else {
+			slices.Sort(names)
+		}
 		var out []hookline.FieldError
-		for _, name := range memberOrder(raw, members) {
+		for _, name := range names {
 			ft, ok := fs.exact[name]
 			if !ok {
 				ft, ok = fs.fold[strings.ToLower(name)]
@@ -135,6 +146,19 @@ func unsupportedFields(raw json.RawMessage, t reflect.Type, loc []string) []hook
 		return out
 	}
 	return nil
+}
+
+// allKnown reports whether fs decodes every one of names.
+func allKnown(fs *fieldSet, names []string) bool {
+	for _, name := range names {
+		if _, ok := fs.exact[name]; ok {
+			continue
+		}
+		if _, ok := fs.fold[strings.ToLower(name)]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // memberOrder returns the member names of an object in the order they appear in it.
