@@ -18,9 +18,10 @@ type ContentStore interface {
 	// counts as found.
 	ExpungeMessages(ctx context.Context, appID string, idsOrEventIDs []string) (map[string]bool, error)
 	// ExpungeMessagesAfter does what ExpungeMessages does to the application's next messages
-	// in id order after afterID ("" for the first), at most limit of them, and returns how many
-	// it expunged and the id of the last one it looked at ("" when there was none).
-	ExpungeMessagesAfter(ctx context.Context, appID, afterID string, limit int) (n int, lastID string, err error)
+	// in id order after afterID ("" for the first) and before beforeID ("" for no bound), at
+	// most limit of them, and returns how many it expunged and the id of the last one it looked
+	// at ("" when there was none).
+	ExpungeMessagesAfter(ctx context.Context, appID, afterID, beforeID string, limit int) (n int, lastID string, err error)
 	// ExpungeAttempt replaces one attempt's response body with ExpungedResponse.
 	ExpungeAttempt(ctx context.Context, appID, attemptID string) error
 	// ReclaimExpunged makes the bytes that expunges freed unreadable in the database's files:

@@ -161,3 +161,23 @@ func (a *API) precheckMessage(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, MessagePrecheckOut{Active: active})
 	return nil
 }
+
+// ExpungeAllContentsOut is the application.purge_content task, started: follow it with
+// GET /api/v1/background-task/{id}; its data counts messagesPurged.
+type ExpungeAllContentsOut struct{ TaskStartedOut }
+
+func (a *API) expungeAllContents(w http.ResponseWriter, r *http.Request) error {
+	if err := requireOperator(r); err != nil {
+		return err
+	}
+	app, err := a.application(r)
+	if err != nil {
+		return err
+	}
+	task, err := a.svc.ExpungeAllContents(r.Context(), app.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, ExpungeAllContentsOut{taskStartedOut(task)})
+	return nil
+}

@@ -35,6 +35,9 @@ type Config struct {
 	LogFormat         string
 	SQLiteSynchronous string
 	ShutdownTimeout   time.Duration
+	// PostgresExpunge is how an expunge on PostgreSQL removes the old row versions: "rewrite"
+	// (VACUUM FULL) or "vacuum".
+	PostgresExpunge string
 
 	DeliveryTimeout        time.Duration
 	MaxResponseHeaderBytes int64

@@ -100,6 +100,15 @@ var settings = []Setting{
 			c.SQLiteSynchronous = v
 			return nil
 		}},
+	{Flag: "postgres-expunge", Env: "HOOKLINE_POSTGRES_EXPUNGE", Default: "rewrite",
+		Usage: "How an expunge of message content removes it from PostgreSQL's files: rewrite (VACUUM FULL of the messages, attempts and idempotency tables: no byte of it is left, and writes to those tables wait while they are rewritten) or vacuum (a plain VACUUM: no lock, but freed bytes stay in the pages until new rows overwrite them).",
+		set: func(c *Config, v string) error {
+			if v != "rewrite" && v != "vacuum" {
+				return errors.New("must be rewrite or vacuum")
+			}
+			c.PostgresExpunge = v
+			return nil
+		}},
 	{Flag: "shutdown-timeout", Env: "HOOKLINE_SHUTDOWN_TIMEOUT", Default: "30s",
 		Usage: "How long a graceful shutdown waits for requests and in-flight deliveries to finish.",
 		set:   func(c *Config, v string) error { return parseDuration(&c.ShutdownTimeout)(v) }},

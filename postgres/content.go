@@ -10,7 +10,10 @@ import (
 )
 
 // An UPDATE leaves the row's old version, payload included, in the table until VACUUM
-// removes it; ReclaimExpunged runs that VACUUM.
+// removes it, and even then VACUUM only marks the space free: the bytes stay in the page until
+// a new row overwrites them. ReclaimExpunged therefore rewrites the tables (VACUUM FULL), which
+// leaves none of the old bytes in the database's files, unless Options.ExpungeVacuumOnly says
+// a plain VACUUM (no lock) is enough.
 
 // ExpungeMessages empties the payloads of the named messages; see hookline.ContentStore.
 func (db *DB) ExpungeMessages(ctx context.Context, appID string, idsOrEventIDs []string) (map[string]bool, error) {
@@ -43,11 +46,11 @@ func (db *DB) ExpungeMessages(ctx context.Context, appID string, idsOrEventIDs [
 
 // ExpungeMessagesAfter expunges the application's next messages after afterID; see
 // hookline.ContentStore.
-func (db *DB) ExpungeMessagesAfter(ctx context.Context, appID, afterID string, limit int) (int, string, error) {
+func (db *DB) ExpungeMessagesAfter(ctx context.Context, appID, afterID, beforeID string, limit int) (int, string, error) {
 	var n int
 	var last string
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT id FROM messages WHERE app_id = $1 AND id > $2 ORDER BY id LIMIT $3`, appID, afterID, limit)
+		rows, err := tx.Query(ctx, `SELECT id FROM messages WHERE app_id = $1 AND id > $2 AND ($3 = '' OR id < $3) ORDER BY id LIMIT $4`, appID, afterID, beforeID, limit)
 		if err != nil {
 			return dbErr(err, "expunge: list messages")
 		}
@@ -106,11 +109,12 @@ func (db *DB) expungeIDs(ctx context.Context, tx pgx.Tx, ids []string) (int, err
 	return int(tag.RowsAffected()), nil
 }
 
-// ReclaimExpunged vacuums the tables that expunges change, which removes the old row versions
-// that still hold the content. VACUUM can remove only versions that no open transaction may
-// still see, so it first waits (up to reclaimWait) for the transactions of this database that
-// are older than the call to end. What a longer transaction holds back stays until a later
-// vacuum (autovacuum's, or the next expunge's).
+// ReclaimExpunged rewrites the tables that expunges change (VACUUM FULL, or a plain VACUUM
+// with Options.ExpungeVacuumOnly), which removes the old row versions that still hold the
+// content. A rewrite locks each table while it copies it: requests that write it wait. VACUUM
+// can drop only versions that no open transaction may still see, so it first waits (up to
+// reclaimWait) for the transactions of this database that are older than the call to end;
+// what a longer one holds back stays until a later vacuum.
 func (db *DB) ReclaimExpunged(ctx context.Context) error {
 	var mark string
 	if err := db.pool.QueryRow(ctx, `SELECT pg_current_xact_id()::xid::text`).Scan(&mark); err != nil {
@@ -138,7 +142,11 @@ func (db *DB) ReclaimExpunged(ctx context.Context) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	if _, err := db.pool.Exec(ctx, `VACUUM messages, attempts, idempotency_keys`); err != nil {
+	vacuum := `VACUUM FULL messages, attempts, idempotency_keys`
+	if db.expungeVacuumOnly {
+		vacuum = `VACUUM messages, attempts, idempotency_keys`
+	}
+	if _, err := db.pool.Exec(ctx, vacuum); err != nil {
 		return dbErr(err, "reclaim expunged content: vacuum")
 	}
 	return nil

@@ -58,6 +58,10 @@ type Options struct {
 	// default (the larger of 4 and the number of CPUs). Listen and TryLeader use connections
 	// of their own, outside the pool.
 	MaxConns int32
+	// ExpungeVacuumOnly makes ReclaimExpunged run a plain VACUUM instead of rewriting the
+	// tables (VACUUM FULL): no lock, but the freed bytes of expunged content may stay in the
+	// pages' free space until new rows overwrite them.
+	ExpungeVacuumOnly bool
 }
 
 // DB is a Hookline store in a PostgreSQL database. It is safe for concurrent use, also by
@@ -68,6 +72,8 @@ type DB struct {
 	box   hookline.SecretBox
 	log   *slog.Logger
 	clock hookline.Clock
+	// expungeVacuumOnly is Options.ExpungeVacuumOnly.
+	expungeVacuumOnly bool
 	// fanHint learns how many deliveries a message fans out to, so that ClaimDeliveries leases
 	// about as many messages as fill its batch.
 	fanHint sqlcodec.FanOutHint
@@ -101,7 +107,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	if cfg.ConnConfig.RuntimeParams["application_name"] == "" {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "hookline"
 	}
-	db := &DB{box: opts.SecretBox, log: opts.Logger, clock: opts.Clock, leaders: map[*pgx.Conn]int64{}}
+	db := &DB{box: opts.SecretBox, log: opts.Logger, clock: opts.Clock, leaders: map[*pgx.Conn]int64{}, expungeVacuumOnly: opts.ExpungeVacuumOnly}
 	if db.log == nil {
 		db.log = slog.New(slog.DiscardHandler)
 	}

@@ -115,7 +115,8 @@ func openPostgres(ctx context.Context, cfg *config.Config, logger *slog.Logger, 
 	if err != nil {
 		return nil, err
 	}
-	db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{SecretBox: box, Logger: logger, Clock: clock})
+	db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{SecretBox: box, Logger: logger, Clock: clock,
+		ExpungeVacuumOnly: cfg.PostgresExpunge == "vacuum"})
 	if err != nil {
 		return nil, err
 	}

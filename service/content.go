@@ -2,9 +2,11 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/tasks"
 )
 
 // ExpungeMessages removes the payloads of the application's messages named by id or eventId,
@@ -30,32 +32,56 @@ func (s *Service) ExpungeAttempt(ctx context.Context, appID, attemptID string) e
 	return s.store.ReclaimExpunged(ctx)
 }
 
-// expungeBatch is how many messages ExpungeAllContents expunges per transaction.
+// expungeBatch is how many messages an expunge-all task expunges per transaction.
 const expungeBatch = 500
 
-// ExpungeAllContents expunges every message of the application created so far, in id order
-// from after afterID (a cursor; "" to start), a batch per transaction. After each batch it
-// calls progress with the number expunged so far and the cursor to resume from; an error from
-// progress stops the run. It returns how many messages it expunged.
-func (s *Service) ExpungeAllContents(ctx context.Context, appID, afterID string, progress func(n int, cursor string) error) (int, error) {
-	total := 0
+// purgeData is the data of an application.purge_content task, as Svix words it.
+type purgeData struct {
+	MessagesPurged int `json:"messagesPurged"`
+}
+
+// purgeInput is the input of an application.purge_content task: it expunges the messages
+// created before it started (ids below BeforeID), not those sent while it runs.
+type purgeInput struct {
+	BeforeID string `json:"beforeId"`
+}
+
+// ExpungeAllContents starts a task (application.purge_content) that expunges every message
+// of the application created so far, as ExpungeMessages does, a batch per transaction; its
+// data counts them as messagesPurged.
+func (s *Service) ExpungeAllContents(ctx context.Context, appID string) (*hookline.BackgroundTask, error) {
+	return s.startTask(ctx, hookline.TaskPurgeContent, appID, purgeInput{BeforeID: hookline.NewID(hookline.PrefixMessage)})
+}
+
+func (s *Service) runExpungeAll(ctx context.Context, run *tasks.Run) (any, error) {
+	var in purgeInput
+	if err := run.Input(&in); err != nil {
+		return nil, err
+	}
+	// A run taken up again continues after the last batch it recorded.
+	var done purgeData
+	if len(run.Task.Data) > 0 {
+		json.Unmarshal(run.Task.Data, &done)
+	}
+	after := run.Task.Cursor
 	for {
-		n, last, err := s.store.ExpungeMessagesAfter(ctx, appID, afterID, expungeBatch)
+		n, last, err := s.store.ExpungeMessagesAfter(ctx, run.Task.AppID, after, in.BeforeID, expungeBatch)
 		if err != nil {
-			return total, err
+			return nil, err
 		}
-		total += n
 		if last == "" {
 			break
 		}
-		afterID = last
-		if progress != nil {
-			if err := progress(total, afterID); err != nil {
-				return total, err
-			}
+		done.MessagesPurged += n
+		after = last
+		if err := run.Progress(ctx, done, after); err != nil {
+			return nil, err
 		}
 	}
-	return total, s.store.ReclaimExpunged(ctx)
+	if err := s.store.ReclaimExpunged(ctx); err != nil {
+		return nil, err
+	}
+	return done, nil
 }
 
 // Precheck reports whether a message of this event type on these channels would go to at

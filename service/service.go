@@ -510,6 +510,19 @@ func dedupe(in []string) []string {
 // errors (default "payload"; a raw payload's is "transformationsParams", "rawPayload"): a
 // payload is checked the same way, by CheckPayload and the schema, whichever field it came in.
 func (s *Service) CreateMessage(ctx context.Context, app *hookline.Application, msg *hookline.Message, payloadLoc ...string) error {
+	if err := s.CheckMessage(ctx, msg, payloadLoc...); err != nil {
+		return err
+	}
+	msg.ID = hookline.NewID(hookline.PrefixMessage)
+	msg.AppID = app.ID
+	msg.CreatedAt = s.clock.Now()
+	return s.storeMessage(ctx, msg)
+}
+
+// CheckMessage checks a message as CreateMessage does before it stores it: its fields, its
+// payload, and that its event type exists, is not archived and its latest schema accepts the
+// payload.
+func (s *Service) CheckMessage(ctx context.Context, msg *hookline.Message, payloadLoc ...string) error {
 	if len(payloadLoc) == 0 {
 		payloadLoc = []string{"payload"}
 	}
@@ -543,13 +556,7 @@ func (s *Service) CreateMessage(ctx context.Context, app *hookline.Application, 
 			Message: fmt.Sprintf("event type %q is archived; unarchive it to send messages of this type", msg.EventType),
 			Fields:  []hookline.FieldError{{Loc: []string{"body", "eventType"}, Msg: "archived event type", Type: "unknown_event_type"}}}
 	}
-	if err := s.checkSchema(et, msg.Payload, payloadLoc...); err != nil {
-		return err
-	}
-	msg.ID = hookline.NewID(hookline.PrefixMessage)
-	msg.AppID = app.ID
-	msg.CreatedAt = s.clock.Now()
-	return s.storeMessage(ctx, msg)
+	return s.checkSchema(et, msg.Payload, payloadLoc...)
 }
 
 // storeMessage stores a new message and gets it dispatched: handed off to this process's

@@ -15,6 +15,8 @@ func (s *Service) SetTasks(r *tasks.Runner) {
 	r.Handle(hookline.TaskEndpointRecover, s.runRecover)
 	r.Handle(hookline.TaskEndpointReplay, s.runReplayMissing)
 	r.Handle(hookline.TaskEndpointBulkReplay, s.runBulkReplay)
+	r.Handle(hookline.TaskPurgeContent, s.runExpungeAll)
+	r.Handle(hookline.TaskMessageBroadcast, s.runBroadcast)
 }
 
 // Tasks returns the task runner, for other capabilities to register their kinds with and start

@@ -43,11 +43,14 @@ func (db *DB) ExpungeMessages(ctx context.Context, appID string, idsOrEventIDs [
 
 // ExpungeMessagesAfter expunges the application's next messages after afterID; see
 // hookline.ContentStore.
-func (db *DB) ExpungeMessagesAfter(ctx context.Context, appID, afterID string, limit int) (int, string, error) {
+func (db *DB) ExpungeMessagesAfter(ctx context.Context, appID, afterID, beforeID string, limit int) (int, string, error) {
+	if beforeID == "" {
+		beforeID = "\U0010FFFF" // after every id
+	}
 	var n int
 	var last string
 	err := db.inExpungeTx(ctx, func(tx *txn) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id FROM messages WHERE app_id = ? AND id > ? ORDER BY id LIMIT ?`, appID, afterID, limit)
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM messages WHERE app_id = ? AND id > ? AND id < ? ORDER BY id LIMIT ?`, appID, afterID, beforeID, limit)
 		if err != nil {
 			return dbErr(err, "expunge: list messages")
 		}

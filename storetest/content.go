@@ -164,7 +164,7 @@ func contentExpungeAfter(t *testing.T, st DeliveryStore) {
 	keep, _ := newMessage(t, st, other.ID, nil)
 	after := ""
 	for i, want := range []int{2, 2, 1, 0} {
-		n, last, err := st.ExpungeMessagesAfter(ctx, app.ID, after, 2)
+		n, last, err := st.ExpungeMessagesAfter(ctx, app.ID, after, "", 2)
 		must(t, err)
 		wantLast := ""
 		if i < 3 {
@@ -184,10 +184,20 @@ func contentExpungeAfter(t *testing.T, st DeliveryStore) {
 		t.Fatal("another application's message was expunged")
 	}
 	// A second pass finds nothing left to expunge, and still walks the messages.
-	n, last, err := st.ExpungeMessagesAfter(ctx, app.ID, "", 10)
+	n, last, err := st.ExpungeMessagesAfter(ctx, app.ID, "", "", 10)
 	must(t, err)
 	if n != 0 || last != ids[4] {
 		t.Fatalf("second pass: n=%d last=%q, want 0 %q", n, last, ids[4])
+	}
+	// beforeID bounds the walk: messages from it on are left alone.
+	later, _ := newMessage(t, st, app.ID, nil)
+	n, last, err = st.ExpungeMessagesAfter(ctx, app.ID, ids[4], later.ID, 10)
+	must(t, err)
+	if n != 0 || last != "" {
+		t.Fatalf("bounded before the later message: n=%d last=%q, want nothing", n, last)
+	}
+	if m, _ := st.GetMessage(ctx, app.ID, later.ID); m.Expunged() {
+		t.Fatal("a message at beforeID was expunged")
 	}
 }
 

@@ -40,6 +40,116 @@ func TestExpungeContent(t *testing.T) {
 	})
 }
 
+// TestExpungeAllContents expunges every message of an application in a background task, on
+// SQLite and PostgreSQL: the task finishes with the count, another application and a message
+// sent after the task started keep their payloads, and the files hold none of the others.
+func TestExpungeAllContents(t *testing.T) {
+	t.Parallel()
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		testExpungeAll(t, "")
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		testExpungeAll(t, pgtest.URL(t))
+	})
+}
+
+func testExpungeAll(t *testing.T, dbURL string) {
+	var key [32]byte
+	rand.Read(key[:])
+	e := start(t, func(c *config.Config) {
+		if dbURL != "" {
+			c.DatabaseURL, c.MainKey = dbURL, hex.EncodeToString(key[:])
+		}
+	})
+	body := secretMarker(t, "RESPONSE")
+	rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request, n int) { io.WriteString(w, body) })
+	e.eventType("card.saved", nil)
+	appID, otherID := e.app("Acme"), e.app("Other")
+	ep := e.endpoint(appID, map[string]any{"url": rc.URL})
+	var secrets []string
+	for i := range 7 {
+		s := secretMarker(t, "PAYLOAD")
+		secrets = append(secrets, s)
+		payload := map[string]any{"card": s}
+		if i == 0 {
+			filler := make([]byte, 9000)
+			rand.Read(filler)
+			payload["blob"] = base64.StdEncoding.EncodeToString(filler)
+		}
+		e.send(appID, "card.saved", payload)
+	}
+	keptOther := secretMarker(t, "OTHER")
+	e.send(otherID, "card.saved", map[string]any{"card": keptOther})
+	pollUntil(t, 10*time.Second, "seven attempts", func() bool { return len(e.attempts(appID, ep)) == 7 })
+
+	if r := e.Do("POST", "/api/v1/app/"+appID+"/msg/expunge-all-contents", mustAppToken(t, e, appID), nil); r.Status != 403 {
+		t.Fatalf("expunge-all with an application token: %d %s, want 403", r.Status, r.Body)
+	}
+	var task struct {
+		ID        string    `json:"id"`
+		Status    string    `json:"status"`
+		Task      string    `json:"task"`
+		UpdatedAt time.Time `json:"updatedAt"`
+	}
+	e.Op("POST", "/api/v1/app/"+appID+"/msg/expunge-all-contents", nil, 202).JSON(t, &task)
+	if !strings.HasPrefix(task.ID, "qtask_") || task.Task != "application.purge_content" || task.UpdatedAt.IsZero() ||
+		(task.Status != "running" && task.Status != "finished") {
+		t.Fatalf("expunge-all answered %+v", task)
+	}
+	keptLater := secretMarker(t, "LATER")
+	later := e.send(appID, "card.saved", map[string]any{"card": keptLater})
+	var done struct {
+		Status string `json:"status"`
+		Data   struct {
+			MessagesPurged int `json:"messagesPurged"`
+		} `json:"data"`
+	}
+	pollUntil(t, 60*time.Second, "the task finished", func() bool {
+		e.Op("GET", "/api/v1/background-task/"+task.ID, nil, 200).JSON(t, &done)
+		return done.Status != "running"
+	})
+	if done.Status != "finished" || done.Data.MessagesPurged != 7 {
+		t.Fatalf("task ended %+v, want finished with 7 messages purged", done)
+	}
+	var page struct {
+		Data []struct {
+			ID      string          `json:"id"`
+			Payload json.RawMessage `json:"payload"`
+		} `json:"data"`
+	}
+	e.Op("GET", "/api/v1/app/"+appID+"/msg?limit=50&with_content=true", nil, 200).JSON(t, &page)
+	for _, m := range page.Data {
+		if m.ID == later {
+			if !bytes.Contains(m.Payload, []byte(keptLater)) {
+				t.Errorf("the message sent after the task started lost its payload: %s", m.Payload)
+			}
+		} else if string(m.Payload) != `{"expired":true}` {
+			t.Errorf("message %s payload = %s, want expired", m.ID, m.Payload)
+		}
+	}
+	for _, a := range e.attempts(appID, ep) {
+		if a.MsgID != later && a.Response != "EXPUNGED" {
+			t.Errorf("attempt %s response = %q", a.ID, a.Response)
+		}
+	}
+	files := e.dataFiles(t, dbURL)
+	for _, s := range secrets {
+		if i := files.where(s); i >= 0 {
+			t.Errorf("after expunge-all the database files still hold %s (file %d)", s, i)
+		}
+	}
+	if !files.contain(t, keptOther) || !files.contain(t, keptLater) {
+		t.Error("expunge-all removed content it should have kept")
+	}
+}
+
+func mustAppToken(t *testing.T, e *env, appID string) string {
+	_, tok := createAppToken(t, e, appID)
+	return tok
+}
+
 func secretMarker(t *testing.T, what string) string {
 	var b [8]byte
 	rand.Read(b[:])
