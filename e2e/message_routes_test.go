@@ -322,3 +322,87 @@ func TestTestAttempt(t *testing.T) {
 		t.Errorf("the receiver got %d requests, want 1", len(bodies))
 	}
 }
+
+// TestBroadcast sends one message to every application in a background task: each gets its
+// own message with the eventId, the internal application of operational webhooks none; a bad
+// message is refused before any task starts; application tokens may not broadcast.
+func TestBroadcast(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t, testserver.Options{})
+	srv.Op("POST", "/api/v1/event-type", map[string]any{"name": "maintenance.planned", "description": "x",
+		"schemas": map[string]any{"1": map[string]any{"type": "object", "required": []string{"at"}}}}, 201)
+	apps := []string{createApp(t, srv, "A"), createApp(t, srv, "B"), createApp(t, srv, "C")}
+	// An operational endpoint makes the internal application exist.
+	srv.Op("POST", "/api/v1/operational-webhook/endpoint", map[string]any{"url": "https://ops.example/hook"}, 201)
+	_, appToken := createToken(t, srv, map[string]any{"kind": "application", "appId": apps[0]})
+	body := map[string]any{"eventType": "maintenance.planned", "eventId": "maint-1", "payload": map[string]any{"at": "02:00"}, "channels": []string{"ops"}}
+	if r := srv.Do("POST", "/api/v1/msg/broadcast", appToken, body); r.Status != 403 {
+		t.Fatalf("broadcast with an application token: %d %s", r.Status, r.Body)
+	}
+	for _, bad := range []map[string]any{
+		{"eventType": "maintenance.planned", "payload": map[string]any{}},                                      // schema
+		{"eventType": "no.such", "payload": map[string]any{"at": "x"}},                                         // unknown type
+		{"eventType": "maintenance.planned", "payload": map[string]any{"at": "x"}, "payloadRetentionPeriod": 5}, // unsupported
+	} {
+		if r := srv.Do("POST", "/api/v1/msg/broadcast", srv.Token, bad); r.Status != 422 {
+			t.Errorf("broadcast %v: %d %s, want 422", bad, r.Status, r.Body)
+		}
+	}
+	var task struct {
+		ID        string    `json:"id"`
+		Status    string    `json:"status"`
+		Task      string    `json:"task"`
+		UpdatedAt time.Time `json:"updatedAt"`
+	}
+	srv.Op("POST", "/api/v1/msg/broadcast", body, 202).JSON(t, &task)
+	if task.Task != "message.broadcast" || !strings.HasPrefix(task.ID, "qtask_") || task.UpdatedAt.IsZero() {
+		t.Fatalf("broadcast answered %+v", task)
+	}
+	var done struct {
+		Status string `json:"status"`
+		Data   struct {
+			MessagesCreated []struct {
+				AppID string `json:"appId"`
+				MsgID string `json:"msgId"`
+			} `json:"messagesCreated"`
+		} `json:"data"`
+	}
+	pollUntil(t, 20*time.Second, "the broadcast finished", func() bool {
+		srv.Op("GET", "/api/v1/background-task/"+task.ID, nil, 200).JSON(t, &done)
+		return done.Status != "running"
+	})
+	if done.Status != "finished" || len(done.Data.MessagesCreated) != len(apps) {
+		t.Fatalf("broadcast ended %+v, want one message per application", done)
+	}
+	for i, c := range done.Data.MessagesCreated {
+		if c.AppID != apps[i] {
+			t.Errorf("message %d went to %s, want %s", i, c.AppID, apps[i])
+		}
+		var m struct {
+			ID       string          `json:"id"`
+			EventID  string          `json:"eventId"`
+			Payload  json.RawMessage `json:"payload"`
+			Channels []string        `json:"channels"`
+		}
+		srv.Op("GET", "/api/v1/app/"+c.AppID+"/msg/maint-1", nil, 200).JSON(t, &m)
+		if m.ID != c.MsgID || string(m.Payload) != `{"at":"02:00"}` || !slices.Equal(m.Channels, []string{"ops"}) {
+			t.Errorf("app %s: message %+v, want %s", c.AppID, m, c.MsgID)
+		}
+	}
+	// Broadcasting the same eventId again creates nothing new: each application keeps its one.
+	srv.Op("POST", "/api/v1/msg/broadcast", body, 202).JSON(t, &task)
+	pollUntil(t, 20*time.Second, "the second broadcast finished", func() bool {
+		srv.Op("GET", "/api/v1/background-task/"+task.ID, nil, 200).JSON(t, &done)
+		return done.Status != "running"
+	})
+	if done.Status != "finished" || len(done.Data.MessagesCreated) != len(apps) {
+		t.Errorf("second broadcast ended %+v", done)
+	}
+	for _, appID := range apps {
+		var page struct{ Data []any }
+		srv.Op("GET", "/api/v1/app/"+appID+"/msg", nil, 200).JSON(t, &page)
+		if len(page.Data) != 1 {
+			t.Errorf("app %s has %d messages after two broadcasts with one eventId", appID, len(page.Data))
+		}
+	}
+}
