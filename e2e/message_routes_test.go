@@ -340,8 +340,8 @@ func TestBroadcast(t *testing.T) {
 		t.Fatalf("broadcast with an application token: %d %s", r.Status, r.Body)
 	}
 	for _, bad := range []map[string]any{
-		{"eventType": "maintenance.planned", "payload": map[string]any{}},                                      // schema
-		{"eventType": "no.such", "payload": map[string]any{"at": "x"}},                                         // unknown type
+		{"eventType": "maintenance.planned", "payload": map[string]any{}},                                       // schema
+		{"eventType": "no.such", "payload": map[string]any{"at": "x"}},                                          // unknown type
 		{"eventType": "maintenance.planned", "payload": map[string]any{"at": "x"}, "payloadRetentionPeriod": 5}, // unsupported
 	} {
 		if r := srv.Do("POST", "/api/v1/msg/broadcast", srv.Token, bad); r.Status != 422 {
