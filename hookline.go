@@ -100,6 +100,9 @@ type Endpoint struct {
 	// DisabledReason says why a disabled endpoint is disabled: "manual", or the automatic
 	// rule that disabled it. Empty while enabled.
 	DisabledReason string
+	// Receiver is how deliveries reach the endpoint beyond its URL (mutual TLS, a private CA,
+	// OAuth 2.0); zero for a plain endpoint. Only ReceiverStore writes it.
+	Receiver Receiver
 	// Health is the endpoint's delivery record; the store maintains it, writes ignore it.
 	Health    EndpointHealth
 	CreatedAt time.Time

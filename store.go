@@ -26,6 +26,7 @@ type Store interface {
 	AttemptStatsStore
 	ContentStore
 	CancelStore
+	ReceiverStore
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) hookline.Store) {
 		{"Endpoints/Pagination", s.endpointsPagination},
 		{"Endpoints/Stats", s.endpointsStats},
 		{"Endpoints/Health", s.endpointsHealth},
+		{"Endpoints/Receiver", s.endpointsReceiver},
 		{"Messages/Payload", s.messagesPayload},
 		{"Messages/DuplicateEventID", s.messagesDuplicateEventID},
 		{"Messages/FanOut", s.messagesFanOut},

@@ -26,11 +26,15 @@ const EndpointColumns = `id, app_id, uid, url, description, version, disabled, f
 // EndpointHealthColumns are maintained by the delivery engine's methods; writes leave them alone.
 const EndpointHealthColumns = `failure_streak, failing_since, last_attempt_at, last_event_type, last_status`
 
+// EndpointReceiverColumn holds the endpoint's sealed hookline.Receiver; only
+// SetEndpointReceiver writes it.
+const EndpointReceiverColumn = `receiver_sealed`
+
 // EndpointReadColumns are what ScanEndpoint reads.
-const EndpointReadColumns = EndpointColumns + `, ` + EndpointHealthColumns
+const EndpointReadColumns = EndpointColumns + `, ` + EndpointHealthColumns + `, ` + EndpointReceiverColumn
 
 // ScanEndpoint reads a row of EndpointReadColumns (the write columns from id to updated_at,
-// then the health columns) and opens its secrets.
+// then the health columns, then the receiver) and opens its secrets.
 // Nullable columns are scanned into pointers, which both drivers set to nil for NULL.
 func ScanEndpoint(s Scanner, box hookline.SecretBox) (*hookline.Endpoint, error) {
 	var (
@@ -41,10 +45,12 @@ func ScanEndpoint(s Scanner, box hookline.SecretBox) (*hookline.Endpoint, error)
 		secretSealed, oldSealed              string
 		createdAt, updatedAt                 int64
 		health                               healthScan
+		receiver                             *string
 	)
 	dest := []any{&ep.ID, &ep.AppID, &uid, &ep.URL, &ep.Description, &ep.Version, &ep.Disabled,
 		&filterTypes, &channels, &rateLimit, &meta, &headers, &secretSealed, &oldSealed, &reason, &createdAt, &updatedAt}
-	if err := s.Scan(append(dest, health.dest()...)...); err != nil {
+	dest = append(append(dest, health.dest()...), &receiver)
+	if err := s.Scan(dest...); err != nil {
 		return nil, err
 	}
 	ep.UID, ep.DisabledReason = deref(uid), deref(reason)
@@ -76,6 +82,11 @@ func ScanEndpoint(s Scanner, box hookline.SecretBox) (*hookline.Endpoint, error)
 	ep.Secret = string(secret)
 	if ep.OldSecrets, err = OpenOldSecrets(box, oldSealed); err != nil {
 		return nil, fmt.Errorf("%w: endpoint %s: %w", ErrUnreadableEndpoint, ep.ID, err)
+	}
+	if receiver != nil {
+		if ep.Receiver, err = OpenReceiver(box, *receiver); err != nil {
+			return nil, fmt.Errorf("%w: endpoint %s: %w", ErrUnreadableEndpoint, ep.ID, err)
+		}
 	}
 	ep.CreatedAt, ep.UpdatedAt = fromMicros(createdAt), fromMicros(updatedAt)
 	return &ep, nil

@@ -1,0 +1,64 @@
+package hookline
+
+import (
+	"context"
+	"time"
+)
+
+// Receiver holds how deliveries reach an endpoint beyond its URL, for receivers of large
+// organisations: a client certificate (mutual TLS), a private server CA, and OAuth 2.0 client
+// credentials. The zero Receiver is a plain endpoint. Stores keep it sealed under the main key
+// (the client's private key and the OAuth client secret are credentials); the API never returns
+// either.
+type Receiver struct {
+	// MTLS is the client certificate presented to receivers that ask for one.
+	MTLS *ClientIdentity `json:"mtls,omitempty"`
+	// ServerCA is what the receiver's certificate must chain to.
+	ServerCA *ServerCA `json:"serverCa,omitempty"`
+	// OAuth is the OAuth 2.0 client-credentials grant whose token each delivery carries.
+	OAuth *OAuthClient `json:"oauth,omitempty"`
+}
+
+// IsZero reports whether the endpoint is plain: no client certificate, CA or OAuth.
+func (r Receiver) IsZero() bool { return r.MTLS == nil && r.ServerCA == nil && r.OAuth == nil }
+
+// ClientIdentity is a PEM certificate chain (leaf first) and its PEM private key.
+type ClientIdentity struct {
+	CertPEM string `json:"cert"`
+	KeyPEM  string `json:"key"`
+}
+
+// ServerCA is a PEM bundle of CA certificates the receiver's certificate must chain to.
+type ServerCA struct {
+	PEM string `json:"pem"`
+	// WithSystemRoots trusts the system's roots as well; false trusts the bundle only.
+	WithSystemRoots bool `json:"withSystemRoots"`
+}
+
+// OAuth 2.0 client authentication methods (RFC 6749 section 2.3.1).
+const (
+	OAuthClientSecretBasic = "clientSecretBasic" // HTTP Basic with the client id and secret
+	OAuthClientSecretPost  = "clientSecretPost"  // client_id and client_secret in the form body
+)
+
+// OAuthClient is an OAuth 2.0 client-credentials grant (RFC 6749 section 4.4).
+type OAuthClient struct {
+	TokenURL     string   `json:"tokenUrl"`
+	ClientID     string   `json:"clientId"`
+	ClientSecret string   `json:"clientSecret,omitempty"`
+	Scopes       []string `json:"scopes,omitempty"`
+	// AuthMethod is OAuthClientSecretBasic or OAuthClientSecretPost.
+	AuthMethod string `json:"authMethod"`
+	// ExtraParams are added to the token request's form body.
+	ExtraParams map[string]string `json:"extraParams,omitempty"`
+	// ExtraHeaders are added to the token request.
+	ExtraHeaders map[string]string `json:"extraHeaders,omitempty"`
+}
+
+// ReceiverStore keeps endpoints' Receiver settings. Endpoint reads (GetEndpoint, ListEndpoints,
+// the fan-out) return them in Endpoint.Receiver; UpdateEndpoint leaves them alone.
+type ReceiverStore interface {
+	// SetEndpointReceiver replaces the endpoint's Receiver settings and sets its UpdatedAt to
+	// the clock's time, which it returns. An unknown endpoint is ENOTFOUND.
+	SetEndpointReceiver(ctx context.Context, appID, endpointID string, r Receiver) (updatedAt time.Time, err error)
+}
