@@ -839,7 +839,7 @@ func (d *Dispatcher) send(ctx context.Context, t *task) {
 	if err := d.cfg.Profile.Sign(h, msg.ID, now, msg.EventType, msg.Payload, ep.ActiveSecrets(now)); err != nil {
 		t.result = Result{Kind: FailConnection, Body: "could not sign the request: " + err.Error()}
 	} else {
-		t.result = d.sender.Send(ctx, ep.URL, h, msg.Payload, now)
+		t.result = d.sender.SendEndpoint(ctx, ep, h, msg.Payload, now)
 	}
 	res := t.result
 	t.attempts = job.Delivery.AttemptCount + 1
@@ -850,7 +850,7 @@ func (d *Dispatcher) send(ctx context.Context, t *task) {
 	}
 	attempt := &hookline.Attempt{
 		ID: attemptID, AppID: job.Delivery.AppID, MessageID: msg.ID,
-		EndpointID: ep.ID, DeliveryID: job.Delivery.ID, URL: ep.URL, RequestHeaders: redactHeaders(h, ep.Headers),
+		EndpointID: ep.ID, DeliveryID: job.Delivery.ID, URL: ep.URL, RequestHeaders: redactHeaders(h, ep),
 		ResponseStatusCode: res.StatusCode, Response: res.Body, ResponseDurationMs: res.Duration.Milliseconds(),
 		TriggerType: job.Delivery.Trigger, Status: status, CreatedAt: now,
 	}
@@ -901,12 +901,15 @@ func (d *Dispatcher) retryPolicy(ctx context.Context, eventType string) RetryPol
 }
 
 // redactHeaders returns the request headers for the attempt log, with the values of
-// credential-like custom headers hidden.
-func redactHeaders(h http.Header, custom map[string]string) map[string]string {
+// credential-like custom headers hidden, and the OAuth 2.0 access token.
+func redactHeaders(h http.Header, ep *hookline.Endpoint) map[string]string {
 	out := make(map[string]string, len(h))
 	for k, vs := range h {
 		v := strings.Join(vs, ", ")
-		for ck := range custom {
+		if ep.Receiver.OAuth != nil && k == "Authorization" {
+			v = "[redacted]"
+		}
+		for ck := range ep.Headers {
 			if strings.EqualFold(ck, k) && sensitive(k) {
 				v = "[redacted]"
 			}

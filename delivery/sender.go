@@ -62,8 +62,12 @@ func (r Result) OK() bool { return r.Kind == FailNone && r.StatusCode >= 200 && 
 // net/http's own 4 KB check.
 type Sender struct {
 	client         *http.Client
+	transport      *http.Transport
 	timeout        time.Duration
 	maxHeaderBytes int64
+	// receivers holds the clients and token sources of endpoints with receiver settings
+	// (mutual TLS, a server CA, OAuth 2.0); plain endpoints never look into it.
+	receivers receiverCache
 }
 
 // NewSender returns a Sender with the given per-request timeout and bound on the response's
@@ -94,6 +98,7 @@ func NewSender(policy egress.Policy, timeout time.Duration, maxHeaderBytes int64
 		TLSClientConfig:    &tls.Config{MinVersion: tls.VersionTLS12},
 	}
 	return &Sender{
+		transport: transport,
 		client: &http.Client{
 			Transport: transport,
 			// A redirect is an answer, not an instruction: following it would let a receiver
@@ -110,14 +115,18 @@ func NewSender(policy egress.Policy, timeout time.Duration, maxHeaderBytes int64
 func (s *Sender) Send(ctx context.Context, url string, header http.Header, body []byte, now time.Time) Result {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	start := time.Now()
+	return s.do(ctx, s.client, url, header, body, now, time.Now())
+}
+
+// do makes the request with client; the attempt started at start.
+func (s *Sender) do(ctx context.Context, client *http.Client, url string, header http.Header, body []byte, now, start time.Time) Result {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return Result{Kind: FailConnection, Body: "invalid request: " + err.Error()}
 	}
 	req.Header = header
 	req.ContentLength = int64(len(body))
-	resp, err := s.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return Result{Kind: classify(err), Body: s.describe(err), Duration: time.Since(start)}
 	}

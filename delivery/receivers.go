@@ -1,0 +1,155 @@
+package delivery
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/delivery/mtls"
+	"github.com/hookline/hookline/delivery/oauth"
+	"github.com/hookline/hookline/delivery/serverca"
+)
+
+// maxReceiverRoutes bounds how many endpoints' clients the sender keeps; beyond it the cache
+// starts again (the clients are rebuilt on their next delivery).
+const maxReceiverRoutes = 4096
+
+// receiverRoute is how the deliveries of one endpoint with receiver settings are made, built
+// from the endpoint as it was at updatedAt.
+type receiverRoute struct {
+	updatedAt time.Time
+	client    *http.Client    // its own transport when it has TLS settings, else the shared client
+	transport *http.Transport // nil when it shares the sender's
+	tokens    *oauth.Source   // nil without OAuth
+	err       error           // settings that do not build: every attempt fails with this reason
+}
+
+// receiverCache keeps a receiverRoute per endpoint, keyed by the endpoint's id and replaced when
+// a newer version of the endpoint (a later UpdatedAt) comes through.
+type receiverCache struct {
+	mu     sync.Mutex
+	routes map[string]*receiverRoute
+}
+
+// route returns the route of ep, building it when ep is newer than the cached one. A job that
+// carries an older copy of the endpoint (claimed before a change) uses the newer route.
+func (s *Sender) route(ep *hookline.Endpoint) *receiverRoute {
+	c := &s.receivers
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if rt := c.routes[ep.ID]; rt != nil && !ep.UpdatedAt.After(rt.updatedAt) {
+		return rt
+	}
+	if c.routes == nil || len(c.routes) >= maxReceiverRoutes {
+		for _, rt := range c.routes {
+			rt.close()
+		}
+		c.routes = map[string]*receiverRoute{}
+	}
+	if old := c.routes[ep.ID]; old != nil {
+		old.close()
+	}
+	rt := s.buildRoute(ep)
+	c.routes[ep.ID] = rt
+	return rt
+}
+
+func (rt *receiverRoute) close() {
+	if rt.transport != nil {
+		rt.transport.CloseIdleConnections()
+	}
+}
+
+// buildRoute makes the client of an endpoint's receiver settings: a transport of its own with
+// the client certificate and the server CA when it has either, and a token source when it has
+// an OAuth client. Token requests use the shared client: the system's roots, no client
+// certificate, the egress policy, no redirects.
+func (s *Sender) buildRoute(ep *hookline.Endpoint) *receiverRoute {
+	r := ep.Receiver
+	rt := &receiverRoute{updatedAt: ep.UpdatedAt, client: s.client}
+	if r.MTLS != nil || r.ServerCA != nil {
+		cfg := s.transport.TLSClientConfig.Clone()
+		if r.MTLS != nil {
+			cert, err := mtls.Certificate(*r.MTLS)
+			if err != nil {
+				rt.err = errors.New("client certificate: " + err.Error())
+				return rt
+			}
+			// Presented whatever CAs the receiver says it accepts: the receiver decides.
+			cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &cert, nil }
+		}
+		if r.ServerCA != nil {
+			pool, err := serverca.Pool(*r.ServerCA)
+			if err != nil {
+				rt.err = errors.New("server CA: " + err.Error())
+				return rt
+			}
+			cfg.RootCAs = pool
+		}
+		rt.transport = s.transport.Clone()
+		rt.transport.TLSClientConfig = cfg
+		client := *s.client
+		client.Transport = rt.transport
+		rt.client = &client
+	}
+	if r.OAuth != nil {
+		rt.tokens = oauth.New(*r.OAuth, s.client, nil)
+	}
+	return rt
+}
+
+// SendEndpoint POSTs body to the endpoint, as Send does, with the endpoint's receiver settings:
+// its client certificate and server CA, and its OAuth 2.0 access token (fetched when needed, and
+// once more when the receiver answers 401). A plain endpoint costs nothing more than Send. The
+// timeout covers the whole attempt, token request included. header gets the Authorization the
+// request carried.
+func (s *Sender) SendEndpoint(ctx context.Context, ep *hookline.Endpoint, header http.Header, body []byte, now time.Time) Result {
+	if ep.Receiver.IsZero() {
+		return s.Send(ctx, ep.URL, header, body, now)
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	start := time.Now()
+	rt := s.route(ep)
+	if rt.err != nil {
+		return Result{Kind: FailConnection, Body: rt.err.Error()}
+	}
+	if rt.tokens == nil {
+		return s.do(ctx, rt.client, ep.URL, header, body, now, start)
+	}
+	token, res, ok := s.token(ctx, rt, start)
+	if !ok {
+		return res
+	}
+	header.Set("Authorization", "Bearer "+token)
+	res = s.do(ctx, rt.client, ep.URL, header, body, now, start)
+	if res.Kind != FailNone || res.StatusCode != http.StatusUnauthorized {
+		return res
+	}
+	// The receiver refused the token (revoked, or expired early): one new token, one more try.
+	rt.tokens.Invalidate(token)
+	if token, res, ok = s.token(ctx, rt, start); !ok {
+		return res
+	}
+	header.Set("Authorization", "Bearer "+token)
+	return s.do(ctx, rt.client, ep.URL, header, body, now, start)
+}
+
+// token gets the route's access token; when it cannot, the attempt's Result says why.
+func (s *Sender) token(ctx context.Context, rt *receiverRoute, start time.Time) (string, Result, bool) {
+	token, err := rt.tokens.Token(ctx)
+	if err == nil {
+		return token, Result{}, true
+	}
+	reason := err.Error()
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		reason = s.describe(err)
+	}
+	return "", Result{Kind: classify(err), Body: "OAuth 2.0 token request failed: " + reason, Duration: time.Since(start)}, false
+}
