@@ -1,0 +1,290 @@
+package receivers
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/hookline/hookline/config"
+)
+
+// tokenServer is an OAuth 2.0 token endpoint (client credentials) on loopback that counts its
+// requests and issues tok-1, tok-2, ...
+type tokenServer struct {
+	*httptest.Server
+	mu        sync.Mutex
+	requests  int
+	expiresIn any // the expires_in of its answers (nil: left out)
+	fail      bool
+	lastForm  map[string]string
+	lastBasic [2]string
+}
+
+func newTokenServer(t *testing.T, clientID, secret string) *tokenServer {
+	ts := &tokenServer{expiresIn: 3600}
+	ts.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ts.mu.Lock()
+		defer ts.mu.Unlock()
+		ts.requests++
+		if err := r.ParseForm(); err != nil || r.Method != "POST" {
+			http.Error(w, "bad request", 400)
+			return
+		}
+		ts.lastForm = map[string]string{}
+		for k := range r.PostForm {
+			ts.lastForm[k] = r.PostForm.Get(k)
+		}
+		id, sec, basic := r.BasicAuth()
+		ts.lastBasic = [2]string{id, sec}
+		if !basic {
+			id, sec = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+		}
+		w.Header().Set("Content-Type", "application/json")
+		if ts.fail || id != clientID || sec != secret || r.PostForm.Get("grant_type") != "client_credentials" {
+			w.WriteHeader(401)
+			fmt.Fprint(w, `{"error":"invalid_client","error_description":"client authentication failed"}`)
+			return
+		}
+		out := map[string]any{"access_token": fmt.Sprintf("tok-%d", ts.requests), "token_type": "Bearer"}
+		if ts.expiresIn != nil {
+			out["expires_in"] = ts.expiresIn
+		}
+		json.NewEncoder(w).Encode(out)
+	}))
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+func (ts *tokenServer) count() int {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return ts.requests
+}
+
+func (ts *tokenServer) set(f func(ts *tokenServer)) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	f(ts)
+}
+
+// bearerReceiver accepts requests whose bearer token is not revoked.
+type bearerReceiver struct {
+	*httptest.Server
+	mu      sync.Mutex
+	revoked map[string]bool
+	tokens  []string // the tokens of accepted requests
+	refused int
+}
+
+func newBearerReceiver(t *testing.T) *bearerReceiver {
+	br := &bearerReceiver{revoked: map[string]bool{}}
+	br.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		br.mu.Lock()
+		defer br.mu.Unlock()
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || !strings.HasPrefix(tok, "tok-") || br.revoked[tok] {
+			br.refused++
+			w.WriteHeader(401)
+			return
+		}
+		br.tokens = append(br.tokens, tok)
+		w.WriteHeader(204)
+	}))
+	t.Cleanup(br.Close)
+	return br
+}
+
+func (br *bearerReceiver) accepted() []string {
+	br.mu.Lock()
+	defer br.mu.Unlock()
+	return append([]string(nil), br.tokens...)
+}
+
+// TestOAuthClientCredentials: with a real token server and a receiver that checks bearer
+// tokens, both on loopback: the token is fetched once and reused; a 401 makes one new token
+// request and the delivery succeeds with it; a token that expires at once is fetched anew for
+// each delivery; clientSecretPost sends the credentials in the body; a failing token request
+// fails the attempt with the token server's reason and sends nothing; the client secret and the
+// access token are never answered by the API and the secret is not in the database in clear.
+func TestOAuthClientCredentials(t *testing.T) {
+	const clientID, secret = "hookline-client", "oauth-client-secret-7Rf2Lk"
+	ts := newTokenServer(t, clientID, secret)
+	br := newBearerReceiver(t)
+	e := start(t, nil)
+	ep := e.endpoint(br.URL + "/in")
+	cfg := map[string]any{"grantType": "clientCredentials", "authMethod": "clientSecretBasic", "clientId": clientID,
+		"clientSecret": secret, "tokenUrl": ts.URL + "/token", "scopes": []string{"webhooks:write", "orders"},
+		"extraParams": map[string]string{"audience": "https://receiver.example"}}
+	e.Op("PUT", e.epPath(ep)+"/oauth", cfg, 204)
+
+	for i := range 3 {
+		if a := e.attemptOf(ep, e.send(i)); a.Status != 0 {
+			t.Fatalf("delivery %d: %+v; want a success", i, a)
+		}
+	}
+	if n := ts.count(); n != 1 {
+		t.Fatalf("token requests for 3 deliveries = %d; want 1 (the token is reused)", n)
+	}
+	if got := br.accepted(); strings.Join(got, ",") != "tok-1,tok-1,tok-1" {
+		t.Fatalf("tokens the receiver accepted = %v; want tok-1 three times", got)
+	}
+	ts.set(func(ts *tokenServer) {
+		if ts.lastBasic != [2]string{clientID, secret} || ts.lastForm["scope"] != "webhooks:write orders" ||
+			ts.lastForm["audience"] != "https://receiver.example" || ts.lastForm["client_secret"] != "" {
+			t.Errorf("token request: basic %v, form %v; want the credentials in Basic, the scopes and the extra parameter", ts.lastBasic, ts.lastForm)
+		}
+	})
+
+	// The receiver revokes tok-1: one 401, one new token, and the delivery succeeds.
+	br.mu.Lock()
+	br.revoked["tok-1"] = true
+	br.mu.Unlock()
+	msg := e.send(10)
+	if a := e.attemptOf(ep, msg); a.Status != 0 || a.ResponseStatusCode != 204 {
+		t.Fatalf("delivery after a revocation = %+v; want a success", a)
+	}
+	if n := ts.count(); n != 2 {
+		t.Fatalf("token requests after a 401 = %d; want 2", n)
+	}
+	if a := e.attemptOf(ep, e.send(11)); a.Status != 0 || ts.count() != 2 {
+		t.Fatalf("the next delivery: %+v with %d token requests; want a success with the new token, no request", a, ts.count())
+	}
+
+	// The attempt log does not show the token.
+	var hdrs struct {
+		SentHeaders map[string]string `json:"sentHeaders"`
+		Sensitive   []string          `json:"sensitive"`
+	}
+	att := e.attemptOf(ep, msg)
+	e.Op("GET", "/api/v1/app/"+e.app+"/msg/"+msg+"/attempt/"+att.ID+"/headers", nil, 200).JSON(t, &hdrs)
+	if strings.Contains(mustJSON(hdrs), "tok-") {
+		t.Fatalf("the attempt's headers show the access token: %v", hdrs)
+	}
+
+	// A token that expires at once is fetched for each delivery.
+	ts.set(func(ts *tokenServer) { ts.expiresIn = 0 })
+	br.mu.Lock()
+	br.revoked["tok-2"] = true // the cached token goes: the next one carries expires_in 0
+	br.mu.Unlock()
+	before := ts.count()
+	for i := range 3 {
+		if a := e.attemptOf(ep, e.send(20+i)); a.Status != 0 {
+			t.Fatalf("delivery %d with short-lived tokens: %+v", i, a)
+		}
+	}
+	if n := ts.count() - before; n != 3 {
+		t.Fatalf("token requests for 3 deliveries with tokens that expire at once = %d; want 3 (one after the 401, then one for each next delivery)", n)
+	}
+	ts.set(func(ts *tokenServer) { ts.expiresIn = "3600" }) // a string, as some servers send
+
+	// clientSecretPost: the credentials in the body.
+	cfg["authMethod"] = "clientSecretPost"
+	e.Op("PUT", e.epPath(ep)+"/oauth", cfg, 204)
+	if a := e.attemptOf(ep, e.send(30)); a.Status != 0 {
+		t.Fatalf("delivery with clientSecretPost: %+v", a)
+	}
+	ts.set(func(ts *tokenServer) {
+		if ts.lastBasic != [2]string{} || ts.lastForm["client_id"] != clientID || ts.lastForm["client_secret"] != secret {
+			t.Errorf("clientSecretPost token request: basic %v, form %v", ts.lastBasic, ts.lastForm)
+		}
+	})
+
+	// The secret is never answered, nor in the database in clear.
+	secrets := map[string]string{"client secret": secret}
+	for _, path := range []string{"/oauth", "/oauth-config", ""} {
+		notInBody(t, "GET "+path, e.Op("GET", e.epPath(ep)+path, nil, 200).Body, secrets)
+	}
+	var oc struct {
+		Enabled bool
+		Config  map[string]any
+	}
+	e.Op("GET", e.epPath(ep)+"/oauth-config", nil, 200).JSON(t, &oc)
+	if !oc.Enabled || oc.Config["clientId"] != clientID || oc.Config["authMethod"] != "clientSecretPost" || oc.Config["tokenUrl"] != ts.URL+"/token" {
+		t.Fatalf("oauth-config = %+v", oc)
+	}
+	notInFiles(t, e.Config.DataDir, secrets)
+
+	// A wrong secret: the token server refuses, the attempt fails with its reason, nothing is sent.
+	cfg["clientSecret"] = "wrong"
+	e.Op("PUT", e.epPath(ep)+"/oauth", cfg, 204)
+	sent := len(br.accepted()) + br.refused
+	a := e.attemptOf(ep, e.send(40))
+	if a.Status != 2 || !strings.Contains(a.Response, "OAuth 2.0 token request failed") || !strings.Contains(a.Response, "invalid_client") ||
+		!strings.Contains(a.Response, "401") {
+		t.Fatalf("attempt with a refused token request = %+v; want a failure with the token server's reason", a)
+	}
+	// An unreachable token URL: the connection's failure.
+	cfg["tokenUrl"] = "http://127.0.0.1:1/token"
+	e.Op("PUT", e.epPath(ep)+"/oauth", cfg, 204)
+	if a := e.attemptOf(ep, e.send(41)); a.Status != 2 || !strings.Contains(a.Response, "OAuth 2.0 token request failed: connection refused") {
+		t.Fatalf("attempt with an unreachable token URL = %+v", a)
+	}
+	if now := len(br.accepted()) + br.refused; now != sent {
+		t.Fatalf("the receiver got %d requests while the token request failed", now-sent)
+	}
+
+	// DELETE: deliveries carry no token any more (and this receiver refuses them).
+	e.Op("DELETE", e.epPath(ep)+"/oauth", nil, 204)
+	if r := e.Do("GET", e.epPath(ep)+"/oauth", e.Token, nil); r.Status != 404 {
+		t.Fatalf("GET /oauth after DELETE = %d", r.Status)
+	}
+	if a := e.attemptOf(ep, e.send(50)); a.Status != 2 || a.ResponseStatusCode != 401 {
+		t.Fatalf("delivery after DELETE /oauth = %+v; want the receiver's 401", a)
+	}
+}
+
+// TestOAuthSettingsRefused: bad OAuth settings, and what Hookline does not implement of Svix's
+// model, are 422s naming the field; outside dev mode a token URL inside the network is refused
+// like an endpoint URL.
+func TestOAuthSettingsRefused(t *testing.T) {
+	e := start(t, nil)
+	ep := e.endpoint("http://127.0.0.1:1/in")
+	base := func(edit func(m map[string]any)) map[string]any {
+		m := map[string]any{"grantType": "clientCredentials", "authMethod": "clientSecretBasic", "clientId": "c",
+			"clientSecret": "s", "tokenUrl": "http://127.0.0.1:1/token"}
+		edit(m)
+		return m
+	}
+	for _, tc := range []struct {
+		name     string
+		body     map[string]any
+		loc, msg string
+	}{
+		{"refresh token grant", base(func(m map[string]any) { m["grantType"] = "refreshToken" }), "grantType", "not supported"},
+		{"unknown grant", base(func(m map[string]any) { m["grantType"] = "password" }), "grantType", "clientCredentials"},
+		{"client secret JWT", base(func(m map[string]any) { m["authMethod"] = "clientSecretJwt" }), "authMethod", "not supported"},
+		{"jwtParams", base(func(m map[string]any) {
+			m["jwtParams"] = map[string]any{"secretBase64": "x", "signingAlgorithm": "RS256"}
+		}), "jwtParams", "not supported"},
+		{"refreshToken", base(func(m map[string]any) { m["refreshToken"] = "r" }), "refreshToken", "not supported"},
+		{"no client id", base(func(m map[string]any) { m["clientId"] = "" }), "clientId", "required"},
+		{"no token URL", base(func(m map[string]any) { m["tokenUrl"] = "" }), "tokenUrl", "required"},
+		{"relative token URL", base(func(m map[string]any) { m["tokenUrl"] = "/token" }), "tokenUrl", "absolute"},
+		{"scope with a space", base(func(m map[string]any) { m["scopes"] = []string{"a b"} }), "scopes", "without spaces"},
+		{"grant_type in extraParams", base(func(m map[string]any) { m["extraParams"] = map[string]string{"grant_type": "password"} }), "extraParams", "set by Hookline"},
+		{"Authorization in extraHeaders", base(func(m map[string]any) { m["extraHeaders"] = map[string]string{"Authorization": "x"} }), "extraHeaders", "set by Hookline"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.Do("PUT", e.epPath(ep)+"/oauth", e.Token, tc.body)
+			wantFieldError(t, r.Status, r.Body, tc.loc, tc.msg)
+		})
+	}
+	if r := e.Do("GET", e.epPath(ep)+"/oauth", e.Token, nil); r.Status != 404 {
+		t.Fatalf("a refused configuration was stored: GET /oauth = %d %s", r.Status, r.Body)
+	}
+
+	// Outside dev mode: the token URL follows the endpoint URL rules.
+	prod := start(t, func(c *config.Config) { c.Dev = false })
+	pep := prod.endpoint("https://receiver.example.com/in")
+	for _, u := range []string{"https://127.0.0.1/token", "https://169.254.169.254/token", "https://10.0.0.8/token", "http://auth.example.com/token"} {
+		r := prod.Do("PUT", prod.epPath(pep)+"/oauth", prod.Token, base(func(m map[string]any) { m["tokenUrl"] = u }))
+		if r.Status != 422 || r.Code() != "url_not_allowed" {
+			t.Errorf("token URL %s outside dev mode: %d %s; want 422 url_not_allowed", u, r.Status, r.Body)
+		}
+	}
+	prod.Op("PUT", prod.epPath(pep)+"/oauth", base(func(m map[string]any) { m["tokenUrl"] = "https://auth.example.com/token" }), 204)
+}
