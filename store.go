@@ -27,6 +27,7 @@ type Store interface {
 	ContentStore
 	CancelStore
 	ReceiverStore
+	StatsStore
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

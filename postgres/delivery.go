@@ -710,40 +710,7 @@ func (db *DB) ListAttempts(ctx context.Context, appID string, opts hookline.Atte
 	conds := []string{"app_id = " + a.add(appID)}
 	cond, tail, reverse := pageQuery(&a, "id", opts.ListOptions)
 	conds = append(conds, cond)
-	if opts.EndpointID != "" {
-		conds = append(conds, "endpoint_id = "+a.add(opts.EndpointID))
-	}
-	if opts.MessageID != "" {
-		conds = append(conds, "msg_id = "+a.add(opts.MessageID))
-	}
-	if opts.Status != nil {
-		conds = append(conds, "status = "+a.add(int32(*opts.Status)))
-	}
-	if len(opts.EventTypes) > 0 || opts.Channel != "" {
-		// Correlated, so a page costs one message lookup per candidate attempt rather than a
-		// scan of all the application's messages.
-		sub := "messages.id = attempts.msg_id"
-		if len(opts.EventTypes) > 0 {
-			sub += " AND messages.event_type = ANY(" + a.add(opts.EventTypes) + "::text[])"
-		}
-		if opts.Channel != "" {
-			sub += " AND messages.channels ? " + a.add(opts.Channel) + "::text"
-		}
-		conds = append(conds, "EXISTS (SELECT 1 FROM messages WHERE "+sub+")")
-	}
-	if opts.Before != nil {
-		conds = append(conds, "created_at < "+a.add(micros(*opts.Before)))
-	}
-	if opts.After != nil {
-		conds = append(conds, "created_at > "+a.add(micros(*opts.After)))
-	}
-	if opts.CodeClass != nil {
-		lo, hi := hookline.CodeClassRange(*opts.CodeClass)
-		conds = append(conds, "response_status_code >= "+a.add(int32(lo)), "response_status_code < "+a.add(int32(hi)))
-	}
-	if opts.Tag != "" {
-		conds = append(conds, "EXISTS (SELECT 1 FROM messages WHERE messages.id = attempts.msg_id AND messages.tags ? "+a.add(opts.Tag)+"::text)")
-	}
+	conds = attemptFilters(conds, &a, opts)
 	out, err := queryAll(ctx, db, `SELECT `+sqlcodec.AttemptColumns+` FROM attempts`+where(conds...)+tail, a, sqlcodec.ScanAttempt)
 	if err != nil {
 		return hookline.Page[hookline.Attempt]{}, dbErr(err, "list attempts")
@@ -944,4 +911,44 @@ func (db *DB) Purge(ctx context.Context, before time.Time) (int, error) {
 		}
 		cursorAt, cursorID = *lastAt, *lastID
 	}
+}
+
+// attemptFilters appends the conditions of opts's filters (not its page) on attempts to conds,
+// binding their arguments in a: ListAttempts and CountAttempts select alike.
+func attemptFilters(conds []string, a *args, opts hookline.AttemptListOptions) []string {
+	if opts.EndpointID != "" {
+		conds = append(conds, "endpoint_id = "+a.add(opts.EndpointID))
+	}
+	if opts.MessageID != "" {
+		conds = append(conds, "msg_id = "+a.add(opts.MessageID))
+	}
+	if opts.Status != nil {
+		conds = append(conds, "status = "+a.add(int32(*opts.Status)))
+	}
+	if len(opts.EventTypes) > 0 || opts.Channel != "" {
+		// Correlated, so a page costs one message lookup per candidate attempt rather than a
+		// scan of all the application's messages.
+		sub := "messages.id = attempts.msg_id"
+		if len(opts.EventTypes) > 0 {
+			sub += " AND messages.event_type = ANY(" + a.add(opts.EventTypes) + "::text[])"
+		}
+		if opts.Channel != "" {
+			sub += " AND messages.channels ? " + a.add(opts.Channel) + "::text"
+		}
+		conds = append(conds, "EXISTS (SELECT 1 FROM messages WHERE "+sub+")")
+	}
+	if opts.Before != nil {
+		conds = append(conds, "created_at < "+a.add(micros(*opts.Before)))
+	}
+	if opts.After != nil {
+		conds = append(conds, "created_at > "+a.add(micros(*opts.After)))
+	}
+	if opts.CodeClass != nil {
+		lo, hi := hookline.CodeClassRange(*opts.CodeClass)
+		conds = append(conds, "response_status_code >= "+a.add(int32(lo)), "response_status_code < "+a.add(int32(hi)))
+	}
+	if opts.Tag != "" {
+		conds = append(conds, "EXISTS (SELECT 1 FROM messages WHERE messages.id = attempts.msg_id AND messages.tags ? "+a.add(opts.Tag)+"::text)")
+	}
+	return conds
 }

@@ -707,41 +707,7 @@ func (db *DB) ListAttempts(ctx context.Context, appID string, opts hookline.Atte
 	cond, cursorArgs, tail, reverse := pageQuery("id", opts.ListOptions)
 	conds := []string{"app_id = ?", cond}
 	args := append([]any{appID}, cursorArgs...)
-	if opts.EndpointID != "" {
-		conds, args = append(conds, "endpoint_id = ?"), append(args, opts.EndpointID)
-	}
-	if opts.MessageID != "" {
-		conds, args = append(conds, "msg_id = ?"), append(args, opts.MessageID)
-	}
-	if opts.Status != nil {
-		conds, args = append(conds, "status = ?"), append(args, *opts.Status)
-	}
-	if len(opts.EventTypes) > 0 || opts.Channel != "" {
-		// Correlated, so a page costs one message lookup per candidate attempt rather than a
-		// scan of all the application's messages.
-		sub := []string{"messages.id = attempts.msg_id"}
-		if len(opts.EventTypes) > 0 {
-			sub, args = inList(sub, args, "messages.event_type", opts.EventTypes)
-		}
-		if opts.Channel != "" {
-			sub, args = append(sub, "EXISTS (SELECT 1 FROM json_each(messages.channels) WHERE json_each.value = ?)"), append(args, opts.Channel)
-		}
-		conds = append(conds, "EXISTS (SELECT 1 FROM messages"+where(sub)+")")
-	}
-	if opts.Before != nil {
-		conds, args = append(conds, "created_at < ?"), append(args, micros(*opts.Before))
-	}
-	if opts.After != nil {
-		conds, args = append(conds, "created_at > ?"), append(args, micros(*opts.After))
-	}
-	if opts.CodeClass != nil {
-		lo, hi := hookline.CodeClassRange(*opts.CodeClass)
-		conds, args = append(conds, "response_status_code >= ?", "response_status_code < ?"), append(args, lo, hi)
-	}
-	if opts.Tag != "" {
-		conds = append(conds, "EXISTS (SELECT 1 FROM messages, json_each(messages.tags) WHERE messages.id = attempts.msg_id AND json_each.value = ?)")
-		args = append(args, opts.Tag)
-	}
+	conds, args = attemptFilters(conds, args, opts)
 	rows, err := db.r.QueryContext(ctx, `SELECT `+sqlcodec.AttemptColumns+` FROM attempts`+where(conds)+tail, args...)
 	if err != nil {
 		return hookline.Page[hookline.Attempt]{}, dbErr(err, "list attempts")
@@ -979,4 +945,45 @@ func (db *DB) Purge(ctx context.Context, before time.Time) (int, error) {
 			return total, nil
 		}
 	}
+}
+
+// attemptFilters appends the conditions of opts's filters (not its page) on attempts to conds,
+// and their arguments to args: ListAttempts and CountAttempts select alike.
+func attemptFilters(conds []string, args []any, opts hookline.AttemptListOptions) ([]string, []any) {
+	if opts.EndpointID != "" {
+		conds, args = append(conds, "endpoint_id = ?"), append(args, opts.EndpointID)
+	}
+	if opts.MessageID != "" {
+		conds, args = append(conds, "msg_id = ?"), append(args, opts.MessageID)
+	}
+	if opts.Status != nil {
+		conds, args = append(conds, "status = ?"), append(args, *opts.Status)
+	}
+	if len(opts.EventTypes) > 0 || opts.Channel != "" {
+		// Correlated, so a page costs one message lookup per candidate attempt rather than a
+		// scan of all the application's messages.
+		sub := []string{"messages.id = attempts.msg_id"}
+		if len(opts.EventTypes) > 0 {
+			sub, args = inList(sub, args, "messages.event_type", opts.EventTypes)
+		}
+		if opts.Channel != "" {
+			sub, args = append(sub, "EXISTS (SELECT 1 FROM json_each(messages.channels) WHERE json_each.value = ?)"), append(args, opts.Channel)
+		}
+		conds = append(conds, "EXISTS (SELECT 1 FROM messages"+where(sub)+")")
+	}
+	if opts.Before != nil {
+		conds, args = append(conds, "created_at < ?"), append(args, micros(*opts.Before))
+	}
+	if opts.After != nil {
+		conds, args = append(conds, "created_at > ?"), append(args, micros(*opts.After))
+	}
+	if opts.CodeClass != nil {
+		lo, hi := hookline.CodeClassRange(*opts.CodeClass)
+		conds, args = append(conds, "response_status_code >= ?", "response_status_code < ?"), append(args, lo, hi)
+	}
+	if opts.Tag != "" {
+		conds = append(conds, "EXISTS (SELECT 1 FROM messages, json_each(messages.tags) WHERE messages.id = attempts.msg_id AND json_each.value = ?)")
+		args = append(args, opts.Tag)
+	}
+	return conds, args
 }

@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) hookline.Store) {
 		{"Idempotency/Purge", s.idempotencyPurge},
 		{"Messages/NoDeliveryTo", s.messagesNoDeliveryTo},
 		{"Deliveries/CancelPending", s.cancelPending},
+		{"Stats", s.stats},
 		{"Tasks/CreateGet", s.tasksCreateGet},
 		{"Tasks/List", s.tasksList},
 		{"Tasks/Claim", s.tasksClaim},
