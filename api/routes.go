@@ -133,6 +133,14 @@ func (a *API) routeTable() []route {
 		portalToo(op("GET", "/api/v1/auth/whoami", "v1.authentication.whoami", "Authentication", "Describe the token of the request", 200, nil, WhoamiOut{}, nil, []int{401, 403}, a.whoami)),
 		noReplay(op("POST", "/api/v1/auth/app/{app_id}/create-message-token", "v1.authentication.create-message-token", "Authentication", "Create a token that can only create messages of one application", 200, CreateTokenIn{}, ApiTokenOut{}, nil, writeErrors, a.createMessageToken)),
 
+		op("GET", app+"/attempt/endpoint/{endpoint_id}/count", "v1.message-attempt.count-by-endpoint", "Message Attempt", "Count an endpoint's attempts, with the list's filters", 200, nil, CountOut{}, AttemptCountQuery{}, readErrors, a.countAttemptsByEndpoint),
+		op("GET", "/api/v1/app/stats/count-active", "v1.application.count-active", "Application", "Count the applications with at least one endpoint", 200, nil, ActiveAppCount{}, CountActiveQuery{}, []int{401, 403, 422}, a.countActiveApps),
+		op("GET", app+"/stats/attempts", "v1.application.stats.attempts", "Application", "Count an application's attempt outcomes in a range, by event type", 200, nil, AppAttemptStatsOut{}, AppAttemptStatsQuery{}, readErrors, a.appAttemptStats),
+		op("GET", "/api/v1/stats/app/{app_id}/attempt", "v1.stats.app-attempts", "Statistics", "Count an application's attempt outcomes per period", 200, nil, AttemptStatisticsResponse{}, AttemptStatisticsQuery{}, readErrors, a.appAttemptStatistics),
+		op("GET", "/api/v1/stats/endpoint/count", "v1.statistics.endpoint-count", "Statistics", "Count the enabled and disabled endpoints of every application", 200, nil, EndpointCountOut{}, EndpointCountQuery{}, []int{401, 403, 422}, a.countEndpoints),
+		op("POST", "/api/v1/stats/usage/app", "v1.statistics.aggregate-app-stats", "Statistics", "Count each application's message destinations in a range (a background task)", 202, AppUsageStatsIn{}, AppUsageStatsOut{}, nil, writeErrors, a.appUsageStats),
+		op("PUT", "/api/v1/stats/usage/event-types", "v1.statistics.aggregate-event-types", "Statistics", "List the event types each application's endpoints subscribe to (a background task)", 202, nil, AggregateEventTypesOut{}, nil, []int{401, 403}, a.aggregateEventTypes),
+
 		op("GET", "/api/v1/background-task", "v1.background-task.list", "Background Task", "List background tasks, newest first", 200, nil, ListResponse[BackgroundTaskOut]{}, BackgroundTaskListQuery{}, readErrors, a.listBackgroundTasks),
 		op("GET", "/api/v1/background-task/{task_id}", "v1.background-task.get", "Background Task", "Get a background task: its progress, then its result", 200, nil, BackgroundTaskOut{}, nil, readErrors, a.getBackgroundTask),
 

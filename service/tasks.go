@@ -17,6 +17,8 @@ func (s *Service) SetTasks(r *tasks.Runner) {
 	r.Handle(hookline.TaskEndpointBulkReplay, s.runBulkReplay)
 	r.Handle(hookline.TaskPurgeContent, s.runExpungeAll)
 	r.Handle(hookline.TaskMessageBroadcast, s.runBroadcast)
+	r.Handle(hookline.TaskApplicationStats, s.runAppStats)
+	r.Handle(hookline.TaskEventTypeAggregate, s.runAggregateEventTypes)
 }
 
 // Tasks returns the task runner, for other capabilities to register their kinds with and start
