@@ -285,11 +285,17 @@ type Token struct {
 	CreatedAt time.Time
 	ExpiresAt *time.Time
 	RevokedAt *time.Time
+	// LastUsedAt is when the token last authenticated a request, to the minute (TokenUseStore).
+	LastUsedAt *time.Time
+	// SingleUse marks a token that works once (a portal link); UsedAt is when it did.
+	SingleUse bool
+	UsedAt    *time.Time
 }
 
-// Valid reports whether the token may be used at now: not revoked and not expired.
+// Valid reports whether the token may be used at now: not revoked, not expired, and not a
+// single-use token used already.
 func (t *Token) Valid(now time.Time) bool {
-	if t.RevokedAt != nil {
+	if t.RevokedAt != nil || (t.SingleUse && t.UsedAt != nil) {
 		return false
 	}
 	return t.ExpiresAt == nil || now.Before(*t.ExpiresAt)

@@ -22,6 +22,7 @@ type Store interface {
 	DeliveryStore
 	RetryScheduleStore
 	TokenExpiryStore
+	TokenUseStore
 	TaskStore
 	AttemptStatsStore
 	ContentStore

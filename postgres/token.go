@@ -18,9 +18,10 @@ func (db *DB) CreateToken(ctx context.Context, t *hookline.Token) error {
 	}
 	db.stampCreated(&t.CreatedAt, nil)
 	t.ExpiresAt, t.RevokedAt = normTimePtr(t.ExpiresAt), normTimePtr(t.RevokedAt)
-	_, err := db.pool.Exec(ctx, `INSERT INTO tokens (`+sqlcodec.TokenColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+	t.LastUsedAt, t.UsedAt = normTimePtr(t.LastUsedAt), normTimePtr(t.UsedAt)
+	_, err := db.pool.Exec(ctx, `INSERT INTO tokens (`+sqlcodec.TokenColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		t.ID, t.Name, string(t.Kind), nullString(t.AppID), t.Hash, t.Prefix, micros(t.CreatedAt),
-		nullMicros(t.ExpiresAt), nullMicros(t.RevokedAt))
+		nullMicros(t.ExpiresAt), nullMicros(t.RevokedAt), nullMicros(t.LastUsedAt), t.SingleUse, nullMicros(t.UsedAt))
 	if err != nil {
 		return tokenWriteErr(err, t)
 	}
@@ -40,16 +41,17 @@ func (db *DB) CreateTokenIfNone(ctx context.Context, t *hookline.Token) (bool, e
 	}
 	db.stampCreated(&t.CreatedAt, nil)
 	t.ExpiresAt, t.RevokedAt = normTimePtr(t.ExpiresAt), normTimePtr(t.RevokedAt)
+	t.LastUsedAt, t.UsedAt = normTimePtr(t.LastUsedAt), normTimePtr(t.UsedAt)
 	created := false
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(firstTokenLockKey)); err != nil {
 			return dbErr(err, "create token: lock")
 		}
 		tag, err := tx.Exec(ctx, `INSERT INTO tokens (`+sqlcodec.TokenColumns+`)
-			SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9
+			SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12
 			WHERE NOT EXISTS (SELECT 1 FROM tokens WHERE kind = $3 AND revoked_at IS NULL)`,
 			t.ID, t.Name, string(t.Kind), nullString(t.AppID), t.Hash, t.Prefix, micros(t.CreatedAt),
-			nullMicros(t.ExpiresAt), nullMicros(t.RevokedAt))
+			nullMicros(t.ExpiresAt), nullMicros(t.RevokedAt), nullMicros(t.LastUsedAt), t.SingleUse, nullMicros(t.UsedAt))
 		if err != nil {
 			return tokenWriteErr(err, t)
 		}

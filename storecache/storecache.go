@@ -202,3 +202,10 @@ func (s *Store) ExpireTokens(ctx context.Context, appID string, kinds []hookline
 	defer s.forget(true, false, false)
 	return s.Store.ExpireTokens(ctx, appID, kinds, at)
 }
+
+// UseToken uses a single-use token and forgets cached tokens, so the used one stops working at
+// once.
+func (s *Store) UseToken(ctx context.Context, id string, at time.Time) (bool, error) {
+	defer s.forget(true, false, false)
+	return s.Store.UseToken(ctx, id, at)
+}

@@ -50,6 +50,8 @@ func Run(t *testing.T, open func(t *testing.T) hookline.Store) {
 		{"Tokens/List", s.tokensList},
 		{"Tokens/CreateIfNone", s.tokensCreateIfNone},
 		{"Tokens/Expire", s.tokenExpiry},
+		{"Tokens/Touch", s.tokenTouch},
+		{"Tokens/Use", s.tokenUse},
 		{"Idempotency", s.idempotency},
 		{"Idempotency/Purge", s.idempotencyPurge},
 		{"Messages/NoDeliveryTo", s.messagesNoDeliveryTo},
