@@ -163,6 +163,11 @@ func (a *API) wrap(rt route) http.Handler {
 				a.writeError(w, r, err)
 				return
 			}
+			if err := auth.Touch(r.Context(), a.store, tok, a.svc.Now()); err != nil {
+				// The last-use time is for people reading the token list; a request does not
+				// fail for it.
+				a.logger.Warn("could not record a token's use", "token", tok.ID, "error", err)
+			}
 			if tok.Kind == hookline.TokenPortal && !rt.portal {
 				// Portal sessions are for the dashboard, which checks them itself.
 				a.writeError(w, r, hookline.Errorf(hookline.EUNAUTHORIZED, "portal session tokens cannot call the API"))

@@ -433,6 +433,8 @@ type TokenOut struct {
 	CreatedAt time.Time  `json:"createdAt"`
 	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 	RevokedAt *time.Time `json:"revokedAt,omitempty"`
+	// LastUsedAt is written at most once a minute per token.
+	LastUsedAt *time.Time `json:"lastUsedAt,omitempty" doc:"When the token last authenticated a request, to the minute; absent: never."`
 }
 
 // TokenCreatedOut is a new token, with its text: shown once, never again.
@@ -443,7 +445,7 @@ type TokenCreatedOut struct {
 
 func tokenOut(t *hookline.Token) TokenOut {
 	return TokenOut{ID: t.ID, Name: t.Name, Kind: string(t.Kind), AppID: optString(t.AppID), Prefix: t.Prefix,
-		CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, RevokedAt: t.RevokedAt}
+		CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, RevokedAt: t.RevokedAt, LastUsedAt: t.LastUsedAt}
 }
 
 func optString(s string) *string {

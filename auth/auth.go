@@ -105,3 +105,16 @@ func Authenticate(ctx context.Context, store hookline.TokenStore, header string,
 	}
 	return tok, nil
 }
+
+// Touch records that tok authenticated a request at now, at most once per
+// hookline.TouchInterval: the token's LastUsedAt as read tells whether a write is due, and the
+// store's condition keeps concurrent requests from writing more.
+func Touch(ctx context.Context, store hookline.TokenUseStore, tok *hookline.Token, now time.Time) error {
+	if tok.LastUsedAt != nil && now.Sub(*tok.LastUsedAt) < hookline.TouchInterval {
+		return nil
+	}
+	if err := store.TouchToken(ctx, tok.ID, now); err != nil {
+		return fmt.Errorf("auth: record the use of token %s: %w", tok.ID, err)
+	}
+	return nil
+}
