@@ -121,11 +121,13 @@ const (
 	pageEventTypes    = "event_types"
 	pageEventTypeForm = "event_type_form"
 	pagePortalLink    = "portal_link"
+	pageAPIKeys       = "api_keys"
 	pageError         = "error"
 )
 
 var allPages = []string{pageLogin, pageApps, pageEndpoints, pageEndpointForm, pageEndpoint, pageConfirm,
-	pageHistory, pageAttempt, pageMessages, pageMessage, pageEventTypes, pageEventTypeForm, pagePortalLink, pageError}
+	pageHistory, pageAttempt, pageMessages, pageMessage, pageEventTypes, pageEventTypeForm, pagePortalLink, pageError,
+	pageAPIKeys}
 
 // sharedTemplates are the layout and the partials every page is parsed with.
 var sharedTemplates = []string{"layout.html", "partials.html"}
@@ -251,6 +253,10 @@ func (d *Dashboard) routes() []route {
 		{"GET " + app + "/messages", signedIn, d.listMessages},
 		{"GET " + app + "/messages/{msg}", signedIn, d.showMessage},
 		{"POST " + app + "/messages/{msg}/resend", signedIn, d.resend},
+
+		{"GET " + app + "/api-keys", signedIn, d.listAPIKeys},
+		{"POST " + app + "/api-keys", signedIn, d.createAPIKey},
+		{"POST " + app + "/api-keys/{key}/revoke", signedIn, d.revokeAPIKey},
 
 		{"GET /dashboard/event-types", signedIn, d.listEventTypes},
 		{"GET /dashboard/event-types/new", operatorOnly, d.newEventType},
