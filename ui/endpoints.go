@@ -400,6 +400,7 @@ type endpointData struct {
 	AutoDisabled bool
 	RecoverSince string
 	Chart        *deliveryChart
+	Receiver     receiverData
 }
 
 func (d *Dashboard) showEndpoint(w http.ResponseWriter, r *http.Request, s *session) error {
@@ -414,7 +415,7 @@ func (d *Dashboard) renderEndpoint(w http.ResponseWriter, r *http.Request, s *se
 	ctx := r.Context()
 	now := d.svc.Now()
 	data := endpointData{Endpoint: ep, AutoDisabled: ep.Disabled && ep.DisabledReason != "" && ep.DisabledReason != "manual",
-		RecoverSince: now.Add(-24 * time.Hour).UTC().Format("2006-01-02T15:04")}
+		RecoverSince: now.Add(-24 * time.Hour).UTC().Format("2006-01-02T15:04"), Receiver: newReceiverData(ep, form, now)}
 	var err error
 	if data.Stats, err = d.store.EndpointStats(ctx, app.ID, ep.ID); err != nil {
 		return err

@@ -130,7 +130,7 @@ var allPages = []string{pageLogin, pageApps, pageEndpoints, pageEndpointForm, pa
 	pageAPIKeys}
 
 // sharedTemplates are the layout and the partials every page is parsed with.
-var sharedTemplates = []string{"layout.html", "partials.html"}
+var sharedTemplates = []string{"layout.html", "partials.html", "receivers.html"}
 
 func (d *Dashboard) parsePages() (map[string]*template.Template, error) {
 	base, err := template.New("layout.html").Funcs(d.funcs()).ParseFS(templateFS, prefixAll("templates/", sharedTemplates)...)
@@ -244,6 +244,9 @@ func (d *Dashboard) routes() []route {
 		{"GET " + ep + "/rotate", signedIn, d.confirmRotate},
 		{"POST " + ep + "/rotate", signedIn, d.rotateSecret},
 		{"POST " + ep + "/headers", signedIn, d.updateHeaders},
+		{"POST " + ep + "/mtls", signedIn, d.saveMTLS},
+		{"POST " + ep + "/ca", signedIn, d.saveServerCA},
+		{"POST " + ep + "/oauth", signedIn, d.saveOAuth},
 		{"POST " + ep + "/test", signedIn, d.sendTest},
 		{"POST " + ep + "/recover", signedIn, d.recoverEndpoint},
 		{"GET " + ep + "/history", signedIn, d.history},
