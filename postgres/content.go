@@ -35,7 +35,7 @@ func (db *DB) ExpungeMessages(ctx context.Context, appID string, idsOrEventIDs [
 			found[name] = true
 			ids = append(ids, id)
 		}
-		_, err := db.expungeIDs(ctx, tx, ids)
+		_, err := db.expungeIDs(ctx, tx, ids, false)
 		return err
 	})
 	if err != nil {
@@ -62,7 +62,7 @@ func (db *DB) ExpungeMessagesAfter(ctx context.Context, appID, afterID, beforeID
 		if len(ids) > 0 {
 			last = ids[len(ids)-1]
 		}
-		n, err = db.expungeIDs(ctx, tx, ids)
+		n, err = db.expungeIDs(ctx, tx, ids, true)
 		return err
 	})
 	return n, last, err
@@ -82,10 +82,20 @@ func (db *DB) ExpungeAttempt(ctx context.Context, appID, attemptID string) error
 }
 
 // expungeIDs expunges the messages with these ids (of one application) and returns how many
-// still had a payload.
-func (db *DB) expungeIDs(ctx context.Context, tx pgx.Tx, ids []string) (int, error) {
+// still had a payload. The stored Idempotency-Key responses that name them are found by
+// looking through every stored response, or, with near, through those stored within a minute
+// of the messages' creation (the answers that created them): a page of expunge-all then does
+// not read every stored response again.
+func (db *DB) expungeIDs(ctx context.Context, tx pgx.Tx, ids []string, near bool) (int, error) {
 	if len(ids) == 0 {
 		return 0, nil
+	}
+	from, to := int64(-1<<63), int64(1<<63-1)
+	if near {
+		if err := tx.QueryRow(ctx, `SELECT min(created_at), max(created_at) FROM messages WHERE id = ANY($1::text[])`, ids).Scan(&from, &to); err != nil {
+			return 0, dbErr(err, "expunge: creation times")
+		}
+		from, to = from-idempotencySlack, to+idempotencySlack
 	}
 	tag, err := tx.Exec(ctx, `UPDATE messages SET payload = '\x'::bytea, dispatch_owner = NULL, dispatch_until = NULL
 		WHERE id = ANY($1::text[]) AND (length(payload) > 0 OR dispatch_until IS NOT NULL)`, ids)
@@ -102,8 +112,8 @@ func (db *DB) expungeIDs(ctx context.Context, tx pgx.Tx, ids []string) (int, err
 		return 0, dbErr(err, "expunge: end pending deliveries")
 	}
 	// A stored Idempotency-Key response of the message's creation holds its payload too.
-	if _, err := tx.Exec(ctx, `DELETE FROM idempotency_keys WHERE body IS NOT NULL
-		AND EXISTS (SELECT 1 FROM unnest($1::text[]) AS m(id) WHERE position(convert_to(m.id, 'UTF8') IN body) > 0)`, ids); err != nil {
+	if _, err := tx.Exec(ctx, `DELETE FROM idempotency_keys WHERE created_at BETWEEN $2 AND $3 AND body IS NOT NULL
+		AND EXISTS (SELECT 1 FROM unnest($1::text[]) AS m(id) WHERE position(convert_to(m.id, 'UTF8') IN body) > 0)`, ids, from, to); err != nil {
 		return 0, dbErr(err, "expunge: idempotency records")
 	}
 	return int(tag.RowsAffected()), nil
@@ -154,3 +164,7 @@ func (db *DB) ReclaimExpunged(ctx context.Context) error {
 
 // reclaimWait bounds how long ReclaimExpunged waits for older transactions to end.
 const reclaimWait = 30 * time.Second
+
+// idempotencySlack is how far from a message's creation (in microseconds) the Idempotency-Key
+// response that created it can have been stored.
+const idempotencySlack = int64(60_000_000)

@@ -162,6 +162,11 @@ func contentExpungeAfter(t *testing.T, st DeliveryStore) {
 		ids = append(ids, m.ID)
 	}
 	keep, _ := newMessage(t, st, other.ID, nil)
+	// The Idempotency-Key response that created the first message names it.
+	if _, err := st.ClaimIdempotencyKey(ctx, &hookline.IdempotencyRecord{Scope: "operator", Key: "k", RequestHash: "h", CreatedAt: now()}); err != nil {
+		t.Fatal(err)
+	}
+	must(t, st.CompleteIdempotencyKey(ctx, "operator", "k", 202, []byte(`{"id":"`+ids[0]+`"}`)))
 	after := ""
 	for i, want := range []int{2, 2, 1, 0} {
 		n, last, err := st.ExpungeMessagesAfter(ctx, app.ID, after, "", 2)
@@ -182,6 +187,9 @@ func contentExpungeAfter(t *testing.T, st DeliveryStore) {
 	}
 	if m, _ := st.GetMessage(ctx, other.ID, keep.ID); m.Expunged() {
 		t.Fatal("another application's message was expunged")
+	}
+	if rec, err := st.ClaimIdempotencyKey(ctx, &hookline.IdempotencyRecord{Scope: "operator", Key: "k", RequestHash: "h", CreatedAt: now()}); err != nil || rec != nil {
+		t.Fatalf("the stored response that created an expunged message is still there: %+v, %v", rec, err)
 	}
 	// A second pass finds nothing left to expunge, and still walks the messages.
 	n, last, err := st.ExpungeMessagesAfter(ctx, app.ID, "", "", 10)
