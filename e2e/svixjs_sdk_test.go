@@ -72,6 +72,7 @@ func TestSvixJSSDK(t *testing.T) {
 	cmd := exec.CommandContext(t.Context(), node, "--test", "--test-reporter=spec", "test/")
 	cmd.Dir = svixJSDir
 	cmd.Env = append(os.Environ(), "HOOKLINE_URL="+srv.URL, "HOOKLINE_TOKEN="+srv.Token, "HOOKLINE_RECORD="+record, "NO_COLOR=1")
+	cmd.Env = append(cmd.Env, svixJSPKI(t)...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Errorf("node --test in e2e/%s failed (%v):\n%s", svixJSDir, err, out)

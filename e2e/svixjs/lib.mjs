@@ -16,6 +16,7 @@
 import assert from "node:assert/strict";
 import { appendFileSync, readFileSync, existsSync } from "node:fs";
 import http from "node:http";
+import https from "node:https";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Svix, Webhook } from "svix";
@@ -24,6 +25,15 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 export const serverUrl = process.env.HOOKLINE_URL;
 export const operatorToken = process.env.HOOKLINE_TOKEN;
+// A test CA, a server certificate for 127.0.0.1 and a client certificate it signed (PEM), made by
+// the Go test.
+export const pki = {
+  ca: process.env.HOOKLINE_TEST_CA,
+  serverCert: process.env.HOOKLINE_TEST_SERVER_CERT,
+  serverKey: process.env.HOOKLINE_TEST_SERVER_KEY,
+  clientCert: process.env.HOOKLINE_TEST_CLIENT_CERT,
+  clientKey: process.env.HOOKLINE_TEST_CLIENT_KEY,
+};
 const recordFile = process.env.HOOKLINE_RECORD;
 if (!serverUrl || !operatorToken) {
   throw new Error("HOOKLINE_URL and HOOKLINE_TOKEN must be set: run these tests with go test ./e2e -run TestSvixJS");
@@ -173,22 +183,29 @@ export function waitingFor(what) {
 // receiver starts an HTTP server on loopback that records every request (headers and the exact
 // body bytes) and answers with status() and body() (200 "ok" unless changed). It is closed when
 // the test ends.
-export async function receiver(t, { status = () => 200, body = () => "ok" } = {}) {
+//
+// With tls ({key, cert, ca?}) it is an HTTPS server; with tls.ca it requires a client
+// certificate signed by that CA, and records its subject's common name as clientCN.
+export async function receiver(t, { status = () => 200, body = () => "ok", tls } = {}) {
   const requests = [];
   const waiters = [];
-  const server = http.createServer((req, res) => {
+  const listener = (req, res) => {
     const chunks = [];
     req.on("data", (c) => chunks.push(c));
     req.on("end", () => {
       const r = { method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks), at: performance.now() };
+      if (tls) r.clientCN = req.socket.getPeerCertificate?.()?.subject?.CN;
       requests.push(r);
       res.statusCode = status(r);
       res.end(body(r));
       for (const w of [...waiters]) w();
     });
-  });
+  };
+  const server = tls
+    ? https.createServer({ key: tls.key, cert: tls.cert, ca: tls.ca, requestCert: !!tls.ca, rejectUnauthorized: !!tls.ca }, listener)
+    : http.createServer(listener);
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${server.address().port}/hook`;
+  const url = `${tls ? "https" : "http"}://127.0.0.1:${server.address().port}/hook`;
   const rec = {
     url,
     requests,
