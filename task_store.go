@@ -83,6 +83,9 @@ type TaskStore interface {
 	// lease ended and another runner took it, or it is no longer running), nothing changes and
 	// the error has code ECONFLICT; an unknown id is ENOTFOUND.
 	UpdateTask(ctx context.Context, id, owner string, u TaskUpdate) error
+	// PurgeTasks deletes the tasks that ended (finished or failed) before the given time, and
+	// returns how many.
+	PurgeTasks(ctx context.Context, before time.Time) (int, error)
 }
 
 // TaskUpdate is a change to a held task.

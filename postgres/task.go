@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/internal/sqlcodec"
@@ -104,4 +105,13 @@ func (db *DB) UpdateTask(ctx context.Context, id, owner string, u hookline.TaskU
 		return hookline.Errorf(hookline.ECONFLICT, "background task %q is not held by %s", id, owner)
 	}
 	return nil
+}
+
+// PurgeTasks deletes the tasks that ended before the given time.
+func (db *DB) PurgeTasks(ctx context.Context, before time.Time) (int, error) {
+	tag, err := db.pool.Exec(ctx, `DELETE FROM background_tasks WHERE status <> 'running' AND updated_at < $1`, micros(before))
+	if err != nil {
+		return 0, dbErr(err, "purge tasks")
+	}
+	return int(tag.RowsAffected()), nil
 }

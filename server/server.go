@@ -372,6 +372,9 @@ const maintenanceInterval = time.Hour
 // idempotencyKeyTTL is how long Idempotency-Key responses are remembered, as Svix does.
 const idempotencyKeyTTL = 24 * time.Hour
 
+// taskTTL is how long a finished or failed background task stays listed, as Svix keeps them.
+const taskTTL = 90 * 24 * time.Hour
+
 // maintain purges expired data: messages and attempts past the retention period, and
 // idempotency keys past their lifetime.
 func (s *Server) maintain(ctx context.Context) {
@@ -416,6 +419,11 @@ func (s *Server) purge(ctx context.Context) {
 		} else if n > 0 {
 			s.logger.Info("purged messages past the retention period", "count", n, "retention", s.cfg.Retention.String())
 		}
+	}
+	if n, err := s.store.PurgeTasks(ctx, now.Add(-taskTTL)); err != nil && ctx.Err() == nil {
+		s.logger.Error("purge background tasks", "err", err)
+	} else if n > 0 {
+		s.logger.Info("purged background tasks that ended more than 90 days ago", "count", n)
 	}
 	if err := s.store.PurgeIdempotencyKeys(ctx, now.Add(-idempotencyKeyTTL)); err != nil && ctx.Err() == nil {
 		s.logger.Error("purge idempotency keys", "err", err)

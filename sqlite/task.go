@@ -6,6 +6,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/internal/sqlcodec"
@@ -128,4 +129,17 @@ func (db *DB) queryTasks(ctx context.Context, q interface {
 		out = append(out, *t)
 	}
 	return out, rows.Err()
+}
+
+// PurgeTasks deletes the tasks that ended before the given time.
+func (db *DB) PurgeTasks(ctx context.Context, before time.Time) (int, error) {
+	res, err := db.w.ExecContext(ctx, `DELETE FROM background_tasks WHERE status <> 'running' AND updated_at < ?`, micros(before))
+	if err != nil {
+		return 0, dbErr(err, "purge tasks")
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, dbErr(err, "purge tasks")
+	}
+	return int(n), nil
 }

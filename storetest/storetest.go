@@ -62,6 +62,7 @@ func Run(t *testing.T, open func(t *testing.T) hookline.Store) {
 		{"Tasks/Claim", s.tasksClaim},
 		{"Tasks/ClaimConcurrent", s.tasksClaimConcurrent},
 		{"Tasks/Update", s.tasksUpdate},
+		{"Tasks/Purge", s.tasksPurge},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

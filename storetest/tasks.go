@@ -272,3 +272,34 @@ func (suite) tasksUpdate(t *testing.T, st hookline.Store) {
 	assertTask(t, getTask(t, st, tk.ID), &want)
 	wantCode(t, st.UpdateTask(ctx, tk.ID, "next", hookline.TaskUpdate{Status: hookline.TaskFailed, Now: t2}), hookline.ECONFLICT)
 }
+
+func (suite) tasksPurge(t *testing.T, st hookline.Store) {
+	ctx := context.Background()
+	app := newApp(t, st, "acme")
+	n := now()
+	old := n.AddDate(0, 0, -100)
+	ended := func(status hookline.TaskStatus, at time.Time) string {
+		t.Helper()
+		tk := newTask(t, st, app.ID, hookline.TaskEndpointRecover, at)
+		claimed, err := st.ClaimTasks(ctx, hookline.ClaimParams{Owner: "o", Now: at, LeaseUntil: at.Add(time.Minute), Limit: 1})
+		must(t, err)
+		if len(claimed) != 1 || claimed[0].ID != tk.ID {
+			t.Fatalf("claimed %v, want %s", taskIDs(claimed), tk.ID)
+		}
+		must(t, st.UpdateTask(ctx, tk.ID, "o", hookline.TaskUpdate{Status: status, Now: at}))
+		return tk.ID
+	}
+	oldFinished, oldFailed, recent := ended(hookline.TaskFinished, old), ended(hookline.TaskFailed, old), ended(hookline.TaskFinished, n)
+	stillRunning := newTask(t, st, app.ID, hookline.TaskEndpointReplay, old).ID
+	purged, err := st.PurgeTasks(ctx, n.AddDate(0, 0, -90))
+	must(t, err)
+	if purged != 2 {
+		t.Errorf("purged %d tasks, want the 2 that ended 100 days ago", purged)
+	}
+	for _, id := range []string{oldFinished, oldFailed} {
+		_, err := st.GetTask(ctx, id)
+		wantCode(t, err, hookline.ENOTFOUND)
+	}
+	getTask(t, st, recent)
+	getTask(t, st, stillRunning)
+}
