@@ -105,6 +105,7 @@ type AttemptListQuery struct {
 	Order            string    `query:"order" enum:"ascending,descending" doc:"Sort order (default descending; a Hookline extension)."`
 	ExpandedStatuses bool      `query:"expanded_statuses" doc:"Add statusText to each attempt (always there for clients other than the 1.x Svix SDKs)."`
 	Status           int       `query:"status" enum:"0,1,2,3,4" doc:"Only attempts with this status."`
+	StatusCodeClass  int       `query:"status_code_class" enum:"0,100,200,300,400,500" doc:"Only attempts answered with a status of this class (0: no response)."`
 	EventTypes       []string  `query:"event_types" doc:"Only attempts of messages of these types."`
 	Channel          string    `query:"channel" doc:"Only attempts of messages sent on this channel."`
 	Tag              string    `query:"tag" doc:"Only attempts of messages with this tag."`
@@ -175,6 +176,9 @@ func attemptFilters(r *http.Request) (hookline.AttemptListOptions, error) {
 	q := r.URL.Query()
 	ao := hookline.AttemptListOptions{ListOptions: opts, EventTypes: eventTypesQuery(r), Channel: q.Get("channel"), Tag: q.Get("tag")}
 	if ao.Status, err = statusQuery(r); err != nil {
+		return ao, err
+	}
+	if ao.CodeClass, err = codeClassQuery(r); err != nil {
 		return ao, err
 	}
 	if ao.Before, err = timeQuery(r, "before"); err != nil {

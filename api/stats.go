@@ -55,9 +55,6 @@ func (a *API) countAttemptsByEndpoint(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	if ao.CodeClass, err = codeClassQuery(r); err != nil {
-		return err
-	}
 	ao.EndpointID = ep.ID
 	n, more, err := a.store.CountAttempts(r.Context(), app.ID, ao, maxAttemptCount)
 	if err != nil {

@@ -69,6 +69,17 @@ func TestStatistics(t *testing.T) {
 		}
 	}
 
+	// The list honours status_code_class as the count does.
+	for q, want := range map[string]int{bad + "?status_code_class=500": 4, bad + "?status_code_class=200": 0, ok + "?status_code_class=200": 4} {
+		var page struct {
+			Data []any `json:"data"`
+		}
+		get("/api/v1/app/"+a+"/attempt/endpoint/"+q, &page)
+		if len(page.Data) != want {
+			t.Errorf("list %s: %d attempts, want %d", q, len(page.Data), want)
+		}
+	}
+
 	// Outcomes by event type.
 	rng := "since=" + url.QueryEscape(t0.Add(-time.Minute).Format(time.RFC3339)) + "&until=" + url.QueryEscape(t0.Add(time.Hour).Format(time.RFC3339))
 	var stats map[string]any
