@@ -122,12 +122,13 @@ const (
 	pageEventTypeForm = "event_type_form"
 	pagePortalLink    = "portal_link"
 	pageAPIKeys       = "api_keys"
+	pageCatalogue     = "catalogue"
 	pageError         = "error"
 )
 
 var allPages = []string{pageLogin, pageApps, pageEndpoints, pageEndpointForm, pageEndpoint, pageConfirm,
 	pageHistory, pageAttempt, pageMessages, pageMessage, pageEventTypes, pageEventTypeForm, pagePortalLink, pageError,
-	pageAPIKeys}
+	pageAPIKeys, pageCatalogue}
 
 // sharedTemplates are the layout and the partials every page is parsed with.
 var sharedTemplates = []string{"layout.html", "partials.html", "receivers.html"}
@@ -262,6 +263,7 @@ func (d *Dashboard) routes() []route {
 		{"POST " + app + "/api-keys/{key}/revoke", signedIn, d.revokeAPIKey},
 
 		{"GET /dashboard/event-types", signedIn, d.listEventTypes},
+		{"GET /dashboard/catalogue", signedIn, d.catalogue},
 		{"GET /dashboard/event-types/new", operatorOnly, d.newEventType},
 		{"POST /dashboard/event-types", operatorOnly, d.createEventType},
 		{"GET /dashboard/event-types/{name}/edit", operatorOnly, d.editEventType},
