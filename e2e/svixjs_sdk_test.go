@@ -27,11 +27,6 @@ var hooklineOnly = map[string]bool{
 	"v1.token.revoke": true,
 }
 
-// pendingShapes are differences from Svix's document that work in progress removes: the
-// operation id and the start of the problem, with the work that fixes it. They are tolerated
-// (logged), and the test fails once one no longer occurs, so that the list is kept true.
-var pendingShapes = map[string]string{}
-
 // recorded is one API exchange of the JavaScript tests, as lib.mjs appends it.
 type recorded struct {
 	Method string `json:"method"`
@@ -124,7 +119,6 @@ func TestSvixJSSDK(t *testing.T) {
 		ops[keyOf(op.Method, op.Path)] = op
 	}
 	reported := map[string]bool{}
-	seenPending := map[string]bool{}
 	for _, c := range calls {
 		if c.Status < 200 || c.Status > 299 {
 			continue
@@ -134,28 +128,13 @@ func TestSvixJSSDK(t *testing.T) {
 		if !ok {
 			continue
 		}
-	problems:
 		for _, p := range doc.checkResponse(op.op, c.Status, []byte(c.Body)) {
 			id := served[k]
-			for prefix, why := range pendingShapes {
-				if strings.HasPrefix(id+": "+p, prefix) {
-					if !seenPending[prefix] {
-						t.Logf("pending (%s): %s (%s): %s", why, k, id, p)
-					}
-					seenPending[prefix] = true
-					continue problems
-				}
-			}
 			msg := k.String() + " (" + id + "): " + p
 			if !reported[msg] {
 				reported[msg] = true
 				t.Errorf("%s\n  body: %s", msg, strings.TrimSpace(c.Body))
 			}
-		}
-	}
-	for prefix, why := range pendingShapes {
-		if !seenPending[prefix] {
-			t.Errorf("%q (%s) no longer occurs: remove it from pendingShapes", prefix, why)
 		}
 	}
 }

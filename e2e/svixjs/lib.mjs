@@ -98,26 +98,6 @@ function model(name) {
   return fields;
 }
 
-// pendingFields are required fields that Hookline does not return yet, each with the work that
-// adds it. checkModel tolerates them (and says so), and fails once one is returned, so that the
-// list is kept true.
-export const pendingFields = new Map([]);
-
-// tolerateEmptyBody runs an SDK call whose answer Hookline does not give a body yet (pending is a
-// key of pendingFields): the SDK's JSON.parse of the empty body throws a SyntaxError, which is
-// tolerated while the key is pending, and fails the test once it is not.
-export async function tolerateEmptyBody(pending, call) {
-  try {
-    return await call();
-  } catch (err) {
-    if (err instanceof SyntaxError && pendingFields.has(pending)) {
-      console.log(`# pending: ${pending} (${pendingFields.get(pending)})`);
-      return undefined;
-    }
-    throw err;
-  }
-}
-
 // checkModel fails the test when value, as the SDK returned it, lacks a field that the SDK's
 // model declares required, or holds a date the SDK could not parse; it follows nested models.
 export function checkModel(value, name, path = name) {
@@ -130,15 +110,10 @@ export function checkModel(value, name, path = name) {
     if (v instanceof Date && Number.isNaN(v.getTime()) && f.type.startsWith("Date")) v = undefined;
     if (v === undefined || v === null) {
       if (f.required && !/\| null$/.test(f.type)) {
-        if (pendingFields.has(`${name}.${f.name}`)) {
-          console.log(`# pending: ${path}.${f.name} missing (${pendingFields.get(`${name}.${f.name}`)})`);
-          continue;
-        }
         assert.fail(`${path}.${f.name}: required by the SDK's ${name} but missing in ${JSON.stringify(value)}`);
       }
       continue;
     }
-    assert.ok(!pendingFields.has(`${name}.${f.name}`), `${path}.${f.name} is returned now: remove it from pendingFields in lib.mjs`);
     const type = f.type.replace(/ \| null$/, "");
     const elem = type.endsWith("[]") ? type.slice(0, -2) : null;
     const check = (x, t, p) => {
@@ -170,12 +145,6 @@ const served = new Set();
 export function whenServed(...operationIds) {
   const missing = operationIds.filter((id) => !served.has(id));
   return missing.length ? { skip: `not served yet: ${missing.join(", ")}` } : {};
-}
-
-// waitingFor marks a test of a fix that is not on main yet: node --test runs it and shows its
-// failure, without failing the run. Remove it when the fix lands.
-export function waitingFor(what) {
-  return { todo: `waits for ${what}` };
 }
 
 // --- receivers --------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 // Applications, event types and health through the Svix JavaScript SDK.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { apiStatus, checkModel, client, raw, unique, waitingFor, whenServed } from "../lib.mjs";
+import { apiStatus, checkModel, client, raw, unique, whenServed } from "../lib.mjs";
 
 const svix = client();
 

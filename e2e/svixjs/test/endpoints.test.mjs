@@ -2,7 +2,7 @@
 // names (eventTypes, throttleRate) do to real deliveries.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { apiStatus, checkModel, client, receiver, unique, verified, waitingFor } from "../lib.mjs";
+import { apiStatus, checkModel, client, receiver, unique, verified } from "../lib.mjs";
 
 const svix = client();
 
@@ -58,7 +58,7 @@ test("endpoints: create, get, upsert, patch, list, secret, headers, stats, delet
   assert.deepEqual(headers.headers, { "X-Team": "crm", "X-Plan": "pro" });
 
   const stats = checkModel(await svix.endpoint.getStats(app.id, ep.id), "EndpointStats");
-  assert.deepEqual({ ...stats, canceled: stats.canceled ?? 0 }, { success: 0, pending: 0, sending: 0, fail: 0, canceled: 0 });
+  assert.deepEqual(stats, { success: 0, pending: 0, sending: 0, fail: 0, canceled: 0 });
 
   // A refused request is a 422 the SDK reads as Svix's HTTPValidationError: detail names the field.
   const bad = await apiStatus(svix.endpoint.create(app.id, { url: "not a url" }));

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { MessageStatus, messageInRaw } from "svix";
-import { apiStatus, checkModel, client, eventually, receiver, unique, verified, waitingFor, tolerateEmptyBody, raw } from "../lib.mjs";
+import { apiStatus, checkModel, client, eventually, receiver, unique, verified, raw } from "../lib.mjs";
 
 const svix = client();
 

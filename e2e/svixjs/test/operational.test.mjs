@@ -1,7 +1,7 @@
 // Operational webhook endpoints and the portal through the Svix JavaScript SDK.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { apiStatus, checkModel, client, eventually, receiver, unique, verified, waitingFor } from "../lib.mjs";
+import { apiStatus, checkModel, client, eventually, receiver, unique, verified } from "../lib.mjs";
 
 const svix = client();
 const ops = svix.operationalWebhook.endpoint;
