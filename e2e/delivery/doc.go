@@ -14,6 +14,9 @@
 //     (attempts_test.go);
 //   - a hanging endpoint does not slow down a healthy one, and rate limits hold at the
 //     receiver (isolation_test.go);
+//   - an expunged message's payload and its attempts' response bodies are gone from the API,
+//     the dashboard and the database's files (SQLite and PostgreSQL), its retries end without a
+//     request, and expunge-all works as a background task (expunge_test.go);
 //   - every message accepted with a 2xx is delivered after the process is killed mid-stream
 //     (crash_test.go), and a graceful shutdown finishes and records the attempt in flight
 //     (shutdown_test.go).

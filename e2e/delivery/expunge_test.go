@@ -466,3 +466,60 @@ func (d *dashboard) get(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+// TestExpungeDuringAttempt expunges a message while its first attempt is in flight: the attempt
+// completes (its request was built before) and is recorded with the body it got, its failure
+// schedules a retry, and when the retry is due the dispatcher ends the delivery without a
+// request: there is nothing left to send. Expunging again removes the late body.
+func TestExpungeDuringAttempt(t *testing.T) {
+	t.Parallel()
+	e := start(t, nil)
+	release := make(chan struct{})
+	rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		if n == 1 {
+			<-release
+		}
+		w.WriteHeader(500)
+		io.WriteString(w, "late body")
+	})
+	t.Cleanup(func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	})
+	e.eventType("card.saved", nil)
+	appID := e.app("Acme")
+	ep := e.endpoint(appID, map[string]any{"url": rc.URL})
+	msg := e.send(appID, "card.saved", map[string]any{"card": secretMarker(t, "PAYLOAD")})
+	rc.next(t, 10*time.Second)
+	e.Op("DELETE", "/api/v1/app/"+appID+"/msg/"+msg+"/content", nil, 204)
+	close(release)
+	var retryAt time.Time
+	pollUntil(t, 10*time.Second, "the failed attempt's retry scheduled", func() bool {
+		for _, m := range e.endpointMsgs(appID, ep) {
+			if m.ID == msg && m.Status == 1 && m.NextAttempt != nil {
+				retryAt = *m.NextAttempt
+				return true
+			}
+		}
+		return false
+	})
+	e.advanceTo(retryAt.Add(time.Second))
+	pollUntil(t, 10*time.Second, "the delivery ended", func() bool {
+		e.advanceTo(retryAt.Add(time.Second))
+		st := e.endpointMsgState(appID, ep, msg)
+		return st.Status == 2 && st.NextAttempt == nil
+	})
+	if n := rc.count(); n != 1 {
+		t.Errorf("the receiver got %d requests, want only the one in flight at the expunge", n)
+	}
+	if a := e.attempts(appID, ep); len(a) != 1 || a[0].Response != "late body" {
+		t.Fatalf("attempts = %+v, want the one attempt, with the body it got", a)
+	}
+	e.Op("DELETE", "/api/v1/app/"+appID+"/msg/"+msg+"/content", nil, 204)
+	if a := e.attempts(appID, ep); len(a) != 1 || a[0].Response != "EXPUNGED" {
+		t.Errorf("attempts = %+v after a second expunge, want the body expunged", a)
+	}
+}
