@@ -1,0 +1,87 @@
+package transform
+
+import (
+	"runtime/metrics"
+	"sync"
+	"time"
+
+	"github.com/dop251/goja"
+)
+
+// The watchdog interrupts calls that run too long or allocate too much. One goroutine serves
+// every call in flight, waking every tick while there is any, and stops when there is none.
+
+const tick = time.Millisecond
+
+const allocsMetric = "/gc/heap/allocs:bytes"
+
+type watched struct {
+	vm       *goja.Runtime
+	deadline time.Time
+	maxAlloc uint64 // the allocation counter's value past which the call is interrupted
+	limits   Limits
+}
+
+var dog struct {
+	mu      sync.Mutex
+	calls   map[*watched]struct{}
+	running bool
+}
+
+// heapAllocs returns the bytes the Go heap has allocated since the process started.
+func heapAllocs() uint64 {
+	s := []metrics.Sample{{Name: allocsMetric}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
+}
+
+// watch registers a call of vm with the watchdog.
+func watch(vm *goja.Runtime, l Limits) *watched {
+	w := &watched{vm: vm, deadline: time.Now().Add(l.CPU), maxAlloc: heapAllocs() + uint64(l.Memory), limits: l}
+	dog.mu.Lock()
+	if dog.calls == nil {
+		dog.calls = map[*watched]struct{}{}
+	}
+	dog.calls[w] = struct{}{}
+	if !dog.running {
+		dog.running = true
+		go patrol()
+	}
+	dog.mu.Unlock()
+	return w
+}
+
+// done unregisters the call.
+func (w *watched) done() {
+	dog.mu.Lock()
+	delete(dog.calls, w)
+	dog.mu.Unlock()
+}
+
+func patrol() {
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	for range t.C {
+		dog.mu.Lock()
+		if len(dog.calls) == 0 {
+			dog.running = false
+			dog.mu.Unlock()
+			return
+		}
+		now, allocs := time.Now(), heapAllocs()
+		for w := range dog.calls {
+			switch {
+			case now.After(w.deadline):
+				w.vm.Interrupt(failf("transformation ran longer than its budget of %v and was stopped", w.limits.CPU))
+				delete(dog.calls, w)
+			case allocs > w.maxAlloc:
+				w.vm.Interrupt(failf("transformation allocated more than its memory cap of %d MiB and was stopped", w.limits.Memory>>20))
+				delete(dog.calls, w)
+			}
+		}
+		dog.mu.Unlock()
+	}
+}
