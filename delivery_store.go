@@ -127,8 +127,8 @@ type Outcome struct {
 	// lease (or Owner is empty): set on the last outcome of the Fresh jobs one claim fanned out
 	// from it, recorded in the same call as that outcome or after the others.
 	CompletesDispatch bool
-	// Status is the delivery's next state: StatusSuccess, StatusFail (final) or StatusPending
-	// (retry at NextAttemptAt).
+	// Status is the delivery's next state: StatusSuccess, StatusFail or StatusCanceled (final),
+	// or StatusPending (retry at NextAttemptAt).
 	Status        MessageStatus
 	NextAttemptAt *time.Time
 }

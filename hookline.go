@@ -103,6 +103,9 @@ type Endpoint struct {
 	// Receiver is how deliveries reach the endpoint beyond its URL (mutual TLS, a private CA,
 	// OAuth 2.0); zero for a plain endpoint. Only ReceiverStore writes it.
 	Receiver Receiver
+	// Transformation is the endpoint's JavaScript transformation; nil when it never had one.
+	// Only TransformationStore writes it.
+	Transformation *Transformation
 	// Health is the endpoint's delivery record; the store maintains it, writes ignore it.
 	Health    EndpointHealth
 	CreatedAt time.Time
@@ -184,7 +187,8 @@ const (
 	StatusPending MessageStatus = 1
 	StatusFail    MessageStatus = 2
 	StatusSending MessageStatus = 3
-	// StatusCanceled is a delivery that will not be attempted (any more): cancel-msgs ended it.
+	// StatusCanceled is final: the delivery will not be attempted (any more): cancel-msgs
+	// ended it, or the endpoint's transformation canceled it (no request was made).
 	StatusCanceled MessageStatus = 4
 )
 

@@ -29,6 +29,7 @@ type Store interface {
 	CancelStore
 	ReceiverStore
 	StatsStore
+	TransformationStore
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

@@ -363,9 +363,9 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 	for i := range outcomes {
 		o := &outcomes[i]
 		switch o.Status {
-		case hookline.StatusSuccess, hookline.StatusFail, hookline.StatusPending:
+		case hookline.StatusSuccess, hookline.StatusFail, hookline.StatusPending, hookline.StatusCanceled:
 		default:
-			return nil, fmt.Errorf("postgres: record attempts: delivery %s: next status %v is not success, fail or pending", o.DeliveryID, o.Status)
+			return nil, fmt.Errorf("postgres: record attempts: delivery %s: next status %v is not success, fail, canceled or pending", o.DeliveryID, o.Status)
 		}
 		if o.Fresh && (o.AppID == "" || o.MessageID == "" || o.EndpointID == "") {
 			return nil, fmt.Errorf("postgres: record attempts: fresh delivery %s: AppID, MessageID and EndpointID are required", o.DeliveryID)

@@ -411,9 +411,9 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 	for i := range outcomes {
 		o := &outcomes[i]
 		switch o.Status {
-		case hookline.StatusSuccess, hookline.StatusFail, hookline.StatusPending:
+		case hookline.StatusSuccess, hookline.StatusFail, hookline.StatusPending, hookline.StatusCanceled:
 		default:
-			return nil, fmt.Errorf("sqlite: record attempts: delivery %s: next status %v is not success, fail or pending", o.DeliveryID, o.Status)
+			return nil, fmt.Errorf("sqlite: record attempts: delivery %s: next status %v is not success, fail, canceled or pending", o.DeliveryID, o.Status)
 		}
 		if a := o.Attempt; a != nil {
 			if a.ID == "" {

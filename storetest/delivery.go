@@ -58,6 +58,7 @@ func RunDelivery(t *testing.T, open func(t *testing.T) DeliveryStore) {
 		{"Content/ExpungeDispatch", contentExpungeDispatch},
 		{"Content/ExpungeAfter", contentExpungeAfter},
 		{"Content/TagFilters", contentTagFilters},
+		{"Transformation", transformation},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

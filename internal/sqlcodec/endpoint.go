@@ -30,11 +30,16 @@ const EndpointHealthColumns = `failure_streak, failing_since, last_attempt_at, l
 // SetEndpointReceiver writes it.
 const EndpointReceiverColumn = `receiver_sealed`
 
+// EndpointTransformationColumn holds the endpoint's hookline.Transformation as JSON; only
+// SetEndpointTransformation writes it.
+const EndpointTransformationColumn = `transformation`
+
 // EndpointReadColumns are what ScanEndpoint reads.
-const EndpointReadColumns = EndpointColumns + `, ` + EndpointHealthColumns + `, ` + EndpointReceiverColumn
+const EndpointReadColumns = EndpointColumns + `, ` + EndpointHealthColumns + `, ` + EndpointReceiverColumn + `, ` +
+	EndpointTransformationColumn
 
 // ScanEndpoint reads a row of EndpointReadColumns (the write columns from id to updated_at,
-// then the health columns, then the receiver) and opens its secrets.
+// then the health columns, then the receiver and the transformation) and opens its secrets.
 // Nullable columns are scanned into pointers, which both drivers set to nil for NULL.
 func ScanEndpoint(s Scanner, box hookline.SecretBox) (*hookline.Endpoint, error) {
 	var (
@@ -45,11 +50,11 @@ func ScanEndpoint(s Scanner, box hookline.SecretBox) (*hookline.Endpoint, error)
 		secretSealed, oldSealed              string
 		createdAt, updatedAt                 int64
 		health                               healthScan
-		receiver                             *string
+		receiver, transformation             *string
 	)
 	dest := []any{&ep.ID, &ep.AppID, &uid, &ep.URL, &ep.Description, &ep.Version, &ep.Disabled,
 		&filterTypes, &channels, &rateLimit, &meta, &headers, &secretSealed, &oldSealed, &reason, &createdAt, &updatedAt}
-	dest = append(append(dest, health.dest()...), &receiver)
+	dest = append(append(dest, health.dest()...), &receiver, &transformation)
 	if err := s.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -85,6 +90,11 @@ func ScanEndpoint(s Scanner, box hookline.SecretBox) (*hookline.Endpoint, error)
 	}
 	if receiver != nil {
 		if ep.Receiver, err = OpenReceiver(box, *receiver); err != nil {
+			return nil, fmt.Errorf("%w: endpoint %s: %w", ErrUnreadableEndpoint, ep.ID, err)
+		}
+	}
+	if transformation != nil {
+		if ep.Transformation, err = DecodeTransformation(*transformation); err != nil {
 			return nil, fmt.Errorf("%w: endpoint %s: %w", ErrUnreadableEndpoint, ep.ID, err)
 		}
 	}
