@@ -22,6 +22,7 @@ import (
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/egress"
 	"github.com/hookline/hookline/signature"
+	"github.com/hookline/hookline/transform"
 )
 
 // Store is what the dispatcher needs of the store.
@@ -69,6 +70,8 @@ type Config struct {
 	UserAgent string
 	// Egress is the outbound address policy, checked at dial time.
 	Egress egress.Policy
+	// Transform bounds each run of an endpoint's transformation (zero fields: the defaults).
+	Transform transform.Limits
 	// DisableAfterFailures and DisableAfterPeriod form the automatic deactivation rule: an
 	// endpoint whose last DisableAfterFailures attempts all failed, over at least
 	// DisableAfterPeriod, is disabled. Zero failures turns the rule off.
@@ -146,6 +149,9 @@ type Dispatcher struct {
 	metrics  *Metrics
 	announce *Announcer
 	rnd      func() float64
+
+	// transforms runs endpoints' transformations and caches their compiled programs.
+	transforms *transform.Engine
 
 	wake     chan struct{}
 	work     chan *task
@@ -258,6 +264,7 @@ func New(store Store, clock hookline.Clock, cfg Config, logger *slog.Logger, met
 		handed:  make(chan struct{}, 1),
 		retries: make(chan time.Time, 16),
 	}
+	d.transforms = transform.New(cfg.Transform)
 	d.behind.Store(true) // until the first claim shows otherwise
 	d.lowWater = max(1, min(cfg.ClaimBatch, d.maxHeld/4))
 	d.announce = NewAnnouncer(store, clock, logger, d.Notify)
@@ -830,16 +837,44 @@ func (d *Dispatcher) send(ctx context.Context, t *task) {
 	}
 	d.metrics.lag.Observe(now.Sub(msg.CreatedAt).Seconds())
 
-	h := make(http.Header, 8+len(ep.Headers))
+	// The request: what the message says, unless the endpoint's transformation changes it.
+	req, failed := transform.Result{Method: http.MethodPost, URL: ep.URL, Payload: msg.Payload}, false
+	if ep.Transformation.Active() {
+		var err error
+		req, err = d.transforms.Apply(ctx, ep, msg.EventType, msg.Payload)
+		switch {
+		case err != nil:
+			t.result, failed = Result{Kind: FailTransform, Body: err.Error()}, true
+			req.URL = ep.URL
+		case req.Cancel:
+			// Canceled by the endpoint's own code: final, no request, no attempt, and no mark
+			// on the endpoint's health.
+			base.Status = hookline.StatusCanceled
+			t.outcome = base
+			d.recorded <- t
+			return
+		case req.URL != ep.URL:
+			if err := d.cfg.Egress.CheckURL(req.URL); err != nil {
+				t.result, failed = Result{Kind: FailPolicy, Body: "transformed url refused by egress policy: " + err.Error()}, true
+			}
+		}
+	}
+	h := make(http.Header, 8+len(ep.Headers)+len(req.Headers))
 	for k, v := range ep.Headers {
+		h.Set(k, v)
+	}
+	for k, v := range req.Headers { // the transformation's headers take precedence
 		h.Set(k, v)
 	}
 	h.Set("Content-Type", "application/json")
 	h.Set("User-Agent", d.cfg.UserAgent)
-	if err := d.cfg.Profile.Sign(h, msg.ID, now, msg.EventType, msg.Payload, ep.ActiveSecrets(now)); err != nil {
-		t.result = Result{Kind: FailConnection, Body: "could not sign the request: " + err.Error()}
-	} else {
-		t.result = d.sender.SendEndpoint(ctx, ep, h, msg.Payload, now)
+	if !failed {
+		// The signature covers the body as sent: the transformed one.
+		if err := d.cfg.Profile.Sign(h, msg.ID, now, msg.EventType, req.Payload, ep.ActiveSecrets(now)); err != nil {
+			t.result = Result{Kind: FailConnection, Body: "could not sign the request: " + err.Error()}
+		} else {
+			t.result = d.sender.SendEndpoint(ctx, ep, req.Method, req.URL, h, req.Payload, now)
+		}
 	}
 	res := t.result
 	t.attempts = job.Delivery.AttemptCount + 1
@@ -850,7 +885,7 @@ func (d *Dispatcher) send(ctx context.Context, t *task) {
 	}
 	attempt := &hookline.Attempt{
 		ID: attemptID, AppID: job.Delivery.AppID, MessageID: msg.ID,
-		EndpointID: ep.ID, DeliveryID: job.Delivery.ID, URL: ep.URL, RequestHeaders: redactHeaders(h, ep),
+		EndpointID: ep.ID, DeliveryID: job.Delivery.ID, URL: req.URL, RequestHeaders: redactHeaders(h, ep, req.Headers),
 		ResponseStatusCode: res.StatusCode, Response: res.Body, ResponseDurationMs: res.Duration.Milliseconds(),
 		TriggerType: job.Delivery.Trigger, Status: status, CreatedAt: now,
 	}
@@ -901,17 +936,20 @@ func (d *Dispatcher) retryPolicy(ctx context.Context, eventType string) RetryPol
 }
 
 // redactHeaders returns the request headers for the attempt log, with the values of
-// credential-like custom headers hidden, and the OAuth 2.0 access token.
-func redactHeaders(h http.Header, ep *hookline.Endpoint) map[string]string {
+// credential-like custom headers (the endpoint's and its transformation's) hidden, and the
+// OAuth 2.0 access token.
+func redactHeaders(h http.Header, ep *hookline.Endpoint, transformed map[string]string) map[string]string {
 	out := make(map[string]string, len(h))
 	for k, vs := range h {
 		v := strings.Join(vs, ", ")
 		if ep.Receiver.OAuth != nil && k == "Authorization" {
 			v = "[redacted]"
 		}
-		for ck := range ep.Headers {
-			if strings.EqualFold(ck, k) && sensitive(k) {
-				v = "[redacted]"
+		for _, custom := range []map[string]string{ep.Headers, transformed} {
+			for ck := range custom {
+				if strings.EqualFold(ck, k) && sensitive(k) {
+					v = "[redacted]"
+				}
 			}
 		}
 		out[k] = v

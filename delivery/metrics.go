@@ -72,6 +72,8 @@ func (m *Metrics) observeAttempt(r Result) {
 		result = "connection"
 	case r.Kind == FailPolicy:
 		result = "policy"
+	case r.Kind == FailTransform:
+		result = "transformation"
 	case !r.OK():
 		result = "http_error"
 	}

@@ -103,14 +103,15 @@ func (s *Sender) buildRoute(ep *hookline.Endpoint) *receiverRoute {
 	return rt
 }
 
-// SendEndpoint POSTs body to the endpoint, as Send does, with the endpoint's receiver settings:
+// SendEndpoint sends body to url with method (the endpoint's URL and POST, or what its
+// transformation chose), as SendMethod does, with the endpoint's receiver settings:
 // its client certificate and server CA, and its OAuth 2.0 access token (fetched when needed, and
 // once more when the receiver answers 401). A plain endpoint costs nothing more than Send. The
 // timeout covers the whole attempt, token request included. header gets the Authorization the
 // request carried.
-func (s *Sender) SendEndpoint(ctx context.Context, ep *hookline.Endpoint, header http.Header, body []byte, now time.Time) Result {
+func (s *Sender) SendEndpoint(ctx context.Context, ep *hookline.Endpoint, method, url string, header http.Header, body []byte, now time.Time) Result {
 	if ep.Receiver.IsZero() {
-		return s.Send(ctx, ep.URL, header, body, now)
+		return s.SendMethod(ctx, method, url, header, body, now)
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
@@ -120,14 +121,14 @@ func (s *Sender) SendEndpoint(ctx context.Context, ep *hookline.Endpoint, header
 		return Result{Kind: FailConnection, Body: rt.err.Error()}
 	}
 	if rt.tokens == nil {
-		return s.do(ctx, rt.client, ep.URL, header, body, now, start)
+		return s.do(ctx, rt.client, method, url, header, body, now, start)
 	}
 	token, res, ok := s.token(ctx, rt, start)
 	if !ok {
 		return res
 	}
 	header.Set("Authorization", "Bearer "+token)
-	res = s.do(ctx, rt.client, ep.URL, header, body, now, start)
+	res = s.do(ctx, rt.client, method, url, header, body, now, start)
 	if res.Kind != FailNone || res.StatusCode != http.StatusUnauthorized {
 		return res
 	}
@@ -137,7 +138,7 @@ func (s *Sender) SendEndpoint(ctx context.Context, ep *hookline.Endpoint, header
 		return res
 	}
 	header.Set("Authorization", "Bearer "+token)
-	return s.do(ctx, rt.client, ep.URL, header, body, now, start)
+	return s.do(ctx, rt.client, method, url, header, body, now, start)
 }
 
 // token gets the route's access token; when it cannot, the attempt's Result says why.

@@ -38,6 +38,7 @@ const (
 	FailTimeout                    // no complete response within the timeout
 	FailConnection                 // refused, reset, unreachable, DNS failure, TLS failure
 	FailPolicy                     // the address is not allowed by the egress policy
+	FailTransform                  // the endpoint's transformation failed: no request was made
 )
 
 // Result is what came of one HTTP request.
@@ -113,14 +114,20 @@ func NewSender(policy egress.Policy, timeout time.Duration, maxHeaderBytes int64
 // Send POSTs body to url with the given headers and reports what happened. It never returns an
 // error: every failure is a Result.
 func (s *Sender) Send(ctx context.Context, url string, header http.Header, body []byte, now time.Time) Result {
+	return s.SendMethod(ctx, http.MethodPost, url, header, body, now)
+}
+
+// SendMethod is Send with another method than POST (an endpoint's transformation may choose
+// PUT or PATCH).
+func (s *Sender) SendMethod(ctx context.Context, method, url string, header http.Header, body []byte, now time.Time) Result {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	return s.do(ctx, s.client, url, header, body, now, time.Now())
+	return s.do(ctx, s.client, method, url, header, body, now, time.Now())
 }
 
 // do makes the request with client; the attempt started at start.
-func (s *Sender) do(ctx context.Context, client *http.Client, url string, header http.Header, body []byte, now, start time.Time) Result {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+func (s *Sender) do(ctx context.Context, client *http.Client, method, url string, header http.Header, body []byte, now, start time.Time) Result {
+	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
 	if err != nil {
 		return Result{Kind: FailConnection, Body: "invalid request: " + err.Error()}
 	}
