@@ -27,6 +27,8 @@ const (
 	EIDEMPOTENCY      = "idempotency_conflict"
 	ERATELIMITED      = "rate_limited"
 	EEXPUNGED         = "missing_payload" // the message's payload was expunged, so it cannot be sent again
+	// ETRANSFORMATION: an endpoint's transformation does not compile, or failed when simulated.
+	ETRANSFORMATION = "transformation_failed"
 )
 
 // Error is an error meant for the client: its Code is stable and its Message is safe to show.

@@ -26,6 +26,7 @@ var statusByCode = map[string]int{
 	hookline.ESCHEMA:           http.StatusUnprocessableEntity,
 	hookline.EUNKNOWNEVENTTYPE: http.StatusUnprocessableEntity,
 	hookline.EURLNOTALLOWED:    http.StatusUnprocessableEntity,
+	hookline.ETRANSFORMATION:   http.StatusUnprocessableEntity,
 	hookline.ERATELIMITED:      http.StatusTooManyRequests,
 	hookline.EUNAVAILABLE:      http.StatusServiceUnavailable,
 	hookline.EINTERNAL:         http.StatusInternalServerError,

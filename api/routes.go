@@ -86,6 +86,9 @@ func (a *API) routeTable() []route {
 		op("GET", ep+"/oauth-config", "v1.endpoint.get-oauth-2", "Endpoint", "Tell whether the endpoint has an OAuth 2.0 client, and which", 200, nil, EndpointOauthOut{}, nil, readErrors, a.getEndpointOAuthConfig),
 		op("PUT", ep+"/oauth", "v1.endpoint.set-oauth-config", "Endpoint", "Set the OAuth 2.0 client-credentials grant whose access token deliveries carry", 204, EndpointOauthConfigIn{}, nil, nil, writeErrors, a.setEndpointOAuth),
 		op("DELETE", ep+"/oauth", "v1.endpoint.delete-oauth-config", "Endpoint", "Remove the endpoint's OAuth 2.0 client", 204, nil, nil, nil, writeErrors, a.deleteEndpointOAuth),
+		op("GET", ep+"/transformation", "v1.endpoint.transformation.get", "Endpoint", "Get the endpoint's transformation", 200, nil, EndpointTransformationOut{}, nil, readErrors, a.getEndpointTransformation),
+		op("PATCH", ep+"/transformation", "v1.endpoint.transformation.patch", "Endpoint", "Set the endpoint's transformation code, or enable or disable it", 204, EndpointTransformationPatch{}, nil, nil, writeErrors, a.patchEndpointTransformation),
+		op("POST", ep+"/transformation/simulate", "v1.endpoint.transformation.simulate", "Endpoint", "Run a transformation on a payload and show the request a delivery would send", 200, TransformationSimulateIn{}, TransformationSimulateOut{}, nil, writeErrors, a.simulateEndpointTransformation),
 		op("GET", ep+"/stats", "v1.endpoint.get-stats", "Endpoint", "Count the endpoint's messages by status", 200, nil, EndpointStatsOut{}, nil, readErrors, a.getEndpointStats),
 
 		op("GET", app+"/msg", "v1.message.list", "Message", "List an application's messages, newest first", 200, nil, ListResponse[MessageOut]{}, MessageListQuery{}, readErrors, a.listMessages),

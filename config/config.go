@@ -58,6 +58,11 @@ type Config struct {
 	PublicURL      string
 	FrameAncestors string
 	SessionTTL     time.Duration
+
+	// TransformationBudget and TransformationMemory bound each run of an endpoint's
+	// transformation (the transform package).
+	TransformationBudget time.Duration
+	TransformationMemory int64
 }
 
 // Setting is one configuration option.
@@ -81,7 +86,8 @@ var (
 		"max-body-size", "secret-grace-period", "allow-networks", "shutdown-timeout",
 		"delivery-timeout", "max-response-header-size", "retry-schedule", "retry-jitter", "workers", "endpoint-concurrency",
 		"disable-after-failures", "disable-after-period", "signature-profile", "retention", "poll-interval",
-		"token-rate-limit", "role", "lease", "public-url", "frame-ancestors", "session-ttl")
+		"token-rate-limit", "role", "lease", "public-url", "frame-ancestors", "session-ttl",
+		"transformation-budget", "transformation-memory")
 )
 
 // Register adds the named settings to fs as flags and returns a function that, after fs.Parse,

@@ -128,6 +128,22 @@ var settings = []Setting{
 			}
 			return nil
 		}},
+	{Flag: "transformation-budget", Env: "HOOKLINE_TRANSFORMATION_BUDGET", Default: "50ms",
+		Usage: "How long one run of an endpoint's transformation may take (wall-clock time, checked every millisecond); a longer one is stopped and fails its attempt. See docs/transformations.md.",
+		set: func(c *Config, v string) error {
+			if err := parseDuration(&c.TransformationBudget)(v); err != nil || c.TransformationBudget < time.Millisecond || c.TransformationBudget > 10*time.Second {
+				return errors.New("must be a duration from 1ms to 10s, such as 50ms")
+			}
+			return nil
+		}},
+	{Flag: "transformation-memory", Env: "HOOKLINE_TRANSFORMATION_MEMORY", Default: "64MiB",
+		Usage: "How much the Go heap may allocate while one run of an endpoint's transformation runs; past it the run is stopped and fails its attempt. The count is the whole process's allocations during the run (Go counts no finer), so it bounds what the function itself allocates. See docs/transformations.md.",
+		set: func(c *Config, v string) error {
+			if err := parseSize(&c.TransformationMemory)(v); err != nil || c.TransformationMemory < 1<<20 || c.TransformationMemory > 1<<30 {
+				return errors.New("must be a size from 1MiB to 1GiB, such as 64MiB")
+			}
+			return nil
+		}},
 	{Flag: "retry-schedule", Env: "HOOKLINE_RETRY_SCHEDULE", Default: "5s,5m,30m,2h,5h,10h,10h",
 		Usage: "Comma-separated delays before each retry after a failed attempt (the first attempt is immediate); after the last, the message is exhausted at that endpoint. An event type can have its own schedule instead (PUT /api/v1/event-type/{name}/retry-schedule, docs/api.md).",
 		set: func(c *Config, v string) error {

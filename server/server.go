@@ -32,6 +32,7 @@ import (
 	"github.com/hookline/hookline/sqlite"
 	"github.com/hookline/hookline/storecache"
 	"github.com/hookline/hookline/tasks"
+	"github.com/hookline/hookline/transform"
 	"github.com/hookline/hookline/ui"
 )
 
@@ -196,6 +197,7 @@ func (s *Server) init(ctx context.Context) error {
 	s.svc = service.New(s.cache, s.clock, service.Config{
 		SecretGracePeriod: s.cfg.SecretGracePeriod,
 		Egress:            s.egressPolicy(),
+		Transform:         s.transformLimits(),
 	}, s.logger)
 	a, err := api.New(s.svc, api.Config{MaxBodyBytes: s.cfg.MaxBodySize, Version: Version, TokenRateLimit: s.cfg.TokenRateLimit, PublicURL: s.cfg.PublicURL}, s.logger)
 	if err != nil {
@@ -232,6 +234,7 @@ func (s *Server) init(ctx context.Context) error {
 		Egress:                 s.egressPolicy(),
 		DisableAfterFailures:   s.cfg.DisableAfterFailures,
 		DisableAfterPeriod:     s.cfg.DisableAfterPeriod,
+		Transform:              s.transformLimits(),
 	}, s.logger, delivery.NewMetrics(s.metrics))
 	s.svc.OnWork(s.disp.Notify)
 	if s.cfg.Role != RoleAPI {
@@ -318,6 +321,11 @@ func (s *Server) listen(ctx context.Context) {
 
 func (s *Server) egressPolicy() egress.Policy {
 	return egress.Policy{AllowHTTP: s.cfg.Dev, AllowPrivate: s.cfg.Dev, AllowNets: s.cfg.AllowNetworks}
+}
+
+// transformLimits bound each run of an endpoint's transformation, delivered or simulated.
+func (s *Server) transformLimits() transform.Limits {
+	return transform.Limits{CPU: s.cfg.TransformationBudget, Memory: s.cfg.TransformationMemory}
 }
 
 // The roles of a process (--role).

@@ -19,6 +19,7 @@ import (
 	"github.com/hookline/hookline/egress"
 	"github.com/hookline/hookline/schema"
 	"github.com/hookline/hookline/tasks"
+	"github.com/hookline/hookline/transform"
 )
 
 // Config holds the settings the operations depend on.
@@ -27,6 +28,9 @@ type Config struct {
 	SecretGracePeriod time.Duration
 	// Egress decides which endpoint URLs are accepted.
 	Egress egress.Policy
+	// Transform bounds each run of a transformation the service simulates; the delivery engine
+	// should have the same.
+	Transform transform.Limits
 }
 
 // DefaultSecretGracePeriod is how long an old secret stays valid after a rotation (seed 002).
@@ -51,6 +55,9 @@ type Service struct {
 	tasks *tasks.Runner
 	// throttling knows which endpoints wait for their rate limit (SetThrottling).
 	throttling Throttling
+
+	// transforms simulates endpoints' transformations.
+	transforms *transform.Engine
 }
 
 // New returns a Service. logger may be nil.
@@ -61,7 +68,9 @@ func New(store hookline.Store, clock hookline.Clock, cfg Config, logger *slog.Lo
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: store, clock: clock, cfg: cfg, schemas: schema.NewCache(schema.DefaultCacheSize), logger: logger, onWork: func() {}}
+	s := &Service{store: store, clock: clock, cfg: cfg, schemas: schema.NewCache(schema.DefaultCacheSize), logger: logger, onWork: func() {}}
+	s.transforms = transform.New(cfg.Transform)
+	return s
 }
 
 // HandOff is a dispatcher that takes messages this process creates (delivery.Dispatcher).

@@ -93,7 +93,7 @@ type Webhook struct {
 	Payload   json.RawMessage
 }
 
-// Result is the request a transformation returns.
+// Result is the request a transformation returns: what a delivery sends.
 type Result struct {
 	// Cancel says the delivery is not to be sent at all.
 	Cancel  bool
