@@ -22,7 +22,7 @@ func TestReceiverRoutesByVersion(t *testing.T) {
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 	plain := &hookline.Endpoint{ID: "ep_plain", URL: srv.URL, UpdatedAt: at}
-	if res := s.SendEndpoint(ctx, plain, http.Header{}, []byte(`{}`), at); !res.OK() {
+	if res := s.SendEndpoint(ctx, plain, http.MethodPost, plain.URL, http.Header{}, []byte(`{}`), at); !res.OK() {
 		t.Fatalf("plain endpoint: %+v", res)
 	}
 	if s.receivers.routes != nil {
@@ -31,7 +31,7 @@ func TestReceiverRoutesByVersion(t *testing.T) {
 
 	ep := &hookline.Endpoint{ID: "ep_ca", URL: srv.URL, UpdatedAt: at,
 		Receiver: hookline.Receiver{ServerCA: &hookline.ServerCA{PEM: "not a certificate"}}}
-	res := s.SendEndpoint(ctx, ep, http.Header{}, []byte(`{}`), at)
+	res := s.SendEndpoint(ctx, ep, http.MethodPost, ep.URL, http.Header{}, []byte(`{}`), at)
 	if res.OK() || res.Body != "server CA: the server CA bundle holds no certificate" {
 		t.Fatalf("an endpoint whose CA does not build: %+v; want a failure saying why", res)
 	}
