@@ -214,4 +214,5 @@ var deliveryStatusFilters = []struct{ Value, Label string }{
 	{"failed", statusWord(hookline.StatusFail)},
 	{"pending", statusWord(hookline.StatusPending)},
 	{"sending", statusWord(hookline.StatusSending)},
+	{"canceled", statusWord(hookline.StatusCanceled)},
 }

@@ -42,7 +42,7 @@ func (d *Dashboard) attemptRows(r *http.Request, app *hookline.Application, atte
 // statusFilters are the status choices of the history filter, by query value.
 var statusFilters = map[string]hookline.MessageStatus{
 	"success": hookline.StatusSuccess, "failed": hookline.StatusFail,
-	"pending": hookline.StatusPending, "sending": hookline.StatusSending,
+	"pending": hookline.StatusPending, "sending": hookline.StatusSending, "canceled": hookline.StatusCanceled,
 }
 
 type historyData struct {

@@ -249,6 +249,8 @@ func statusName(s hookline.MessageStatus) string {
 		return "pending"
 	case hookline.StatusSending:
 		return "sending"
+	case hookline.StatusCanceled:
+		return "canceled"
 	}
 	return "unknown"
 }

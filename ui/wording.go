@@ -73,6 +73,8 @@ func statusWord(s hookline.MessageStatus) string {
 		return "Pending"
 	case hookline.StatusSending:
 		return "Sending"
+	case hookline.StatusCanceled:
+		return "Canceled"
 	}
 	return "Unknown"
 }
