@@ -1,10 +1,16 @@
 package e2e
 
 import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/config"
 	"github.com/hookline/hookline/internal/testserver"
 )
 
@@ -187,5 +193,66 @@ func TestEndpointTaskRoutesTenancy(t *testing.T) {
 	r.JSON(t, &page)
 	if r.Status != 200 || len(page.Data) != 0 {
 		t.Errorf("bravo's token lists %d %s", r.Status, r.Body)
+	}
+}
+
+// TestTaskTakenUpAfterRestart: a recover that a killed process held (its lease still running,
+// as kill -9 leaves it) is taken up by the next process on the same SQLite data directory as
+// soon as it starts, and the failed message reaches the receiver.
+func TestTaskTakenUpAfterRestart(t *testing.T) {
+	t.Parallel()
+	var healthy atomic.Bool
+	got := make(chan string, 10)
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Header.Get("webhook-id")
+		if !healthy.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	t.Cleanup(rc.Close)
+	dir := t.TempDir()
+	noRetries := func(c *config.Config) { c.RetrySchedule = []time.Duration{} }
+	first := testserver.Start(t, testserver.Options{DataDir: dir, Configure: noRetries})
+	first.Op("POST", "/api/v1/event-type", map[string]any{"name": "order.created", "description": "Order created"}, 201)
+	var app, ep, msg struct {
+		ID string `json:"id"`
+	}
+	first.Op("POST", "/api/v1/app", map[string]any{"name": "Acme"}, 201).JSON(t, &app)
+	first.Op("POST", "/api/v1/app/"+app.ID+"/endpoint", map[string]any{"url": rc.URL}, 201).JSON(t, &ep)
+	since := time.Now().UTC().Add(-time.Minute)
+	first.Op("POST", "/api/v1/app/"+app.ID+"/msg", map[string]any{"eventType": "order.created", "payload": map[string]any{"n": 1}}, 202).JSON(t, &msg)
+	if id := <-got; id != msg.ID {
+		t.Fatalf("first request for %s, want %s", id, msg.ID)
+	}
+	pollUntil(t, 10*time.Second, "the failure recorded", func() bool {
+		var st struct{ Fail int }
+		first.Op("GET", "/api/v1/app/"+app.ID+"/endpoint/"+ep.ID+"/stats", nil, 200).JSON(t, &st)
+		return st.Fail == 1
+	})
+	// The recover a killed process was running: held, its lease an hour from ending.
+	until := time.Now().UTC().Add(time.Hour)
+	task := &hookline.BackgroundTask{ID: hookline.NewID(hookline.PrefixTask), AppID: app.ID, Kind: hookline.TaskEndpointRecover,
+		Status: hookline.TaskRunning, Input: json.RawMessage(`{"endpointId":"` + ep.ID + `","since":"` + since.Format(time.RFC3339Nano) + `"}`),
+		Data: json.RawMessage(`{}`), Runs: 1, Owner: "killed-process", LeasedUntil: &until, CreatedAt: time.Now().UTC()}
+	if err := first.Server.Store().CreateTask(t.Context(), task); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Server.Close(); err != nil {
+		t.Fatal(err)
+	}
+	healthy.Store(true)
+
+	second := testserver.Start(t, testserver.Options{DataDir: dir, Configure: noRetries})
+	done := waitTaskDone(t, second, second.Token, task.ID)
+	if done.Status != "finished" || done.Data["messagesSent"] != float64(1) {
+		t.Errorf("the task after the restart = %+v, want finished with messagesSent 1", done)
+	}
+	select {
+	case id := <-got:
+		if id != msg.ID {
+			t.Errorf("recovered %s, want %s", id, msg.ID)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("the recovered message never arrived")
 	}
 }
