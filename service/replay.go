@@ -76,18 +76,27 @@ func checkWindow(since time.Time, until *time.Time) error {
 	return nil
 }
 
+// replayMode says which messages a replay sends.
+type replayMode int
+
+const (
+	replayMissing replayMode = iota // never sent to the endpoint, and accepted by it
+	replayBulk                      // sent to the endpoint before, as the filter says
+	replayFailed                    // failed at the endpoint (recover)
+)
+
 func (s *Service) runReplayMissing(ctx context.Context, run *tasks.Run) (any, error) {
-	return s.replay(ctx, run, true)
+	return s.replay(ctx, run, replayMissing)
 }
 
 func (s *Service) runBulkReplay(ctx context.Context, run *tasks.Run) (any, error) {
-	return s.replay(ctx, run, false)
+	return s.replay(ctx, run, replayBulk)
 }
 
 // replay walks the selected messages in creation order, a batch at a time, sending each again
 // to the endpoint; after each batch it records how many it sent and the last message, so a run
 // taken up after a crash continues after it.
-func (s *Service) replay(ctx context.Context, run *tasks.Run, missing bool) (any, error) {
+func (s *Service) replay(ctx context.Context, run *tasks.Run, mode replayMode) (any, error) {
 	var f ReplayFilter
 	if err := run.Input(&f); err != nil {
 		return nil, err
@@ -106,11 +115,15 @@ func (s *Service) replay(ctx context.Context, run *tasks.Run, missing bool) (any
 	since := f.Since.Add(-time.Microsecond) // After is exclusive; since is inclusive
 	opts := hookline.MessageListOptions{ListOptions: hookline.ListOptions{Limit: replayBatch, Iterator: run.Task.Cursor},
 		After: &since, Before: f.Until}
-	if missing {
+	switch mode {
+	case replayMissing:
 		opts.NoDeliveryTo = ep.ID
-	} else {
+	case replayBulk:
 		opts.EndpointID, opts.Status, opts.CodeClass = ep.ID, f.Status, f.CodeClass
 		opts.EventTypes, opts.Channel, opts.Tag = f.EventTypes, f.Channel, f.Tag
+	case replayFailed:
+		failed := hookline.StatusFail
+		opts.EndpointID, opts.Status = ep.ID, &failed
 	}
 	accepting := *ep
 	accepting.Disabled = false // a disabled endpoint's deliveries end without a request, as any other's
@@ -120,7 +133,7 @@ func (s *Service) replay(ctx context.Context, run *tasks.Run, missing bool) (any
 			return nil, err
 		}
 		for _, msg := range page.Data {
-			if missing && !accepting.Accepts(msg.EventType, msg.Channels) {
+			if mode == replayMissing && !accepting.Accepts(msg.EventType, msg.Channels) {
 				continue
 			}
 			d, err := s.store.RequeueDelivery(ctx, appID, msg.ID, ep.ID, s.clock.Now())

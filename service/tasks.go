@@ -38,13 +38,6 @@ type sentData struct {
 	MessagesSent int `json:"messagesSent"`
 }
 
-// recoverInput is the input of an endpoint.recover task.
-type recoverInput struct {
-	EndpointID string     `json:"endpointId"`
-	Since      time.Time  `json:"since"`
-	Until      *time.Time `json:"until,omitempty"`
-}
-
 // Recover starts a task that sends again every message that failed at the endpoint and was
 // created in [since, until) (until nil: up to now); its data counts them as messagesSent.
 func (s *Service) Recover(ctx context.Context, ep *hookline.Endpoint, since time.Time, until *time.Time) (*hookline.BackgroundTask, error) {
@@ -52,22 +45,11 @@ func (s *Service) Recover(ctx context.Context, ep *hookline.Endpoint, since time
 		return nil, &hookline.Error{Code: hookline.EINVALID, Message: "until: must be after since",
 			Fields: []hookline.FieldError{{Loc: []string{"body", "until"}, Msg: "must be after since", Type: "value"}}}
 	}
-	return s.startTask(ctx, hookline.TaskEndpointRecover, ep.AppID, recoverInput{EndpointID: ep.ID, Since: since, Until: until})
+	return s.startTask(ctx, hookline.TaskEndpointRecover, ep.AppID, ReplayFilter{EndpointID: ep.ID, Since: since, Until: until})
 }
 
+// runRecover sends the failed messages again a batch at a time, recording its progress (and
+// where it got to) after each, like the replays.
 func (s *Service) runRecover(ctx context.Context, run *tasks.Run) (any, error) {
-	var in recoverInput
-	if err := run.Input(&in); err != nil {
-		return nil, err
-	}
-	// Requeuing is one statement: a run taken up again requeues what is still failed, which
-	// is what the first run left to do.
-	n, err := s.store.RequeueFailed(ctx, run.Task.AppID, in.EndpointID, in.Since, in.Until, s.clock.Now())
-	if err != nil {
-		return nil, err
-	}
-	if n > 0 {
-		s.onWork()
-	}
-	return sentData{MessagesSent: n}, nil
+	return s.replay(ctx, run, replayFailed)
 }

@@ -319,3 +319,39 @@ func verify(t *testing.T, secret string, r request) {
 		t.Errorf("delivery of %s: body %s is not a payload of the test", r.ID(), r.Body)
 	}
 }
+
+// TestRecoverManyMessages recovers more failed messages than one batch of the task holds: each
+// is sent again exactly once, and the task's data counts them all.
+func TestRecoverManyMessages(t *testing.T) {
+	t.Parallel()
+	e := startReal(t, func(c *config.Config) { c.RetrySchedule = []time.Duration{} })
+	var healthy atomic.Bool
+	rc := newReceiver(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
+		if !healthy.Load() {
+			w.WriteHeader(http.StatusBadGateway)
+		}
+	})
+	e.eventType("order.paid", nil)
+	app := e.app("Acme")
+	secret := "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	ep := e.endpoint(app, map[string]any{"url": rc.URL, "secret": secret})
+	t0 := time.Now().UTC().Add(-time.Second)
+	const n = 250 // two and a half batches
+	var msgs []string
+	for i := range n {
+		msgs = append(msgs, e.send(app, "order.paid", map[string]any{"n": i}))
+	}
+	pollUntil(t, 30*time.Second, "every message failed", func() bool { return e.stats(app, ep)["fail"] == n })
+	for range n {
+		rc.next(t, 10*time.Second) // the failed first attempts
+	}
+	healthy.Store(true)
+	tk := e.runTask("/api/v1/app/"+app+"/endpoint/"+ep+"/recover", map[string]any{"since": t0}, "endpoint.recover")
+	if got := sent(t, tk); got != n {
+		t.Errorf("recover sent %d, want %d", got, n)
+	}
+	if got := receiveIDs(t, rc, n, secret); !sameSet(got, msgs) {
+		t.Errorf("recover delivered %d messages, not each of the %d once", len(got), n)
+	}
+	pollUntil(t, 30*time.Second, "every message delivered", func() bool { return e.stats(app, ep)["success"] == n })
+}
