@@ -4,10 +4,12 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/egress"
 )
 
 // TestReceiverRoutesByVersion: a plain endpoint's delivery does not touch the receiver cache;
@@ -48,5 +50,41 @@ func TestReceiverRoutesByVersion(t *testing.T) {
 	}
 	if older := s.route(ep); older != second {
 		t.Fatal("a job with an older copy of the endpoint rebuilt the route")
+	}
+}
+
+// TestTokenURLCheckedAtDial: the token request goes through the egress policy at dial time, as
+// deliveries do: a token URL on loopback is refused when the policy does not allow private
+// addresses, the attempt fails as a policy failure that says so, and the receiver gets nothing.
+func TestTokenURLCheckedAtDial(t *testing.T) {
+	tokens := 0
+	tokenSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tokens++
+		w.Write([]byte(`{"access_token":"t","token_type":"Bearer"}`))
+	}))
+	defer tokenSrv.Close()
+	s := NewSender(egress.Policy{AllowHTTP: true}, 5*time.Second, 0)
+	ep := &hookline.Endpoint{ID: "ep_oauth", URL: "http://198.51.100.7/in", UpdatedAt: time.Now(),
+		Receiver: hookline.Receiver{OAuth: &hookline.OAuthClient{TokenURL: tokenSrv.URL + "/token", ClientID: "c",
+			AuthMethod: hookline.OAuthClientSecretBasic}}}
+	res := s.SendEndpoint(context.Background(), ep, http.MethodPost, ep.URL, http.Header{}, []byte(`{}`), time.Now())
+	if res.Kind != FailPolicy || !strings.HasPrefix(res.Body, "OAuth 2.0 token request failed: refused by egress policy") {
+		t.Fatalf("result = %+v; want a policy failure of the token request", res)
+	}
+	if tokens != 0 {
+		t.Fatalf("the token server got %d requests", tokens)
+	}
+}
+
+// BenchmarkRouteLookup is what an endpoint with receiver settings costs per delivery beyond a
+// plain one: finding its client and token source in the cache (a plain endpoint skips even that).
+func BenchmarkRouteLookup(b *testing.B) {
+	s := testSender(5 * time.Second)
+	ep := &hookline.Endpoint{ID: "ep_oauth", UpdatedAt: time.Now(),
+		Receiver: hookline.Receiver{OAuth: &hookline.OAuthClient{TokenURL: "https://auth.example.com/token", ClientID: "c"}}}
+	s.route(ep)
+	b.ReportAllocs()
+	for b.Loop() {
+		s.route(ep)
 	}
 }
