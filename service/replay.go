@@ -137,8 +137,11 @@ func (s *Service) replay(ctx context.Context, run *tasks.Run, mode replayMode) (
 				continue
 			}
 			d, err := s.store.RequeueDelivery(ctx, appID, msg.ID, ep.ID, s.clock.Now())
-			if hookline.IsNotFound(err) && msg.ID != "" {
-				continue // purged or expunged meanwhile
+			if hookline.IsNotFound(err) {
+				if _, epErr := s.store.GetEndpoint(ctx, appID, ep.ID); epErr != nil {
+					return nil, epErr // the endpoint was deleted meanwhile: the task fails, saying so
+				}
+				continue // the message was purged meanwhile
 			}
 			if err != nil {
 				return nil, err

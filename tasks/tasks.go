@@ -5,7 +5,9 @@
 //
 // # API
 //
-// A process has one Runner. Each capability registers the kinds it runs, once, at start:
+// A process has one Runner: the server makes it, runs it in every role, and gives it to the
+// service (service.SetTasks registers the service's kinds; others reach the runner with
+// service.Tasks()). Each capability registers the kinds it runs, once, before Run:
 //
 //	runner.Handle(hookline.TaskEndpointRecover, func(ctx context.Context, run *tasks.Run) (any, error) {
 //		var in recoverInput
