@@ -256,3 +256,27 @@ func TestTaskTakenUpAfterRestart(t *testing.T) {
 		t.Error("the recovered message never arrived")
 	}
 }
+
+// TestTaskOfDeletedEndpointFails: a replay whose endpoint is gone by the time it runs fails,
+// and its data says why.
+func TestTaskOfDeletedEndpointFails(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t, testserver.Options{})
+	var app, ep struct {
+		ID string `json:"id"`
+	}
+	srv.Op("POST", "/api/v1/app", map[string]any{"name": "Acme"}, 201).JSON(t, &app)
+	srv.Op("POST", "/api/v1/app/"+app.ID+"/endpoint", map[string]any{"url": "https://acme.example/hook"}, 201).JSON(t, &ep)
+	srv.Op("DELETE", "/api/v1/app/"+app.ID+"/endpoint/"+ep.ID, nil, 204)
+	// Stored unheld, as a task started while every slot was busy: the runner's next poll runs it.
+	task := &hookline.BackgroundTask{ID: hookline.NewID(hookline.PrefixTask), AppID: app.ID, Kind: hookline.TaskEndpointBulkReplay,
+		Status: hookline.TaskRunning, Input: json.RawMessage(`{"endpointId":"` + ep.ID + `","since":"2026-01-01T00:00:00Z"}`),
+		Data: json.RawMessage(`{}`), CreatedAt: time.Now().UTC()}
+	if err := srv.Server.Store().CreateTask(t.Context(), task); err != nil {
+		t.Fatal(err)
+	}
+	got := waitTaskDone(t, srv, srv.Token, task.ID)
+	if msg, _ := got.Data["error"].(string); got.Status != "failed" || !strings.Contains(msg, ep.ID) || !strings.Contains(msg, "not found") {
+		t.Errorf("task of a deleted endpoint = %+v, want failed, naming the endpoint", got)
+	}
+}
