@@ -4,7 +4,10 @@
 // mocked.
 //
 // The tests prove the core promises: the official Svix Go SDK works against Hookline unchanged
-// (svix_sdk_test.go); one application's token never sees or changes another application's data
+// (svix_sdk_test.go), and so does the newest Svix JavaScript SDK on Node.js, through every route
+// the server serves (svixjs_sdk_test.go runs the tests in svixjs/ and checks every answer against
+// Svix's own API document); docs/api.md names every operation of that document as served or not
+// (svixdoc_test.go); one application's token never sees or changes another application's data
 // (tenancy_test.go); bad requests get the documented status and error code and store nothing
 // (badinput_test.go); and everything survives a restart of the binary (restart_test.go).
 //

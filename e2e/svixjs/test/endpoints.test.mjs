@@ -144,16 +144,18 @@ test("an endpoint created with throttleRate 2 is throttled", async (t) => {
   await free.waitFor(total);
   const reqs = await slow.waitFor(total, 30000);
   reqs.forEach((r) => verified(r, secret));
-  // At 2 a second, six requests span at least 2.5 s; no window of 900 ms holds more than two.
+  // At 2 a second, six requests leave 500 ms apart and span at least 2.5 s: no window of 750 ms
+  // holds more than two (250 ms are left for the jitter of a busy machine; without the throttle
+  // all six arrive within a few milliseconds).
   const at = reqs.map((r) => r.at);
   let most = 0;
   for (let i = 0; i < at.length; i++) {
     let n = 0;
-    for (let j = i; j < at.length && at[j] - at[i] < 900; j++) n++;
+    for (let j = i; j < at.length && at[j] - at[i] < 750; j++) n++;
     most = Math.max(most, n);
   }
   const span = at[at.length - 1] - at[0];
-  t.diagnostic(`throttleRate 2: ${total} requests over ${Math.round(span)} ms, at most ${most} within 900 ms`);
-  assert.ok(most <= 2, `${most} requests within 900 ms; throttleRate 2 allows 2 a second`);
+  t.diagnostic(`throttleRate 2: ${total} requests over ${Math.round(span)} ms, at most ${most} within 750 ms`);
+  assert.ok(most <= 2, `${most} requests within 750 ms; throttleRate 2 allows 2 a second`);
   assert.ok(span >= 2500 * 0.9, `${total} requests in ${Math.round(span)} ms: faster than 2 a second`);
 });
