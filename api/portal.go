@@ -20,7 +20,22 @@ const (
 	PortalTokenName = "app-portal-access"
 	// PortalReadOnlyTokenName names the tokens of read-only customer-portal links.
 	PortalReadOnlyTokenName = "app-portal-access (read-only)"
+	// PortalSessionName and PortalReadOnlySessionName name the session tokens the dashboard
+	// makes when a single-use link is opened.
+	PortalSessionName         = "app-portal-session"
+	PortalReadOnlySessionName = "app-portal-session (read-only)"
 )
+
+// PortalReadOnly reports whether a portal token's name makes its portal read-only.
+func PortalReadOnly(name string) bool {
+	return name == PortalReadOnlyTokenName || name == PortalReadOnlySessionName
+}
+
+// PortalSession reports whether a portal token is a session the dashboard made from a
+// single-use link (rather than a link).
+func PortalSession(name string) bool {
+	return name == PortalSessionName || name == PortalReadOnlySessionName
+}
 
 // Portal link lifetimes, as Svix's: one hour to seven days, seven days by default.
 const (
@@ -34,11 +49,12 @@ type AppPortalAccessIn struct {
 	Application *ApplicationIn `json:"application,omitempty" doc:"Creates the application, with the path's app_id as its uid, when it does not exist."`
 	Expiry      *int64         `json:"expiry,omitempty" doc:"How long the link (and the portal session it opens) lasts, in seconds: 3600 to 604800 (default 7 days)."`
 	ReadOnly    *bool          `json:"readOnly,omitempty" doc:"The portal shows everything but changes nothing."`
+	SingleUse   *bool          `json:"singleUse,omitempty" doc:"Hookline extension. true (the default): the link opens the portal once; opening it sets the session cookie, and the link cannot be replayed. false: the link works until it expires, each opening a session, for a page that must load the same link again."`
 }
 
 // AppPortalAccessOut is a customer-portal magic link.
 type AppPortalAccessOut struct {
-	URL   string `json:"url" doc:"Open it (or put it in an iframe) to sign in to the portal of the application; it works until the token expires."`
+	URL   string `json:"url" doc:"Open it (or put it in an iframe) to sign in to the portal of the application; it works once (unless singleUse was false), before the token expires."`
 	Token string `json:"token" doc:"The portal session token inside the link."`
 }
 
@@ -81,7 +97,11 @@ func (a *API) appPortalAccess(w http.ResponseWriter, r *http.Request) error {
 	if derefBool(in.ReadOnly) {
 		name = PortalReadOnlyTokenName
 	}
-	text, _, err := a.svc.CreateToken(r.Context(), hookline.TokenPortal, app.ID, name, ttl)
+	create := a.svc.CreateSingleUseToken
+	if in.SingleUse != nil && !*in.SingleUse {
+		create = a.svc.CreateToken
+	}
+	text, _, err := create(r.Context(), hookline.TokenPortal, app.ID, name, ttl)
 	if err != nil {
 		return err
 	}

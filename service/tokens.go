@@ -15,6 +15,17 @@ func newSigningSecret() string { return secrets.NewSigningSecret() }
 // CreateToken makes a token and stores its hash. Application, portal and message tokens must
 // name an existing application. It returns the token's text, which is never available again.
 func (s *Service) CreateToken(ctx context.Context, kind hookline.TokenKind, appIDOrUID, name string, ttl time.Duration) (string, *hookline.Token, error) {
+	return s.createToken(ctx, kind, appIDOrUID, name, ttl, false)
+}
+
+// CreateSingleUseToken is CreateToken for a token that works once: a customer-portal link,
+// which the dashboard exchanges for a session of its own when it is opened
+// (hookline.TokenUseStore.UseToken).
+func (s *Service) CreateSingleUseToken(ctx context.Context, kind hookline.TokenKind, appIDOrUID, name string, ttl time.Duration) (string, *hookline.Token, error) {
+	return s.createToken(ctx, kind, appIDOrUID, name, ttl, true)
+}
+
+func (s *Service) createToken(ctx context.Context, kind hookline.TokenKind, appIDOrUID, name string, ttl time.Duration, singleUse bool) (string, *hookline.Token, error) {
 	var f fieldErrors
 	if len(name) > 256 {
 		f.add("value", "must be at most 256 characters", "name")
@@ -52,6 +63,7 @@ func (s *Service) CreateToken(ctx context.Context, kind hookline.TokenKind, appI
 		return "", nil, err
 	}
 	text, tok := auth.New(kind, appID, name, s.clock.Now(), ttl)
+	tok.SingleUse = singleUse
 	if err := s.store.CreateToken(ctx, tok); err != nil {
 		return "", nil, err
 	}
