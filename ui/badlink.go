@@ -9,7 +9,8 @@ import (
 
 // renderBadPortalLink answers a magic link that does not open the portal, and says why: a
 // link that never was one (mistyped, cut short, or a token of another kind) is "not valid", one
-// that was revoked "no longer works", and only one past its expiry "has expired".
+// that was revoked "no longer works", only one past its expiry "has expired", and a single-use
+// link opened before "has been used".
 func (d *Dashboard) renderBadPortalLink(w http.ResponseWriter, r *http.Request, text string) error {
 	data := errorData{Title: "This link is not valid", HideActions: true,
 		Message: "The address may be incomplete or mistyped. Open the webhooks page of your platform again to get a working link."}
@@ -25,6 +26,9 @@ func (d *Dashboard) renderBadPortalLink(w http.ResponseWriter, r *http.Request, 
 		case tok.ExpiresAt != nil && !d.svc.Now().Before(*tok.ExpiresAt):
 			data.Title = "This link has expired"
 			data.Message = "Portal links work for a limited time. Open the webhooks page of your platform again to get a fresh one."
+		case tok.SingleUse && tok.UsedAt != nil:
+			data.Title = "This link has been used"
+			data.Message = "A portal link opens the portal once, so nobody can use it again. Open the webhooks page of your platform again to get a fresh one."
 		}
 	}
 	return d.render(w, r, http.StatusUnauthorized, pageError, &view{Title: data.Title, Data: data})

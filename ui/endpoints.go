@@ -127,7 +127,7 @@ func (d *Dashboard) createPortalLink(w http.ResponseWriter, r *http.Request, s *
 		name = api.PortalReadOnlyTokenName
 	}
 	const ttl = 24 * time.Hour
-	text, tok, err := d.svc.CreateToken(r.Context(), hookline.TokenPortal, app.ID, name, ttl)
+	text, tok, err := d.svc.CreateSingleUseToken(r.Context(), hookline.TokenPortal, app.ID, name, ttl)
 	if err != nil {
 		return err
 	}

@@ -76,12 +76,15 @@ func (d *Dashboard) sessionOf(r *http.Request, name string) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := auth.Touch(r.Context(), d.store, tok, d.svc.Now()); err != nil {
+		d.logger.Warn("could not record a session's use", "token", tok.ID, "error", err)
+	}
 	s := &session{Token: tok, text: c.Value, CSRF: csrfToken(c.Value), cookie: name}
 	switch tok.Kind {
 	case hookline.TokenOperator:
 		s.Operator = true
 	case hookline.TokenPortal:
-		s.Portal, s.AppID, s.ReadOnly = true, tok.AppID, tok.Name == api.PortalReadOnlyTokenName
+		s.Portal, s.AppID, s.ReadOnly = true, tok.AppID, api.PortalReadOnly(tok.Name)
 	default:
 		return nil, nil // application tokens are API keys, not dashboard sessions
 	}
@@ -215,9 +218,10 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request, _ *session) er
 }
 
 func (d *Dashboard) logout(w http.ResponseWriter, r *http.Request, s *session) error {
-	// The operator's session token is ours to end; a portal link stays usable until it expires,
-	// as the platform that made it decided.
-	if s.Operator && s.Token.Name == operatorSessionName {
+	// The operator's session token is ours to end, and so is a portal session made from a
+	// single-use link; a reusable portal link stays usable until it expires, as the platform
+	// that made it decided.
+	if (s.Operator && s.Token.Name == operatorSessionName) || (s.Portal && api.PortalSession(s.Token.Name)) {
 		if err := d.store.RevokeToken(r.Context(), s.Token.ID, d.svc.Now()); err != nil {
 			return err
 		}
@@ -232,21 +236,44 @@ func (d *Dashboard) logout(w http.ResponseWriter, r *http.Request, s *session) e
 	return nil
 }
 
-// portalLogin follows a magic link: it checks the portal token, keeps it in the session cookie
-// and redirects, so the token leaves the address bar (and history) at once.
+// portalLogin follows a magic link: it checks the portal token, keeps a session in the cookie
+// and redirects, so the token leaves the address bar (and history) at once. A single-use link
+// is used up here, and exchanged for a session token of its own that ends with the link's
+// expiry: the link cannot be replayed, and the session can be listed and revoked alone.
 func (d *Dashboard) portalLogin(w http.ResponseWriter, r *http.Request, _ *session) error {
 	d.setSecurityHeaders(w, true)
 	text := r.URL.Query().Get("token")
-	tok, err := auth.Authenticate(r.Context(), d.store, "Bearer "+text, d.svc.Now())
+	now := d.svc.Now()
+	tok, err := auth.Authenticate(r.Context(), d.store, "Bearer "+text, now)
 	if hookline.ErrorCode(err) == hookline.EUNAUTHORIZED || (err == nil && tok.Kind != hookline.TokenPortal) {
 		return d.renderBadPortalLink(w, r, text)
 	}
 	if err != nil {
 		return err
 	}
+	if tok.SingleUse {
+		used, err := d.store.UseToken(r.Context(), tok.ID, now)
+		if err != nil {
+			return err
+		}
+		if !used { // opened a moment ago, by another request
+			return d.renderBadPortalLink(w, r, text)
+		}
+		name := api.PortalSessionName
+		if api.PortalReadOnly(tok.Name) {
+			name = api.PortalReadOnlySessionName
+		}
+		var ttl time.Duration
+		if tok.ExpiresAt != nil {
+			ttl = tok.ExpiresAt.Sub(now)
+		}
+		if text, tok, err = d.svc.CreateToken(r.Context(), hookline.TokenPortal, tok.AppID, name, ttl); err != nil {
+			return err
+		}
+	}
 	maxAge := 0
 	if tok.ExpiresAt != nil {
-		maxAge = int(tok.ExpiresAt.Sub(d.svc.Now()) / time.Second)
+		maxAge = int(tok.ExpiresAt.Sub(now) / time.Second)
 	}
 	http.SetCookie(w, d.cookie(r, true, portalCookie, text, maxAge))
 	d.setPortalTheme(w, r, maxAge)

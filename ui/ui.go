@@ -108,27 +108,28 @@ func staticVersion() (string, error) {
 
 // Page names: one template file each, templates/<name>.html.
 const (
-	pageLogin         = "login"
-	pageApps          = "apps"
-	pageEndpoints     = "endpoints"
-	pageEndpointForm  = "endpoint_form"
-	pageEndpoint      = "endpoint"
-	pageConfirm       = "confirm"
-	pageHistory       = "history"
-	pageAttempt       = "attempt"
-	pageMessages      = "messages"
-	pageMessage       = "message"
-	pageEventTypes    = "event_types"
-	pageEventTypeForm = "event_type_form"
-	pagePortalLink    = "portal_link"
-	pageAPIKeys       = "api_keys"
-	pageCatalogue     = "catalogue"
-	pageError         = "error"
+	pageLogin          = "login"
+	pageApps           = "apps"
+	pageEndpoints      = "endpoints"
+	pageEndpointForm   = "endpoint_form"
+	pageEndpoint       = "endpoint"
+	pageConfirm        = "confirm"
+	pageHistory        = "history"
+	pageAttempt        = "attempt"
+	pageMessages       = "messages"
+	pageMessage        = "message"
+	pageEventTypes     = "event_types"
+	pageEventTypeForm  = "event_type_form"
+	pagePortalLink     = "portal_link"
+	pageAPIKeys        = "api_keys"
+	pageCatalogue      = "catalogue"
+	pagePortalSessions = "portal_sessions"
+	pageError          = "error"
 )
 
 var allPages = []string{pageLogin, pageApps, pageEndpoints, pageEndpointForm, pageEndpoint, pageConfirm,
 	pageHistory, pageAttempt, pageMessages, pageMessage, pageEventTypes, pageEventTypeForm, pagePortalLink, pageError,
-	pageAPIKeys, pageCatalogue}
+	pageAPIKeys, pageCatalogue, pagePortalSessions}
 
 // sharedTemplates are the layout and the partials every page is parsed with.
 var sharedTemplates = []string{"layout.html", "partials.html", "receivers.html"}
@@ -232,6 +233,8 @@ func (d *Dashboard) routes() []route {
 		{"GET /dashboard/apps", operatorOnly, d.listApps},
 		{"POST /dashboard/apps", operatorOnly, d.createApp},
 		{"POST " + app + "/portal-link", operatorOnly, d.createPortalLink},
+		{"GET " + app + "/portal-sessions", operatorOnly, d.listPortalSessions},
+		{"POST " + app + "/portal-sessions/{session}/revoke", operatorOnly, d.revokePortalSession},
 
 		{"GET " + app, signedIn, d.listEndpoints},
 		{"GET " + app + "/endpoints/new", signedIn, d.newEndpoint},

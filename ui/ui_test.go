@@ -257,9 +257,19 @@ func TestPortalBesideOperator(t *testing.T) {
 	if p := b.post("/dashboard/logout", url.Values{"csrf": {csrfOf(t, portal)}}); p.Status != http.StatusOK || !strings.Contains(p.Body, "left the webhook portal") {
 		t.Fatalf("leaving the portal: %d", p.Status)
 	}
-	// The portal link still works until it expires; leaving only forgot it in this browser.
-	if p := newBrowser(t, srv.URL).get("/dashboard/portal/login?token=" + url.QueryEscape(access.Token)); p.Status != http.StatusSeeOther {
-		t.Errorf("the portal link after leaving the portal: status %d, want 303 (it works until it expires)", p.Status)
+	// The link opened the portal once: it cannot be replayed, in this browser or another.
+	if p := newBrowser(t, srv.URL).get("/dashboard/portal/login?token=" + url.QueryEscape(access.Token)); p.Status != http.StatusUnauthorized || !strings.Contains(p.Body, "This link has been used") {
+		t.Errorf("the single-use portal link opened again: status %d, want 401 saying it has been used", p.Status)
+	}
+	// A reusable link (singleUse false) still works until it expires; leaving only forgot it in
+	// this browser.
+	var reusable struct{ Token string }
+	srv.Op("POST", "/api/v1/auth/app-portal-access/"+app.ID, map[string]any{"expiry": 3600, "singleUse": false}, 200).JSON(t, &reusable)
+	other := newBrowser(t, srv.URL)
+	for i := range 2 {
+		if p := other.get("/dashboard/portal/login?token=" + url.QueryEscape(reusable.Token)); p.Status != http.StatusSeeOther {
+			t.Errorf("a reusable portal link opened %d times: status %d, want 303", i+1, p.Status)
+		}
 	}
 	if p := b.get("/dashboard/apps"); p.Status != http.StatusOK || !strings.Contains(p.Body, "Acme") {
 		t.Errorf("operator's apps page after leaving the portal: %d, want 200 without signing in again", p.Status)

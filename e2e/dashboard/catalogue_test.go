@@ -123,6 +123,7 @@ func TestEventCatalogueInChromium(t *testing.T) {
 
 	// Without JavaScript the page and its search are the same HTML.
 	c := newClient(t, srv.URL)
+	link, _ = portalLink(t, srv, appID, map[string]any{})
 	if p := c.get(link[len(srv.URL):]); p.Status != http.StatusSeeOther {
 		t.Fatalf("a fresh portal link: %d", p.Status)
 	}
