@@ -150,6 +150,21 @@ func svixVersion(t *testing.T) string {
 	if err != nil {
 		t.Fatalf("read the svix package: %v", err)
 	}
+	var lock struct {
+		Packages map[string]struct {
+			Version string `json:"version"`
+		} `json:"packages"`
+	}
+	data, err = os.ReadFile(filepath.Join(svixJSDir, "package-lock.json"))
+	if err == nil {
+		err = json.Unmarshal(data, &lock)
+	}
+	if err != nil {
+		t.Fatalf("read e2e/%s/package-lock.json: %v", svixJSDir, err)
+	}
+	if want := lock.Packages["node_modules/svix"].Version; pkg.Version != want {
+		skipOrFail(t, "e2e/%s/node_modules holds svix %s, the lock file pins %s: run ./scripts/test, or npm ci there", svixJSDir, pkg.Version, want)
+	}
 	return pkg.Version
 }
 
