@@ -120,6 +120,10 @@ func TestEveryPageRenders(t *testing.T) {
 		{"/dashboard/event-types", "order.paid"},
 		{"/dashboard/event-types/new", "New event type"},
 		{"/dashboard/event-types/order.paid/edit", "orderId"},
+		{appURL + "/api-keys", "No API keys yet"},
+		{appURL + "/portal-sessions", "No open portal sessions"},
+		{"/dashboard/catalogue", "order.paid"},
+		{"/dashboard/catalogue?q=orderId", "event types match"},
 		{"/dashboard/nowhere", "Not found"},
 	}
 	for _, pg := range pages {

@@ -103,8 +103,9 @@ func TestPortalSeesOneApplication(t *testing.T) {
 		// Their endpoint through my application's URL.
 		"/dashboard/apps/" + mine + "/endpoints/" + theirEp,
 		"/dashboard/apps/" + mine + "/messages/" + msg.ID,
+		their + "/api-keys",
 		// Operator pages.
-		"/dashboard/apps", "/dashboard/event-types/new",
+		"/dashboard/apps", "/dashboard/event-types/new", "/dashboard/apps/" + mine + "/portal-sessions",
 	} {
 		if p := c.get(path); p.Status != http.StatusNotFound || strings.Contains(p.Body, "Their endpoint") {
 			t.Errorf("GET %s as a portal session: status %d, want 404", path, p.Status)
@@ -114,6 +115,7 @@ func TestPortalSeesOneApplication(t *testing.T) {
 		their + "/endpoints", their + "/endpoints/" + theirEp + "/status", their + "/endpoints/" + theirEp + "/delete",
 		their + "/endpoints/" + theirEp + "/rotate", their + "/endpoints/" + theirEp + "/test", their + "/messages/" + msg.ID + "/resend",
 		"/dashboard/apps/" + mine + "/endpoints/" + theirEp + "/delete", "/dashboard/apps", "/dashboard/event-types",
+		their + "/api-keys", their + "/portal-sessions/tok_x/revoke", "/dashboard/apps/" + mine + "/portal-sessions/tok_x/revoke",
 	} {
 		form := url.Values{"csrf": {csrf}, "url": {rc.URL}, "enabled": {"false"}, "endpoint": {theirEp}}
 		if p := c.post(path, form); p.Status != http.StatusNotFound && p.Status != http.StatusMethodNotAllowed {
