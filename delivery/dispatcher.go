@@ -844,7 +844,12 @@ func (d *Dispatcher) send(ctx context.Context, t *task) {
 		req, err = d.transforms.Apply(ctx, ep, msg.EventType, msg.Payload)
 		switch {
 		case err != nil:
+			// The attempt's duration is the transformation's run.
 			t.result, failed = Result{Kind: FailTransform, Body: err.Error()}, true
+			var te *transform.Error
+			if errors.As(err, &te) {
+				t.result.Duration = te.Ran
+			}
 			req.URL = ep.URL
 		case req.Cancel:
 			// Canceled by the endpoint's own code: final, no request, no attempt, and no mark

@@ -13,8 +13,9 @@
 //   - Memory: the watchdog also reads the bytes the Go heap has allocated since the call
 //     started (runtime/metrics /gc/heap/allocs:bytes) and interrupts the call when they pass
 //     Limits.Memory. goja has no heap limit of its own, and Go does not count allocations per
-//     goroutine, so the figure is the whole process's: the cap is an upper bound on what the
-//     function may allocate (other work allocating at the same time only makes it stricter).
+//     goroutine, so the figure is the whole process's. To make it the call's, calls run one at
+//     a time in a process (what else allocates meanwhile, HTTP and the database, is counted
+//     too: the cap is an upper bound on what the function allocated, never a lower one).
 //     Built-ins that allocate a large result in one step (String.prototype.repeat, padStart,
 //     padEnd, Array.prototype.fill and join, Array.from) are checked before they run, since a
 //     single native call cannot be interrupted half-way; the binary built-ins (ArrayBuffer,
@@ -108,6 +109,8 @@ type Result struct {
 // webhook; its text is for people (the attempt log, the API's 422).
 type Error struct {
 	Reason string
+	// Ran is how long the call ran (zero when it did not start).
+	Ran time.Duration
 }
 
 func (e *Error) Error() string { return e.Reason }
@@ -195,8 +198,22 @@ func (e *Engine) Run(ctx context.Context, p *Program, in Webhook) (res Result, e
 	vm.SetMaxCallStackSize(MaxCallStack)
 	guardBuiltins(vm, e.limits.Memory)
 
+	// One call at a time, so the allocations the watchdog counts are this call's.
+	select {
+	case running <- struct{}{}:
+		defer func() { <-running }()
+	case <-ctx.Done():
+		return Result{}, ctx.Err()
+	}
 	w := watch(vm, e.limits)
 	defer w.done()
+	started := time.Now()
+	defer func() {
+		var te *Error
+		if errors.As(err, &te) && te.Ran == 0 {
+			te.Ran = time.Since(started)
+		}
+	}()
 	stop := context.AfterFunc(ctx, func() { vm.Interrupt(ctx.Err()) })
 	defer stop()
 	defer func() {

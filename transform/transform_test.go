@@ -97,7 +97,7 @@ func TestRunFailures(t *testing.T) {
 func TestRunMemoryCap(t *testing.T) {
 	e := New(Limits{CPU: 10 * time.Second, Memory: 32 << 20})
 	for _, code := range []string{
-		`function handler(w) { var a = []; while (true) { a.push("y".repeat(1 << 22)); } }`,
+		`function handler(w) { var s = "y".repeat(1 << 12), a = []; while (true) { a.push(s.repeat(1 << 10)); } }`,
 		`function handler(w) { var a = []; while (true) { a.push({n: a.length, s: "abc" + a.length}); } }`,
 	} {
 		start := time.Now()

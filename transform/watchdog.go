@@ -13,6 +13,9 @@ import (
 
 const tick = time.Millisecond
 
+// running holds the one call that runs at a time.
+var running = make(chan struct{}, 1)
+
 const allocsMetric = "/gc/heap/allocs:bytes"
 
 type watched struct {
@@ -73,12 +76,13 @@ func patrol() {
 		}
 		now, allocs := time.Now(), heapAllocs()
 		for w := range dog.calls {
+			// The memory cap first: when a late tick finds both broken, it is the more telling.
 			switch {
-			case now.After(w.deadline):
-				w.vm.Interrupt(failf("transformation ran longer than its budget of %v and was stopped", w.limits.CPU))
-				delete(dog.calls, w)
 			case allocs > w.maxAlloc:
 				w.vm.Interrupt(failf("transformation allocated more than its memory cap of %d MiB and was stopped", w.limits.Memory>>20))
+				delete(dog.calls, w)
+			case now.After(w.deadline):
+				w.vm.Interrupt(failf("transformation ran longer than its budget of %v and was stopped", w.limits.CPU))
 				delete(dog.calls, w)
 			}
 		}
