@@ -58,7 +58,10 @@ type OAuthClient struct {
 // ReceiverStore keeps endpoints' Receiver settings. Endpoint reads (GetEndpoint, ListEndpoints,
 // the fan-out) return them in Endpoint.Receiver; UpdateEndpoint leaves them alone.
 type ReceiverStore interface {
-	// SetEndpointReceiver replaces the endpoint's Receiver settings and sets its UpdatedAt to
-	// the clock's time, which it returns. An unknown endpoint is ENOTFOUND.
-	SetEndpointReceiver(ctx context.Context, appID, endpointID string, r Receiver) (updatedAt time.Time, err error)
+	// UpdateEndpointReceiver calls change with the endpoint's stored Receiver settings and
+	// stores what it leaves, in one transaction, so that concurrent changes of different parts
+	// (the certificate, the CA, the OAuth client) do not undo each other. It sets the
+	// endpoint's UpdatedAt to the clock's time and returns the settings stored and that time.
+	// An error of change is returned and nothing is stored; an unknown endpoint is ENOTFOUND.
+	UpdateEndpointReceiver(ctx context.Context, appID, endpointID string, change func(*Receiver) error) (Receiver, time.Time, error)
 }

@@ -115,10 +115,8 @@ func (a *API) deleteEndpointMTLS(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if ep.Receiver.MTLS != nil {
-		if err := a.svc.DeleteEndpointMTLS(r.Context(), ep); err != nil {
-			return err
-		}
+	if err := a.svc.DeleteEndpointMTLS(r.Context(), ep); err != nil {
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -224,10 +222,8 @@ func (a *API) deleteEndpointOAuth(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if ep.Receiver.OAuth != nil {
-		if err := a.svc.DeleteEndpointOAuth(r.Context(), ep); err != nil {
-			return err
-		}
+	if err := a.svc.DeleteEndpointOAuth(r.Context(), ep); err != nil {
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -14,7 +14,7 @@ import (
 
 // The receiver settings of an endpoint (hookline.Receiver): each is checked here when it is
 // saved, so a delivery never finds one it cannot use. Each change replaces one part of the
-// settings and keeps the others.
+// settings and keeps the others, as they are stored at the time of the change.
 
 // SetEndpointMTLS checks identity (a PEM private key and certificate) and makes it the client
 // certificate the endpoint's deliveries present.
@@ -25,23 +25,18 @@ func (s *Service) SetEndpointMTLS(ctx context.Context, ep *hookline.Endpoint, id
 		f.add("value", err.Error(), "identity")
 		return f.err()
 	}
-	r := ep.Receiver
-	r.MTLS = &id
-	return s.setReceiver(ctx, ep, r)
+	return s.changeReceiver(ctx, ep, func(r *hookline.Receiver) { r.MTLS = &id })
 }
 
 // DeleteEndpointMTLS removes the endpoint's client certificate.
 func (s *Service) DeleteEndpointMTLS(ctx context.Context, ep *hookline.Endpoint) error {
-	r := ep.Receiver
-	r.MTLS = nil
-	return s.setReceiver(ctx, ep, r)
+	return s.changeReceiver(ctx, ep, func(r *hookline.Receiver) { r.MTLS = nil })
 }
 
 // SetEndpointServerCA makes the PEM bundle what the receiver's certificate must chain to,
 // with the system's roots or without them; nil goes back to the system's roots alone.
 func (s *Service) SetEndpointServerCA(ctx context.Context, ep *hookline.Endpoint, bundle *string, withSystemRoots bool) error {
-	r := ep.Receiver
-	r.ServerCA = nil
+	var ca *hookline.ServerCA
 	if bundle != nil {
 		text, err := serverca.ParseBundle(*bundle)
 		if err != nil {
@@ -49,9 +44,9 @@ func (s *Service) SetEndpointServerCA(ctx context.Context, ep *hookline.Endpoint
 			f.add("value", err.Error(), "cert")
 			return f.err()
 		}
-		r.ServerCA = &hookline.ServerCA{PEM: text, WithSystemRoots: withSystemRoots}
+		ca = &hookline.ServerCA{PEM: text, WithSystemRoots: withSystemRoots}
 	}
-	return s.setReceiver(ctx, ep, r)
+	return s.changeReceiver(ctx, ep, func(r *hookline.Receiver) { r.ServerCA = ca })
 }
 
 // SetEndpointOAuth checks c and makes it the OAuth 2.0 client whose token the endpoint's
@@ -120,20 +115,21 @@ func (s *Service) SetEndpointOAuth(ctx context.Context, ep *hookline.Endpoint, c
 	if err := f.err(); err != nil {
 		return err
 	}
-	r := ep.Receiver
-	r.OAuth = &c
-	return s.setReceiver(ctx, ep, r)
+	return s.changeReceiver(ctx, ep, func(r *hookline.Receiver) { r.OAuth = &c })
 }
 
 // DeleteEndpointOAuth removes the endpoint's OAuth 2.0 client.
 func (s *Service) DeleteEndpointOAuth(ctx context.Context, ep *hookline.Endpoint) error {
-	r := ep.Receiver
-	r.OAuth = nil
-	return s.setReceiver(ctx, ep, r)
+	return s.changeReceiver(ctx, ep, func(r *hookline.Receiver) { r.OAuth = nil })
 }
 
-func (s *Service) setReceiver(ctx context.Context, ep *hookline.Endpoint, r hookline.Receiver) error {
-	at, err := s.store.SetEndpointReceiver(ctx, ep.AppID, ep.ID, r)
+// changeReceiver applies change to the stored settings (not to ep's copy, which a concurrent
+// change of another part may have made stale) and updates ep with the result.
+func (s *Service) changeReceiver(ctx context.Context, ep *hookline.Endpoint, change func(r *hookline.Receiver)) error {
+	r, at, err := s.store.UpdateEndpointReceiver(ctx, ep.AppID, ep.ID, func(r *hookline.Receiver) error {
+		change(r)
+		return nil
+	})
 	if err != nil {
 		return err
 	}

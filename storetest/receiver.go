@@ -2,16 +2,20 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"reflect"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/hookline/hookline"
 )
 
-// endpointsReceiver: an endpoint is plain until SetEndpointReceiver gives it settings; every
+// endpointsReceiver: an endpoint is plain until UpdateEndpointReceiver gives it settings; every
 // endpoint read returns them (GetEndpoint, ListEndpoints, the fan-out's jobs); UpdateEndpoint
-// keeps them; the zero Receiver clears them; the change stamps UpdatedAt, so caches keyed by it
-// see it; an unknown endpoint is ENOTFOUND.
+// keeps them; a change sees what is stored, so changes of different parts, concurrent ones
+// too, keep each other; a change that fails stores nothing; the zero Receiver clears them;
+// the change stamps UpdatedAt, so caches keyed by it see it; an unknown endpoint is ENOTFOUND.
 func (suite) endpointsReceiver(t *testing.T, st hookline.Store) {
 	ctx := context.Background()
 	app := newApp(t, st, "acme")
@@ -31,10 +35,17 @@ func (suite) endpointsReceiver(t *testing.T, st hookline.Store) {
 			Scopes: []string{"webhooks:write"}, AuthMethod: hookline.OAuthClientSecretBasic,
 			ExtraParams: map[string]string{"audience": "https://api.example.com"}, ExtraHeaders: map[string]string{"X-Tenant": "42"}},
 	}
-	updatedAt, err := st.SetEndpointReceiver(ctx, app.ID, ep.ID, want)
+	set := func(appID, epID string, r hookline.Receiver) (time.Time, error) {
+		_, at, err := st.UpdateEndpointReceiver(ctx, appID, epID, func(p *hookline.Receiver) error {
+			*p = r
+			return nil
+		})
+		return at, err
+	}
+	updatedAt, err := set(app.ID, ep.ID, want)
 	must(t, err)
 	if !updatedAt.After(ep.UpdatedAt) {
-		t.Fatalf("UpdatedAt after SetEndpointReceiver = %v, not after %v", updatedAt, ep.UpdatedAt)
+		t.Fatalf("UpdatedAt after UpdateEndpointReceiver = %v, not after %v", updatedAt, ep.UpdatedAt)
 	}
 	check := func(what string, got *hookline.Endpoint, want hookline.Receiver) {
 		t.Helper()
@@ -82,20 +93,62 @@ func (suite) endpointsReceiver(t *testing.T, st hookline.Store) {
 
 	// Only the OAuth client left, then nothing.
 	oauthOnly := hookline.Receiver{OAuth: want.OAuth}
-	_, err = st.SetEndpointReceiver(ctx, app.ID, ep.ID, oauthOnly)
+	_, err = set(app.ID, ep.ID, oauthOnly)
 	must(t, err)
 	got, err = st.GetEndpoint(ctx, app.ID, ep.ID)
 	must(t, err)
 	check("OAuth only", got, oauthOnly)
-	_, err = st.SetEndpointReceiver(ctx, app.ID, ep.ID, hookline.Receiver{})
+	_, err = set(app.ID, ep.ID, hookline.Receiver{})
 	must(t, err)
 	got, err = st.GetEndpoint(ctx, app.ID, ep.ID)
 	must(t, err)
 	check("cleared", got, hookline.Receiver{})
 
+	// Changes of different parts, one after the other and concurrently, keep each other.
+	parts := []func(r *hookline.Receiver){
+		func(r *hookline.Receiver) { r.MTLS = want.MTLS },
+		func(r *hookline.Receiver) { r.ServerCA = want.ServerCA },
+		func(r *hookline.Receiver) { r.OAuth = want.OAuth },
+	}
+	var wg sync.WaitGroup
+	for _, part := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			stored, _, err := st.UpdateEndpointReceiver(ctx, app.ID, ep.ID, func(r *hookline.Receiver) error {
+				part(r)
+				return nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+			probe := hookline.Receiver{}
+			part(&probe)
+			if (probe.MTLS != nil && stored.MTLS == nil) || (probe.ServerCA != nil && stored.ServerCA == nil) || (probe.OAuth != nil && stored.OAuth == nil) {
+				t.Errorf("UpdateEndpointReceiver returned %+v, without its own change", stored)
+			}
+		}()
+	}
+	wg.Wait()
+	got, err = st.GetEndpoint(ctx, app.ID, ep.ID)
+	must(t, err)
+	check("after concurrent changes of each part", got, want)
+
+	// A change that fails stores nothing.
+	boom := errors.New("boom")
+	if _, _, err := st.UpdateEndpointReceiver(ctx, app.ID, ep.ID, func(r *hookline.Receiver) error {
+		r.OAuth = nil
+		return boom
+	}); !errors.Is(err, boom) {
+		t.Fatalf("a failing change returned %v, want its error", err)
+	}
+	got, err = st.GetEndpoint(ctx, app.ID, ep.ID)
+	must(t, err)
+	check("after a failed change", got, want)
+
 	other := newApp(t, st, "other")
-	_, err = st.SetEndpointReceiver(ctx, other.ID, ep.ID, want)
+	_, err = set(other.ID, ep.ID, want)
 	wantCode(t, err, hookline.ENOTFOUND)
-	_, err = st.SetEndpointReceiver(ctx, app.ID, "ep_missing", want)
+	_, err = set(app.ID, "ep_missing", want)
 	wantCode(t, err, hookline.ENOTFOUND)
 }

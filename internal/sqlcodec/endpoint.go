@@ -27,7 +27,7 @@ const EndpointColumns = `id, app_id, uid, url, description, version, disabled, f
 const EndpointHealthColumns = `failure_streak, failing_since, last_attempt_at, last_event_type, last_status`
 
 // EndpointReceiverColumn holds the endpoint's sealed hookline.Receiver; only
-// SetEndpointReceiver writes it.
+// UpdateEndpointReceiver writes it.
 const EndpointReceiverColumn = `receiver_sealed`
 
 // EndpointTransformationColumn holds the endpoint's hookline.Transformation as JSON; only
