@@ -209,3 +209,21 @@ func (s *Store) UseToken(ctx context.Context, id string, at time.Time) (bool, er
 	defer s.forget(true, false, false)
 	return s.Store.UseToken(ctx, id, at)
 }
+
+// TouchToken records a token's use and moves the cached copies' LastUsedAt along, so the
+// requests that follow within the TTL see the new time and do not write again.
+func (s *Store) TouchToken(ctx context.Context, id string, at time.Time) error {
+	if err := s.Store.TouchToken(ctx, id, at); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, e := range s.tokens {
+		if e.v.ID == id && (e.v.LastUsedAt == nil || e.v.LastUsedAt.Before(at)) {
+			t := at
+			e.v.LastUsedAt = &t
+			s.tokens[k] = e
+		}
+	}
+	return nil
+}

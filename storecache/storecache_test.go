@@ -269,3 +269,33 @@ func BenchmarkGetRetrySchedule(b *testing.B) {
 		}
 	})
 }
+
+// A token touched through the cache shows its new last use at once, so the next request does
+// not write it again; a single-use token used through the cache is refused at once.
+func TestTokenUse(t *testing.T) {
+	ctx := context.Background()
+	db, c, _ := open(t)
+	app := newApp(t, db, "acme")
+	key := &hookline.Token{ID: "tok_key", Kind: hookline.TokenApplication, AppID: app.ID,
+		Hash: bytes.Repeat([]byte{1}, 32), CreatedAt: time.Now()}
+	link := &hookline.Token{ID: "tok_link", Kind: hookline.TokenPortal, AppID: app.ID,
+		Hash: bytes.Repeat([]byte{2}, 32), CreatedAt: time.Now(), SingleUse: true}
+	must(t, db.CreateToken(ctx, key))
+	must(t, db.CreateToken(ctx, link))
+	for _, tk := range []*hookline.Token{key, link} {
+		if got, err := c.GetTokenByHash(ctx, tk.Hash); err != nil || got.LastUsedAt != nil || !got.Valid(time.Now()) {
+			t.Fatalf("GetTokenByHash(%s) = %+v, %v", tk.ID, got, err)
+		}
+	}
+	at := time.Now().UTC().Truncate(time.Microsecond)
+	must(t, c.TouchToken(ctx, key.ID, at))
+	if got, err := c.GetTokenByHash(ctx, key.Hash); err != nil || got.LastUsedAt == nil || !got.LastUsedAt.Equal(at) {
+		t.Errorf("after a touch through the cache, the cached key was last used at %v (%v), want %v", got.LastUsedAt, err, at)
+	}
+	if ok, err := c.UseToken(ctx, link.ID, time.Now()); !ok || err != nil {
+		t.Fatalf("UseToken = %v, %v", ok, err)
+	}
+	if got, err := c.GetTokenByHash(ctx, link.Hash); err != nil || got.Valid(time.Now()) {
+		t.Errorf("a used single-use token is still accepted through the cache: %+v, %v", got, err)
+	}
+}
