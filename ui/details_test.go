@@ -39,7 +39,7 @@ func TestSendTestShowsTheMessageOnItsWay(t *testing.T) {
 	}
 	p := b.get(loc)
 	if !strings.Contains(p.Body, "Your test is on its way") || strings.Contains(p.Body, "No deliveries yet") ||
-		!strings.Contains(p.Body, `<meta http-equiv="refresh" content="2">`) || !strings.Contains(p.Body, "Test test.webhook sent") {
+		!strings.Contains(p.Body, `<noscript><meta http-equiv="refresh" content="2"></noscript>`) || !strings.Contains(p.Body, "Test test.webhook sent") {
 		t.Fatalf("history right after the test send:\n%s", p.Body)
 	}
 	release <- struct{}{}

@@ -401,6 +401,8 @@ type endpointData struct {
 	RecoverSince string
 	Chart        *deliveryChart
 	Receiver     receiverData
+	// Since is the page's time, where the live list of recent attempts starts.
+	Since string
 }
 
 func (d *Dashboard) showEndpoint(w http.ResponseWriter, r *http.Request, s *session) error {
@@ -433,6 +435,7 @@ func (d *Dashboard) renderEndpoint(w http.ResponseWriter, r *http.Request, s *se
 	if data.Recent, err = d.attemptRows(r, app, page.Data); err != nil {
 		return err
 	}
+	data.Since = d.liveSince()
 	ets, err := d.eventTypes(r)
 	if err != nil {
 		return err

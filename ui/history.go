@@ -58,6 +58,11 @@ type historyData struct {
 	Filter  deliveryFilter
 	Choices filterChoices
 	Search  search
+	// Live is the route that answers the attempts finished since Since (the page's time), on
+	// the first page ("" on later pages); Select is the id of the bulk-resend form, when the
+	// session may resend.
+	Live, Since string
+	Select      string
 }
 
 // history is an endpoint's delivery history: its attempts, newest first, with filters.
@@ -78,13 +83,14 @@ func (d *Dashboard) appHistory(w http.ResponseWriter, r *http.Request, s *sessio
 	return d.renderHistory(w, r, s, app, nil)
 }
 
-func (d *Dashboard) renderHistory(w http.ResponseWriter, r *http.Request, s *session, app *hookline.Application, ep *hookline.Endpoint) error {
-	q := r.URL.Query()
-	f, errs := parseDeliveryFilter(q)
+// historyQuery reads the history's filters from the request: the store's list options (the
+// page the iterator names, else the first), the filter as the page shows it, the fields that did
+// not parse, and what the search found.
+func (d *Dashboard) historyQuery(r *http.Request, app *hookline.Application, ep *hookline.Endpoint) (hookline.AttemptListOptions, deliveryFilter, map[string]string, search, error) {
+	f, errs := parseDeliveryFilter(r.URL.Query())
 	f.Channel = "" // attempts have no channel filter
-	data := historyData{Endpoint: ep, Base: appURL(app.ID) + "/attempts"}
 	if ep != nil {
-		data.Base, f.Endpoint = epURL(app.ID, ep.ID)+"/history", ""
+		f.Endpoint = ""
 	}
 	opts := hookline.AttemptListOptions{ListOptions: listOptions(r, 25, true), EndpointID: f.Endpoint, Status: f.status,
 		CodeClass: f.codeClass, Before: f.until, After: f.after()}
@@ -94,19 +100,46 @@ func (d *Dashboard) renderHistory(w http.ResponseWriter, r *http.Request, s *ses
 	if f.EventType != "" {
 		opts.EventTypes = []string{f.EventType}
 	}
-	var err error
-	if data.Search, err = d.resolveSearch(r, app, f.Q); err != nil {
+	srch, err := d.resolveSearch(r, app, f.Q)
+	if err != nil {
+		return opts, f, errs, srch, err
+	}
+	if srch.Message != nil {
+		opts.MessageID = srch.Message.ID
+	}
+	opts.Tag = srch.Tag
+	return opts, f, errs, srch, nil
+}
+
+// nameEndpoints fills in the endpoint column of the application-wide history: each attempt's
+// endpoint by its description or host, else (deleted) by its id.
+func nameEndpoints(rows []attemptRow, endpoints []hookline.Endpoint) {
+	names := map[string]string{}
+	for _, e := range endpoints {
+		names[e.ID] = endpointName(&e)
+	}
+	for i := range rows {
+		if rows[i].Endpoint = names[rows[i].Attempt.EndpointID]; rows[i].Endpoint == "" {
+			rows[i].Endpoint = rows[i].Attempt.EndpointID
+		}
+	}
+}
+
+func (d *Dashboard) renderHistory(w http.ResponseWriter, r *http.Request, s *session, app *hookline.Application, ep *hookline.Endpoint) error {
+	q := r.URL.Query()
+	data := historyData{Endpoint: ep, Base: appURL(app.ID) + "/attempts"}
+	if ep != nil {
+		data.Base = epURL(app.ID, ep.ID) + "/history"
+	}
+	opts, f, errs, srch, err := d.historyQuery(r, app, ep)
+	if err != nil {
 		return err
 	}
-	if data.Search.Message != nil {
-		opts.MessageID = data.Search.Message.ID
-	}
-	opts.Tag = data.Search.Tag
+	data.Filter, data.Search = f, srch
 	page, err := d.store.ListAttempts(r.Context(), app.ID, opts)
 	if err != nil {
 		return err
 	}
-	data.Filter = f
 	if data.Rows, err = d.attemptRows(r, app, page.Data); err != nil {
 		return err
 	}
@@ -119,15 +152,11 @@ func (d *Dashboard) renderHistory(w http.ResponseWriter, r *http.Request, s *ses
 		return err
 	}
 	if ep == nil {
-		names := map[string]string{}
-		for _, e := range data.Choices.Endpoints {
-			names[e.ID] = endpointName(&e)
-		}
-		for i := range data.Rows {
-			if data.Rows[i].Endpoint = names[data.Rows[i].Attempt.EndpointID]; data.Rows[i].Endpoint == "" {
-				data.Rows[i].Endpoint = data.Rows[i].Attempt.EndpointID
-			}
-		}
+		nameEndpoints(data.Rows, data.Choices.Endpoints)
+	}
+	if opts.Iterator == "" && len(errs) == 0 {
+		// The first page follows new attempts (app.js asks the live route for them).
+		data.Live, data.Since = f.Link(data.Base+"/live"), d.liveSince()
 	}
 	v := &view{Title: "Delivery history", Session: s, App: app, Nav: "history", Errors: errs}
 	if ep != nil {
@@ -136,8 +165,9 @@ func (d *Dashboard) renderHistory(w http.ResponseWriter, r *http.Request, s *ses
 			return err
 		}
 		if data.Waiting != nil {
-			// The page reloads itself (a meta refresh: no script) until the attempt is there.
-			v.Refresh = 2
+			// Without JavaScript the page reloads itself (a meta refresh in <noscript>) until
+			// the attempt is there; with it, app.js adds the attempt as it comes.
+			v.NoScriptRefresh = 2
 		}
 	}
 	v.Data = data

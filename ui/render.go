@@ -37,6 +37,9 @@ type view struct {
 	Theme string
 	// Refresh, when above zero, reloads the page after that many seconds (a meta refresh).
 	Refresh int
+	// NoScriptRefresh is a meta refresh for browsers without JavaScript only (inside
+	// <noscript>): with it, app.js updates the page in place instead.
+	NoScriptRefresh int
 }
 
 // Value returns a submitted form value, for refilling a form after an error.

@@ -254,8 +254,10 @@ func (d *Dashboard) routes() []route {
 		{"POST " + ep + "/test", signedIn, d.sendTest},
 		{"POST " + ep + "/recover", signedIn, d.recoverEndpoint},
 		{"GET " + ep + "/history", signedIn, d.history},
+		{"GET " + ep + "/history/live", signedIn, d.liveHistory},
 
 		{"GET " + app + "/attempts", signedIn, d.appHistory},
+		{"GET " + app + "/attempts/live", signedIn, d.liveAppHistory},
 		{"GET " + app + "/attempts/{attempt}", signedIn, d.showAttempt},
 		{"GET " + app + "/messages", signedIn, d.listMessages},
 		{"GET " + app + "/messages/{msg}", signedIn, d.showMessage},

@@ -18,8 +18,8 @@
     else text = Math.round(s / 86400) + " days";
     return future ? "in " + text : text + " ago";
   }
-  function updateTimes() {
-    document.querySelectorAll("time[data-rel]").forEach(function (el) {
+  function updateTimes(root) {
+    (root || document).querySelectorAll("time[data-rel]").forEach(function (el) {
       var d = new Date(el.getAttribute("datetime"));
       if (!isNaN(d)) el.textContent = relative(d);
     });
@@ -37,14 +37,16 @@
       second: "2-digit", hourCycle: "h23", timeZoneName: "short"
     });
   } catch (e) { local = null; }
-  if (local) {
-    document.querySelectorAll("time[data-abs]").forEach(function (el) {
+  function localTimes(root) {
+    if (!local) return;
+    (root || document).querySelectorAll("time[data-abs]").forEach(function (el) {
       var d = new Date(el.getAttribute("datetime"));
       if (isNaN(d)) return;
       if (!el.title) el.title = el.textContent;
       el.textContent = local.format(d);
     });
   }
+  localTimes();
 
   // Announce results of in-page actions to screen readers through the flash region.
   function announce(text) {
@@ -85,5 +87,55 @@
     form.addEventListener("change", function (e) {
       if (e.target.tagName === "SELECT" || e.target.type === "date") form.requestSubmit ? form.requestSubmit() : form.submit();
     });
+  });
+
+  // Live lists: a table body with data-live follows new attempts. Every few seconds (while the
+  // tab is visible) it asks its route for the attempts that finished since its last question;
+  // the answer is rows the server rendered, and those not shown yet go on top. An answer that
+  // is not the live route's (a sign-in page after the session ended, an error) stops it; the
+  // page still works as it is.
+  document.querySelectorAll("tbody[data-live]").forEach(function (tbody) {
+    var url = tbody.getAttribute("data-live"), since = tbody.getAttribute("data-since");
+    var delay = 2000, failures = 0;
+    function schedule() { setTimeout(poll, document.hidden ? 10000 : delay); }
+    function add(html) {
+      var box = document.createElement("tbody");
+      box.innerHTML = html;
+      var rows = Array.prototype.filter.call(box.querySelectorAll("tr[data-id]"), function (tr) {
+        return !tbody.querySelector('tr[data-id="' + tr.getAttribute("data-id") + '"]');
+      });
+      if (!rows.length) return;
+      var frag = document.createDocumentFragment();
+      rows.forEach(function (tr) { tr.classList.add("is-new"); frag.appendChild(tr); });
+      updateTimes(frag);
+      localTimes(frag);
+      tbody.insertBefore(frag, tbody.firstChild);
+      document.querySelectorAll("[data-live-show]").forEach(function (el) { el.hidden = false; });
+      document.querySelectorAll("[data-live-empty]").forEach(function (el) { el.hidden = true; });
+      document.querySelectorAll("[data-live-waiting]").forEach(function (el) {
+        if (tbody.querySelector('tr[data-msg="' + el.getAttribute("data-live-waiting") + '"]')) el.remove();
+      });
+      announce(rows.length === 1 ? "1 new attempt." : rows.length + " new attempts.");
+    }
+    function poll() {
+      if (document.hidden) return schedule();
+      var u = url + (url.indexOf("?") < 0 ? "?" : "&") + "finished=" + encodeURIComponent(since);
+      fetch(u, { credentials: "same-origin", redirect: "error", headers: { Accept: "text/html" } }).then(function (res) {
+        if (res.headers.get("X-Hookline-Now")) since = res.headers.get("X-Hookline-Now");
+        if (res.status === 204) return "";
+        if (!res.ok || res.headers.get("X-Hookline-Live") !== "rows") throw new Error("stop");
+        return res.text();
+      }).then(function (html) {
+        failures = 0;
+        if (html) add(html);
+        schedule();
+      }, function (e) {
+        if (e && e.message === "stop") return;
+        // The network or the server is gone for a moment: ask again, less often.
+        failures++;
+        if (failures < 20) setTimeout(poll, Math.min(30000, delay * (failures + 1)));
+      });
+    }
+    schedule();
   });
 })();
