@@ -1,4 +1,175 @@
 package ui
 
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/hookline/hookline"
+)
+
+// Replay in bulk: the delivery history and the message log have checkboxes that belong to one
+// plain form (bulkFormID) posting to resendSelected, with the session's CSRF token like every
+// form. A recover runs as a background task, whose page shows how it goes.
+
 // bulkFormID is the id of the bulk-resend form, which the rows' checkboxes name.
 const bulkFormID = "bulk-resend"
+
+// maxBulk is how many attempts or messages one bulk resend takes: a page of the history or
+// of the message log at most.
+const maxBulk = 100
+
+// resendSelected sends again, now, the messages of the selected attempts (each to the endpoint
+// of its attempt) and the selected messages (each to every endpoint it went to), once per
+// message and endpoint.
+func (d *Dashboard) resendSelected(w http.ResponseWriter, r *http.Request, s *session) error {
+	app, err := d.app(r, s)
+	if err != nil {
+		return err
+	}
+	if err := requireWrite(s); err != nil {
+		return err
+	}
+	back := appURL(app.ID) + "/attempts"
+	if b := r.PostFormValue("back"); b != "" {
+		back = safeNext(b)
+	}
+	attempts, messages := r.PostForm["attempt"], r.PostForm["message"]
+	if len(attempts)+len(messages) == 0 {
+		d.flash(w, r, s.Portal, "error", "Nothing was selected: tick the rows to send again, then press Resend selected.")
+		http.Redirect(w, r, back, http.StatusSeeOther)
+		return nil
+	}
+	if len(attempts)+len(messages) > maxBulk {
+		return hookline.Errorf(hookline.EINVALID, "At most %d rows can be sent again at once.", maxBulk)
+	}
+	type pair struct{ msg, ep string }
+	var pairs []pair
+	seen := map[pair]bool{}
+	add := func(p pair) {
+		if !seen[p] {
+			seen[p] = true
+			pairs = append(pairs, p)
+		}
+	}
+	for _, id := range attempts {
+		at, err := d.store.GetAttempt(r.Context(), app.ID, id)
+		if hookline.IsNotFound(err) {
+			return notFound("no such attempt")
+		}
+		if err != nil {
+			return err
+		}
+		add(pair{at.MessageID, at.EndpointID})
+	}
+	for _, id := range messages {
+		if _, err := d.store.GetMessage(r.Context(), app.ID, id); hookline.IsNotFound(err) {
+			return notFound("no such message")
+		} else if err != nil {
+			return err
+		}
+		deliveries, err := d.store.ListDeliveries(r.Context(), app.ID, id)
+		if err != nil {
+			return err
+		}
+		for _, dl := range deliveries {
+			add(pair{id, dl.EndpointID})
+		}
+	}
+	sent, skipped := 0, 0
+	for _, p := range pairs {
+		err := d.svc.Resend(r.Context(), app.ID, p.msg, p.ep)
+		switch {
+		case err == nil:
+			sent++
+		case hookline.IsNotFound(err) || hookline.ErrorCode(err) == hookline.EEXPUNGED:
+			skipped++ // the endpoint was deleted, or the message purged or expunged, meanwhile
+		default:
+			return err
+		}
+	}
+	msg := fmt.Sprintf("%s being sent again.", plural(sent, "delivery is", "deliveries are"))
+	if skipped > 0 {
+		msg += fmt.Sprintf(" %s could not be: the message was expunged or purged, or the endpoint deleted.", plural(skipped, "delivery", "deliveries"))
+	}
+	return d.done(w, r, s, back, msg)
+}
+
+// plural writes n with the singular or plural noun.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// taskData is what the task page shows of a background task.
+type taskData struct {
+	Task     *hookline.BackgroundTask
+	Kind     string
+	Endpoint *hookline.Endpoint // the endpoint the task works on; nil when deleted or none
+	Sent     int                // messagesSent, with HasSent when the task's data has it
+	HasSent  bool
+	Error    string
+	Since    *time.Time
+	Until    *time.Time
+}
+
+// taskKinds names the task kinds the dashboard starts.
+var taskKinds = map[hookline.TaskKind]string{
+	hookline.TaskEndpointRecover:    "Recover failed messages",
+	hookline.TaskEndpointReplay:     "Send missing messages",
+	hookline.TaskEndpointBulkReplay: "Send messages again",
+}
+
+// showTask is a background task of the application: what it does, its status and progress. A
+// running task's page reloads itself every 2 seconds (a meta refresh, so with or without
+// JavaScript) until it ends.
+func (d *Dashboard) showTask(w http.ResponseWriter, r *http.Request, s *session) error {
+	app, err := d.app(r, s)
+	if err != nil {
+		return err
+	}
+	task, err := d.store.GetTask(r.Context(), r.PathValue("task"))
+	if hookline.IsNotFound(err) || (err == nil && task.AppID != app.ID) {
+		return notFound("no such task")
+	}
+	if err != nil {
+		return err
+	}
+	data := taskData{Task: task, Kind: taskKinds[task.Kind]}
+	if data.Kind == "" {
+		data.Kind = string(task.Kind)
+	}
+	var in struct {
+		EndpointID string     `json:"endpointId"`
+		Since      *time.Time `json:"since"`
+		Until      *time.Time `json:"until"`
+	}
+	if json.Unmarshal(task.Input, &in) == nil {
+		data.Since, data.Until = in.Since, in.Until
+		if in.EndpointID != "" {
+			if ep, err := d.store.GetEndpoint(r.Context(), app.ID, in.EndpointID); err == nil {
+				data.Endpoint = ep
+			} else if !hookline.IsNotFound(err) {
+				return err
+			}
+		}
+	}
+	var out struct {
+		MessagesSent *int   `json:"messagesSent"`
+		Error        string `json:"error"`
+	}
+	if json.Unmarshal(task.Data, &out) == nil {
+		data.Error = out.Error
+		if out.MessagesSent != nil {
+			data.Sent, data.HasSent = *out.MessagesSent, true
+		}
+	}
+	v := &view{Title: data.Kind, Session: s, App: app, Nav: "endpoints", Data: data}
+	if task.Status == hookline.TaskRunning {
+		v.Refresh = 2
+	}
+	return d.render(w, r, http.StatusOK, pageTask, v)
+}

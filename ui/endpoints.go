@@ -538,14 +538,29 @@ func (d *Dashboard) recoverEndpoint(w http.ResponseWriter, r *http.Request, s *s
 	if err := requireWrite(s); err != nil {
 		return err
 	}
+	errs := map[string]string{}
 	since, perr := time.ParseInLocation("2006-01-02T15:04", r.PostFormValue("since"), time.UTC)
 	if perr != nil {
-		return d.renderEndpoint(w, r, s, app, ep, http.StatusUnprocessableEntity, r.PostForm, map[string]string{"since": "Enter a date and time, such as 2026-06-12T14:00"})
+		errs["since"] = "Enter a date and time, such as 2026-06-12T14:00"
 	}
-	task, err := d.svc.Recover(r.Context(), ep, since, nil)
+	var until *time.Time
+	if u := strings.TrimSpace(r.PostFormValue("until")); u != "" {
+		t, err := time.ParseInLocation("2006-01-02T15:04", u, time.UTC)
+		switch {
+		case err != nil:
+			errs["until"] = "Enter a date and time, such as 2026-06-12T18:00, or leave it empty for up to now"
+		case perr == nil && !t.After(since):
+			errs["until"] = "The end must be after the start"
+		default:
+			until = &t
+		}
+	}
+	if len(errs) > 0 {
+		return d.renderEndpoint(w, r, s, app, ep, http.StatusUnprocessableEntity, r.PostForm, errs)
+	}
+	task, err := d.svc.Recover(r.Context(), ep, since, until)
 	if err != nil {
 		return err
 	}
-	msg := fmt.Sprintf("The messages that failed since then are being sent again (background task %s); their attempts appear in the history.", task.ID)
-	return d.done(w, r, s, epURL(app.ID, ep.ID), msg)
+	return d.done(w, r, s, appURL(app.ID)+"/tasks/"+task.ID, "The messages that failed in that time are being sent again; this page shows how it goes.")
 }

@@ -158,6 +158,9 @@ func (d *Dashboard) renderHistory(w http.ResponseWriter, r *http.Request, s *ses
 		// The first page follows new attempts (app.js asks the live route for them).
 		data.Live, data.Since = f.Link(data.Base+"/live"), d.liveSince()
 	}
+	if s.CanWrite() {
+		data.Select = bulkFormID
+	}
 	v := &view{Title: "Delivery history", Session: s, App: app, Nav: "history", Errors: errs}
 	if ep != nil {
 		v.Nav = "endpoints"

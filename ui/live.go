@@ -118,6 +118,9 @@ func (d *Dashboard) renderLive(w http.ResponseWriter, r *http.Request, s *sessio
 		nameEndpoints(rows, eps.Data)
 	}
 	args := map[string]any{"Rows": rows, "App": app, "ShowEndpoint": ep == nil}
+	if s.CanWrite() && q.Get("select") != "0" {
+		args["Select"] = bulkFormID
+	}
 	var buf bytes.Buffer
 	if err := d.pages[pageHistory].ExecuteTemplate(&buf, "attemptrows", args); err != nil {
 		return err

@@ -39,7 +39,7 @@ func TestLiveRoute(t *testing.T) {
 	waitAttempt(t, srv, app.ID, ep.ID)
 	p := b.get(epURL + "/history/live?finished=" + since)
 	if p.Status != http.StatusOK || p.Header.Get("X-Hookline-Live") != "rows" || strings.Count(p.Body, "<tr ") != 1 ||
-		!strings.Contains(p.Body, `data-msg="`+msg.ID+`"`) {
+		!strings.Contains(p.Body, `data-msg="`+msg.ID+`"`) || !strings.Contains(p.Body, `form="bulk-resend"`) {
 		t.Fatalf("live route after a delivery: %d %v\n%s", p.Status, p.Header, p.Body)
 	}
 	if p := b.get(epURL + "/history/live?select=0&finished=" + since); strings.Contains(p.Body, `type="checkbox"`) {

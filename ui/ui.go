@@ -124,12 +124,13 @@ const (
 	pageAPIKeys        = "api_keys"
 	pageCatalogue      = "catalogue"
 	pagePortalSessions = "portal_sessions"
+	pageTask           = "task"
 	pageError          = "error"
 )
 
 var allPages = []string{pageLogin, pageApps, pageEndpoints, pageEndpointForm, pageEndpoint, pageConfirm,
 	pageHistory, pageAttempt, pageMessages, pageMessage, pageEventTypes, pageEventTypeForm, pagePortalLink, pageError,
-	pageAPIKeys, pageCatalogue, pagePortalSessions}
+	pageAPIKeys, pageCatalogue, pagePortalSessions, pageTask}
 
 // sharedTemplates are the layout and the partials every page is parsed with.
 var sharedTemplates = []string{"layout.html", "partials.html", "receivers.html"}
@@ -262,6 +263,8 @@ func (d *Dashboard) routes() []route {
 		{"GET " + app + "/messages", signedIn, d.listMessages},
 		{"GET " + app + "/messages/{msg}", signedIn, d.showMessage},
 		{"POST " + app + "/messages/{msg}/resend", signedIn, d.resend},
+		{"POST " + app + "/resend", signedIn, d.resendSelected},
+		{"GET " + app + "/tasks/{task}", signedIn, d.showTask},
 
 		{"GET " + app + "/api-keys", signedIn, d.listAPIKeys},
 		{"POST " + app + "/api-keys", signedIn, d.createAPIKey},
