@@ -403,6 +403,8 @@ type endpointData struct {
 	Receiver     receiverData
 	// Since is the page's time, where the live list of recent attempts starts.
 	Since string
+
+	Transformation transformationData
 }
 
 func (d *Dashboard) showEndpoint(w http.ResponseWriter, r *http.Request, s *session) error {
@@ -418,6 +420,7 @@ func (d *Dashboard) renderEndpoint(w http.ResponseWriter, r *http.Request, s *se
 	now := d.svc.Now()
 	data := endpointData{Endpoint: ep, AutoDisabled: ep.Disabled && ep.DisabledReason != "" && ep.DisabledReason != "manual",
 		RecoverSince: now.Add(-24 * time.Hour).UTC().Format("2006-01-02T15:04"), Receiver: newReceiverData(ep, form, now)}
+	data.Transformation = newTransformationData(ctx, ep, form)
 	var err error
 	if data.Stats, err = d.store.EndpointStats(ctx, app.ID, ep.ID); err != nil {
 		return err

@@ -133,7 +133,7 @@ var allPages = []string{pageLogin, pageApps, pageEndpoints, pageEndpointForm, pa
 	pageAPIKeys, pageCatalogue, pagePortalSessions, pageTask}
 
 // sharedTemplates are the layout and the partials every page is parsed with.
-var sharedTemplates = []string{"layout.html", "partials.html", "receivers.html"}
+var sharedTemplates = []string{"layout.html", "partials.html", "receivers.html", "transformation.html"}
 
 func (d *Dashboard) parsePages() (map[string]*template.Template, error) {
 	base, err := template.New("layout.html").Funcs(d.funcs()).ParseFS(templateFS, prefixAll("templates/", sharedTemplates)...)
@@ -252,6 +252,8 @@ func (d *Dashboard) routes() []route {
 		{"POST " + ep + "/mtls", signedIn, d.saveMTLS},
 		{"POST " + ep + "/ca", signedIn, d.saveServerCA},
 		{"POST " + ep + "/oauth", signedIn, d.saveOAuth},
+		{"POST " + ep + "/transformation", signedIn, d.saveTransformation},
+		{"POST " + ep + "/transformation/simulate", signedIn, d.simulateTransformation},
 		{"POST " + ep + "/test", signedIn, d.sendTest},
 		{"POST " + ep + "/recover", signedIn, d.recoverEndpoint},
 		{"GET " + ep + "/history", signedIn, d.history},
