@@ -20,6 +20,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/hookline/hookline/internal/procstat"
 )
 
 // Options configure a benchmark run. Zero fields take the scenario's defaults.
@@ -666,7 +668,7 @@ func (st *runState) runIngest(ctx context.Context, base Result) ([]Result, error
 
 // snapshot is the server's state at one moment: its process and its delivery metrics.
 type snapshot struct {
-	proc    procStats
+	proc    procstat.Stats
 	metrics map[string]float64
 }
 
@@ -676,17 +678,17 @@ func (st *runState) snap(ctx context.Context) snapshot {
 }
 
 // procStats reads the server process and keeps the highest RSS seen.
-func (st *runState) procStats() procStats {
+func (st *runState) procStats() procstat.Stats {
 	if st.srv == nil {
-		return procStats{}
+		return procstat.Stats{}
 	}
-	s, err := readProc(st.srv.cmd.Process.Pid)
+	s, err := procstat.Read(st.srv.cmd.Process.Pid)
 	if err != nil {
-		return procStats{}
+		return procstat.Stats{}
 	}
 	for {
 		p := st.peak.Load()
-		if s.rss <= p || st.peak.CompareAndSwap(p, s.rss) {
+		if s.RSS <= p || st.peak.CompareAndSwap(p, s.RSS) {
 			break
 		}
 	}
@@ -709,9 +711,9 @@ func (st *runState) fillServer(r *Result, before, after snapshot) {
 	}
 	db, wal := dbSize(st.srv.dataDir)
 	s := &Server{
-		RSSMB:      mb(after.proc.rss),
-		PeakRSSMB:  mb(max(after.proc.hwm, st.peak.Load())),
-		CPUSeconds: (after.proc.cpu - before.proc.cpu).Seconds(),
+		RSSMB:      mb(after.proc.RSS),
+		PeakRSSMB:  mb(max(after.proc.HWM, st.peak.Load())),
+		CPUSeconds: (after.proc.CPU - before.proc.CPU).Seconds(),
 		DBMB:       mb(db),
 		WALMB:      mb(wal),
 		PID:        st.srv.cmd.Process.Pid,

@@ -418,8 +418,8 @@ func (st *runState) progress(ctx context.Context) func() {
 			} else if want := st.want.Load(); want > 0 {
 				line += fmt.Sprintf(" of %d", want)
 			}
-			if s := st.procStats(); s.rss > 0 {
-				line += fmt.Sprintf("  server RSS %.0f MiB", mb(s.rss))
+			if s := st.procStats(); s.RSS > 0 {
+				line += fmt.Sprintf("  server RSS %.0f MiB", mb(s.RSS))
 			}
 			lastPosted, lastDelivered = posted, delivered
 			width = max(width, len(line))

@@ -1,8 +1,6 @@
 package bench
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -13,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 )
@@ -158,66 +155,6 @@ func (p *serverProc) stop(keep bool) error {
 		os.RemoveAll(p.root)
 	}
 	return err
-}
-
-// procStats is a reading of a process's memory and CPU time.
-type procStats struct {
-	rss, hwm int64 // bytes
-	cpu      time.Duration
-}
-
-// clockTicks is USER_HZ, 100 on every Linux platform Go supports.
-const clockTicks = 100
-
-// readProc reads /proc/<pid>/status and /proc/<pid>/stat.
-func readProc(pid int) (procStats, error) {
-	var s procStats
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return s, err
-	}
-	sc := bufio.NewScanner(bytes.NewReader(status))
-	for sc.Scan() {
-		line := sc.Text()
-		name, rest, ok := strings.Cut(line, ":")
-		if !ok || (name != "VmRSS" && name != "VmHWM") {
-			continue
-		}
-		f := strings.Fields(rest)
-		if len(f) < 1 {
-			continue
-		}
-		kb, err := strconv.ParseInt(f[0], 10, 64)
-		if err != nil {
-			continue
-		}
-		if name == "VmRSS" {
-			s.rss = kb << 10
-		} else {
-			s.hwm = kb << 10
-		}
-	}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return s, err
-	}
-	// The command name (field 2) may hold spaces; the fields after its closing parenthesis
-	// start with field 3, so utime (14) and stime (15) are the 12th and 13th.
-	i := bytes.LastIndexByte(stat, ')')
-	if i < 0 {
-		return s, fmt.Errorf("unexpected /proc/%d/stat", pid)
-	}
-	f := strings.Fields(string(stat[i+1:]))
-	if len(f) < 13 {
-		return s, fmt.Errorf("unexpected /proc/%d/stat", pid)
-	}
-	ut, err1 := strconv.ParseInt(f[11], 10, 64)
-	st, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return s, fmt.Errorf("unexpected /proc/%d/stat", pid)
-	}
-	s.cpu = time.Duration(ut+st) * time.Second / clockTicks
-	return s, nil
 }
 
 // dbSize returns the sizes of the SQLite database and its write-ahead log in dir.
