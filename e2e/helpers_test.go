@@ -124,19 +124,11 @@ func sdkStatus(err error) int {
 // ptr returns a pointer to v.
 func ptr[T any](v T) *T { return &v }
 
-// pollUntil calls cond until it returns true, failing the test after the deadline. It is how
-// the tests wait for something to happen without sleeping blindly.
+// pollUntil is testserver.PollUntil: it calls cond until it returns true, failing the test
+// after timeout.
 func pollUntil(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		<-tick.C
-	}
+	testserver.PollUntil(t, timeout, what, cond)
 }
 
 // createApp creates an application with the operator token and returns its id.

@@ -12,76 +12,25 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/hookline/hookline/internal/testproc"
 	"github.com/hookline/hookline/internal/testserver"
 )
 
 // The restart tests run the real hookline binary, built once per test run, as an operator
 // would: `hookline serve` on a data directory, stopped with SIGTERM, started again.
 
-var binary struct {
-	once sync.Once
-	dir  string
-	path string
-	err  error
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if binary.dir != "" {
-		os.RemoveAll(binary.dir)
-	}
-	os.Exit(code)
-}
-
-// hooklineBinary builds ./cmd/hookline on first use and returns its path.
-func hooklineBinary(t *testing.T) string {
-	t.Helper()
-	binary.once.Do(func() {
-		binary.dir, binary.err = os.MkdirTemp("", "hookline-e2e-")
-		if binary.err != nil {
-			return
-		}
-		binary.path = filepath.Join(binary.dir, "hookline")
-		cmd := exec.Command("go", "build", "-o", binary.path, "../cmd/hookline")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			binary.err = fmt.Errorf("go build ./cmd/hookline: %v\n%s", err, out)
-		}
-	})
-	if binary.err != nil {
-		t.Fatal(binary.err)
-	}
-	return binary.path
-}
-
-// syncBuffer is a bytes.Buffer that a process's output goroutine writes while the test reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+func TestMain(m *testing.M) { testproc.Main(m) }
 
 // process is a running `hookline serve`.
 type process struct {
 	cmd    *exec.Cmd
 	addr   string
-	stdout *syncBuffer
-	stderr *syncBuffer
+	stdout *testproc.Output
+	stderr *testproc.Output
 	done   chan error // receives cmd.Wait's result
 	exited bool       // set once the result was taken from done
 }
@@ -94,17 +43,12 @@ const shutdownTimeout = 5 * time.Second
 // adds HOOKLINE_* variables to a copy of the test's environment without any.
 func startHookline(t *testing.T, dataDir string, env map[string]string) *process {
 	t.Helper()
-	cmd := exec.Command(hooklineBinary(t), "serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0")
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "HOOKLINE_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, "HOOKLINE_SHUTDOWN_TIMEOUT="+shutdownTimeout.String(), "HOOKLINE_LOG_LEVEL=info")
+	cmd := exec.Command(testproc.Binary(t), "serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0")
+	cmd.Env = testproc.Env("HOOKLINE_SHUTDOWN_TIMEOUT="+shutdownTimeout.String(), "HOOKLINE_LOG_LEVEL=info")
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	p := &process{cmd: cmd, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan error, 1)}
+	p := &process{cmd: cmd, stdout: &testproc.Output{}, stderr: &testproc.Output{}, done: make(chan error, 1)}
 	cmd.Stdout = p.stdout
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

@@ -12,13 +12,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookline/hookline/internal/testproc"
 	"github.com/hookline/hookline/signature"
 )
 
 // listening is a running `hookline listen`.
 type listening struct {
 	url            string
-	stdout, stderr *syncBuffer
+	stdout, stderr *testproc.Output
 	stop           func() int // cancels the context and returns the exit code
 }
 
@@ -28,7 +29,7 @@ var listenAddr = regexp.MustCompile(`receiving webhooks on (http://\S+)`)
 func startListen(t *testing.T, env map[string]string, args ...string) *listening {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
-	l := &listening{stdout: &syncBuffer{}, stderr: &syncBuffer{}}
+	l := &listening{stdout: &testproc.Output{}, stderr: &testproc.Output{}}
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, append([]string{"listen", "--addr", "127.0.0.1:0"}, args...), l.stdout, l.stderr,

@@ -9,55 +9,22 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 
+	"github.com/hookline/hookline/internal/testproc"
 	"github.com/hookline/hookline/internal/testserver"
 )
 
 // These tests run the built binary as a real process where the process matters: its exit
 // code, what it creates on disk, and what it prints before it stops.
 
-var binary struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-// hooklineBinary builds this command once per test run and returns its path.
-func hooklineBinary(t *testing.T) string {
-	t.Helper()
-	binary.once.Do(func() {
-		dir, err := os.MkdirTemp("", "hookline-cli-")
-		if err != nil {
-			binary.err = err
-			return
-		}
-		binary.path = filepath.Join(dir, "hookline")
-		if out, err := exec.Command("go", "build", "-o", binary.path, ".").CombinedOutput(); err != nil {
-			binary.err = err
-			binary.path = string(out)
-		}
-	})
-	if binary.err != nil {
-		t.Fatalf("go build: %v\n%s", binary.err, binary.path)
-	}
-	return binary.path
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if binary.path != "" {
-		os.RemoveAll(filepath.Dir(binary.path))
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testproc.Main(m) }
 
 // hooklineCmd returns the binary as a command with only the environment given, so that the
 // test process's own HOOKLINE_* variables do not leak in.
 func hooklineCmd(t *testing.T, env []string, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(t.Context(), hooklineBinary(t), args...)
+	cmd := exec.CommandContext(t.Context(), testproc.Binary(t), args...)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
 	return cmd
 }
@@ -96,8 +63,8 @@ func TestFirstStartOnATakenPort(t *testing.T) {
 	}
 
 	// The next start, with the port free, is the first start: it shows the token.
-	stdout2 := &syncBuffer{}
-	stderr2 := &syncBuffer{}
+	stdout2 := &testproc.Output{}
+	stderr2 := &testproc.Output{}
 	cmd = hooklineCmd(t, []string{"HOOKLINE_DEV=true"}, "serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0")
 	cmd.Stdout, cmd.Stderr = stdout2, stderr2
 	if err := cmd.Start(); err != nil {
@@ -126,7 +93,7 @@ func TestBanner(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	var stdout, stderr syncBuffer
+	var stdout, stderr testproc.Output
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "--data-dir", t.TempDir(), "--listen", "127.0.0.1:0",

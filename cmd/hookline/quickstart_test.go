@@ -2,13 +2,14 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"regexp"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/hookline/hookline/internal/testproc"
 )
 
 // TestReadmeQuickstart runs the README's five-minute quickstart as written, each shell block in
@@ -52,8 +53,8 @@ func TestReadmeQuickstart(t *testing.T) {
 		t.Errorf("the quickstart's listener does not verify signatures (no --secret):\n%s", listenBlock)
 	}
 
-	api, receiver := freePort(t), freePort(t)
-	bin := hooklineBinary(t)
+	api, receiver := testproc.FreeAddr(t), testproc.FreeAddr(t)
+	bin := testproc.Binary(t)
 	home := t.TempDir()
 	adapt := func(block string) string {
 		block = strings.ReplaceAll(block, "go run ./cmd/hookline", "exec "+bin)
@@ -67,8 +68,8 @@ func TestReadmeQuickstart(t *testing.T) {
 		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home}
 		return cmd
 	}
-	background := func(name, block string) *syncBuffer {
-		out := &syncBuffer{}
+	background := func(name, block string) *testproc.Output {
+		out := &testproc.Output{}
 		cmd := bash(block)
 		cmd.Stdout, cmd.Stderr = out, out
 		if err := cmd.Start(); err != nil {
@@ -123,15 +124,4 @@ func setupVars(block string) string {
 		}
 	}
 	return b.String()
-}
-
-// freePort returns a loopback address whose port was free a moment ago.
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }

@@ -1,113 +1,35 @@
 package delivery
 
 import (
-	"bytes"
-	"fmt"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/hookline/hookline/internal/testproc"
 	"github.com/hookline/hookline/internal/testserver"
 )
 
-// The crash test runs the real hookline binary, built once per test run.
-var binary struct {
-	once sync.Once
-	dir  string
-	path string
-	err  error
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if binary.dir != "" {
-		os.RemoveAll(binary.dir)
-	}
-	os.Exit(code)
-}
-
-// hooklineBinary builds ./cmd/hookline on first use and returns its path.
-func hooklineBinary(t *testing.T) string {
-	t.Helper()
-	binary.once.Do(func() {
-		binary.dir, binary.err = os.MkdirTemp("", "hookline-e2e-delivery-")
-		if binary.err != nil {
-			return
-		}
-		binary.path = filepath.Join(binary.dir, "hookline")
-		out, err := exec.Command("go", "build", "-o", binary.path, "../../cmd/hookline").CombinedOutput()
-		if err != nil {
-			binary.err = fmt.Errorf("go build ./cmd/hookline: %v\n%s", err, out)
-		}
-	})
-	if binary.err != nil {
-		t.Fatal(binary.err)
-	}
-	return binary.path
-}
-
-// freeAddr returns a loopback address with a port that was free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// lockedBuffer collects a process's output while the test may read it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+func TestMain(m *testing.M) { testproc.Main(m) }
 
 const crashOperatorToken = "hlo_crash_test_operator_token_0123456789"
 
 // served is a running `hookline serve`.
-type served struct {
-	cmd    *exec.Cmd
-	exited chan struct{} // closed when the process has exited and been reaped
-}
+type served struct{ *testproc.Process }
 
 // kill sends SIGKILL and returns once the process is gone.
 func (p *served) kill(t *testing.T) {
 	t.Helper()
-	if err := p.cmd.Process.Kill(); err != nil {
+	if err := p.Kill(); err != nil {
 		t.Fatalf("kill: %v", err)
 	}
-	<-p.exited
 }
 
 // stop sends SIGTERM, for a graceful stop, and returns once the process has exited.
 func (p *served) stop(t *testing.T) {
 	t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatalf("SIGTERM: %v", err)
-	}
-	select {
-	case <-p.exited:
-	case <-time.After(60 * time.Second):
+	if !p.Stop(60 * time.Second) {
 		t.Fatal("hookline did not stop within 60s of SIGTERM")
 	}
 }
@@ -116,48 +38,11 @@ func (p *served) stop(t *testing.T) {
 // /healthz. The process is killed at the end of the test if it still runs.
 func serve(t *testing.T, dataDir, addr string) *served {
 	t.Helper()
-	cmd := exec.Command(hooklineBinary(t), "serve", "--dev", "--data-dir", dataDir, "--listen", addr)
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "HOOKLINE_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, "HOOKLINE_OPERATOR_TOKEN="+crashOperatorToken, "HOOKLINE_LOG_LEVEL=info")
-	out := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start hookline: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() {
-		cmd.Wait()
-		close(exited)
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
-		if t.Failed() {
-			t.Logf("hookline output (%s):\n%s", addr, out)
-		}
-	})
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return &served{cmd: cmd, exited: exited}
-			}
-		}
-		select {
-		case <-exited:
-			t.Fatalf("hookline exited before answering: %s", out)
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("hookline did not answer /healthz within 30s: %s", out)
-		}
-	}
+	p := testproc.Start(t, "hookline "+addr, []string{"HOOKLINE_OPERATOR_TOKEN=" + crashOperatorToken, "HOOKLINE_LOG_LEVEL=info"},
+		"serve", "--dev", "--data-dir", dataDir, "--listen", addr)
+	t.Cleanup(func() { p.Kill() }) // runs before Start's graceful stop, which then has nothing to do
+	p.WaitReady(t, "http://"+addr+"/healthz", 30*time.Second)
+	return &served{p}
 }
 
 // TestCrashLosesNoAcceptedMessage posts a stream of messages from several goroutines, kills
@@ -167,7 +52,7 @@ func serve(t *testing.T, dataDir, addr string) *served {
 func TestCrashLosesNoAcceptedMessage(t *testing.T) {
 	t.Parallel()
 	dataDir := filepath.Join(t.TempDir(), "data")
-	addr := freeAddr(t)
+	addr := testproc.FreeAddr(t)
 	proc := serve(t, dataDir, addr)
 	api := &testserver.Instance{URL: "http://" + addr, Token: crashOperatorToken, T: t}
 

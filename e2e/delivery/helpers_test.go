@@ -107,18 +107,11 @@ func (rc *receiver) hang(t testing.TB) {
 	}
 }
 
-// pollUntil calls cond until it returns true, failing the test after the deadline.
+// pollUntil is testserver.PollUntil: it calls cond until it returns true, failing the test
+// after timeout.
 func pollUntil(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		<-tick.C
-	}
+	testserver.PollUntil(t, timeout, what, cond)
 }
 
 // env is a test server with a settable clock.

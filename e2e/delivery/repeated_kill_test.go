@@ -19,6 +19,7 @@ import (
 
 	_ "modernc.org/sqlite"
 
+	"github.com/hookline/hookline/internal/testproc"
 	"github.com/hookline/hookline/internal/testserver"
 )
 
@@ -147,7 +148,7 @@ func TestRepeatedKillSendsTwiceOnlyWhatWasInFlight(t *testing.T) {
 	t.Parallel()
 	const kills = 5
 	dataDir := filepath.Join(t.TempDir(), "data")
-	addr := freeAddr(t)
+	addr := testproc.FreeAddr(t)
 	proc := serve(t, dataDir, addr)
 	api := &testserver.Instance{URL: "http://" + addr, Token: crashOperatorToken, T: t}
 

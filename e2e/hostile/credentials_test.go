@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hookline/hookline/internal/testserver"
 )
 
 // TestHeaderCredentialsNotStoredInClear: an endpoint's Authorization and X-Api-Key headers
@@ -36,7 +38,7 @@ func TestHeaderCredentialsNotStoredInClear(t *testing.T) {
 	creds["X-Auth-Token"] = "cred-auth-token-8Hv6"
 	s.op(t, "PATCH", "/api/v1/app/"+app.ID+"/endpoint/"+ep.ID+"/headers", map[string]any{"headers": map[string]string{"X-Auth-Token": creds["X-Auth-Token"]}}, 204, nil)
 	s.op(t, "POST", "/api/v1/app/"+app.ID+"/msg", map[string]any{"eventType": "order.paid", "payload": map[string]any{"n": 1}}, 202, nil)
-	pollUntil(t, 30*time.Second, "the delivery", func() bool {
+	testserver.PollUntil(t, 30*time.Second, "the delivery", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(got) > 0

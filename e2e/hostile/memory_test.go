@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hookline/hookline/internal/testproc"
+	"github.com/hookline/hookline/internal/testserver"
 )
 
 // headerBomb is a receiver on loopback that answers every request with a status line and then
@@ -71,14 +74,14 @@ func TestResponseHeadersCannotExhaustMemory(t *testing.T) {
 		s.op(t, "POST", "/api/v1/app/"+app.ID+"/endpoint", map[string]any{"url": headerBomb(t)}, 201, &ep)
 		epIDs[i] = ep.ID
 	}
-	before := s.procStatus(t, "VmHWM")
+	before := s.peakRSS(t)
 	for i := range messages {
 		s.op(t, "POST", "/api/v1/app/"+app.ID+"/msg", map[string]any{"eventType": "order.paid", "payload": map[string]any{"n": i}}, 202, nil)
 	}
-	pollUntil(t, 3*time.Minute, "every delivery attempted", func() bool {
-		return s.metric(t, "hookline_delivery_attempts_total") >= endpoints*messages
+	testserver.PollUntil(t, 3*time.Minute, "every delivery attempted", func() bool {
+		return testproc.Metric(t, s.URL, "hookline_delivery_attempts_total") >= endpoints*messages
 	})
-	peak := s.procStatus(t, "VmHWM")
+	peak := s.peakRSS(t)
 	t.Logf("peak RSS: %.1f MiB before the messages, %.1f MiB after %d attempts", float64(before)/(1<<20), float64(peak)/(1<<20), endpoints*messages)
 	if peak > limit {
 		t.Errorf("the server's peak RSS reached %.1f MiB, over the bound of %d MiB", float64(peak)/(1<<20), limit>>20)
@@ -91,7 +94,7 @@ func TestResponseHeadersCannotExhaustMemory(t *testing.T) {
 				ResponseStatusCode int    `json:"responseStatusCode"`
 			} `json:"data"`
 		}
-		pollUntil(t, 30*time.Second, "the attempts of "+id+" recorded", func() bool {
+		testserver.PollUntil(t, 30*time.Second, "the attempts of "+id+" recorded", func() bool {
 			s.op(t, "GET", "/api/v1/app/"+app.ID+"/attempt/endpoint/"+id+"?limit=100", nil, 200, &page)
 			return len(page.Data) >= messages
 		})

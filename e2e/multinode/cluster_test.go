@@ -10,6 +10,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hookline/hookline/internal/pgtest"
+	"github.com/hookline/hookline/internal/testproc"
+	"github.com/hookline/hookline/internal/testserver"
 )
 
 // TestClusterSurvivesNodeKill runs three nodes on one database, posts a stream of messages
@@ -44,7 +46,7 @@ func TestClusterSurvivesNodeKill(t *testing.T) {
 	start := time.Now()
 	p := startPosters(t, appID, nPosters, total, targets, nil)
 
-	pollUntil(t, 60*time.Second, "half of the messages accepted", func() bool { return p.count() >= killAt })
+	testserver.PollUntil(t, 60*time.Second, "half of the messages accepted", func() bool { return p.count() >= killAt })
 	// Deliveries must be under way on the victim when it dies, not only posts: wait until it
 	// holds leases.
 	victim := nodes[1]
@@ -56,7 +58,7 @@ func TestClusterSurvivesNodeKill(t *testing.T) {
 	// Leases name their owner host-pid-random. A node holds stored deliveries (retries, and
 	// what did not fit its queues) and messages it fanned out, whose deliveries are stored
 	// when their outcome is recorded.
-	victimOwner := fmt.Sprintf("%%-%d-%%", victim.cmd.Process.Pid)
+	victimOwner := fmt.Sprintf("%%-%d-%%", victim.Cmd.Process.Pid)
 	leasedToVictim := func() (deliveries, messages []string) {
 		err := db.QueryRow(t.Context(), `SELECT
 			(SELECT coalesce(array_agg(id), '{}') FROM deliveries WHERE status = 3 AND lease_owner LIKE $1),
@@ -67,7 +69,7 @@ func TestClusterSurvivesNodeKill(t *testing.T) {
 		}
 		return deliveries, messages
 	}
-	pollUntil(t, 30*time.Second, "node-b holding leases", func() bool {
+	testserver.PollUntil(t, 30*time.Second, "node-b holding leases", func() bool {
 		ds, ms := leasedToVictim()
 		return len(ds)+len(ms) > 0
 	})
@@ -81,7 +83,7 @@ func TestClusterSurvivesNodeKill(t *testing.T) {
 	live = []*node{nodes[0], nodes[2]}
 	liveMu.Unlock()
 
-	pollUntil(t, 60*time.Second, "every message accepted", func() bool { return p.count() >= total })
+	testserver.PollUntil(t, 60*time.Second, "every message accepted", func() bool { return p.count() >= total })
 	p.halt()
 	postedIn := time.Since(start)
 	ids := p.ids()
@@ -93,7 +95,7 @@ func TestClusterSurvivesNodeKill(t *testing.T) {
 	// success by a survivor (status 0).
 	// Each message node-b was fanning out is fanned out again by a survivor, and ends with a
 	// success at both matching endpoints.
-	pollUntil(t, 60*time.Second, "node-b's deliveries to succeed elsewhere", func() bool {
+	testserver.PollUntil(t, 60*time.Second, "node-b's deliveries to succeed elsewhere", func() bool {
 		var n, m int
 		if err := db.QueryRow(t.Context(), `SELECT
 			(SELECT count(*) FROM deliveries WHERE id = ANY($1) AND status = 0),
@@ -119,7 +121,7 @@ func TestClusterSurvivesNodeKill(t *testing.T) {
 	perNode := map[string]float64{}
 	delivering := 0
 	for _, n := range []*node{nodes[0], nodes[2]} {
-		perNode[n.Name] = n.metric(t, "hookline_delivery_attempts_total")
+		perNode[n.Name] = testproc.Metric(t, n.URL, "hookline_delivery_attempts_total")
 		if perNode[n.Name] > 0 {
 			delivering++
 		}

@@ -37,7 +37,7 @@ func TestDispatcherWaitsForDatabaseAtStart(t *testing.T) {
 	}
 
 	in := &testserver.Instance{Server: srv, URL: srv.URL(), Token: testserver.OperatorToken, T: t}
-	pollUntil(t, 30*time.Second, "the API back", func() bool {
+	testserver.PollUntil(t, 30*time.Second, "the API back", func() bool {
 		return in.Do("GET", "/api/v1/app", in.Token, nil).Status == 200
 	})
 	var app, msg struct {

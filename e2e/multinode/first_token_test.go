@@ -25,7 +25,7 @@ func TestFirstOperatorTokenOnce(t *testing.T) {
 	}
 	var tokens []string
 	for _, n := range nodes {
-		if m := firstTokenLine.FindStringSubmatch(n.out.String()); m != nil {
+		if m := firstTokenLine.FindStringSubmatch(n.Out.String()); m != nil {
 			tokens = append(tokens, m[1])
 		}
 	}

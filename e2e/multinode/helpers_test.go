@@ -1,7 +1,6 @@
 package multinode
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -9,23 +8,21 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hookline/hookline/internal/testproc"
 )
 
-// The tests run the real binary, built once per package run in TestMain.
+// The tests run the real binary (see testproc), each node with the same main key.
 var (
-	binaryPath string
 	// mainKey is the main key every node of a test shares (hex of 32 random bytes).
 	mainKey string
 )
@@ -34,65 +31,19 @@ var (
 const operatorToken = "hlo_multinode_test_operator_token_0123456789"
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "hookline-e2e-multinode-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binaryPath = filepath.Join(dir, "hookline")
-	if out, err := exec.Command("go", "build", "-o", binaryPath, "../../cmd/hookline").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build ./cmd/hookline: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
 	var k [32]byte
 	if _, err := rand.Read(k[:]); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	mainKey = hex.EncodeToString(k[:])
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// freeAddr returns a loopback address with a port that was free a moment ago.
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// lockedBuffer collects a process's output while the test may read it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	testproc.Main(m)
 }
 
 // node is one `hookline serve` process.
 type node struct {
-	Name string
-	URL  string
-	cmd  *exec.Cmd
-	out  *lockedBuffer
-
-	exited chan struct{}
+	*testproc.Process
+	URL string
 }
 
 // nodeArgs are the flags every node gets: dev mode for loopback receivers, and a short lease
@@ -110,74 +61,25 @@ func startNode(t testing.TB, name, dbURL string, extra ...string) *node {
 // startNodeToken is startNode with HOOKLINE_OPERATOR_TOKEN set to token, or unset when it is "".
 func startNodeToken(t testing.TB, name, dbURL, token string, extra ...string) *node {
 	t.Helper()
-	addr := freeAddr(t)
+	addr := testproc.FreeAddr(t)
 	args := append([]string{"serve", "--listen", addr, "--database-url", dbURL, "--data-dir", filepath.Join(t.TempDir(), "data")}, nodeArgs...)
-	cmd := exec.Command(binaryPath, append(args, extra...)...)
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "HOOKLINE_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, "HOOKLINE_MAIN_KEY="+mainKey)
+	env := []string{"HOOKLINE_MAIN_KEY=" + mainKey}
 	if token != "" {
-		cmd.Env = append(cmd.Env, "HOOKLINE_OPERATOR_TOKEN="+token)
+		env = append(env, "HOOKLINE_OPERATOR_TOKEN="+token)
 	}
-	n := &node{Name: name, URL: "http://" + addr, cmd: cmd, out: &lockedBuffer{}, exited: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = n.out, n.out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	go func() {
-		cmd.Wait()
-		close(n.exited)
-	}()
-	t.Cleanup(func() {
-		n.stop()
-		if t.Failed() {
-			t.Logf("output of %s (%s):\n%s", name, n.URL, n.out)
-		}
-	})
-	return n
+	return &node{Process: testproc.Start(t, name, env, append(args, extra...)...), URL: "http://" + addr}
 }
 
 // stop ends the process gracefully, or kills it when it takes too long.
-func (n *node) stop() {
-	select {
-	case <-n.exited:
-		return
-	default:
-	}
-	n.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-n.exited:
-	case <-time.After(15 * time.Second):
-		n.kill()
-	}
-}
+func (n *node) stop() { n.Stop(15 * time.Second) }
 
 // kill sends SIGKILL and waits for the process to be gone.
-func (n *node) kill() {
-	n.cmd.Process.Kill()
-	<-n.exited
-}
+func (n *node) kill() { n.Kill() }
 
 // waitReady waits until the node answers /readyz with 200.
 func (n *node) waitReady(t testing.TB) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if code, _ := get(n.URL + "/readyz"); code == http.StatusOK {
-			return
-		}
-		select {
-		case <-n.exited:
-			t.Fatalf("%s exited before it was ready:\n%s", n.Name, n.out)
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s was not ready within 30s:\n%s", n.Name, n.out)
-		}
-	}
+	n.WaitReady(t, n.URL+"/readyz", 30*time.Second)
 }
 
 // startNodes starts nodes at once (so they migrate and seed the database concurrently, as a
@@ -194,48 +96,10 @@ func startNodes(t testing.TB, dbURL string, names []string, extra ...string) []*
 	return nodes
 }
 
-// metric returns the sum of every series of a metric on the node's /metrics (0 when it has
-// none).
-func (n *node) metric(t testing.TB, name string) float64 {
-	t.Helper()
-	code, body := get(n.URL + "/metrics")
-	if code != http.StatusOK {
-		t.Fatalf("%s /metrics: %d %s", n.Name, code, body)
-	}
-	sum := 0.0
-	sc := bufio.NewScanner(strings.NewReader(body))
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		rest, ok := strings.CutPrefix(line, name)
-		if !ok || rest == "" || (rest[0] != ' ' && rest[0] != '{') {
-			continue
-		}
-		f := strings.Fields(line)
-		v, err := strconv.ParseFloat(f[len(f)-1], 64)
-		if err != nil {
-			t.Fatalf("%s /metrics: %q: %v", n.Name, line, err)
-		}
-		sum += v
-	}
-	return sum
-}
-
 // client is the HTTP client of the tests; posters reuse connections to every node.
 var client = &http.Client{
 	Timeout:   10 * time.Second,
 	Transport: &http.Transport{MaxIdleConnsPerHost: 32, IdleConnTimeout: 30 * time.Second},
-}
-
-// get returns the status and body of a GET without a token, or 0 when the request failed.
-func get(url string) (int, string) {
-	resp, err := client.Get(url)
-	if err != nil {
-		return 0, err.Error()
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body)
 }
 
 // response is an API response; Status is 0 when the request itself failed (Err says why).
@@ -555,22 +419,6 @@ func (p *posters) summary() string {
 	return fmt.Sprintf("answers %v, transport errors %v", p.statuses, p.errs)
 }
 
-// pollUntil calls cond until it returns true, failing the test after timeout.
-func pollUntil(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		select {
-		case <-time.After(10 * time.Millisecond):
-		case <-t.Context().Done():
-			t.Fatalf("test ended while waiting for %s", what)
-		}
-	}
-}
-
 // json decodes the body into v, failing the test if it is not JSON.
 func (r response) json(t testing.TB, v any) {
 	t.Helper()
@@ -582,7 +430,7 @@ func (r response) json(t testing.TB, v any) {
 // problems counts the node's warning and error log lines by message.
 func (n *node) problems() map[string]int {
 	out := map[string]int{}
-	for _, line := range strings.Split(n.out.String(), "\n") {
+	for _, line := range strings.Split(n.Out.String(), "\n") {
 		var rec struct {
 			Level string `json:"level"`
 			Msg   string `json:"msg"`

@@ -12,6 +12,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/hookline/hookline/internal/testproc"
+	"github.com/hookline/hookline/internal/testserver"
 )
 
 // privatePG is a PostgreSQL server of one test's own, so that stopping it disturbs no other
@@ -78,7 +81,7 @@ func startPrivatePG(t *testing.T) *privatePG {
 	if out, err := pg.command("initdb", "-D", pg.data(), "-A", "trust", "-U", "postgres", "--no-sync").CombinedOutput(); err != nil {
 		failed("initdb: %v\n%s", err, out)
 	}
-	pg.port, _ = strconv.Atoi(strings.TrimPrefix(freeAddr(t), "127.0.0.1:"))
+	pg.port, _ = strconv.Atoi(strings.TrimPrefix(testproc.FreeAddr(t), "127.0.0.1:"))
 	pg.URL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", pg.port)
 	if out, err := pg.ctl("start"); err != nil {
 		failed("pg_ctl start: %v\n%s", err, out)
@@ -133,7 +136,7 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 
 	var down atomic.Bool
 	p := startPosters(t, appID, 2, 0, func() []*node { return []*node{n} }, down.Load)
-	pollUntil(t, 30*time.Second, "100 messages accepted", func() bool { return p.count() >= 100 })
+	testserver.PollUntil(t, 30*time.Second, "100 messages accepted", func() bool { return p.count() >= 100 })
 
 	if out, err := pg.ctl("stop", "-m", "fast"); err != nil {
 		t.Fatalf("pg_ctl stop: %v\n%s", err, out)
@@ -141,8 +144,8 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 	down.Store(true)
 	downAt := time.Now()
 	beforeStop := p.count()
-	pollUntil(t, 5*time.Second, "/readyz to answer 503", func() bool {
-		code, _ := get(n.URL + "/readyz")
+	testserver.PollUntil(t, 5*time.Second, "/readyz to answer 503", func() bool {
+		code, _ := testproc.Get(n.URL + "/readyz")
 		return code == http.StatusServiceUnavailable
 	})
 	if r := call(t.Context(), "GET", n.URL+"/api/v1/app", nil); r.Status != http.StatusServiceUnavailable || r.Code() != "unavailable" {
@@ -157,20 +160,20 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 	}
 	upAt := time.Now()
 
-	pollUntil(t, 30*time.Second, "the API to accept messages again", func() bool { return p.count() > atRestart })
+	testserver.PollUntil(t, 30*time.Second, "the API to accept messages again", func() bool { return p.count() > atRestart })
 	recovered := time.Since(upAt)
-	pollUntil(t, 30*time.Second, "100 more messages accepted", func() bool { return p.count() >= atRestart+100 })
+	testserver.PollUntil(t, 30*time.Second, "100 more messages accepted", func() bool { return p.count() >= atRestart+100 })
 	p.halt()
 	ids := p.ids()
 	rc.waitDelivered(t, 60*time.Second, paths, ids)
 	deliveredIn := time.Since(upAt)
 
 	select {
-	case <-n.exited:
+	case <-n.Exited:
 		t.Fatal("hookline exited")
 	default:
 	}
-	if code, body := get(n.URL + "/readyz"); code != http.StatusOK {
+	if code, body := testproc.Get(n.URL + "/readyz"); code != http.StatusOK {
 		t.Errorf("/readyz after the restart: %d %s", code, body)
 	}
 	p.mu.Lock()

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/hookline/hookline/internal/pgtest"
+	"github.com/hookline/hookline/internal/testproc"
+	"github.com/hookline/hookline/internal/testserver"
 )
 
 // TestAPIAndWorkerRoles runs an api-only node and a worker-only node on one database: messages
@@ -21,7 +23,7 @@ func TestAPIAndWorkerRoles(t *testing.T) {
 	apiNode.waitReady(t)
 	worker.waitReady(t)
 
-	if code, body := get(worker.URL + "/readyz"); code != http.StatusOK {
+	if code, body := testproc.Get(worker.URL + "/readyz"); code != http.StatusOK {
 		t.Errorf("worker /readyz: %d %s, want 200", code, body)
 	}
 	if r := call(t.Context(), "GET", worker.URL+"/api/v1/app", nil); r.Status != http.StatusNotFound {
@@ -47,7 +49,7 @@ func TestAPIAndWorkerRoles(t *testing.T) {
 		id, acceptedAt := send()
 		ids = append(ids, id)
 		var arrived time.Time
-		pollUntil(t, 3*pollInterval, "delivery of "+id, func() bool {
+		testserver.PollUntil(t, 3*pollInterval, "delivery of "+id, func() bool {
 			at, ok := rc.arrivedAt("/all", id)
 			arrived = at
 			return ok
@@ -63,10 +65,10 @@ func TestAPIAndWorkerRoles(t *testing.T) {
 		t.Errorf("a message took %s from its 202 to the receiver, want well under the poll interval %s: the worker did not wake on NOTIFY", worst, pollInterval)
 	}
 
-	if got := apiNode.metric(t, "hookline_delivery_attempts_total"); got != 0 {
+	if got := testproc.Metric(t, apiNode.URL, "hookline_delivery_attempts_total"); got != 0 {
 		t.Errorf("the api node made %v delivery attempts, want none", got)
 	}
-	if got := worker.metric(t, "hookline_delivery_attempts_total"); got < n+1 {
+	if got := testproc.Metric(t, worker.URL, "hookline_delivery_attempts_total"); got < n+1 {
 		t.Errorf("the worker made %v delivery attempts, want at least %d", got, n+1)
 	}
 	if _, dups, _ := rc.tally([]string{"/all"}, append(ids, warm)); dups != 0 {
