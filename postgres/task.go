@@ -7,9 +7,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/internal/sqlcodec"
-	"github.com/jackc/pgx/v5"
 )
 
 // CreateTask inserts a background task.
@@ -21,9 +22,7 @@ func (db *DB) CreateTask(ctx context.Context, t *hookline.BackgroundTask) error 
 	t.LeasedUntil = normTimePtr(t.LeasedUntil)
 	_, err := db.pool.Exec(ctx, `INSERT INTO background_tasks (`+sqlcodec.TaskColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-		t.ID, nullString(t.AppID), string(t.Kind), string(t.Status), sqlcodec.TaskJSON(t.Input, "{}"),
-		sqlcodec.TaskJSON(t.Data, "{}"), t.Cursor, t.Runs, nullString(t.Owner), nullMicros(t.LeasedUntil),
-		micros(t.CreatedAt), micros(t.UpdatedAt))
+		sqlcodec.TaskValues(t)...)
 	switch {
 	case isUniqueViolation(err):
 		return hookline.Errorf(hookline.ECONFLICT, "task %q already exists", t.ID)

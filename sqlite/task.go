@@ -21,9 +21,7 @@ func (db *DB) CreateTask(ctx context.Context, t *hookline.BackgroundTask) error 
 	t.LeasedUntil = normTimePtr(t.LeasedUntil)
 	_, err := db.w.ExecContext(ctx, `INSERT INTO background_tasks (`+sqlcodec.TaskColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		t.ID, nullString(t.AppID), string(t.Kind), string(t.Status), sqlcodec.TaskJSON(t.Input, "{}"),
-		sqlcodec.TaskJSON(t.Data, "{}"), t.Cursor, t.Runs, nullString(t.Owner), nullMicros(t.LeasedUntil),
-		micros(t.CreatedAt), micros(t.UpdatedAt))
+		sqlcodec.TaskValues(t)...)
 	switch {
 	case isUniqueViolation(err):
 		return hookline.Errorf(hookline.ECONFLICT, "task %q already exists", t.ID)

@@ -32,6 +32,18 @@ func ScanTask(s Scanner) (*hookline.BackgroundTask, error) {
 	return &t, nil
 }
 
+// TaskValues returns the values of t's TaskColumns, in their order.
+func TaskValues(t *hookline.BackgroundTask) []any {
+	var leased *int64
+	if t.LeasedUntil != nil {
+		us := t.LeasedUntil.UnixMicro()
+		leased = &us
+	}
+	return []any{t.ID, nullable(t.AppID), string(t.Kind), string(t.Status), TaskJSON(t.Input, "{}"),
+		TaskJSON(t.Data, "{}"), t.Cursor, t.Runs, nullable(t.Owner), leased,
+		t.CreatedAt.UnixMicro(), t.UpdatedAt.UnixMicro()}
+}
+
 // TaskJSON returns raw as the text of a JSON column, or def when raw is empty.
 func TaskJSON(raw json.RawMessage, def string) string {
 	if len(raw) == 0 {
