@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
-	"github.com/jackc/pgx/v5"
+	"github.com/hookline/hookline/internal/sqlcodec"
 )
 
 // CountAttempts counts the attempts ListAttempts would list with opts's filters, at most max.
@@ -27,11 +27,7 @@ func (db *DB) CountAttempts(ctx context.Context, appID string, opts hookline.Att
 
 // OutcomeCounts counts attempts and canceled deliveries by event type, bucket and status.
 func (db *DB) OutcomeCounts(ctx context.Context, appID string, q hookline.OutcomeQuery) ([]hookline.OutcomeCount, error) {
-	since, until := micros(q.Since), micros(q.Until)
-	step := q.Step.Microseconds()
-	if step <= 0 {
-		step = max(until-since, 1)
-	}
+	since, until, step := sqlcodec.OutcomeBuckets(q)
 	var a args
 	s, st, app, lo, hi := a.add(since), a.add(step), a.add(appID), a.add(since), a.add(until)
 	types := ""
@@ -50,13 +46,8 @@ func (db *DB) OutcomeCounts(ctx context.Context, appID string, q hookline.Outcom
 	if err != nil {
 		return nil, dbErr(err, "count outcomes")
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (hookline.OutcomeCount, error) {
-		var c hookline.OutcomeCount
-		var status int32
-		err := r.Scan(&c.EventType, &c.Bucket, &status, &c.N)
-		c.Status = hookline.MessageStatus(status)
-		return c, err
-	})
+	defer rows.Close()
+	out, err := sqlcodec.ScanOutcomeCounts(rows)
 	if err != nil {
 		return nil, dbErr(err, "count outcomes")
 	}
@@ -114,16 +105,8 @@ func (db *DB) CountDeliveries(ctx context.Context, since, until time.Time, appID
 		return nil, dbErr(err, "count deliveries")
 	}
 	defer rows.Close()
-	out := map[string]int64{}
-	for rows.Next() {
-		var app string
-		var n int64
-		if err := rows.Scan(&app, &n); err != nil {
-			return nil, dbErr(err, "count deliveries")
-		}
-		out[app] = n
-	}
-	if err := rows.Err(); err != nil {
+	out, err := sqlcodec.ScanAppCounts(rows)
+	if err != nil {
 		return nil, dbErr(err, "count deliveries")
 	}
 	return out, nil

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/internal/sqlcodec"
 )
 
 // CountAttempts counts the attempts ListAttempts would list with opts's filters, at most max.
@@ -26,11 +27,7 @@ func (db *DB) CountAttempts(ctx context.Context, appID string, opts hookline.Att
 
 // OutcomeCounts counts attempts and canceled deliveries by event type, bucket and status.
 func (db *DB) OutcomeCounts(ctx context.Context, appID string, q hookline.OutcomeQuery) ([]hookline.OutcomeCount, error) {
-	since, until := micros(q.Since), micros(q.Until)
-	step := q.Step.Microseconds()
-	if step <= 0 {
-		step = max(until-since, 1)
-	}
+	since, until, step := sqlcodec.OutcomeBuckets(q)
 	types, typeArgs := "", []any{}
 	if len(q.EventTypes) > 0 {
 		types = " AND m.event_type IN (?" + strings.Repeat(", ?", len(q.EventTypes)-1) + ")"
@@ -53,15 +50,8 @@ func (db *DB) OutcomeCounts(ctx context.Context, appID string, q hookline.Outcom
 		return nil, dbErr(err, "count outcomes")
 	}
 	defer rows.Close()
-	var out []hookline.OutcomeCount
-	for rows.Next() {
-		var c hookline.OutcomeCount
-		if err := rows.Scan(&c.EventType, &c.Bucket, &c.Status, &c.N); err != nil {
-			return nil, dbErr(err, "count outcomes")
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := sqlcodec.ScanOutcomeCounts(rows)
+	if err != nil {
 		return nil, dbErr(err, "count outcomes")
 	}
 	return out, nil
@@ -116,16 +106,8 @@ func (db *DB) CountDeliveries(ctx context.Context, since, until time.Time, appID
 		return nil, dbErr(err, "count deliveries")
 	}
 	defer rows.Close()
-	out := map[string]int64{}
-	for rows.Next() {
-		var app string
-		var n int64
-		if err := rows.Scan(&app, &n); err != nil {
-			return nil, dbErr(err, "count deliveries")
-		}
-		out[app] = n
-	}
-	if err := rows.Err(); err != nil {
+	out, err := sqlcodec.ScanAppCounts(rows)
+	if err != nil {
 		return nil, dbErr(err, "count deliveries")
 	}
 	return out, nil
