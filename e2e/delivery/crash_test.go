@@ -3,6 +3,7 @@ package delivery
 import (
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,7 +17,10 @@ func TestMain(m *testing.M) { testproc.Main(m) }
 const crashOperatorToken = "hlo_crash_test_operator_token_0123456789"
 
 // served is a running `hookline serve`.
-type served struct{ *testproc.Process }
+type served struct {
+	*testproc.Process
+	URL string // http://127.0.0.1:port
+}
 
 // kill sends SIGKILL and returns once the process is gone.
 func (p *served) kill(t *testing.T) {
@@ -34,15 +38,49 @@ func (p *served) stop(t *testing.T) {
 	}
 }
 
-// serve runs `hookline serve --dev` on dataDir and addr, and returns once it answers
-// /healthz. The process is killed at the end of the test if it still runs.
-func serve(t *testing.T, dataDir, addr string) *served {
+// serve runs `hookline serve --dev` on dataDir and a port of its own, and returns once it
+// answers /healthz. The process is killed at the end of the test if it still runs.
+//
+// Each start takes a new port rather than the one a killed process had: that port is an
+// ephemeral one, which any process's outgoing connection may take before the restart binds it
+// again. A start that finds its port taken all the same (the port was free a moment before)
+// tries another.
+func serve(t *testing.T, dataDir string) *served {
 	t.Helper()
-	p := testproc.Start(t, "hookline "+addr, []string{"HOOKLINE_OPERATOR_TOKEN=" + crashOperatorToken, "HOOKLINE_LOG_LEVEL=info"},
-		"serve", "--dev", "--data-dir", dataDir, "--listen", addr)
-	t.Cleanup(func() { p.Kill() }) // runs before Start's graceful stop, which then has nothing to do
-	p.WaitReady(t, "http://"+addr+"/healthz", 30*time.Second)
-	return &served{p}
+	for try := 1; ; try++ {
+		addr := testproc.FreeAddr(t)
+		p := testproc.Start(t, "hookline "+addr, []string{"HOOKLINE_OPERATOR_TOKEN=" + crashOperatorToken, "HOOKLINE_LOG_LEVEL=info"},
+			"serve", "--dev", "--data-dir", dataDir, "--listen", addr)
+		t.Cleanup(func() { p.Kill() }) // runs before Start's graceful stop, which then has nothing to do
+		url := "http://" + addr
+		if waitHealthy(t, p, url+"/healthz", 30*time.Second) {
+			return &served{Process: p, URL: url}
+		}
+		if !strings.Contains(p.Out.String(), "address already in use") || try == 5 {
+			t.Fatalf("%s exited before it answered /healthz:\n%s", p.Name, p.Out)
+		}
+		t.Logf("%s: the port was taken meanwhile; trying another", p.Name)
+	}
+}
+
+// waitHealthy polls url until it answers 200 (true) or the process exits (false), failing the
+// test after timeout.
+func waitHealthy(t *testing.T, p *testproc.Process, url string, timeout time.Duration) bool {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		if code, _ := testproc.Get(url); code == http.StatusOK {
+			return true
+		}
+		select {
+		case <-p.Exited:
+			return false
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not answer 200 on %s within %s:\n%s", p.Name, url, timeout, p.Out)
+		}
+	}
 }
 
 // TestCrashLosesNoAcceptedMessage posts a stream of messages from several goroutines, kills
@@ -52,9 +90,8 @@ func serve(t *testing.T, dataDir, addr string) *served {
 func TestCrashLosesNoAcceptedMessage(t *testing.T) {
 	t.Parallel()
 	dataDir := filepath.Join(t.TempDir(), "data")
-	addr := testproc.FreeAddr(t)
-	proc := serve(t, dataDir, addr)
-	api := &testserver.Instance{URL: "http://" + addr, Token: crashOperatorToken, T: t}
+	proc := serve(t, dataDir)
+	api := &testserver.Instance{URL: proc.URL, Token: crashOperatorToken, T: t}
 
 	var mu sync.Mutex
 	got := map[string]map[string]int{} // path → webhook-id → deliveries
@@ -86,7 +123,7 @@ func TestCrashLosesNoAcceptedMessage(t *testing.T) {
 	pollUntil(t, 30*time.Second, "150 messages accepted", func() bool { return acceptedCount() >= 150 })
 	proc.kill(t) // SIGKILL, with posts in flight
 	killedAt := acceptedCount()
-	serve(t, dataDir, addr)
+	p.follow(serve(t, dataDir).URL)
 	pollUntil(t, 30*time.Second, "100 more messages accepted after the restart", func() bool { return acceptedCount() >= killedAt+100 })
 	p.halt()
 	ids := p.ids()

@@ -19,14 +19,14 @@ import (
 
 	_ "modernc.org/sqlite"
 
-	"github.com/hookline/hookline/internal/testproc"
 	"github.com/hookline/hookline/internal/testserver"
 )
 
 // posters post order.paid messages to one application from several goroutines until halted,
 // keeping the ids of the messages that got a 2xx. Posts that fail (the server is down) are
-// tried again shortly.
+// tried again shortly, at the URL of the server started last (see follow).
 type posters struct {
+	baseURL  atomic.Pointer[string]
 	mu       sync.Mutex
 	accepted []string
 	failures int
@@ -36,6 +36,7 @@ type posters struct {
 
 func startPosters(t *testing.T, baseURL, token, appID string, n int) *posters {
 	p := &posters{stop: make(chan struct{})}
+	p.follow(baseURL)
 	client := &http.Client{Timeout: 5 * time.Second}
 	for g := range n {
 		p.wg.Add(1)
@@ -48,7 +49,7 @@ func startPosters(t *testing.T, baseURL, token, appID string, n int) *posters {
 				default:
 				}
 				body := fmt.Sprintf(`{"eventType":"order.paid","payload":{"poster":%d,"n":%d}}`, g, i)
-				req, _ := http.NewRequest("POST", baseURL+"/api/v1/app/"+appID+"/msg", strings.NewReader(body))
+				req, _ := http.NewRequest("POST", *p.baseURL.Load()+"/api/v1/app/"+appID+"/msg", strings.NewReader(body))
 				req.Header.Set("Authorization", "Bearer "+token)
 				req.Header.Set("Content-Type", "application/json")
 				resp, err := client.Do(req)
@@ -84,6 +85,9 @@ func startPosters(t *testing.T, baseURL, token, appID string, n int) *posters {
 	t.Cleanup(p.halt)
 	return p
 }
+
+// follow makes the next posts go to the server at baseURL (a server restarted on a new port).
+func (p *posters) follow(baseURL string) { p.baseURL.Store(&baseURL) }
 
 func (p *posters) count() int {
 	p.mu.Lock()
@@ -148,9 +152,8 @@ func TestRepeatedKillSendsTwiceOnlyWhatWasInFlight(t *testing.T) {
 	t.Parallel()
 	const kills = 5
 	dataDir := filepath.Join(t.TempDir(), "data")
-	addr := testproc.FreeAddr(t)
-	proc := serve(t, dataDir, addr)
-	api := &testserver.Instance{URL: "http://" + addr, Token: crashOperatorToken, T: t}
+	proc := serve(t, dataDir)
+	api := &testserver.Instance{URL: proc.URL, Token: crashOperatorToken, T: t}
 
 	// Each arrival is logged with the life of the server (0 before the first kill, k after the
 	// k-th restart) it came from. The receiver takes a few milliseconds to answer, so that
@@ -251,7 +254,8 @@ func TestRepeatedKillSendsTwiceOnlyWhatWasInFlight(t *testing.T) {
 		}
 		mu.Unlock()
 		life.Store(int32(k + 1))
-		proc = serve(t, dataDir, addr)
+		proc = serve(t, dataDir) // on a new port: see serve
+		p.follow(proc.URL)
 	}
 	base := p.count()
 	pollUntil(t, 60*time.Second, "messages accepted after the last restart", func() bool { return p.count() >= base+60 })
