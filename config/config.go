@@ -58,6 +58,14 @@ type Config struct {
 	PublicURL      string
 	FrameAncestors string
 	SessionTTL     time.Duration
+	// Brand* present the dashboard and the customer portal under the platform's own name.
+	BrandName    string
+	BrandLogo    string
+	BrandFavicon string
+	BrandAccent  string
+	BrandFont    string
+	// BrandHidePoweredBy is brand-powered-by=false: a zero Config shows the line.
+	BrandHidePoweredBy bool
 
 	// TransformationBudget and TransformationMemory bound each run of an endpoint's
 	// transformation (the transform package).

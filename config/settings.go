@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -271,6 +272,51 @@ var settings = []Setting{
 			}
 			return nil
 		}},
+	{Flag: "brand-name", Env: "HOOKLINE_BRAND_NAME", Default: "Hookline",
+		Usage: "The name the dashboard and the customer portal show in titles, the top bar and texts (an application's metadata brand.name overrides it in its portal).",
+		set: func(c *Config, v string) error {
+			if v = strings.TrimSpace(v); len(v) > 60 {
+				return errors.New("must be at most 60 characters")
+			}
+			c.BrandName = v
+			return nil
+		}},
+	{Flag: "brand-logo", Env: "HOOKLINE_BRAND_LOGO",
+		Usage: "An image file (.svg, .png, .jpg, .webp, .gif, at most 256 KB) shown as the logo in the top bar instead of the built-in mark (metadata brand.logo, a data:image URI, overrides it).",
+		set:   func(c *Config, v string) error { c.BrandLogo = strings.TrimSpace(v); return nil }},
+	{Flag: "brand-favicon", Env: "HOOKLINE_BRAND_FAVICON",
+		Usage: "An image file (.svg, .png, .ico, …, at most 256 KB) used as the pages' icon (metadata brand.favicon, a data:image URI, overrides it).",
+		set:   func(c *Config, v string) error { c.BrandFavicon = strings.TrimSpace(v); return nil }},
+	{Flag: "brand-accent", Env: "HOOKLINE_BRAND_ACCENT",
+		Usage: "The accent colour of links, buttons and highlights, #rgb or #rrggbb (metadata brand.accent overrides it).",
+		set: func(c *Config, v string) error {
+			v = strings.TrimSpace(v)
+			if v != "" && !accentColour.MatchString(v) {
+				return errors.New("must be a colour such as #0a7cff")
+			}
+			c.BrandAccent = v
+			return nil
+		}},
+	{Flag: "brand-font", Env: "HOOKLINE_BRAND_FONT",
+		Usage: "A CSS font-family list of fonts on the viewer's device, such as \"Inter\", system-ui, sans-serif; no font is downloaded (metadata brand.font overrides it).",
+		set: func(c *Config, v string) error {
+			v = strings.TrimSpace(v)
+			if v != "" && !fontFamily.MatchString(v) {
+				return errors.New("must be a font-family list of names, commas and quotes, such as \"Inter\", system-ui, sans-serif")
+			}
+			c.BrandFont = v
+			return nil
+		}},
+	{Flag: "brand-powered-by", Env: "HOOKLINE_BRAND_POWERED_BY", Default: "true",
+		Usage: "Show the customer portal's \"Webhooks powered by Hookline\" line (metadata brand.poweredBy \"false\" or \"true\" overrides it).",
+		set: func(c *Config, v string) error {
+			var show bool
+			if err := parseBool(&show)(v); err != nil {
+				return err
+			}
+			c.BrandHidePoweredBy = !show
+			return nil
+		}},
 }
 
 // validFrameSource accepts the CSP sources that make sense for embedding: 'none', 'self' and
@@ -295,3 +341,8 @@ func validFrameSource(src string) bool {
 	}
 	return true
 }
+
+var (
+	accentColour = regexp.MustCompile(`^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
+	fontFamily   = regexp.MustCompile(`^[A-Za-z0-9 ,"'_-]{1,200}$`)
+)

@@ -99,7 +99,7 @@ func TestAutoDisabledReasonInWords(t *testing.T) {
 	b := newBrowser(t, srv.URL)
 	b.signIn(srv.Token)
 	p := b.get("/dashboard/apps/" + app.ID + "/endpoints/" + ep.ID)
-	if !strings.Contains(p.Body, "Hookline turned this endpoint off automatically") ||
+	if !strings.Contains(p.Body, "This endpoint was turned off automatically") ||
 		!strings.Contains(p.Body, "It answered 410 Gone, which says the receiver no longer exists.") ||
 		strings.Contains(p.Body, "the endpoint answered 410 Gone") {
 		t.Errorf("endpoint page does not give the reason in words:\n%s", p.Body)

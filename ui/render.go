@@ -40,6 +40,8 @@ type view struct {
 	// NoScriptRefresh is a meta refresh for browsers without JavaScript only (inside
 	// <noscript>): with it, app.js updates the page in place instead.
 	NoScriptRefresh int
+	// Brand is the name, images, stylesheet and footer line the page shows.
+	Brand brandView
 }
 
 // Value returns a submitted form value, for refilling a form after an error.
@@ -55,6 +57,11 @@ func (v *view) Has(name, value string) bool {
 	return false
 }
 
+// staticURL is the address of a static file, with its version.
+func (d *Dashboard) staticURL(name string) string {
+	return "/dashboard/static/" + name + "?v=" + d.staticVer
+}
+
 func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, status int, page string, v *view) error {
 	t, ok := d.pages[page]
 	if !ok {
@@ -68,6 +75,7 @@ func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, status int, p
 	}
 	v.Version = d.cfg.Version
 	v.Theme = themeOf(r, v.Session)
+	v.Brand = d.brandOf(v.App, v.Session)
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout.html", v); err != nil {
 		return fmt.Errorf("ui: render %s: %w", page, err)
@@ -172,7 +180,7 @@ func capitalize(s string) string {
 
 func (d *Dashboard) funcs() template.FuncMap {
 	return template.FuncMap{
-		"static": func(name string) string { return "/dashboard/static/" + name + "?v=" + d.staticVer },
+		"static": d.staticURL,
 		"rel":    func(t time.Time) string { return relTime(d.svc.Now(), t) },
 		"abs":    func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04:05 UTC") },
 		"iso":    func(t time.Time) string { return t.UTC().Format(time.RFC3339) },

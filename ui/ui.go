@@ -37,6 +37,8 @@ type Config struct {
 	SessionTTL time.Duration
 	// Version is shown in the footer.
 	Version string
+	// Brand is how the dashboard presents itself; applications override it for their portal.
+	Brand Brand
 }
 
 // DefaultSessionTTL is the default lifetime of an operator sign-in.
@@ -60,6 +62,8 @@ type Dashboard struct {
 	pages     map[string]*template.Template
 	staticVer string
 	cop       *http.CrossOriginProtection
+	// logo and favicon are the brand's image files, nil when it has none.
+	logo, favicon *brandImage
 }
 
 // New parses the templates and returns the dashboard. It fails when a page the handlers use
@@ -81,6 +85,9 @@ func New(svc *service.Service, cfg Config, logger *slog.Logger) (*Dashboard, err
 		return nil, err
 	}
 	d.staticVer = ver
+	if err := d.checkBrand(); err != nil {
+		return nil, err
+	}
 	if d.pages, err = d.parsePages(); err != nil {
 		return nil, err
 	}
@@ -230,6 +237,9 @@ func (d *Dashboard) routes() []route {
 		{"POST /dashboard/login", public, d.login},
 		{"POST /dashboard/logout", signedIn, d.logout},
 		{"GET /dashboard/portal/login", public, d.portalLogin},
+		{"GET /dashboard/brand.css", public, d.serveBrandCSS},
+		{"GET /dashboard/brand/logo", public, d.serveBrandImage(&d.logo)},
+		{"GET /dashboard/brand/favicon", public, d.serveBrandImage(&d.favicon)},
 
 		{"GET /dashboard/apps", operatorOnly, d.listApps},
 		{"POST /dashboard/apps", operatorOnly, d.createApp},
