@@ -1,12 +1,15 @@
 package delivery
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -44,10 +47,25 @@ type receiver struct {
 
 // newReceiver starts a receiver; it is closed when the test ends. Handlers that block must be
 // released by a cleanup registered after this call (cleanups run last first).
+//
+// The receiver answers under a path of its own, which ends rc.URL; respond and request.Path see
+// the path below it. A request for any other path is a stray, which it answers 404 without
+// recording it: its port is an ephemeral one that may have been, a moment before, the port of
+// another test's receiver, to which that test's server may still send.
 func newReceiver(t testing.TB, respond func(w http.ResponseWriter, r *http.Request, n int)) *receiver {
 	t.Helper()
 	rc := &receiver{respond: respond, arrived: make(chan request, 10000)}
+	prefix := receiverPath()
 	rc.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rest, ok := strings.CutPrefix(r.URL.Path, prefix)
+		if !ok || rest != "" && !strings.HasPrefix(rest, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		if rest == "" {
+			rest = "/"
+		}
+		r.URL.Path, r.URL.RawPath = rest, ""
 		body, _ := io.ReadAll(r.Body)
 		rc.mu.Lock()
 		req := request{N: len(rc.reqs) + 1, Path: r.URL.Path, Header: r.Header.Clone(), Body: body, At: time.Now()}
@@ -61,9 +79,16 @@ func newReceiver(t testing.TB, respond func(w http.ResponseWriter, r *http.Reque
 			rc.respond(w, r, req.N)
 		}
 	}))
-	rc.URL = rc.srv.URL
+	rc.URL = rc.srv.URL + prefix
 	t.Cleanup(rc.srv.Close)
 	return rc
+}
+
+// receiverPath returns a path no other receiver has: "/r" and 16 random hex digits.
+func receiverPath() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return "/r" + hex.EncodeToString(b)
 }
 
 // requests returns a copy of what arrived so far.
