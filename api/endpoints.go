@@ -199,8 +199,16 @@ func (a *API) rotateEndpointSecret(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-func (a *API) getEndpointHeaders(w http.ResponseWriter, r *http.Request) error {
+// appEndpoint is a.endpoint without the application.
+func (a *API) appEndpoint(r *http.Request) (*hookline.Endpoint, error) {
 	_, ep, err := a.endpoint(r)
+	return ep, err
+}
+
+// writeHeaders answers the custom headers of the endpoint that find finds: an application's
+// (appEndpoint) or an operational-webhook endpoint (operationalEndpoint).
+func (a *API) writeHeaders(w http.ResponseWriter, r *http.Request, find func(*http.Request) (*hookline.Endpoint, error)) error {
+	ep, err := find(r)
 	if err != nil {
 		return err
 	}
@@ -208,24 +216,33 @@ func (a *API) getEndpointHeaders(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) updateEndpointHeaders(w http.ResponseWriter, r *http.Request) error {
-	var in EndpointHeadersIn
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	if in.Headers == nil {
+// replaceHeaders makes headers (required) the custom headers of the endpoint that find finds.
+func (a *API) replaceHeaders(w http.ResponseWriter, r *http.Request, find func(*http.Request) (*hookline.Endpoint, error), headers map[string]string) error {
+	if headers == nil {
 		return fieldError("body", "headers", "missing", "is required")
 	}
-	_, ep, err := a.endpoint(r)
+	ep, err := find(r)
 	if err != nil {
 		return err
 	}
-	ep.Headers = in.Headers
+	ep.Headers = headers
 	if err := a.svc.UpdateEndpoint(r.Context(), ep); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+func (a *API) getEndpointHeaders(w http.ResponseWriter, r *http.Request) error {
+	return a.writeHeaders(w, r, a.appEndpoint)
+}
+
+func (a *API) updateEndpointHeaders(w http.ResponseWriter, r *http.Request) error {
+	var in EndpointHeadersIn
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	return a.replaceHeaders(w, r, a.appEndpoint, in.Headers)
 }
 
 func (a *API) patchEndpointHeaders(w http.ResponseWriter, r *http.Request) error {

@@ -20,12 +20,7 @@ type OperationalWebhookEndpointHeadersIn struct {
 type OperationalWebhookEndpointHeadersOut = EndpointHeadersOut
 
 func (a *API) getOperationalEndpointHeaders(w http.ResponseWriter, r *http.Request) error {
-	ep, err := a.operationalEndpoint(r)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, endpointHeadersOut(ep.Headers))
-	return nil
+	return a.writeHeaders(w, r, a.operationalEndpoint)
 }
 
 func (a *API) updateOperationalEndpointHeaders(w http.ResponseWriter, r *http.Request) error {
@@ -33,17 +28,5 @@ func (a *API) updateOperationalEndpointHeaders(w http.ResponseWriter, r *http.Re
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	if in.Headers == nil {
-		return fieldError("body", "headers", "missing", "is required")
-	}
-	ep, err := a.operationalEndpoint(r)
-	if err != nil {
-		return err
-	}
-	ep.Headers = in.Headers
-	if err := a.svc.UpdateEndpoint(r.Context(), ep); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return a.replaceHeaders(w, r, a.operationalEndpoint, in.Headers)
 }
