@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -40,10 +41,22 @@ type EndpointThrottleRateStatusOut struct {
 	ThrottledSince *time.Time `json:"throttledSince,omitempty" doc:"Since when deliveries have been waiting, while RateLimited."`
 }
 
-func requireSince(since time.Time) error {
+// startReplay starts the replay task of the request's endpoint with start, once since is
+// given, and answers 202 with the task.
+func (a *API) startReplay(w http.ResponseWriter, r *http.Request, since time.Time,
+	start func(context.Context, *hookline.Endpoint) (*hookline.BackgroundTask, error)) error {
 	if since.IsZero() {
 		return fieldError("body", "since", "missing", "is required")
 	}
+	_, ep, err := a.endpoint(r)
+	if err != nil {
+		return err
+	}
+	task, err := start(r.Context(), ep)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, ReplayOut{taskStartedOut(task)})
 	return nil
 }
 
@@ -52,31 +65,14 @@ func (a *API) replayMissing(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	if err := requireSince(in.Since); err != nil {
-		return err
-	}
-	_, ep, err := a.endpoint(r)
-	if err != nil {
-		return err
-	}
-	task, err := a.svc.ReplayMissing(r.Context(), ep, in.Since, in.Until)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusAccepted, ReplayOut{taskStartedOut(task)})
-	return nil
+	return a.startReplay(w, r, in.Since, func(ctx context.Context, ep *hookline.Endpoint) (*hookline.BackgroundTask, error) {
+		return a.svc.ReplayMissing(ctx, ep, in.Since, in.Until)
+	})
 }
 
 func (a *API) bulkReplay(w http.ResponseWriter, r *http.Request) error {
 	var in BulkReplayIn
 	if err := decode(r, &in); err != nil {
-		return err
-	}
-	if err := requireSince(in.Since); err != nil {
-		return err
-	}
-	_, ep, err := a.endpoint(r)
-	if err != nil {
 		return err
 	}
 	f := service.ReplayFilter{Since: in.Since, Until: in.Until, EventTypes: in.EventTypes, Channel: deref(in.Channel),
@@ -85,12 +81,9 @@ func (a *API) bulkReplay(w http.ResponseWriter, r *http.Request) error {
 		st := hookline.MessageStatus(*in.Status)
 		f.Status = &st
 	}
-	task, err := a.svc.BulkReplay(r.Context(), ep, f)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusAccepted, ReplayOut{taskStartedOut(task)})
-	return nil
+	return a.startReplay(w, r, in.Since, func(ctx context.Context, ep *hookline.Endpoint) (*hookline.BackgroundTask, error) {
+		return a.svc.BulkReplay(ctx, ep, f)
+	})
 }
 
 func (a *API) cancelMsgs(w http.ResponseWriter, r *http.Request) error {
