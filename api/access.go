@@ -46,6 +46,19 @@ func (a *API) endpoint(r *http.Request) (*hookline.Application, *hookline.Endpoi
 	return app, ep, nil
 }
 
+// message finds the message, of the application, that the request names.
+func (a *API) message(r *http.Request) (*hookline.Application, *hookline.Message, error) {
+	app, err := a.application(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	msg, err := a.store.GetMessage(r.Context(), app.ID, r.PathValue("msg_id"))
+	if err != nil {
+		return nil, nil, err
+	}
+	return app, msg, nil
+}
+
 // idempotencyScope names whose keys a request's key is among: each application token's keys are
 // its own, operator keys are shared by all operator tokens.
 func idempotencyScope(r *http.Request) string {

@@ -155,9 +155,13 @@ func statusQuery(r *http.Request) (*hookline.MessageStatus, error) {
 	return &st, nil
 }
 
-func eventTypesQuery(r *http.Request) []string {
+func eventTypesQuery(r *http.Request) []string { return listQuery(r, "event_types") }
+
+// listQuery returns the values of a query parameter that may be repeated and may list values
+// separated by commas, without blanks.
+func listQuery(r *http.Request, name string) []string {
 	var out []string
-	for _, v := range r.URL.Query()["event_types"] {
+	for _, v := range r.URL.Query()[name] {
 		for _, t := range strings.Split(v, ",") {
 			if t = strings.TrimSpace(t); t != "" {
 				out = append(out, t)
@@ -234,11 +238,7 @@ func (a *API) listAttemptsByEndpoint(w http.ResponseWriter, r *http.Request) err
 }
 
 func (a *API) listAttemptsByMessage(w http.ResponseWriter, r *http.Request) error {
-	app, err := a.application(r)
-	if err != nil {
-		return err
-	}
-	msg, err := a.store.GetMessage(r.Context(), app.ID, r.PathValue("msg_id"))
+	app, msg, err := a.message(r)
 	if err != nil {
 		return err
 	}
@@ -343,11 +343,7 @@ func (a *API) listAttemptedMessages(w http.ResponseWriter, r *http.Request) erro
 }
 
 func (a *API) listAttemptedDestinations(w http.ResponseWriter, r *http.Request) error {
-	app, err := a.application(r)
-	if err != nil {
-		return err
-	}
-	msg, err := a.store.GetMessage(r.Context(), app.ID, r.PathValue("msg_id"))
+	app, msg, err := a.message(r)
 	if err != nil {
 		return err
 	}

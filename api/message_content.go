@@ -48,11 +48,7 @@ func (a *API) expungeMessageContent(w http.ResponseWriter, r *http.Request) erro
 	if err := requireOperator(r); err != nil {
 		return err
 	}
-	app, err := a.application(r)
-	if err != nil {
-		return err
-	}
-	msg, err := a.store.GetMessage(r.Context(), app.ID, r.PathValue("msg_id"))
+	app, msg, err := a.message(r)
 	if err != nil {
 		return err
 	}
@@ -129,11 +125,7 @@ func (a *API) expungeAttemptContent(w http.ResponseWriter, r *http.Request) erro
 }
 
 func (a *API) getRawPayload(w http.ResponseWriter, r *http.Request) error {
-	app, err := a.application(r)
-	if err != nil {
-		return err
-	}
-	msg, err := a.store.GetMessage(r.Context(), app.ID, r.PathValue("msg_id"))
+	_, msg, err := a.message(r)
 	if err != nil {
 		return err
 	}

@@ -104,14 +104,7 @@ func (a *API) searchMessages(w http.ResponseWriter, r *http.Request) error {
 			mo.EventTypes = append(mo.EventTypes, t)
 		}
 	}
-	withContent := in.WithContent != nil && *in.WithContent
-	page, err := a.store.ListMessages(r.Context(), app.ID, mo)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, listResponse(page, opts, func(m *hookline.Message) string { return m.ID },
-		func(m *hookline.Message) MessageOut { return messageOut(m, withContent) }))
-	return nil
+	return a.writeMessages(w, r, app.ID, mo, in.WithContent != nil && *in.WithContent)
 }
 
 func (a *API) messageEvents(w http.ResponseWriter, r *http.Request) error {
@@ -126,16 +119,8 @@ func (a *API) messageEvents(w http.ResponseWriter, r *http.Request) error {
 	if opts.Backward || opts.Descending {
 		return fieldError("query", "iterator", "value", "the stream reads forward only: pass the iterator of the page before")
 	}
-	q := r.URL.Query()
 	settled := a.svc.Now().Add(-streamSettle)
-	mo := hookline.MessageListOptions{ListOptions: opts, EventTypes: eventTypesQuery(r), Before: &settled}
-	for _, v := range q["channels"] {
-		for _, c := range strings.Split(v, ",") {
-			if c = strings.TrimSpace(c); c != "" {
-				mo.Channels = append(mo.Channels, c)
-			}
-		}
-	}
+	mo := hookline.MessageListOptions{ListOptions: opts, EventTypes: eventTypesQuery(r), Channels: listQuery(r, "channels"), Before: &settled}
 	if opts.Iterator == "" {
 		if mo.After, err = timeQuery(r, "after"); err != nil {
 			return err

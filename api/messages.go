@@ -3,7 +3,6 @@ package api
 import (
 	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/hookline/hookline"
@@ -97,14 +96,7 @@ func (a *API) listMessages(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	mo := hookline.MessageListOptions{ListOptions: opts, Channel: q.Get("channel"), Tag: q.Get("tag")}
-	for _, v := range q["event_types"] {
-		for _, t := range strings.Split(v, ",") {
-			if t = strings.TrimSpace(t); t != "" {
-				mo.EventTypes = append(mo.EventTypes, t)
-			}
-		}
-	}
+	mo := hookline.MessageListOptions{ListOptions: opts, EventTypes: eventTypesQuery(r), Channel: q.Get("channel"), Tag: q.Get("tag")}
 	if mo.Before, err = timeQuery(r, "before"); err != nil {
 		return err
 	}
@@ -115,11 +107,16 @@ func (a *API) listMessages(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	page, err := a.store.ListMessages(r.Context(), app.ID, mo)
+	return a.writeMessages(w, r, app.ID, mo, withContent)
+}
+
+// writeMessages answers the page of the application's messages that mo selects.
+func (a *API) writeMessages(w http.ResponseWriter, r *http.Request, appID string, mo hookline.MessageListOptions, withContent bool) error {
+	page, err := a.store.ListMessages(r.Context(), appID, mo)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, listResponse(page, opts, func(m *hookline.Message) string { return m.ID },
+	writeJSON(w, http.StatusOK, listResponse(page, mo.ListOptions, func(m *hookline.Message) string { return m.ID },
 		func(m *hookline.Message) MessageOut { return messageOut(m, withContent) }))
 	return nil
 }
