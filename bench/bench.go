@@ -85,12 +85,14 @@ type scenario struct {
 	hang        bool // pending1m: receivers never answer while the run lasts
 	oneByOne    bool // fanout: post one message, wait for all its deliveries, repeat
 	ingest      bool // ingest: API only, then API with one endpoint
+	transform   bool // every endpoint has a transformation (benchTransformation)
 }
 
 // scenarios lists every scenario in the order `all` runs them.
 var scenarios = []scenario{
 	{name: "1ep", about: "1 application, 1 endpoint", apps: 1, perApp: 1, messages: 20000, posters: 32},
 	{name: "100ep", about: "1 application, 100 endpoints; every message goes to all 100", apps: 1, perApp: 100, messages: 2000, posters: 16},
+	{name: "100ep-transform", about: "100ep with a transformation on every endpoint (it wraps the payload and adds a header)", apps: 1, perApp: 100, messages: 2000, posters: 16, transform: true},
 	{name: "fanout1000", about: "one message to 1,000 endpoints, repeated: time until all are delivered", apps: 1, perApp: 1000, messages: 5, posters: 1, oneByOne: true},
 	{name: "1000apps", about: "1,000 applications with one endpoint each; messages spread over them", apps: 1000, perApp: 1, messages: 20000, posters: 32},
 	{name: "failing10", about: "100 endpoints, 10 % of them answer 500: healthy throughput and retries", apps: 1, perApp: 100, messages: 1000, posters: 16, fail: 0.1},
@@ -358,6 +360,11 @@ func (st *runState) setup(ctx context.Context, label string, apps, perApp, first
 		epIDs, err = st.api.createEndpoints(ctx, appIDs, perApp, firstEndpoint, st.rv.endpointURL)
 		if err != nil {
 			return nil, nil, 0, err
+		}
+		if st.sc.transform {
+			if err := st.api.setTransformations(ctx, appIDs, perApp, epIDs); err != nil {
+				return nil, nil, 0, err
+			}
 		}
 	}
 	return appIDs, epIDs, time.Since(start), nil

@@ -182,6 +182,34 @@ func (c *apiClient) createEndpoints(ctx context.Context, apps []string, perApp, 
 	return ids, err
 }
 
+// benchTransformation is the transformation of the 100ep-transform scenario: small, as most
+// are, and it changes the body the delivery signs.
+const benchTransformation = `function handler(webhook) {
+  webhook.payload = {type: webhook.eventType, data: webhook.payload};
+  webhook.headers["X-Bench"] = "1";
+  return webhook;
+}`
+
+// setTransformations sets and enables benchTransformation on every endpoint (epIDs in the
+// order createEndpoints returns them).
+func (c *apiClient) setTransformations(ctx context.Context, apps []string, perApp int, epIDs []string) error {
+	body, err := json.Marshal(map[string]any{"code": benchTransformation, "enabled": true})
+	if err != nil {
+		return err
+	}
+	return parallel(ctx, len(epIDs), setupConcurrency, func(ctx context.Context, i int) error {
+		path := "/api/v1/app/" + apps[i/perApp] + "/endpoint/" + epIDs[i] + "/transformation"
+		status, data, err := c.do(ctx, http.MethodPatch, path, body)
+		if err != nil {
+			return fmt.Errorf("PATCH %s: %w", path, err)
+		}
+		if status != http.StatusNoContent {
+			return fmt.Errorf("PATCH %s: status %d: %s", path, status, bytes.TrimSpace(data))
+		}
+		return nil
+	})
+}
+
 // sent is one accepted message.
 type sent struct {
 	id       string
