@@ -106,6 +106,9 @@ type Endpoint struct {
 	// Transformation is the endpoint's JavaScript transformation; nil when it never had one.
 	// Only TransformationStore writes it.
 	Transformation *Transformation
+	// Destination is the message broker the endpoint's deliveries are published to instead of
+	// HTTP requests to its URL; nil for an HTTP endpoint. Only DestinationStore writes it.
+	Destination *Destination
 	// Health is the endpoint's delivery record; the store maintains it, writes ignore it.
 	Health    EndpointHealth
 	CreatedAt time.Time

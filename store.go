@@ -30,6 +30,7 @@ type Store interface {
 	ReceiverStore
 	StatsStore
 	TransformationStore
+	DestinationStore
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

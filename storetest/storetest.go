@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) hookline.Store) {
 		{"Endpoints/Stats", s.endpointsStats},
 		{"Endpoints/Health", s.endpointsHealth},
 		{"Endpoints/Receiver", s.endpointsReceiver},
+		{"Endpoints/Destination", s.endpointsDestination},
 		{"Messages/Payload", s.messagesPayload},
 		{"Messages/DuplicateEventID", s.messagesDuplicateEventID},
 		{"Messages/FanOut", s.messagesFanOut},

@@ -34,12 +34,16 @@ const EndpointReceiverColumn = `receiver_sealed`
 // SetEndpointTransformation writes it.
 const EndpointTransformationColumn = `transformation`
 
+// EndpointDestinationColumn holds the endpoint's sealed hookline.Destination; only
+// SetEndpointDestination writes it.
+const EndpointDestinationColumn = `destination_sealed`
+
 // EndpointReadColumns are what ScanEndpoint reads.
 const EndpointReadColumns = EndpointColumns + `, ` + EndpointHealthColumns + `, ` + EndpointReceiverColumn + `, ` +
-	EndpointTransformationColumn
+	EndpointTransformationColumn + `, ` + EndpointDestinationColumn
 
 // ScanEndpoint reads a row of EndpointReadColumns (the write columns from id to updated_at,
-// then the health columns, then the receiver and the transformation) and opens its secrets.
+// then the health columns, then the receiver, the transformation and the destination) and opens its secrets.
 // Nullable columns are scanned into pointers, which both drivers set to nil for NULL.
 func ScanEndpoint(s Scanner, box hookline.SecretBox) (*hookline.Endpoint, error) {
 	var (
@@ -50,11 +54,11 @@ func ScanEndpoint(s Scanner, box hookline.SecretBox) (*hookline.Endpoint, error)
 		secretSealed, oldSealed              string
 		createdAt, updatedAt                 int64
 		health                               healthScan
-		receiver, transformation             *string
+		receiver, transformation, destSealed *string
 	)
 	dest := []any{&ep.ID, &ep.AppID, &uid, &ep.URL, &ep.Description, &ep.Version, &ep.Disabled,
 		&filterTypes, &channels, &rateLimit, &meta, &headers, &secretSealed, &oldSealed, &reason, &createdAt, &updatedAt}
-	dest = append(append(dest, health.dest()...), &receiver, &transformation)
+	dest = append(append(dest, health.dest()...), &receiver, &transformation, &destSealed)
 	if err := s.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -95,6 +99,11 @@ func ScanEndpoint(s Scanner, box hookline.SecretBox) (*hookline.Endpoint, error)
 	}
 	if transformation != nil {
 		if ep.Transformation, err = DecodeTransformation(*transformation); err != nil {
+			return nil, fmt.Errorf("%w: endpoint %s: %w", ErrUnreadableEndpoint, ep.ID, err)
+		}
+	}
+	if destSealed != nil {
+		if ep.Destination, err = OpenDestination(box, *destSealed); err != nil {
 			return nil, fmt.Errorf("%w: endpoint %s: %w", ErrUnreadableEndpoint, ep.ID, err)
 		}
 	}
