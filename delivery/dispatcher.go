@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/destination"
 	"github.com/hookline/hookline/egress"
 	"github.com/hookline/hookline/signature"
 	"github.com/hookline/hookline/transform"
@@ -604,6 +605,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 	close(d.recorded)
 	<-recorderDone
+	d.sender.CloseBrokers()
 	d.logger.Info("dispatcher stopped", "owner", d.cfg.Owner)
 	return nil
 }
@@ -872,13 +874,25 @@ func (d *Dispatcher) send(ctx context.Context, t *task) {
 		h.Set(k, v)
 	}
 	h.Set("Content-Type", "application/json")
-	h.Set("User-Agent", d.cfg.UserAgent)
+	if ep.Destination == nil {
+		h.Set("User-Agent", d.cfg.UserAgent)
+	} else {
+		// A broker message carries its event type as a header: a consumer routes on it without
+		// parsing the body. The request's URL and method mean nothing to a broker; the attempt
+		// log names the destination.
+		h.Set(destination.EventTypeHeader, msg.EventType)
+		req.URL = destination.Redacted(*ep.Destination)
+	}
 	if !failed {
 		// The signature covers the body as sent: the transformed one.
 		if err := d.cfg.Profile.Sign(h, msg.ID, now, msg.EventType, req.Payload, ep.ActiveSecrets(now)); err != nil {
 			t.result = Result{Kind: FailConnection, Body: "could not sign the request: " + err.Error()}
 		} else {
-			t.result = d.sender.SendEndpoint(ctx, ep, req.Method, req.URL, h, req.Payload, now)
+			if ep.Destination != nil {
+				t.result = d.sender.Publish(ctx, ep, h, req.Payload)
+			} else {
+				t.result = d.sender.SendEndpoint(ctx, ep, req.Method, req.URL, h, req.Payload, now)
+			}
 		}
 	}
 	res := t.result

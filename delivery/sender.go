@@ -69,6 +69,10 @@ type Sender struct {
 	// receivers holds the clients and token sources of endpoints with receiver settings
 	// (mutual TLS, a server CA, OAuth 2.0); plain endpoints never look into it.
 	receivers receiverCache
+	// brokers holds the publishers of endpoints with a destination (a message broker).
+	brokers brokerCache
+	// dial opens the connections to brokers, through the egress policy.
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // NewSender returns a Sender with the given per-request timeout and bound on the response's
@@ -108,6 +112,7 @@ func NewSender(policy egress.Policy, timeout time.Duration, maxHeaderBytes int64
 		},
 		timeout:        timeout,
 		maxHeaderBytes: maxHeaderBytes,
+		dial:           policy.DialContext(dialer),
 	}
 }
 

@@ -1,0 +1,87 @@
+package destination
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"strconv"
+
+	"github.com/hookline/hookline"
+	"github.com/redis/go-redis/v9"
+)
+
+// Redis Streams: each attempt is one XADD to the stream, with a field "body" holding the
+// payload and one field per header (webhook-id, webhook-timestamp, webhook-signature,
+// event-type, ...). It succeeds when Redis answers with the entry's id, which the attempt log
+// shows.
+//
+// URL: redis://[user:password@]host[:port][/db] or rediss:// (TLS). Options: stream (required),
+// maxLen (trims the stream to about that many entries: XADD MAXLEN ~).
+func init() { Register("redis", redisType{}) }
+
+type redisType struct{}
+
+func (redisType) Check(d hookline.Destination) []FieldError {
+	errs := unknownOptions(d, "stream", "maxLen")
+	if _, uerrs := checkURL(d.URL, "redis", "rediss"); uerrs != nil {
+		errs = append(errs, uerrs...)
+	} else if _, err := redis.ParseURL(d.URL); err != nil {
+		errs = append(errs, FieldError{"url", err.Error()})
+	}
+	if d.Options["stream"] == "" {
+		errs = append(errs, FieldError{"stream", "is required"})
+	}
+	if v, ok := d.Options["maxLen"]; ok {
+		if n, err := strconv.ParseInt(v, 10, 64); err != nil || n < 1 {
+			errs = append(errs, FieldError{"maxLen", "must be a positive integer"})
+		}
+	}
+	return errs
+}
+
+func (redisType) Open(d hookline.Destination, dial DialFunc) (Publisher, error) {
+	opt, err := redis.ParseURL(d.URL)
+	if err != nil {
+		return nil, err
+	}
+	tlsConfig := opt.TLSConfig
+	opt.Dialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dial(ctx, network, addr)
+		if err != nil || tlsConfig == nil {
+			return conn, err
+		}
+		tc := tls.Client(conn, tlsConfig)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			conn.Close()
+			return nil, err
+		}
+		return tc, nil
+	}
+	opt.MaxRetries = -1   // one XADD per attempt: the retry schedule does the retrying
+	opt.DialerRetries = 1 // likewise one dial: a dead broker is a failed attempt at once
+	opt.DisableIdentity = true
+	opt.PoolSize = 8
+	maxLen, _ := strconv.ParseInt(d.Options["maxLen"], 10, 64)
+	return &redisPublisher{client: redis.NewClient(opt), stream: d.Options["stream"], maxLen: maxLen}, nil
+}
+
+type redisPublisher struct {
+	client *redis.Client
+	stream string
+	maxLen int64
+}
+
+func (p *redisPublisher) Publish(ctx context.Context, msg Message) (Result, error) {
+	values := make([]any, 0, 2+2*len(msg.Headers))
+	values = append(values, "body", msg.Body)
+	for _, k := range msg.HeaderNames() {
+		values = append(values, k, msg.Headers[k])
+	}
+	id, err := p.client.XAdd(ctx, &redis.XAddArgs{Stream: p.stream, MaxLen: p.maxLen, Approx: p.maxLen > 0, Values: values}).Result()
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Answer: "XADD " + p.stream + " " + id}, nil
+}
+
+func (p *redisPublisher) Close() error { return p.client.Close() }
