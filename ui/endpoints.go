@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -533,7 +534,21 @@ func (d *Dashboard) sendTest(w http.ResponseWriter, r *http.Request, s *session)
 		fmt.Sprintf("Test %s sent (%s).", msg.EventType, msg.ID))
 }
 
+// recoverEndpoint sends again the messages that failed at the endpoint in the form's period.
 func (d *Dashboard) recoverEndpoint(w http.ResponseWriter, r *http.Request, s *session) error {
+	return d.startWindowTask(w, r, s, d.svc.Recover, "The messages that failed in that time are being sent again; this page shows how it goes.")
+}
+
+// replayMissing sends the endpoint the messages of the form's period that it never got (from
+// before it existed, or while it filtered them out).
+func (d *Dashboard) replayMissing(w http.ResponseWriter, r *http.Request, s *session) error {
+	return d.startWindowTask(w, r, s, d.svc.ReplayMissing, "The messages of that time that never went to this endpoint are being sent to it; this page shows how it goes.")
+}
+
+// startWindowTask reads the form's period (since, and until or up to now; UTC) and starts a
+// background task over it, then opens the task's page.
+func (d *Dashboard) startWindowTask(w http.ResponseWriter, r *http.Request, s *session,
+	start func(context.Context, *hookline.Endpoint, time.Time, *time.Time) (*hookline.BackgroundTask, error), flash string) error {
 	app, ep, err := d.endpoint(r, s)
 	if err != nil {
 		return err
@@ -561,9 +576,9 @@ func (d *Dashboard) recoverEndpoint(w http.ResponseWriter, r *http.Request, s *s
 	if len(errs) > 0 {
 		return d.renderEndpoint(w, r, s, app, ep, http.StatusUnprocessableEntity, r.PostForm, errs)
 	}
-	task, err := d.svc.Recover(r.Context(), ep, since, until)
+	task, err := start(r.Context(), ep, since, until)
 	if err != nil {
 		return err
 	}
-	return d.done(w, r, s, appURL(app.ID)+"/tasks/"+task.ID, "The messages that failed in that time are being sent again; this page shows how it goes.")
+	return d.done(w, r, s, appURL(app.ID)+"/tasks/"+task.ID, flash)
 }

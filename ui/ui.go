@@ -3,7 +3,8 @@
 // /api/v1/auth/app-portal-access). Pages are html/template views embedded in the binary and
 // parsed once at start; every action is a plain form POST answered by a redirect, so nothing
 // needs JavaScript. A small script only adds comfort: live relative times, copy buttons,
-// confirmation prompts and filters that apply on change.
+// confirmation prompts, filters that apply on change, and delivery lists that follow new
+// attempts (live.go).
 package ui
 
 import (
@@ -266,6 +267,7 @@ func (d *Dashboard) routes() []route {
 		{"POST " + ep + "/transformation/simulate", signedIn, d.simulateTransformation},
 		{"POST " + ep + "/test", signedIn, d.sendTest},
 		{"POST " + ep + "/recover", signedIn, d.recoverEndpoint},
+		{"POST " + ep + "/replay-missing", signedIn, d.replayMissing},
 		{"GET " + ep + "/history", signedIn, d.history},
 		{"GET " + ep + "/history/live", signedIn, d.liveHistory},
 
