@@ -100,20 +100,14 @@ type EventExampleIn struct {
 
 // AttemptListQuery are the filters of the attempt lists.
 type AttemptListQuery struct {
-	Limit            int       `query:"limit" doc:"Page size, 1 to 250 (default 50)."`
-	Iterator         string    `query:"iterator"`
-	Order            string    `query:"order" enum:"ascending,descending" doc:"Sort order (default descending; a Hookline extension)."`
-	ExpandedStatuses bool      `query:"expanded_statuses" doc:"Add statusText to each attempt (always there for clients other than the 1.x Svix SDKs)."`
-	Status           int       `query:"status" enum:"0,1,2,3,4" doc:"Only attempts with this status."`
-	StatusCodeClass  int       `query:"status_code_class" enum:"0,100,200,300,400,500" doc:"Only attempts answered with a status of this class (0: no response)."`
-	EventTypes       []string  `query:"event_types" doc:"Only attempts of messages of these types."`
-	Channel          string    `query:"channel" doc:"Only attempts of messages sent on this channel."`
-	Tag              string    `query:"tag" doc:"Only attempts of messages with this tag."`
-	Before           time.Time `query:"before"`
-	After            time.Time `query:"after"`
-	EndpointID       string    `query:"endpoint_id" doc:"Only attempts to this endpoint (attempts by message)."`
-	WithMsg          bool      `query:"with_msg" doc:"Include the message in each attempt."`
-	WithContent      bool      `query:"with_content" doc:"Include payloads of included messages (default true)."`
+	Limit            int    `query:"limit" doc:"Page size, 1 to 250 (default 50)."`
+	Iterator         string `query:"iterator"`
+	Order            string `query:"order" enum:"ascending,descending" doc:"Sort order (default descending; a Hookline extension)."`
+	ExpandedStatuses bool   `query:"expanded_statuses" doc:"Add statusText to each attempt (always there for clients other than the 1.x Svix SDKs)."`
+	AttemptFilterQuery
+	EndpointID  string `query:"endpoint_id" doc:"Only attempts to this endpoint (attempts by message)."`
+	WithMsg     bool   `query:"with_msg" doc:"Include the message in each attempt."`
+	WithContent bool   `query:"with_content" doc:"Include payloads of included messages (default true)."`
 }
 
 // DestinationListQuery pages the endpoints a message went to, by endpoint id.
@@ -225,16 +219,26 @@ func (a *API) writeAttempts(w http.ResponseWriter, r *http.Request, app *hooklin
 }
 
 func (a *API) listAttemptsByEndpoint(w http.ResponseWriter, r *http.Request) error {
-	app, ep, err := a.endpoint(r)
+	app, ao, err := a.endpointAttemptFilters(r)
 	if err != nil {
 		return err
+	}
+	return a.writeAttempts(w, r, app, ao)
+}
+
+// endpointAttemptFilters finds the request's endpoint and parses the attempt filters, limited
+// to that endpoint.
+func (a *API) endpointAttemptFilters(r *http.Request) (*hookline.Application, hookline.AttemptListOptions, error) {
+	app, ep, err := a.endpoint(r)
+	if err != nil {
+		return nil, hookline.AttemptListOptions{}, err
 	}
 	ao, err := attemptFilters(r)
 	if err != nil {
-		return err
+		return nil, hookline.AttemptListOptions{}, err
 	}
 	ao.EndpointID = ep.ID
-	return a.writeAttempts(w, r, app, ao)
+	return app, ao, nil
 }
 
 func (a *API) listAttemptsByMessage(w http.ResponseWriter, r *http.Request) error {

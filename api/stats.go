@@ -22,6 +22,12 @@ type CountOut struct {
 
 // AttemptCountQuery are the filters of the attempt count: the attempt list's.
 type AttemptCountQuery struct {
+	AttemptFilterQuery
+}
+
+// AttemptFilterQuery are the filters that the attempt list and count share (attemptFilters
+// reads them).
+type AttemptFilterQuery struct {
 	Status          int       `query:"status" enum:"0,1,2,3,4" doc:"Only attempts with this status."`
 	StatusCodeClass int       `query:"status_code_class" enum:"0,100,200,300,400,500" doc:"Only attempts answered with a status of this class (0: no response)."`
 	EventTypes      []string  `query:"event_types" doc:"Only attempts of messages of these types."`
@@ -47,15 +53,10 @@ func codeClassQuery(r *http.Request) (*int, error) {
 }
 
 func (a *API) countAttemptsByEndpoint(w http.ResponseWriter, r *http.Request) error {
-	app, ep, err := a.endpoint(r)
+	app, ao, err := a.endpointAttemptFilters(r)
 	if err != nil {
 		return err
 	}
-	ao, err := attemptFilters(r)
-	if err != nil {
-		return err
-	}
-	ao.EndpointID = ep.ID
 	n, more, err := a.store.CountAttempts(r.Context(), app.ID, ao, maxAttemptCount)
 	if err != nil {
 		return err
