@@ -245,7 +245,14 @@ func TestBadTransformationsFailTheirAttempts(t *testing.T) {
 	measure("with a looping, an allocating and a throwing endpoint")
 
 	for name, b := range bads {
-		atts := e.waitAttempts(app, ids[name], perPhase)
+		// Transformations run one at a time, and the looping and allocating ones each run up to
+		// their budget (longer on a loaded machine, and their retries come in between): the
+		// 3 × 40 first attempts may take well over waitAttempts' 10 s.
+		var atts []attempt
+		pollUntil(t, 90*time.Second, fmt.Sprintf("%d attempts at the %s endpoint", perPhase, name), func() bool {
+			atts = e.attempts(app, ids[name])
+			return len(atts) >= perPhase
+		})
 		reasons := map[string]int{}
 		var longest int64
 		for _, a := range atts {
