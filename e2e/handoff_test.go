@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/config"
 	"github.com/hookline/hookline/internal/testserver"
 )
@@ -47,7 +48,14 @@ func TestHandOff(t *testing.T) {
 	var received atomic.Int64
 	release := make(chan struct{})
 	var hang atomic.Bool
+	// The receiver counts requests for its own random path only: its port may have been, a
+	// moment before, another test's receiver's, to which that test's server may still send.
+	hook := "/hook-" + hookline.NewID("")
 	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != hook {
+			http.NotFound(w, r)
+			return
+		}
 		if hang.Load() {
 			<-release
 		}
@@ -69,14 +77,24 @@ func TestHandOff(t *testing.T) {
 		ID string `json:"id"`
 	}
 	srv.Op("POST", "/api/v1/app", map[string]any{"name": "acme"}, 201).JSON(t, &app)
-	srv.Op("POST", "/api/v1/app/"+app.ID+"/endpoint", map[string]any{"url": rc.URL + "/hook"}, 201)
+	srv.Op("POST", "/api/v1/app/"+app.ID+"/endpoint", map[string]any{"url": rc.URL + hook}, 201)
 	post := func(n int) {
 		for i := range n {
 			srv.Op("POST", "/api/v1/app/"+app.ID+"/msg", map[string]any{"eventType": "order.paid", "payload": map[string]any{"n": i}}, 202)
 		}
 	}
 
-	// Keeping up: every message is handed off, none claimed.
+	// Keeping up: every message is handed off, none claimed. The dispatcher takes hand-offs once
+	// its first claim found the store has no backlog: on a busy machine that may come after the
+	// server answers.
+	d := srv.Server.Dispatcher()
+	pollUntil(t, 10*time.Second, "the dispatcher taking hand-offs", func() bool {
+		lease := d.Lease()
+		if lease != nil {
+			d.HandOff(nil) // given back unused
+		}
+		return lease != nil
+	})
 	const first = 10
 	for i := range first {
 		post(1)
