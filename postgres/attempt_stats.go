@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/internal/sqlcodec"
 )
 
 // idSlack widens the id range of a stats query below its start: an attempt's id is made from
@@ -34,20 +35,8 @@ func (db *DB) AttemptStats(ctx context.Context, appID string, q hookline.Attempt
 		return nil, dbErr(err, "count attempts")
 	}
 	defer rows.Close()
-	var out []hookline.AttemptCount
-	for rows.Next() {
-		var (
-			c             hookline.AttemptCount
-			bucketN, n    int64
-			status, durMs int64
-		)
-		if err := rows.Scan(&c.EndpointID, &bucketN, &status, &durMs, &n); err != nil {
-			return nil, dbErr(err, "count attempts")
-		}
-		c.Bucket, c.Status, c.DurationMs, c.N = int(bucketN), hookline.MessageStatus(status), durMs, int(n)
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := sqlcodec.ScanAttemptCounts(rows)
+	if err != nil {
 		return nil, dbErr(err, "count attempts")
 	}
 	return out, nil

@@ -44,3 +44,22 @@ func ScanAppCounts(rows Rows) (map[string]int64, error) {
 	}
 	return out, rows.Err()
 }
+
+// ScanAttemptCounts reads rows of (endpoint id, bucket, status, duration in ms, count), as
+// AttemptStats selects them.
+func ScanAttemptCounts(rows Rows) ([]hookline.AttemptCount, error) {
+	var out []hookline.AttemptCount
+	for rows.Next() {
+		var (
+			c             hookline.AttemptCount
+			bucket, n     int64
+			status, durMs int64
+		)
+		if err := rows.Scan(&c.EndpointID, &bucket, &status, &durMs, &n); err != nil {
+			return nil, err
+		}
+		c.Bucket, c.Status, c.DurationMs, c.N = int(bucket), hookline.MessageStatus(status), durMs, int(n)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
