@@ -135,6 +135,9 @@ func TestTransformationReshapesDeliveries(t *testing.T) {
 	if atts := e.waitAttempts(app, epID, 2); len(atts) != 2 {
 		t.Fatalf("%d attempts, want 2 (none for the canceled delivery)", len(atts))
 	}
+	if st := e.stats(app, epID); st["canceled"] != 1 || st["fail"] != 0 {
+		t.Fatalf("endpoint stats %v, want one canceled and none failed", st)
+	}
 
 	// Disabled, the transformation keeps its code and deliveries go out unchanged.
 	e.Op("PATCH", "/api/v1/app/"+app+"/endpoint/"+epID+"/transformation", map[string]any{"enabled": false}, 204)
