@@ -4,10 +4,10 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/hookline/hookline/internal/testload"
 	"github.com/hookline/hookline/internal/testproc"
 	"github.com/hookline/hookline/internal/testserver"
 )
@@ -93,16 +93,7 @@ func TestCrashLosesNoAcceptedMessage(t *testing.T) {
 	proc := serve(t, dataDir)
 	api := &testserver.Instance{URL: proc.URL, Token: crashOperatorToken, T: t}
 
-	var mu sync.Mutex
-	got := map[string]map[string]int{} // path → webhook-id → deliveries
-	rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request, _ int) {
-		mu.Lock()
-		defer mu.Unlock()
-		if got[r.URL.Path] == nil {
-			got[r.URL.Path] = map[string]int{}
-		}
-		got[r.URL.Path][r.Header.Get("webhook-id")]++
-	})
+	rc := testload.NewReceiver(t, 0)
 	api.Op("POST", "/api/v1/event-type", map[string]any{"name": "order.paid", "description": "paid"}, 201)
 	api.Op("POST", "/api/v1/event-type", map[string]any{"name": "order.shipped", "description": "shipped"}, 201)
 	var app struct {
@@ -118,65 +109,23 @@ func TestCrashLosesNoAcceptedMessage(t *testing.T) {
 	}
 
 	p := startPosters(t, api.URL, crashOperatorToken, app.ID, 4)
-	acceptedCount := p.count
+	acceptedCount := p.Count
 
 	pollUntil(t, 30*time.Second, "150 messages accepted", func() bool { return acceptedCount() >= 150 })
 	proc.kill(t) // SIGKILL, with posts in flight
 	killedAt := acceptedCount()
 	p.follow(serve(t, dataDir).URL)
 	pollUntil(t, 30*time.Second, "100 more messages accepted after the restart", func() bool { return acceptedCount() >= killedAt+100 })
-	p.halt()
-	ids := p.ids()
-	failed := p.failures
-	missing := func() (n int, example string) {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, id := range ids {
-			for _, path := range []string{"/all", "/paid"} {
-				if got[path][id] == 0 {
-					n++
-					example = path + " " + id
-				}
-			}
-		}
-		return n, example
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		n, example := missing()
-		if n == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d deliveries of accepted messages never arrived, such as %s", n, example)
-		}
-		select {
-		case <-time.After(50 * time.Millisecond):
-		case <-t.Context().Done():
-			return
-		}
-	}
-
-	mu.Lock()
-	defer mu.Unlock()
-	if n := len(got["/shipped"]); n != 0 {
+	p.Halt()
+	ids := p.IDs()
+	_, failed, _ := p.Answers()
+	paths := []string{"/all", "/paid"}
+	rc.WaitDelivered(t, 60*time.Second, paths, ids)
+	if n := rc.Count("/shipped"); n != 0 {
 		t.Errorf("the endpoint filtered to order.shipped got %d messages", n)
 	}
-	dups, extra := 0, 0
-	acceptedSet := map[string]bool{}
-	for _, id := range ids {
-		acceptedSet[id] = true
-	}
-	for _, path := range []string{"/all", "/paid"} {
-		for id, n := range got[path] {
-			if n > 1 {
-				dups += n - 1
-			}
-			if !acceptedSet[id] {
-				extra++ // accepted by the server, but the client lost the response to the kill
-			}
-		}
-	}
+	// extra: accepted by the server, but the client lost the response to the kill.
+	_, dups, extra := rc.Tally(paths, ids)
 	t.Logf("%d messages accepted (%d before the kill), %d posts failed around the crash; %d duplicate deliveries, %d deliveries of messages whose 2xx the client never saw",
 		len(ids), killedAt, failed, dups, extra)
 }

@@ -1,9 +1,7 @@
 package delivery
 
 import (
-	"bytes"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -11,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -19,97 +16,28 @@ import (
 
 	_ "modernc.org/sqlite"
 
+	"github.com/hookline/hookline/internal/testload"
 	"github.com/hookline/hookline/internal/testserver"
 )
 
-// posters post order.paid messages to one application from several goroutines until halted,
-// keeping the ids of the messages that got a 2xx. Posts that fail (the server is down) are
-// tried again shortly, at the URL of the server started last (see follow).
+// posters post order.paid messages to one application from several goroutines until halted
+// (see testload), at the URL of the server started last (see follow); posts that fail (the
+// server is down) are tried again shortly.
 type posters struct {
-	baseURL  atomic.Pointer[string]
-	mu       sync.Mutex
-	accepted []string
-	failures int
-	stop     chan struct{}
-	wg       sync.WaitGroup
+	*testload.Posters
+	baseURL atomic.Pointer[string]
 }
 
 func startPosters(t *testing.T, baseURL, token, appID string, n int) *posters {
-	p := &posters{stop: make(chan struct{})}
+	p := &posters{}
 	p.follow(baseURL)
-	client := &http.Client{Timeout: 5 * time.Second}
-	for g := range n {
-		p.wg.Add(1)
-		go func() {
-			defer p.wg.Done()
-			for i := 0; ; i++ {
-				select {
-				case <-p.stop:
-					return
-				default:
-				}
-				body := fmt.Sprintf(`{"eventType":"order.paid","payload":{"poster":%d,"n":%d}}`, g, i)
-				req, _ := http.NewRequest("POST", *p.baseURL.Load()+"/api/v1/app/"+appID+"/msg", strings.NewReader(body))
-				req.Header.Set("Authorization", "Bearer "+token)
-				req.Header.Set("Content-Type", "application/json")
-				resp, err := client.Do(req)
-				var id string
-				if err == nil {
-					var out struct {
-						ID string `json:"id"`
-					}
-					buf := new(bytes.Buffer)
-					buf.ReadFrom(resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode/100 == 2 && json.Unmarshal(buf.Bytes(), &out) == nil && out.ID != "" {
-						id = out.ID
-					}
-				}
-				p.mu.Lock()
-				if id != "" {
-					p.accepted = append(p.accepted, id)
-				} else {
-					p.failures++
-				}
-				p.mu.Unlock()
-				if id == "" {
-					select {
-					case <-p.stop:
-						return
-					case <-time.After(5 * time.Millisecond):
-					}
-				}
-			}
-		}()
-	}
-	t.Cleanup(p.halt)
+	p.Posters = testload.Start(t, testload.Options{AppID: appID, Token: token, Goroutines: n, RetryAfter: 5 * time.Millisecond,
+		Targets: func() []testload.Target { return []testload.Target{{Name: "hookline", URL: *p.baseURL.Load()}} }})
 	return p
 }
 
 // follow makes the next posts go to the server at baseURL (a server restarted on a new port).
 func (p *posters) follow(baseURL string) { p.baseURL.Store(&baseURL) }
-
-func (p *posters) count() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.accepted)
-}
-
-func (p *posters) ids() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]string(nil), p.accepted...)
-}
-
-// halt stops the posters and waits for them.
-func (p *posters) halt() {
-	select {
-	case <-p.stop:
-	default:
-		close(p.stop)
-	}
-	p.wg.Wait()
-}
 
 // recordedSuccesses reads, from the SQLite database of a stopped or killed server, the
 // deliveries whose success is recorded, as endpoint id + " " + message id.
@@ -245,9 +173,9 @@ func TestRepeatedKillSendsTwiceOnlyWhatWasInFlight(t *testing.T) {
 	// database the killed process left: those kill k may send again.
 	unrecorded := make([]map[string]bool, kills)
 	for k := range kills {
-		base := p.count()
+		base := p.Count()
 		pollUntil(t, 60*time.Second, fmt.Sprintf("messages accepted and delivered in life %d", k), func() bool {
-			return p.count() >= base+60 && arrivedIn(int32(k)) >= 60
+			return p.Count() >= base+60 && arrivedIn(int32(k)) >= 60
 		})
 		proc.kill(t) // SIGKILL, with posts and deliveries in flight
 		deadConns := openConns()
@@ -265,10 +193,10 @@ func TestRepeatedKillSendsTwiceOnlyWhatWasInFlight(t *testing.T) {
 		proc = serve(t, dataDir) // on a new port: see serve
 		p.follow(proc.URL)
 	}
-	base := p.count()
-	pollUntil(t, 60*time.Second, "messages accepted after the last restart", func() bool { return p.count() >= base+60 })
-	p.halt()
-	ids := p.ids()
+	base := p.Count()
+	pollUntil(t, 60*time.Second, "messages accepted after the last restart", func() bool { return p.Count() >= base+60 })
+	p.Halt()
+	ids := p.IDs()
 
 	// Every accepted message reaches both endpoints; then a graceful stop records what is in
 	// flight, and the database shows every delivery recorded, so nothing more will be sent.

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hookline/hookline/internal/pgtest"
+	"github.com/hookline/hookline/internal/testload"
 	"github.com/hookline/hookline/internal/testproc"
 	"github.com/hookline/hookline/internal/testserver"
 )
@@ -28,7 +29,7 @@ func TestClusterSurvivesNodeKill(t *testing.T) {
 	)
 	dbURL := pgtest.URL(t)
 	nodes := startNodes(t, dbURL, []string{"node-a", "node-b", "node-c"})
-	rc := newReceiver(t, 20*time.Millisecond)
+	rc := testload.NewReceiver(t, 20*time.Millisecond)
 	appID := setupApp(t, nodes[0], []map[string]any{
 		{"url": rc.URL + "/all"},
 		{"url": rc.URL + "/paid", "filterTypes": []string{"order.paid"}},
@@ -46,7 +47,7 @@ func TestClusterSurvivesNodeKill(t *testing.T) {
 	start := time.Now()
 	p := startPosters(t, appID, nPosters, total, targets, nil)
 
-	testserver.PollUntil(t, 60*time.Second, "half of the messages accepted", func() bool { return p.count() >= killAt })
+	testserver.PollUntil(t, 60*time.Second, "half of the messages accepted", func() bool { return p.Count() >= killAt })
 	// Deliveries must be under way on the victim when it dies, not only posts: wait until it
 	// holds leases.
 	victim := nodes[1]
@@ -77,19 +78,19 @@ func TestClusterSurvivesNodeKill(t *testing.T) {
 	killTime := time.Now()
 	// What node-b held when it died; some may belong to messages whose 202 it never sent.
 	orphans, orphanMsgs := leasedToVictim()
-	killedAt, killedAfter := p.count(), time.Since(start)
-	beforeKill := p.ids()
+	killedAt, killedAfter := p.Count(), time.Since(start)
+	beforeKill := p.IDs()
 	liveMu.Lock()
 	live = []*node{nodes[0], nodes[2]}
 	liveMu.Unlock()
 
-	testserver.PollUntil(t, 60*time.Second, "every message accepted", func() bool { return p.count() >= total })
-	p.halt()
+	testserver.PollUntil(t, 60*time.Second, "every message accepted", func() bool { return p.Count() >= total })
+	p.Halt()
 	postedIn := time.Since(start)
-	ids := p.ids()
+	ids := p.IDs()
 
 	// The killed node's leases (5 s) expire, and the survivors take its deliveries over.
-	rc.waitDelivered(t, 60*time.Second, matching, ids)
+	rc.WaitDelivered(t, 60*time.Second, matching, ids)
 	deliveredIn := time.Since(start)
 	// Each delivery node-b held is taken over once its lease runs out, sent, and recorded as a
 	// success by a survivor (status 0).
@@ -107,14 +108,14 @@ func TestClusterSurvivesNodeKill(t *testing.T) {
 		return n == len(orphans) && m == len(orphanMsgs)
 	})
 	orphansIn := time.Since(killTime)
-	if n := rc.count("/shipped"); n != 0 {
+	if n := rc.Count("/shipped"); n != 0 {
 		t.Errorf("the endpoint filtered to order.shipped got %d deliveries", n)
 	}
-	received, dups, unknown := rc.tally(matching, ids)
+	received, dups, unknown := rc.Tally(matching, ids)
 	// Messages accepted before the kill that first arrived a lease later were node-b's.
 	recovered := 0
 	for _, path := range matching {
-		recovered += rc.firstAfter(path, beforeKill, killTime.Add(4*time.Second))
+		recovered += rc.FirstAfter(path, beforeKill, killTime.Add(4*time.Second))
 	}
 	expected := len(matching) * len(ids)
 	share := float64(dups) / float64(expected)
@@ -127,7 +128,7 @@ func TestClusterSurvivesNodeKill(t *testing.T) {
 		}
 	}
 	t.Logf("%d messages accepted in %s (%d before node-b was killed at %s); %s",
-		len(ids), postedIn.Round(time.Millisecond), killedAt, killedAfter.Round(time.Millisecond), p.summary())
+		len(ids), postedIn.Round(time.Millisecond), killedAt, killedAfter.Round(time.Millisecond), p.Summary())
 	t.Logf("deliveries expected %d, received %d (all in by %s), duplicates %d (%.2f %%), deliveries of messages whose 2xx was lost with node-b %d, deliveries and messages leased to node-b when it died %d and %d (all sent again and recorded by %s after the kill; %d of accepted messages first arrived after the lease); attempts by surviving node %v",
 		expected, received, deliveredIn.Round(time.Millisecond), dups, 100*share, unknown, len(orphans), len(orphanMsgs), orphansIn.Round(time.Millisecond), recovered, perNode)
 	// A duplicate is a delivery node-b made and never recorded: every one must come from a lease

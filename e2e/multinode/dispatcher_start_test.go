@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookline/hookline/internal/testload"
 	"github.com/hookline/hookline/internal/testserver"
 	"github.com/hookline/hookline/server"
 )
@@ -15,7 +16,7 @@ import (
 // restarting the node.
 func TestDispatcherWaitsForDatabaseAtStart(t *testing.T) {
 	pg := startPrivatePG(t)
-	rc := newReceiver(t, 0)
+	rc := testload.NewReceiver(t, 0)
 	cfg := testserver.Config(t.TempDir())
 	cfg.DatabaseURL = pg.URL
 	cfg.MainKey = mainKey
@@ -47,5 +48,5 @@ func TestDispatcherWaitsForDatabaseAtStart(t *testing.T) {
 	in.Op("POST", "/api/v1/app", map[string]any{"name": "acme"}, 201).JSON(t, &app)
 	in.Op("POST", "/api/v1/app/"+app.ID+"/endpoint", map[string]any{"url": rc.URL + "/hook"}, 201)
 	in.Op("POST", "/api/v1/app/"+app.ID+"/msg", map[string]any{"eventType": "order.paid", "payload": map[string]any{"n": 1}}, 202).JSON(t, &msg)
-	rc.waitDelivered(t, 30*time.Second, []string{"/hook"}, []string{msg.ID})
+	rc.WaitDelivered(t, 30*time.Second, []string{"/hook"}, []string{msg.ID})
 }

@@ -9,15 +9,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/hookline/hookline/internal/testload"
 	"github.com/hookline/hookline/internal/testproc"
 )
 
@@ -189,234 +187,18 @@ func setupApp(t testing.TB, n *node, endpoints []map[string]any) string {
 	return appID
 }
 
-// receiver is a webhook receiver on a loopback port that counts deliveries by path and
-// webhook-id, remembers when each first arrived, and answers 204 after delay (so that, as
-// with real receivers, requests are in flight when a node dies).
-type receiver struct {
-	URL string
-
-	mu    sync.Mutex
-	got   map[string]map[string]int       // path → webhook-id → deliveries
-	first map[string]map[string]time.Time // path → webhook-id → first arrival
-}
-
-func newReceiver(t testing.TB, delay time.Duration) *receiver {
-	t.Helper()
-	rc := &receiver{got: map[string]map[string]int{}, first: map[string]map[string]time.Time{}}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		now := time.Now()
-		id := r.Header.Get("webhook-id")
-		rc.mu.Lock()
-		if rc.got[r.URL.Path] == nil {
-			rc.got[r.URL.Path] = map[string]int{}
-			rc.first[r.URL.Path] = map[string]time.Time{}
-		}
-		rc.got[r.URL.Path][id]++
-		if _, ok := rc.first[r.URL.Path][id]; !ok {
-			rc.first[r.URL.Path][id] = now
-		}
-		rc.mu.Unlock()
-		if delay > 0 {
-			time.Sleep(delay) // the receiver's own work, not the test waiting
-		}
-		w.WriteHeader(http.StatusNoContent)
-	}))
-	t.Cleanup(srv.Close)
-	rc.URL = srv.URL
-	return rc
-}
-
-// arrivedAt returns when the message first reached path, if it did.
-func (rc *receiver) arrivedAt(path, id string) (time.Time, bool) {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	at, ok := rc.first[path][id]
-	return at, ok
-}
-
-// missing counts the (path, id) pairs that have not arrived yet, and returns one of them.
-func (rc *receiver) missing(paths, ids []string) (n int, example string) {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	for _, id := range ids {
-		for _, p := range paths {
-			if rc.got[p][id] == 0 {
-				n++
-				example = p + " " + id
+// startPosters starts n posters (see testload) that post to the nodes targets returns, in
+// turn, until halted or max messages are accepted (0: no limit). during may be nil.
+func startPosters(t testing.TB, appID string, n, max int, targets func() []*node, during func() bool) *testload.Posters {
+	return testload.Start(t, testload.Options{AppID: appID, Token: operatorToken, Goroutines: n, Max: max, During: during,
+		RetryAfter: 10 * time.Millisecond, Targets: func() []testload.Target {
+			nodes := targets()
+			out := make([]testload.Target, len(nodes))
+			for i, n := range nodes {
+				out[i] = testload.Target{Name: n.Name, URL: n.URL}
 			}
-		}
-	}
-	return n, example
-}
-
-// waitDelivered polls until every id reached every path, failing the test at the deadline.
-func (rc *receiver) waitDelivered(t testing.TB, timeout time.Duration, paths, ids []string) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		n, example := rc.missing(paths, ids)
-		if n == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d deliveries of accepted messages never arrived within %s, such as %s", n, timeout, example)
-		}
-		select {
-		case <-time.After(50 * time.Millisecond):
-		case <-t.Context().Done():
-			t.Fatal("test ended while waiting for deliveries")
-		}
-	}
-}
-
-// tally counts, over paths, deliveries of ids, duplicates (arrivals after the first), and
-// deliveries of messages not in ids (accepted by a node whose answer was lost).
-func (rc *receiver) tally(paths, ids []string) (received, duplicates, unknown int) {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	known := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		known[id] = true
-	}
-	for _, p := range paths {
-		for id, n := range rc.got[p] {
-			received += n
-			duplicates += n - 1
-			if !known[id] {
-				unknown++
-			}
-		}
-	}
-	return received, duplicates, unknown
-}
-
-// firstAfter counts the ids that first reached path after at.
-func (rc *receiver) firstAfter(path string, ids []string, at time.Time) int {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	n := 0
-	for _, id := range ids {
-		if first, ok := rc.first[path][id]; ok && first.After(at) {
-			n++
-		}
-	}
-	return n
-}
-
-// count returns how many deliveries reached path.
-func (rc *receiver) count(path string) int {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	n := 0
-	for _, c := range rc.got[path] {
-		n += c
-	}
-	return n
-}
-
-// posters post order.paid messages from several goroutines to the nodes that targets returns
-// (round robin), and record every answer.
-type posters struct {
-	appID   string
-	targets func() []*node
-
-	mu       sync.Mutex
-	accepted []string         // ids of messages answered with 2xx
-	statuses map[string]int   // "status code" → answers (status 0: the request failed)
-	during   func() bool      // when set and true at both ends of a request, its answer is counted in duringOK
-	duringOK int              // 2xx answers to requests sent and answered while during() held
-	errs     map[string]error // one example error per status 0 answer kind
-
-	stop chan struct{}
-	wg   sync.WaitGroup
-}
-
-// startPosters starts n posters; they post until stop is called or max messages are accepted
-// (0: no limit). during may be nil.
-func startPosters(t testing.TB, appID string, n, max int, targets func() []*node, during func() bool) *posters {
-	p := &posters{appID: appID, targets: targets, during: during, statuses: map[string]int{}, errs: map[string]error{}, stop: make(chan struct{})}
-	for w := range n {
-		p.wg.Add(1)
-		go func() {
-			defer p.wg.Done()
-			for i := 0; ; i++ {
-				select {
-				case <-p.stop:
-					return
-				default:
-				}
-				if max > 0 && p.count() >= max {
-					return
-				}
-				nodes := p.targets()
-				target := nodes[(w+i)%len(nodes)]
-				during := p.during
-				inside := during != nil && during()
-				body := fmt.Sprintf(`{"eventType":"order.paid","payload":{"poster":%d,"n":%d}}`, w, i)
-				r := call(context.Background(), "POST", target.URL+"/api/v1/app/"+appID+"/msg", body)
-				inside = inside && during != nil && during()
-				p.mu.Lock()
-				key := strconv.Itoa(r.Status)
-				if r.Status >= 400 {
-					key += " " + r.Code()
-				}
-				p.statuses[key]++
-				ok := r.Status/100 == 2 && r.ID() != ""
-				if ok {
-					p.accepted = append(p.accepted, r.ID())
-					if inside {
-						p.duringOK++
-					}
-				}
-				if r.Err != nil {
-					p.errs[target.Name] = r.Err
-				}
-				p.mu.Unlock()
-				if !ok {
-					// A node or the database is down: try again shortly rather than spin.
-					select {
-					case <-p.stop:
-						return
-					case <-time.After(10 * time.Millisecond):
-					}
-				}
-			}
-		}()
-	}
-	t.Cleanup(p.halt)
-	return p
-}
-
-// count returns how many messages were accepted so far.
-func (p *posters) count() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.accepted)
-}
-
-// halt stops the posters and waits for them; it may be called more than once.
-func (p *posters) halt() {
-	select {
-	case <-p.stop:
-	default:
-		close(p.stop)
-	}
-	p.wg.Wait()
-}
-
-// ids returns the accepted message ids.
-func (p *posters) ids() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]string(nil), p.accepted...)
-}
-
-// summary describes the answers.
-func (p *posters) summary() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return fmt.Sprintf("answers %v, transport errors %v", p.statuses, p.errs)
+			return out
+		}})
 }
 
 // json decodes the body into v, failing the test if it is not JSON.

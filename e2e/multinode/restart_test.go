@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookline/hookline/internal/testload"
 	"github.com/hookline/hookline/internal/testproc"
 	"github.com/hookline/hookline/internal/testserver"
 )
@@ -162,20 +163,20 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 			t.Logf("PostgreSQL log:\n%s", pg.log())
 		}
 	})
-	rc := newReceiver(t, 5*time.Millisecond)
+	rc := testload.NewReceiver(t, 5*time.Millisecond)
 	appID := setupApp(t, n, []map[string]any{{"url": rc.URL + "/all"}})
 	paths := []string{"/all"}
 
 	var down atomic.Bool
 	p := startPosters(t, appID, 2, 0, func() []*node { return []*node{n} }, down.Load)
-	testserver.PollUntil(t, 30*time.Second, "100 messages accepted", func() bool { return p.count() >= 100 })
+	testserver.PollUntil(t, 30*time.Second, "100 messages accepted", func() bool { return p.Count() >= 100 })
 
 	if out, err := pg.ctl("stop", "-m", "fast"); err != nil {
 		t.Fatalf("pg_ctl stop: %v\n%s", err, out)
 	}
 	down.Store(true)
 	downAt := time.Now()
-	beforeStop := p.count()
+	beforeStop := p.Count()
 	testserver.PollUntil(t, 5*time.Second, "/readyz to answer 503", func() bool {
 		code, _ := testproc.Get(n.URL + "/readyz")
 		return code == http.StatusServiceUnavailable
@@ -185,19 +186,19 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 	}
 	// The outage's length is the test's input, not something to wait for.
 	<-time.After(outage - time.Since(downAt))
-	atRestart := p.count()
+	atRestart := p.Count()
 	down.Store(false)
 	if out, err := pg.ctl("start"); err != nil {
 		t.Fatalf("pg_ctl start: %v\n%s", err, out)
 	}
 	upAt := time.Now()
 
-	testserver.PollUntil(t, 30*time.Second, "the API to accept messages again", func() bool { return p.count() > atRestart })
+	testserver.PollUntil(t, 30*time.Second, "the API to accept messages again", func() bool { return p.Count() > atRestart })
 	recovered := time.Since(upAt)
-	testserver.PollUntil(t, 30*time.Second, "100 more messages accepted", func() bool { return p.count() >= atRestart+100 })
-	p.halt()
-	ids := p.ids()
-	rc.waitDelivered(t, 60*time.Second, paths, ids)
+	testserver.PollUntil(t, 30*time.Second, "100 more messages accepted", func() bool { return p.Count() >= atRestart+100 })
+	p.Halt()
+	ids := p.IDs()
+	rc.WaitDelivered(t, 60*time.Second, paths, ids)
 	deliveredIn := time.Since(upAt)
 
 	select {
@@ -208,9 +209,7 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 	if code, body := testproc.Get(n.URL + "/readyz"); code != http.StatusOK {
 		t.Errorf("/readyz after the restart: %d %s", code, body)
 	}
-	p.mu.Lock()
-	statuses, duringOK := p.statuses, p.duringOK
-	p.mu.Unlock()
+	statuses, _, duringOK := p.Answers()
 	for k, c := range statuses {
 		if k != "202" && k != "503 unavailable" {
 			t.Errorf("%d answers %q; want only 202, and 503 unavailable while the database is down", c, k)
@@ -222,9 +221,9 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 	if statuses["503 unavailable"] == 0 {
 		t.Error("no post was refused with 503 while PostgreSQL was down")
 	}
-	_, dups, _ := rc.tally(paths, ids)
+	_, dups, _ := rc.Tally(paths, ids)
 	t.Logf("%d messages accepted (%d before the stop, %d accepted after the stop by requests already running, %d after the start); %s",
-		len(ids), beforeStop, atRestart-beforeStop, len(ids)-atRestart, p.summary())
+		len(ids), beforeStop, atRestart-beforeStop, len(ids)-atRestart, p.Summary())
 	t.Logf("PostgreSQL down for %s; first 2xx %s after the start; every accepted message delivered %s after the start; %d duplicates; node warnings %v",
 		upAt.Sub(downAt).Round(time.Millisecond), recovered.Round(time.Millisecond), deliveredIn.Round(time.Millisecond), dups, n.problems())
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline/internal/pgtest"
+	"github.com/hookline/hookline/internal/testload"
 	"github.com/hookline/hookline/internal/testproc"
 	"github.com/hookline/hookline/internal/testserver"
 )
@@ -30,7 +31,7 @@ func TestAPIAndWorkerRoles(t *testing.T) {
 		t.Errorf("worker GET /api/v1/app: %d %s, want 404", r.Status, r.Body)
 	}
 
-	rc := newReceiver(t, 0)
+	rc := testload.NewReceiver(t, 0)
 	appID := setupApp(t, apiNode, []map[string]any{{"url": rc.URL + "/all"}})
 	send := func() (id string, accepted time.Time) {
 		r := apiNode.op(t, "POST", "/api/v1/app/"+appID+"/msg", map[string]any{"eventType": "order.paid", "payload": map[string]any{"k": "v"}}, 202)
@@ -38,7 +39,7 @@ func TestAPIAndWorkerRoles(t *testing.T) {
 	}
 	// The worker's LISTEN starts just after it answers; one delivery proves it is in place.
 	warm, _ := send()
-	rc.waitDelivered(t, 3*pollInterval, []string{"/all"}, []string{warm})
+	rc.WaitDelivered(t, 3*pollInterval, []string{"/all"}, []string{warm})
 
 	// One message at a time, each after the previous one arrived, when the worker has nothing
 	// due and would otherwise sleep for the poll interval: only a notification wakes it.
@@ -50,7 +51,7 @@ func TestAPIAndWorkerRoles(t *testing.T) {
 		ids = append(ids, id)
 		var arrived time.Time
 		testserver.PollUntil(t, 3*pollInterval, "delivery of "+id, func() bool {
-			at, ok := rc.arrivedAt("/all", id)
+			at, ok := rc.ArrivedAt("/all", id)
 			arrived = at
 			return ok
 		})
@@ -71,7 +72,7 @@ func TestAPIAndWorkerRoles(t *testing.T) {
 	if got := testproc.Metric(t, worker.URL, "hookline_delivery_attempts_total"); got < n+1 {
 		t.Errorf("the worker made %v delivery attempts, want at least %d", got, n+1)
 	}
-	if _, dups, _ := rc.tally([]string{"/all"}, append(ids, warm)); dups != 0 {
+	if _, dups, _ := rc.Tally([]string{"/all"}, append(ids, warm)); dups != 0 {
 		t.Errorf("%d duplicate deliveries with no crash", dups)
 	}
 }
