@@ -2,8 +2,6 @@ package multinode
 
 import (
 	"fmt"
-	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -84,42 +82,14 @@ func startPrivatePG(t *testing.T) *privatePG {
 	if out, err := pg.command("initdb", "-D", pg.data(), "-A", "trust", "-U", "postgres", "--no-sync").CombinedOutput(); err != nil {
 		failed("initdb: %v\n%s", err, out)
 	}
-	pg.port = stablePort(t)
+	// Stopped and started again on its port: testproc.FreeAddr picks one that no outgoing
+	// connection can take meanwhile.
+	pg.port, _ = strconv.Atoi(strings.TrimPrefix(testproc.FreeAddr(t), "127.0.0.1:"))
 	pg.URL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", pg.port)
 	if out, err := pg.ctl("start"); err != nil {
 		failed("pg_ctl start: %v\n%s", err, out)
 	}
 	return pg
-}
-
-// stablePort returns a loopback port that is free now and lies below the kernel's ephemeral
-// range. PostgreSQL is stopped and started again on its port: while it is stopped, an
-// ephemeral port may be taken by any process's outgoing connection, and then the start fails;
-// the kernel never gives one below that range to an outgoing connection.
-func stablePort(t *testing.T) int {
-	t.Helper()
-	low := 32768
-	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
-		if f := strings.Fields(string(b)); len(f) == 2 {
-			if n, err := strconv.Atoi(f[0]); err == nil {
-				low = n
-			}
-		}
-	}
-	if low <= 11000 {
-		// No room below the range: a port that was free a moment ago will have to do.
-		port, _ := strconv.Atoi(strings.TrimPrefix(testproc.FreeAddr(t), "127.0.0.1:"))
-		return port
-	}
-	for range 100 {
-		port := 10000 + rand.IntN(low-10000)
-		if ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
-			ln.Close()
-			return port
-		}
-	}
-	t.Fatalf("no free port found between 10000 and %d", low)
-	return 0
 }
 
 func (pg *privatePG) data() string { return filepath.Join(pg.dir, "data") }

@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -73,15 +74,50 @@ func Env(extra ...string) []string {
 	return append(env, extra...)
 }
 
-// FreeAddr returns a loopback address with a port that was free a moment ago.
+// FreeAddr returns a loopback address with a port that was free a moment ago, for a process
+// about to listen on it (and perhaps to be stopped and started again on it).
+//
+// The port lies below the kernel's ephemeral range when there is room there: an ephemeral
+// port (what listening on port 0 gives) may be taken, between this call and the process's
+// listen or while the process is stopped, by any process's outgoing connection, and tests make
+// thousands of those; the kernel never gives a port below that range to one. Only another
+// caller picking the same random port at the same moment could take it.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
+	if low := ephemeralLow(); low > minPort+1000 {
+		for range 100 {
+			addr := fmt.Sprintf("127.0.0.1:%d", minPort+rand.IntN(low-minPort))
+			if ln, err := net.Listen("tcp", addr); err == nil {
+				ln.Close()
+				return addr
+			}
+		}
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
 	return ln.Addr().String()
+}
+
+// minPort is the lowest port FreeAddr picks: below it are the well-known services a test
+// machine may run (PostgreSQL's 5432, Redis's 6379, RabbitMQ's 5672, NATS's 4222, 8080).
+const minPort = 10000
+
+// ephemeralLow returns the first port of the kernel's ephemeral range (Linux), or 0 when it
+// cannot tell.
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 2 {
+		return 0
+	}
+	n, _ := strconv.Atoi(f[0])
+	return n
 }
 
 // Output collects a process's output while the test may read it.
