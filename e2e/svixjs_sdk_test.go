@@ -20,13 +20,6 @@ import (
 // registry, pinned in its package-lock.json and installed by ./scripts/test (npm ci).
 const svixJSDir = "svixjs"
 
-// hooklineOnly are the routes of Hookline's own that Svix's API and SDKs do not have.
-var hooklineOnly = map[string]bool{
-	"v1.token.list":   true,
-	"v1.token.create": true,
-	"v1.token.revoke": true,
-}
-
 // recorded is one API exchange of the JavaScript tests, as lib.mjs appends it.
 type recorded struct {
 	Method string `json:"method"`
@@ -44,8 +37,8 @@ type recorded struct {
 // against the SDK's own model declarations.
 //
 // It then checks what those tests did, from the record of every request they made:
-//   - every route the server serves (but Hookline's own token routes) was called and answered
-//     2xx at least once, through the SDK's own method whenever svix has one;
+//   - every route the server serves that Svix's document has was called and answered 2xx at
+//     least once, through the SDK's own method whenever svix has one;
 //   - every 2xx answer has the shape Svix's document gives it (required fields, types, enums).
 func TestSvixJSSDK(t *testing.T) {
 	node, err := exec.LookPath("node")
@@ -79,7 +72,15 @@ func TestSvixJSSDK(t *testing.T) {
 	served := servedRoutes(t, srv.Op("GET", "/api/v1/openapi.json", nil, 200).Body)
 	sdkPaths := sdkRoutes(t)
 
-	// Every served route was called, and answered 2xx at least once, through the SDK where it can.
+	doc := readSvixDoc(t)
+	ops := map[routeKey]svixOp{}
+	for _, op := range doc.operations() {
+		ops[keyOf(op.Method, op.Path)] = op
+	}
+
+	// Every served route of Svix's API was called, and answered 2xx at least once, through the
+	// SDK where it can. (Hookline's own routes, which Svix's document and SDKs do not have, are
+	// left to the Go tests.)
 	templates := make([]routeKey, 0, len(served))
 	for k := range served {
 		templates = append(templates, k)
@@ -94,7 +95,7 @@ func TestSvixJSSDK(t *testing.T) {
 	}
 	for _, k := range sortedKeys(served) {
 		id := served[k]
-		if hooklineOnly[id] {
+		if _, inSvix := ops[k]; !inSvix {
 			continue
 		}
 		ok, viaSDK := false, false
@@ -113,11 +114,6 @@ func TestSvixJSSDK(t *testing.T) {
 	}
 
 	// Every answer has Svix's shape.
-	doc := readSvixDoc(t)
-	ops := map[routeKey]svixOp{}
-	for _, op := range doc.operations() {
-		ops[keyOf(op.Method, op.Path)] = op
-	}
 	reported := map[string]bool{}
 	for _, c := range calls {
 		if c.Status < 200 || c.Status > 299 {
