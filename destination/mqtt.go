@@ -1,0 +1,172 @@
+package destination
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/eclipse/paho.golang/paho"
+
+	"github.com/hookline/hookline"
+)
+
+// MQTT 5: each attempt publishes one message to the topic at QoS 1 (or 2) and succeeds only
+// when the broker acknowledges it (PUBACK, or PUBREC and PUBCOMP) without an error reason code.
+// The body is the payload; every header is an MQTT user property, and the content type is
+// also the message's content type property.
+//
+// URL: mqtt://[user:password@]host[:port] (1883), or mqtts:// (TLS, 8883). Options: topic
+// (required, no wildcards), qos ("1", the default, or "2").
+func init() { Register("mqtt", mqttType{}) }
+
+type mqttType struct{}
+
+func (mqttType) Check(d hookline.Destination) []FieldError {
+	errs := unknownOptions(d, "topic", "qos")
+	if _, uerrs := checkURL(d.URL, "mqtt", "mqtts"); uerrs != nil {
+		errs = append(errs, uerrs...)
+	}
+	switch topic := d.Options["topic"]; {
+	case topic == "":
+		errs = append(errs, FieldError{"topic", "is required"})
+	case strings.ContainsAny(topic, "+#\x00"):
+		errs = append(errs, FieldError{"topic", "must not hold the wildcards + and #"})
+	}
+	if v, ok := d.Options["qos"]; ok && v != "1" && v != "2" {
+		errs = append(errs, FieldError{"qos", `must be "1" or "2" (QoS 0 has no acknowledgement)`})
+	}
+	return errs
+}
+
+func (mqttType) Open(d hookline.Destination, dial DialFunc) (Publisher, error) {
+	u, uerrs := checkURL(d.URL, "mqtt", "mqtts")
+	if uerrs != nil {
+		return nil, uerrs[0]
+	}
+	p := &mqttPublisher{tls: u.Scheme == "mqtts", host: u.Hostname(), topic: d.Options["topic"], qos: 1, dial: dial}
+	p.addr = u.Host
+	if u.Port() == "" {
+		port := "1883"
+		if p.tls {
+			port = "8883"
+		}
+		p.addr = net.JoinHostPort(u.Hostname(), port)
+	}
+	if u.User != nil {
+		p.user = u.User.Username()
+		p.password, p.hasPassword = u.User.Password()
+	}
+	if d.Options["qos"] == "2" {
+		p.qos = 2
+	}
+	return p, nil
+}
+
+type mqttPublisher struct {
+	addr, host, topic string
+	tls               bool
+	user, password    string
+	hasPassword       bool
+	qos               byte
+	dial              DialFunc
+	mu                sync.Mutex
+	client            *paho.Client // nil until the first attempt, and after the connection ended
+	closed            bool
+	clientSeq         int
+}
+
+// connection returns the connected client, connecting when there is none or the last one
+// ended (a broker restart).
+func (p *mqttPublisher) connection(ctx context.Context) (*paho.Client, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil, errors.New("publisher closed")
+	}
+	if p.client != nil {
+		select {
+		case <-p.client.Done():
+			p.client = nil
+		default:
+			return p.client, nil
+		}
+	}
+	conn, err := p.dial(ctx, "tcp", p.addr)
+	if err != nil {
+		return nil, err
+	}
+	if p.tls {
+		tc := tls.Client(conn, &tls.Config{ServerName: p.host, MinVersion: tls.VersionTLS12})
+		if err := tc.HandshakeContext(ctx); err != nil {
+			conn.Close()
+			return nil, err
+		}
+		conn = tc
+	}
+	c := paho.NewClient(paho.ClientConfig{Conn: conn})
+	p.clientSeq++
+	cp := &paho.Connect{ClientID: fmt.Sprintf("hookline-%p-%d", p, p.clientSeq), CleanStart: true, KeepAlive: 30,
+		Username: p.user, UsernameFlag: p.user != "", Password: []byte(p.password), PasswordFlag: p.hasPassword}
+	ack, err := c.Connect(ctx, cp)
+	if err != nil {
+		conn.Close()
+		if ack != nil && ack.ReasonCode >= 0x80 {
+			return nil, fmt.Errorf("the broker refused the connection: reason code %d", ack.ReasonCode)
+		}
+		return nil, err
+	}
+	p.client = c
+	return c, nil
+}
+
+func (p *mqttPublisher) Publish(ctx context.Context, msg Message) (Result, error) {
+	c, err := p.connection(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	props := &paho.PublishProperties{ContentType: msg.Headers["content-type"]}
+	for _, k := range msg.HeaderNames() {
+		props.User = append(props.User, paho.UserProperty{Key: k, Value: msg.Headers[k]})
+	}
+	resp, err := c.Publish(ctx, &paho.Publish{QoS: p.qos, Topic: p.topic, Payload: msg.Body, Properties: props})
+	if err != nil {
+		if resp == nil {
+			// No acknowledgement: the connection may be broken; the next attempt dials again.
+			p.mu.Lock()
+			if p.client == c {
+				p.client = nil
+				go c.Disconnect(&paho.Disconnect{ReasonCode: 0})
+			}
+			p.mu.Unlock()
+		}
+		return Result{}, err
+	}
+	ack := "PUBACK"
+	if p.qos == 2 {
+		ack = "PUBCOMP"
+	}
+	answer := fmt.Sprintf("%s from the broker (topic %q, QoS %d)", ack, p.topic, p.qos)
+	if resp != nil && resp.ReasonCode != 0 {
+		answer += ", reason code " + strconv.Itoa(int(resp.ReasonCode))
+		if resp.ReasonCode == 0x10 {
+			answer += " (no matching subscribers)"
+		}
+	}
+	return Result{Answer: answer}, nil
+}
+
+func (p *mqttPublisher) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	if p.client != nil {
+		p.client.Disconnect(&paho.Disconnect{ReasonCode: 0})
+		p.client = nil
+	}
+	return nil
+}
