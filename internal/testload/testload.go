@@ -9,9 +9,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -29,21 +31,35 @@ type Receiver struct {
 }
 
 // NewReceiver starts a receiver that answers after delay; it is closed when the test ends.
+//
+// The receiver answers under a random path of its own, which ends URL; it counts by the path
+// below it (URL+"/all" counts as "/all"). A request for any other path is a stray, answered
+// 404 and not counted: the receiver's port is an ephemeral one that may have been, a moment
+// before, another test's receiver's, to which that test's server may still send.
 func NewReceiver(t testing.TB, delay time.Duration) *Receiver {
 	t.Helper()
 	rc := &Receiver{got: map[string]map[string]int{}, first: map[string]map[string]time.Time{}}
+	prefix := "/r" + strconv.FormatUint(rand.Uint64(), 16)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		path, ok := strings.CutPrefix(r.URL.Path, prefix)
+		if !ok || path != "" && !strings.HasPrefix(path, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		if path == "" {
+			path = "/"
+		}
 		io.Copy(io.Discard, r.Body)
 		now := time.Now()
 		id := r.Header.Get("webhook-id")
 		rc.mu.Lock()
-		if rc.got[r.URL.Path] == nil {
-			rc.got[r.URL.Path] = map[string]int{}
-			rc.first[r.URL.Path] = map[string]time.Time{}
+		if rc.got[path] == nil {
+			rc.got[path] = map[string]int{}
+			rc.first[path] = map[string]time.Time{}
 		}
-		rc.got[r.URL.Path][id]++
-		if _, ok := rc.first[r.URL.Path][id]; !ok {
-			rc.first[r.URL.Path][id] = now
+		rc.got[path][id]++
+		if _, ok := rc.first[path][id]; !ok {
+			rc.first[path][id] = now
 		}
 		rc.mu.Unlock()
 		if delay > 0 {
@@ -52,7 +68,7 @@ func NewReceiver(t testing.TB, delay time.Duration) *Receiver {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	t.Cleanup(srv.Close)
-	rc.URL = srv.URL
+	rc.URL = srv.URL + prefix
 	return rc
 }
 
