@@ -1,7 +1,6 @@
 package delivery
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -148,7 +147,8 @@ func TestEgressPolicyAppliesToBrokers(t *testing.T) {
 }
 
 // TestDeadBrokerIsAFailedAttempt: nothing listens at the destination's address: each attempt
-// fails with the reason, and is retried on the schedule.
+// fails with the reason and is retried on the schedule, and the endpoint is disabled under the
+// same rule as an HTTP endpoint (here: three failed attempts in a row).
 func TestDeadBrokerIsAFailedAttempt(t *testing.T) {
 	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -157,16 +157,25 @@ func TestDeadBrokerIsAFailedAttempt(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close() // a port nothing listens on
-	e := start(t, nil)
+	e := start(t, func(c *config.Config) {
+		c.DisableAfterFailures = 3
+		c.DisableAfterPeriod = 0
+	})
 	e.eventType("order.paid", nil)
 	app := e.app("Acme")
 	ep, _ := e.brokerEndpoint(app, map[string]any{"type": "redis", "url": "redis://" + addr,
 		"options": map[string]string{"stream": uniqueName(t)}})
 	msg := e.send(app, "order.paid", map[string]any{"order": 1})
-	for i := 1; i <= 2; i++ {
+	for i := 1; i <= 3; i++ {
 		a := e.waitAttempts(app, ep, i)[0]
 		if a.Status != 2 || !strings.Contains(a.Response, "refused") || a.URL != "redis://"+addr {
 			t.Fatalf("attempt %d: %+v; want a failure saying the connection was refused", i, a)
+		}
+		if i == 3 {
+			break
+		}
+		if e.endpointDisabled(app, ep) {
+			t.Fatalf("disabled after %d failed attempts; the rule says 3", i)
 		}
 		st := e.endpointMsgState(app, ep, msg)
 		if st.Status != 1 || st.NextAttempt == nil {
@@ -174,5 +183,5 @@ func TestDeadBrokerIsAFailedAttempt(t *testing.T) {
 		}
 		e.advanceTo(*st.NextAttempt)
 	}
-	_ = context.Background
+	pollUntil(t, 10*time.Second, "the endpoint disabled after three failed attempts", func() bool { return e.endpointDisabled(app, ep) })
 }
