@@ -148,9 +148,18 @@ func TestSecretsSealedAtRest(t *testing.T) {
 	if err := db.CreateEndpoint(ctx, ep); err != nil {
 		t.Fatal(err)
 	}
+	// A destination's connection URL holds the broker's password.
+	const brokerPassword = "BrokerPa55wordInClear"
+	if _, err := db.SetEndpointDestination(ctx, app.ID, ep.ID, &hookline.Destination{Type: "redis",
+		URL: "redis://hookline:" + brokerPassword + "@redis.example.com:6379/0", Options: map[string]string{"stream": "s"}}); err != nil {
+		t.Fatal(err)
+	}
 	got, err := db.GetEndpoint(ctx, app.ID, ep.ID)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if got.Destination == nil || !strings.Contains(got.Destination.URL, brokerPassword) {
+		t.Fatalf("destination did not round-trip: %+v", got.Destination)
 	}
 	if got.Secret != current || len(got.OldSecrets) != 1 || got.OldSecrets[0].Secret != old {
 		t.Fatalf("secrets did not round-trip: %q %+v", got.Secret, got.OldSecrets)
@@ -180,7 +189,7 @@ func TestSecretsSealedAtRest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, secret := range []string{current, old, strings.TrimPrefix(current, "whsec_"), strings.TrimPrefix(old, "whsec_")} {
+		for _, secret := range []string{current, old, strings.TrimPrefix(current, "whsec_"), strings.TrimPrefix(old, "whsec_"), brokerPassword} {
 			if bytes.Contains(data, []byte(secret)) {
 				t.Fatalf("%s holds the secret %q in clear", e.Name(), secret)
 			}

@@ -106,6 +106,12 @@ func TestDestinationSettings(t *testing.T) {
 		{map[string]any{"type": "redis", "url": "redis://127.0.0.1:6379", "options": map[string]string{"stream": "s", "topic": "t"}}, "topic"},
 		{map[string]any{"type": "redis", "url": "redis://127.0.0.1:6379", "options": map[string]string{"stream": "s", "maxLen": "-1"}}, "maxLen"},
 		{map[string]any{"type": "http", "url": "redis://127.0.0.1:6379"}, "url"},
+		{map[string]any{"type": "rabbitmq", "url": "amqp://127.0.0.1:5672/"}, "routingKey"},
+		{map[string]any{"type": "rabbitmq", "url": "amqp://127.0.0.1:5672/", "options": map[string]string{"routingKey": "q", "mandatory": "maybe"}}, "mandatory"},
+		{map[string]any{"type": "rabbitmq", "url": "redis://127.0.0.1:5672/", "options": map[string]string{"routingKey": "q"}}, "url"},
+		{map[string]any{"type": "nats", "url": "nats://127.0.0.1:4222"}, "subject"},
+		{map[string]any{"type": "mqtt", "url": "mqtt://127.0.0.1:1883", "options": map[string]string{"topic": "a/#"}}, "topic"},
+		{map[string]any{"type": "mqtt", "url": "mqtt://127.0.0.1:1883", "options": map[string]string{"topic": "a", "qos": "0"}}, "qos"},
 		{map[string]any{"type": "redis", "url": "redis://127.0.0.1:6379", "options": map[string]string{"stream": "s"}, "extra": 1}, "extra"},
 	} {
 		r := e.Do("PUT", path, e.Token, c.body)
