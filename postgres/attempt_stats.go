@@ -2,25 +2,21 @@ package postgres
 
 import (
 	"context"
-	"time"
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/internal/sqlcodec"
 )
 
-// idSlack widens the id range of a stats query below its start: an attempt's id is made from
-// the wall clock a moment before its creation time is taken.
-const idSlack = time.Minute
-
 // AttemptStats counts attempts by endpoint, time bucket and outcome in one grouped scan of
 // the (app_id, id) or (endpoint_id, id) index range that the time range maps to.
 func (db *DB) AttemptStats(ctx context.Context, appID string, q hookline.AttemptStatsQuery) ([]hookline.AttemptCount, error) {
-	if q.Step <= 0 || !q.Until.After(q.Since) {
-		return nil, hookline.Errorf(hookline.EINVALID, "attempt stats need a positive step and until after since")
+	firstID, err := sqlcodec.AttemptStatsFirstID(q)
+	if err != nil {
+		return nil, err
 	}
 	var a args
 	bucket := "(created_at - " + a.add(micros(q.Since)) + "::bigint) / " + a.add(q.Step.Microseconds()) + "::bigint"
-	conds := []string{"app_id = " + a.add(appID), "id >= " + a.add(hookline.FirstIDAt(hookline.PrefixAttempt, q.Since.Add(-idSlack))),
+	conds := []string{"app_id = " + a.add(appID), "id >= " + a.add(firstID),
 		"created_at >= " + a.add(micros(q.Since)), "created_at < " + a.add(micros(q.Until))}
 	if q.EndpointID != "" {
 		conds = append(conds, "endpoint_id = "+a.add(q.EndpointID))

@@ -2,24 +2,20 @@ package sqlite
 
 import (
 	"context"
-	"time"
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/internal/sqlcodec"
 )
 
-// idSlack widens the id range of a stats query below its start: an attempt's id is made from
-// the wall clock a moment before its creation time is taken.
-const idSlack = time.Minute
-
 // AttemptStats counts attempts by endpoint, time bucket and outcome in one grouped scan of
 // the (app_id, id) or (endpoint_id, id) index range that the time range maps to.
 func (db *DB) AttemptStats(ctx context.Context, appID string, q hookline.AttemptStatsQuery) ([]hookline.AttemptCount, error) {
-	if q.Step <= 0 || !q.Until.After(q.Since) {
-		return nil, hookline.Errorf(hookline.EINVALID, "attempt stats need a positive step and until after since")
+	firstID, err := sqlcodec.AttemptStatsFirstID(q)
+	if err != nil {
+		return nil, err
 	}
 	args := []any{micros(q.Since), q.Step.Microseconds(),
-		appID, hookline.FirstIDAt(hookline.PrefixAttempt, q.Since.Add(-idSlack)), micros(q.Since), micros(q.Until)}
+		appID, firstID, micros(q.Since), micros(q.Until)}
 	conds := []string{"app_id = ?", "id >= ?", "created_at >= ?", "created_at < ?"}
 	if q.EndpointID != "" {
 		// One endpoint's attempts by the (endpoint_id, id) index: "+app_id" keeps the planner

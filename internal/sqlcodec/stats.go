@@ -1,8 +1,24 @@
 package sqlcodec
 
 import (
+	"time"
+
 	"github.com/hookline/hookline"
 )
+
+// idSlack widens the id range of a stats query below its start: an attempt's id is made from
+// the wall clock a moment before its creation time is taken.
+const idSlack = time.Minute
+
+// AttemptStatsFirstID refuses a query without a positive step or with until not after since,
+// and returns the smallest attempt id the query's time range can hold (the start of the index
+// range that AttemptStats reads).
+func AttemptStatsFirstID(q hookline.AttemptStatsQuery) (string, error) {
+	if q.Step <= 0 || !q.Until.After(q.Since) {
+		return "", hookline.Errorf(hookline.EINVALID, "attempt stats need a positive step and until after since")
+	}
+	return hookline.FirstIDAt(hookline.PrefixAttempt, q.Since.Add(-idSlack)), nil
+}
 
 // OutcomeBuckets returns the bounds of q in microseconds and the width of its buckets: one
 // bucket over the whole range when q.Step is not positive.
