@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	svix "github.com/svix/svix-webhooks/go"
 
+	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/internal/testserver"
 )
 
@@ -235,4 +237,22 @@ func checkErrorBody(t testing.TB, r *testserver.Response) {
 			t.Errorf("error body shows internals (%q): %s", m, r.Body)
 		}
 	}
+}
+
+// hookServer starts a webhook receiver on a loopback port, closed when the test ends, and
+// returns the URL of a random path of its own: h gets only the requests for that path. Any
+// other request is a stray, answered 404: the port is an ephemeral one that may have been, a
+// moment before, another test's receiver's, to which that test's server may still send.
+func hookServer(t *testing.T, h http.HandlerFunc) string {
+	t.Helper()
+	path := "/hook-" + hookline.NewID("")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != path {
+			http.NotFound(w, r)
+			return
+		}
+		h(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + path
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -269,22 +268,21 @@ func TestTestAttempt(t *testing.T) {
 	srv := testserver.Start(t, testserver.Options{})
 	var mu sync.Mutex
 	var bodies []string
-	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	hookURL := hookServer(t, func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		mu.Lock()
 		bodies = append(bodies, string(b))
 		mu.Unlock()
 		w.WriteHeader(201)
 		io.WriteString(w, `{"got":"it"}`)
-	}))
-	t.Cleanup(rc.Close)
+	})
 	srv.Op("POST", "/api/v1/event-type", map[string]any{"name": "order.paid", "description": "x"}, 201)
 	srv.Op("POST", "/api/v1/event-type", map[string]any{"name": "other.type", "description": "x"}, 201)
 	appID := createApp(t, srv, "Acme")
 	var ep struct {
 		ID string `json:"id"`
 	}
-	srv.Op("POST", "/api/v1/app/"+appID+"/endpoint", map[string]any{"url": rc.URL, "filterTypes": []string{"other.type"}}, 201).JSON(t, &ep)
+	srv.Op("POST", "/api/v1/app/"+appID+"/endpoint", map[string]any{"url": hookURL, "filterTypes": []string{"other.type"}}, 201).JSON(t, &ep)
 	_, appToken := createToken(t, srv, map[string]any{"kind": "application", "appId": appID})
 	r := srv.Do("POST", "/api/v1/app/"+appID+"/endpoint/"+ep.ID+"/msg/test-attempt", appToken, `{"eventType":"order.paid","payload":{"x": 1}}`)
 	if r.Status != 201 {

@@ -3,7 +3,6 @@ package e2e
 import (
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -203,13 +202,12 @@ func TestTaskTakenUpAfterRestart(t *testing.T) {
 	t.Parallel()
 	var healthy atomic.Bool
 	got := make(chan string, 10)
-	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	hookURL := hookServer(t, func(w http.ResponseWriter, r *http.Request) {
 		got <- r.Header.Get("webhook-id")
 		if !healthy.Load() {
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}
-	}))
-	t.Cleanup(rc.Close)
+	})
 	dir := t.TempDir()
 	noRetries := func(c *config.Config) { c.RetrySchedule = []time.Duration{} }
 	first := testserver.Start(t, testserver.Options{DataDir: dir, Configure: noRetries})
@@ -218,7 +216,7 @@ func TestTaskTakenUpAfterRestart(t *testing.T) {
 		ID string `json:"id"`
 	}
 	first.Op("POST", "/api/v1/app", map[string]any{"name": "Acme"}, 201).JSON(t, &app)
-	first.Op("POST", "/api/v1/app/"+app.ID+"/endpoint", map[string]any{"url": rc.URL}, 201).JSON(t, &ep)
+	first.Op("POST", "/api/v1/app/"+app.ID+"/endpoint", map[string]any{"url": hookURL}, 201).JSON(t, &ep)
 	since := time.Now().UTC().Add(-time.Minute)
 	first.Op("POST", "/api/v1/app/"+app.ID+"/msg", map[string]any{"eventType": "order.created", "payload": map[string]any{"n": 1}}, 202).JSON(t, &msg)
 	if id := <-got; id != msg.ID {
