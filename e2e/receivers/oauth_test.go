@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/config"
 )
 
@@ -16,6 +17,7 @@ import (
 // requests and issues tok-1, tok-2, ...
 type tokenServer struct {
 	*httptest.Server
+	TokenURL  string // the URL of its token endpoint, a random path of its own
 	mu        sync.Mutex
 	requests  int
 	expiresIn any // the expires_in of its answers (nil: left out)
@@ -26,7 +28,12 @@ type tokenServer struct {
 
 func newTokenServer(t *testing.T, clientID, secret string) *tokenServer {
 	ts := &tokenServer{expiresIn: 3600}
+	path := strayFree()
 	ts.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != path {
+			http.NotFound(w, r) // a stray: see strayFree
+			return
+		}
 		ts.mu.Lock()
 		defer ts.mu.Unlock()
 		ts.requests++
@@ -56,8 +63,14 @@ func newTokenServer(t *testing.T, clientID, secret string) *tokenServer {
 		json.NewEncoder(w).Encode(out)
 	}))
 	t.Cleanup(ts.Close)
+	ts.TokenURL = ts.URL + path
 	return ts
 }
+
+// strayFree returns a random path for a server of one test. Its port is an ephemeral one that
+// may have been, a moment before, another test's server's, to which that test's Hookline may
+// still send: the servers count only the requests for their own path.
+func strayFree() string { return "/" + hookline.NewID("") }
 
 func (ts *tokenServer) count() int {
 	ts.mu.Lock()
@@ -74,6 +87,7 @@ func (ts *tokenServer) set(f func(ts *tokenServer)) {
 // bearerReceiver accepts requests whose bearer token is not revoked.
 type bearerReceiver struct {
 	*httptest.Server
+	HookURL string // the URL of its webhook endpoint, a random path of its own
 	mu      sync.Mutex
 	revoked map[string]bool
 	tokens  []string // the tokens of accepted requests
@@ -82,7 +96,12 @@ type bearerReceiver struct {
 
 func newBearerReceiver(t *testing.T) *bearerReceiver {
 	br := &bearerReceiver{revoked: map[string]bool{}}
+	path := strayFree()
 	br.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != path {
+			http.NotFound(w, r) // a stray: see strayFree
+			return
+		}
 		br.mu.Lock()
 		defer br.mu.Unlock()
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -95,6 +114,7 @@ func newBearerReceiver(t *testing.T) *bearerReceiver {
 		w.WriteHeader(204)
 	}))
 	t.Cleanup(br.Close)
+	br.HookURL = br.URL + path
 	return br
 }
 
@@ -115,9 +135,9 @@ func TestOAuthClientCredentials(t *testing.T) {
 	ts := newTokenServer(t, clientID, secret)
 	br := newBearerReceiver(t)
 	e := start(t, nil)
-	ep := e.endpoint(br.URL + "/in")
+	ep := e.endpoint(br.HookURL)
 	cfg := map[string]any{"grantType": "clientCredentials", "authMethod": "clientSecretBasic", "clientId": clientID,
-		"clientSecret": secret, "tokenUrl": ts.URL + "/token", "scopes": []string{"webhooks:write", "orders"},
+		"clientSecret": secret, "tokenUrl": ts.TokenURL, "scopes": []string{"webhooks:write", "orders"},
 		"extraParams": map[string]string{"audience": "https://receiver.example"}}
 	e.Op("PUT", e.epPath(ep)+"/oauth", cfg, 204)
 
@@ -203,7 +223,7 @@ func TestOAuthClientCredentials(t *testing.T) {
 		Config  map[string]any
 	}
 	e.Op("GET", e.epPath(ep)+"/oauth-config", nil, 200).JSON(t, &oc)
-	if !oc.Enabled || oc.Config["clientId"] != clientID || oc.Config["authMethod"] != "clientSecretPost" || oc.Config["tokenUrl"] != ts.URL+"/token" {
+	if !oc.Enabled || oc.Config["clientId"] != clientID || oc.Config["authMethod"] != "clientSecretPost" || oc.Config["tokenUrl"] != ts.TokenURL {
 		t.Fatalf("oauth-config = %+v", oc)
 	}
 	notInFiles(t, e.Config.DataDir, secrets)
