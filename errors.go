@@ -3,10 +3,11 @@ package hookline
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // Error codes are stable strings that clients may match on. The HTTP layer maps each code to a
-// status in exactly one place (api/errors.go); everything else only picks the code.
+// status in exactly one place (statusByCode, below); everything else only picks the code.
 const (
 	EBADREQUEST       = "bad_request"        // the request asks for something contradictory (Svix answers these 400)
 	ECONFLICT         = "conflict"           // a unique field (uid, name) is already taken
@@ -30,6 +31,39 @@ const (
 	// ETRANSFORMATION: an endpoint's transformation does not compile, or failed when simulated.
 	ETRANSFORMATION = "transformation_failed"
 )
+
+// statusByCode maps every error code to its HTTP status: the one place where this happens.
+var statusByCode = map[string]int{
+	EINVALIDJSON:      http.StatusBadRequest,
+	EBADREQUEST:       http.StatusBadRequest,
+	EINVALIDUTF8:      http.StatusBadRequest,
+	EDUPLICATEKEY:     http.StatusBadRequest,
+	EEXPUNGED:         http.StatusBadRequest,
+	EUNAUTHORIZED:     http.StatusUnauthorized,
+	EFORBIDDEN:        http.StatusForbidden,
+	ENOTFOUND:         http.StatusNotFound,
+	ECONFLICT:         http.StatusConflict,
+	EDUPLICATEEVENT:   http.StatusConflict,
+	EIDEMPOTENCY:      http.StatusConflict,
+	EPAYLOADTOOLARGE:  http.StatusRequestEntityTooLarge,
+	EINVALID:          http.StatusUnprocessableEntity,
+	ESCHEMA:           http.StatusUnprocessableEntity,
+	EUNKNOWNEVENTTYPE: http.StatusUnprocessableEntity,
+	EURLNOTALLOWED:    http.StatusUnprocessableEntity,
+	ETRANSFORMATION:   http.StatusUnprocessableEntity,
+	ERATELIMITED:      http.StatusTooManyRequests,
+	EUNAVAILABLE:      http.StatusServiceUnavailable,
+	EINTERNAL:         http.StatusInternalServerError,
+}
+
+// StatusForCode returns the HTTP status of an error code (500 for a code it does not know).
+// The API answers with it, and the dashboard and portal pages too.
+func StatusForCode(code string) int {
+	if s, ok := statusByCode[code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
 
 // Error is an error meant for the client: its Code is stable and its Message is safe to show.
 // Errors of any other type are internal: logged in full, shown as a generic 500.

@@ -8,38 +8,6 @@ import (
 	"github.com/hookline/hookline"
 )
 
-// statusByCode maps every error code to its HTTP status: the one place where this happens.
-var statusByCode = map[string]int{
-	hookline.EINVALIDJSON:      http.StatusBadRequest,
-	hookline.EBADREQUEST:       http.StatusBadRequest,
-	hookline.EINVALIDUTF8:      http.StatusBadRequest,
-	hookline.EDUPLICATEKEY:     http.StatusBadRequest,
-	hookline.EEXPUNGED:         http.StatusBadRequest,
-	hookline.EUNAUTHORIZED:     http.StatusUnauthorized,
-	hookline.EFORBIDDEN:        http.StatusForbidden,
-	hookline.ENOTFOUND:         http.StatusNotFound,
-	hookline.ECONFLICT:         http.StatusConflict,
-	hookline.EDUPLICATEEVENT:   http.StatusConflict,
-	hookline.EIDEMPOTENCY:      http.StatusConflict,
-	hookline.EPAYLOADTOOLARGE:  http.StatusRequestEntityTooLarge,
-	hookline.EINVALID:          http.StatusUnprocessableEntity,
-	hookline.ESCHEMA:           http.StatusUnprocessableEntity,
-	hookline.EUNKNOWNEVENTTYPE: http.StatusUnprocessableEntity,
-	hookline.EURLNOTALLOWED:    http.StatusUnprocessableEntity,
-	hookline.ETRANSFORMATION:   http.StatusUnprocessableEntity,
-	hookline.ERATELIMITED:      http.StatusTooManyRequests,
-	hookline.EUNAVAILABLE:      http.StatusServiceUnavailable,
-	hookline.EINTERNAL:         http.StatusInternalServerError,
-}
-
-// StatusForCode returns the HTTP status of an error code.
-func StatusForCode(code string) int {
-	if s, ok := statusByCode[code]; ok {
-		return s
-	}
-	return http.StatusInternalServerError
-}
-
 // HTTPError is the body of every error response but 422: a stable code and a sentence.
 type HTTPError struct {
 	Code   string `json:"code" doc:"Stable machine-readable error code."`
@@ -65,7 +33,7 @@ func errorBody(logger *slog.Logger, r *http.Request, err error) (int, any) {
 	if code == hookline.EINTERNAL {
 		logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	status := StatusForCode(code)
+	status := hookline.StatusForCode(code)
 	if status != http.StatusUnprocessableEntity {
 		return status, HTTPError{Code: code, Detail: hookline.ErrorMessage(err)}
 	}

@@ -23,7 +23,6 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
-	"github.com/hookline/hookline/api"
 	"github.com/hookline/hookline/service"
 )
 
@@ -396,5 +395,5 @@ func statusOf(err error) int {
 	if errors.Is(err, hookline.ErrUnavailable) {
 		return http.StatusServiceUnavailable
 	}
-	return api.StatusForCode(hookline.ErrorCode(err))
+	return hookline.StatusForCode(hookline.ErrorCode(err))
 }
