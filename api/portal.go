@@ -3,39 +3,12 @@ package api
 import (
 	"bytes"
 	"io"
-	"net"
 	"net/http"
-	"net/url"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/portal"
 )
-
-// Portal session tokens carry their mode in their name, so the dashboard knows a read-only
-// portal without another column in the token table.
-const (
-	// PortalTokenName names the tokens of customer-portal links.
-	PortalTokenName = "app-portal-access"
-	// PortalReadOnlyTokenName names the tokens of read-only customer-portal links.
-	PortalReadOnlyTokenName = "app-portal-access (read-only)"
-	// PortalSessionName and PortalReadOnlySessionName name the session tokens the dashboard
-	// makes when a single-use link is opened.
-	PortalSessionName         = "app-portal-session"
-	PortalReadOnlySessionName = "app-portal-session (read-only)"
-)
-
-// PortalReadOnly reports whether a portal token's name makes its portal read-only.
-func PortalReadOnly(name string) bool {
-	return name == PortalReadOnlyTokenName || name == PortalReadOnlySessionName
-}
-
-// PortalSession reports whether a portal token is a session the dashboard made from a
-// single-use link (rather than a link).
-func PortalSession(name string) bool {
-	return name == PortalSessionName || name == PortalReadOnlySessionName
-}
 
 // Portal link lifetimes, as Svix's: one hour to seven days, seven days by default.
 const (
@@ -93,10 +66,7 @@ func (a *API) appPortalAccess(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	name := PortalTokenName
-	if derefBool(in.ReadOnly) {
-		name = PortalReadOnlyTokenName
-	}
+	name := portal.LinkNameFor(derefBool(in.ReadOnly))
 	create := a.svc.CreateSingleUseToken
 	if in.SingleUse != nil && !*in.SingleUse {
 		create = a.svc.CreateToken
@@ -105,31 +75,6 @@ func (a *API) appPortalAccess(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, AppPortalAccessOut{URL: PortalLoginURL(BaseURL(r, a.cfg.PublicURL), text), Token: text})
+	writeJSON(w, http.StatusOK, AppPortalAccessOut{URL: portal.LoginURL(portal.BaseURL(r, a.cfg.PublicURL), text), Token: text})
 	return nil
-}
-
-// PortalLoginURL is the magic link of a portal token: the dashboard's portal sign-in, which
-// sets the session cookie and redirects, so the token leaves the address bar at once. It needs
-// no JavaScript, unlike a token in the URL fragment.
-func PortalLoginURL(base, token string) string {
-	return strings.TrimRight(base, "/") + "/dashboard/portal/login?token=" + url.QueryEscape(token)
-}
-
-// BaseURL is the externally visible base URL: publicURL when configured, otherwise the scheme
-// and the local address the request came in on (the listen address, made concrete).
-func BaseURL(r *http.Request, publicURL string) string {
-	if publicURL != "" {
-		return strings.TrimRight(publicURL, "/")
-	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	if addr, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
-		if tcp, ok := addr.(*net.TCPAddr); ok {
-			return scheme + "://" + net.JoinHostPort(tcp.IP.String(), strconv.Itoa(tcp.Port))
-		}
-	}
-	return scheme + "://" + r.Host
 }

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
-	"github.com/hookline/hookline/api"
+	"github.com/hookline/hookline/portal"
 	"github.com/hookline/hookline/service"
 )
 
@@ -123,17 +123,14 @@ func (d *Dashboard) createPortalLink(w http.ResponseWriter, r *http.Request, s *
 		return err
 	}
 	readOnly := r.PostFormValue("readOnly") == "on"
-	name := api.PortalTokenName
-	if readOnly {
-		name = api.PortalReadOnlyTokenName
-	}
+	name := portal.LinkNameFor(readOnly)
 	const ttl = 24 * time.Hour
 	text, tok, err := d.svc.CreateSingleUseToken(r.Context(), hookline.TokenPortal, app.ID, name, ttl)
 	if err != nil {
 		return err
 	}
 	base := d.publicBase(r)
-	data := portalLinkData{URL: api.PortalLoginURL(base, text), ReadOnly: readOnly, Expires: *tok.ExpiresAt,
+	data := portalLinkData{URL: portal.LoginURL(base, text), ReadOnly: readOnly, Expires: *tok.ExpiresAt,
 		Curl: fmt.Sprintf("curl -X POST %s/api/v1/auth/app-portal-access/%s \\\n  -H \"Authorization: Bearer $HOOKLINE_TOKEN\" \\\n  -H \"Content-Type: application/json\" \\\n  -d '{\"expiry\": 3600}'", base, app.ID)}
 	return d.render(w, r, http.StatusOK, pagePortalLink, &view{Title: "Portal link", Session: s, App: app, Nav: "endpoints", Data: data})
 }

@@ -4,7 +4,7 @@ import (
 	"net/http"
 
 	"github.com/hookline/hookline"
-	"github.com/hookline/hookline/api"
+	"github.com/hookline/hookline/portal"
 )
 
 // An application's open customer-portal sessions, for operators: the sessions single-use links
@@ -48,7 +48,7 @@ func (d *Dashboard) listPortalSessions(w http.ResponseWriter, r *http.Request, s
 			case len(data.Sessions) == maxListedSessions:
 				data.More = true
 			default:
-				data.Sessions = append(data.Sessions, portalSessionRow{Token: t, Session: api.PortalSession(t.Name), ReadOnly: api.PortalReadOnly(t.Name)})
+				data.Sessions = append(data.Sessions, portalSessionRow{Token: t, Session: portal.IsSession(t.Name), ReadOnly: portal.ReadOnly(t.Name)})
 			}
 		}
 		done = page.Done || len(page.Data) == 0

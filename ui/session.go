@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
-	"github.com/hookline/hookline/api"
 	"github.com/hookline/hookline/auth"
+	"github.com/hookline/hookline/portal"
 )
 
 // Cookie names. All live under Path=/dashboard and are HttpOnly. An operator's sign-in and a
@@ -84,7 +84,7 @@ func (d *Dashboard) sessionOf(r *http.Request, name string) (*session, error) {
 	case hookline.TokenOperator:
 		s.Operator = true
 	case hookline.TokenPortal:
-		s.Portal, s.AppID, s.ReadOnly = true, tok.AppID, api.PortalReadOnly(tok.Name)
+		s.Portal, s.AppID, s.ReadOnly = true, tok.AppID, portal.ReadOnly(tok.Name)
 	default:
 		return nil, nil // application tokens are API keys, not dashboard sessions
 	}
@@ -221,7 +221,7 @@ func (d *Dashboard) logout(w http.ResponseWriter, r *http.Request, s *session) e
 	// The operator's session token is ours to end, and so is a portal session made from a
 	// single-use link; a reusable portal link stays usable until it expires, as the platform
 	// that made it decided.
-	if (s.Operator && s.Token.Name == operatorSessionName) || (s.Portal && api.PortalSession(s.Token.Name)) {
+	if (s.Operator && s.Token.Name == operatorSessionName) || (s.Portal && portal.IsSession(s.Token.Name)) {
 		if err := d.store.RevokeToken(r.Context(), s.Token.ID, d.svc.Now()); err != nil {
 			return err
 		}
@@ -259,10 +259,7 @@ func (d *Dashboard) portalLogin(w http.ResponseWriter, r *http.Request, _ *sessi
 		if !used { // opened a moment ago, by another request
 			return d.renderBadPortalLink(w, r, text)
 		}
-		name := api.PortalSessionName
-		if api.PortalReadOnly(tok.Name) {
-			name = api.PortalReadOnlySessionName
-		}
+		name := portal.SessionNameFor(tok.Name)
 		var ttl time.Duration
 		if tok.ExpiresAt != nil {
 			ttl = tok.ExpiresAt.Sub(now)
