@@ -10,6 +10,9 @@ import (
 	"github.com/hookline/hookline"
 )
 
+// Finding deliveries: the filters of the delivery history and the message log, and their search
+// box (a message id or eventId, or else a tag).
+
 // deliveryFilter is what the delivery history and the message log are filtered by. Every
 // field is a query parameter of the page (a GET form), so the URL of a filtered page can be
 // shared and opens the same view.
