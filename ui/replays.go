@@ -1,17 +1,20 @@
 package ui
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/hookline/hookline"
 )
 
-// Replay in bulk: the delivery history and the message log have checkboxes that belong to one
-// plain form (bulkFormID) posting to resendSelected, with the session's CSRF token like every
-// form. A recover runs as a background task, whose page shows how it goes.
+// Sending messages again, many at a time. Replay in bulk: the delivery history and the message
+// log have checkboxes that belong to one plain form (bulkFormID) posting to resendSelected, with
+// the session's CSRF token like every form. The endpoint page's recover and replay-missing forms
+// start a background task (startWindowTask), whose page (showTask) shows how it goes.
 
 // bulkFormID is the id of the bulk-resend form, which the rows' checkboxes name.
 const bulkFormID = "bulk-resend"
@@ -172,4 +175,53 @@ func (d *Dashboard) showTask(w http.ResponseWriter, r *http.Request, s *session)
 		v.Refresh = 2
 	}
 	return d.render(w, r, http.StatusOK, pageTask, v)
+}
+
+// recoverEndpoint sends again the messages that failed at the endpoint in the form's period.
+func (d *Dashboard) recoverEndpoint(w http.ResponseWriter, r *http.Request, s *session) error {
+	return d.startWindowTask(w, r, s, d.svc.Recover, "The messages that failed in that time are being sent again; this page shows how it goes.")
+}
+
+// replayMissing sends the endpoint the messages of the form's period that it never got (from
+// before it existed, or while it filtered them out).
+func (d *Dashboard) replayMissing(w http.ResponseWriter, r *http.Request, s *session) error {
+	return d.startWindowTask(w, r, s, d.svc.ReplayMissing, "The messages of that time that never went to this endpoint are being sent to it; this page shows how it goes.")
+}
+
+// startWindowTask reads the form's period (since, and until or up to now; UTC) and starts a
+// background task over it, then opens the task's page.
+func (d *Dashboard) startWindowTask(w http.ResponseWriter, r *http.Request, s *session,
+	start func(context.Context, *hookline.Endpoint, time.Time, *time.Time) (*hookline.BackgroundTask, error), flash string) error {
+	app, ep, err := d.endpoint(r, s)
+	if err != nil {
+		return err
+	}
+	if err := requireWrite(s); err != nil {
+		return err
+	}
+	errs := map[string]string{}
+	since, perr := time.ParseInLocation("2006-01-02T15:04", r.PostFormValue("since"), time.UTC)
+	if perr != nil {
+		errs["since"] = "Enter a date and time, such as 2026-06-12T14:00"
+	}
+	var until *time.Time
+	if u := strings.TrimSpace(r.PostFormValue("until")); u != "" {
+		t, err := time.ParseInLocation("2006-01-02T15:04", u, time.UTC)
+		switch {
+		case err != nil:
+			errs["until"] = "Enter a date and time, such as 2026-06-12T18:00, or leave it empty for up to now"
+		case perr == nil && !t.After(since):
+			errs["until"] = "The end must be after the start"
+		default:
+			until = &t
+		}
+	}
+	if len(errs) > 0 {
+		return d.renderEndpoint(w, r, s, app, ep, http.StatusUnprocessableEntity, r.PostForm, errs)
+	}
+	task, err := start(r.Context(), ep, since, until)
+	if err != nil {
+		return err
+	}
+	return d.done(w, r, s, appURL(app.ID)+"/tasks/"+task.ID, flash)
 }
