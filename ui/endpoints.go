@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
-	"github.com/hookline/hookline/portal"
 	"github.com/hookline/hookline/service"
 )
 
@@ -39,33 +38,6 @@ func requireWrite(s *session) error {
 func (d *Dashboard) eventTypes(r *http.Request) ([]hookline.EventType, error) {
 	page, err := d.store.ListEventTypes(r.Context(), hookline.EventTypeListOptions{ListOptions: hookline.ListOptions{Limit: 250}})
 	return page.Data, err
-}
-
-type portalLinkData struct {
-	URL      string
-	ReadOnly bool
-	Expires  time.Time
-	Curl     string
-}
-
-// createPortalLink makes a magic link to the application's portal, for an operator to open or
-// hand over; platforms make them with POST /api/v1/auth/app-portal-access/{app_id}.
-func (d *Dashboard) createPortalLink(w http.ResponseWriter, r *http.Request, s *session) error {
-	app, err := d.app(r, s)
-	if err != nil {
-		return err
-	}
-	readOnly := r.PostFormValue("readOnly") == "on"
-	name := portal.LinkNameFor(readOnly)
-	const ttl = 24 * time.Hour
-	text, tok, err := d.svc.CreateSingleUseToken(r.Context(), hookline.TokenPortal, app.ID, name, ttl)
-	if err != nil {
-		return err
-	}
-	base := d.publicBase(r)
-	data := portalLinkData{URL: portal.LoginURL(base, text), ReadOnly: readOnly, Expires: *tok.ExpiresAt,
-		Curl: fmt.Sprintf("curl -X POST %s/api/v1/auth/app-portal-access/%s \\\n  -H \"Authorization: Bearer $HOOKLINE_TOKEN\" \\\n  -H \"Content-Type: application/json\" \\\n  -d '{\"expiry\": 3600}'", base, app.ID)}
-	return d.render(w, r, http.StatusOK, pagePortalLink, &view{Title: "Portal link", Session: s, App: app, Nav: "endpoints", Data: data})
 }
 
 type endpointsData struct {
