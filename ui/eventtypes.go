@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/hookline/hookline"
-	"github.com/hookline/hookline/portal"
 	"github.com/hookline/hookline/schema"
 )
 
@@ -256,5 +255,3 @@ func (d *Dashboard) updateEventType(w http.ResponseWriter, r *http.Request, s *s
 	}
 	return d.done(w, r, s, "/dashboard/event-types", fmt.Sprintf("Event type %s saved.", et.Name))
 }
-
-func (d *Dashboard) publicBase(r *http.Request) string { return portal.BaseURL(r, d.cfg.PublicURL) }

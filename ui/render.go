@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/portal"
 )
 
 // view is what every page template receives.
@@ -365,3 +366,6 @@ func listOptions(r *http.Request, limit int, descending bool) hookline.ListOptio
 	}
 	return opts
 }
+
+// publicBase is the base URL of the curl examples and portal links the pages show.
+func (d *Dashboard) publicBase(r *http.Request) string { return portal.BaseURL(r, d.cfg.PublicURL) }
