@@ -14,6 +14,7 @@
 // verified with the SDK's Webhook class.
 
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import { appendFileSync, readFileSync, existsSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
@@ -149,16 +150,25 @@ export function whenServed(...operationIds) {
 
 // --- receivers --------------------------------------------------------------------------------
 
-// receiver starts an HTTP server on loopback that records every request (headers and the exact
-// body bytes) and answers with status() and body() (200 "ok" unless changed). It is closed when
-// the test ends.
+// receiver starts an HTTP server on loopback that records every request to its URL (headers and
+// the exact body bytes) and answers with status() and body() (200 "ok" unless changed). It is
+// closed when the test ends.
 //
 // With tls ({key, cert, ca?}) it is an HTTPS server; with tls.ca it requires a client
 // certificate signed by that CA, and records its subject's common name as clientCN.
 export async function receiver(t, { status = () => 200, body = () => "ok", tls } = {}) {
   const requests = [];
   const waiters = [];
+  // A path of its own: another test's server that still retries to a port this receiver took
+  // over gets a 404 and is not recorded.
+  const path = `/hook-${randomUUID()}`;
   const listener = (req, res) => {
+    if (req.url !== path) {
+      req.resume();
+      res.statusCode = 404;
+      res.end();
+      return;
+    }
     const chunks = [];
     req.on("data", (c) => chunks.push(c));
     req.on("end", () => {
@@ -174,7 +184,7 @@ export async function receiver(t, { status = () => 200, body = () => "ok", tls }
     ? https.createServer({ key: tls.key, cert: tls.cert, ca: tls.ca, requestCert: !!tls.ca, rejectUnauthorized: !!tls.ca }, listener)
     : http.createServer(listener);
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `${tls ? "https" : "http"}://127.0.0.1:${server.address().port}/hook`;
+  const url = `${tls ? "https" : "http"}://127.0.0.1:${server.address().port}${path}`;
   const rec = {
     url,
     requests,

@@ -2,6 +2,7 @@
 // SDK's client, against a real HTTPS receiver and a real token server on loopback. svix@2 has no
 // methods for these routes; Svix's document has them.
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import http from "node:http";
 import { test } from "node:test";
 import { MessageStatus } from "svix";
@@ -54,7 +55,14 @@ test("a receiver on a private CA that requires a client certificate", whenServed
 
 test("an OAuth 2.0 client: deliveries carry the token the token server gave", whenServed("v1.endpoint.set-oauth-config", "v1.endpoint.get-oauth", "v1.endpoint.get-oauth-2", "v1.endpoint.delete-oauth-config"), async (t) => {
   const tokenRequests = [];
+  const tokenPath = `/token-${randomUUID()}`;
   const tokenServer = http.createServer((req, res) => {
+    if (req.url !== tokenPath) {
+      req.resume();
+      res.statusCode = 404;
+      res.end();
+      return;
+    }
     let body = "";
     req.on("data", (c) => (body += c));
     req.on("end", () => {
@@ -67,7 +75,7 @@ test("an OAuth 2.0 client: deliveries carry the token the token server gave", wh
   });
   await new Promise((resolve) => tokenServer.listen(0, "127.0.0.1", resolve));
   t.after(() => new Promise((resolve) => { tokenServer.closeAllConnections(); tokenServer.close(resolve); }));
-  const tokenUrl = `http://127.0.0.1:${tokenServer.address().port}/token`;
+  const tokenUrl = `http://127.0.0.1:${tokenServer.address().port}${tokenPath}`;
 
   const { app, type, rec, path, secret } = await setup(t, { status: (r) => (r.headers.authorization === "Bearer tok-1" ? 200 : 401) });
   assert.equal((await raw("GET", `${path}/oauth-config`)).body.enabled, false);
