@@ -11,19 +11,35 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/internal/testserver"
 )
 
 // receiver is a real webhook receiver on loopback that answers 200 and remembers requests.
+// It answers under a random path of its own, which ends URL; the requests it remembers show
+// the path below it. A request for any other path is a stray, answered 404 and forgotten: the
+// port is an ephemeral one that may have been, a moment before, another test's receiver's, to
+// which that test's server may still send.
 type receiver struct {
 	*httptest.Server
+	URL      string // the server's URL and the receiver's own path
 	mu       sync.Mutex
 	requests []*http.Request
 }
 
 func newReceiver(t *testing.T) *receiver {
 	rc := &receiver{}
+	prefix := "/r" + strings.TrimPrefix(hookline.NewID(""), "_")
 	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rest, ok := strings.CutPrefix(r.URL.Path, prefix)
+		if !ok || rest != "" && !strings.HasPrefix(rest, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		if rest == "" {
+			rest = "/"
+		}
+		r.URL.Path, r.URL.RawPath = rest, ""
 		io.Copy(io.Discard, r.Body)
 		rc.mu.Lock()
 		rc.requests = append(rc.requests, r)
@@ -32,6 +48,7 @@ func newReceiver(t *testing.T) *receiver {
 		io.WriteString(w, `{"ok":true}`)
 	}))
 	t.Cleanup(rc.Close)
+	rc.URL = rc.Server.URL + prefix
 	return rc
 }
 
