@@ -3,8 +3,10 @@ package destination
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"net"
 	"strconv"
+	"sync"
 
 	"github.com/hookline/hookline"
 	"github.com/redis/go-redis/v9"
@@ -62,26 +64,52 @@ func (redisType) Open(d hookline.Destination, dial DialFunc) (Publisher, error) 
 	opt.DisableIdentity = true
 	opt.PoolSize = 8
 	maxLen, _ := strconv.ParseInt(d.Options["maxLen"], 10, 64)
-	return &redisPublisher{client: redis.NewClient(opt), stream: d.Options["stream"], maxLen: maxLen}, nil
+	return &redisPublisher{opt: opt, client: redis.NewClient(opt), stream: d.Options["stream"], maxLen: maxLen}, nil
 }
 
 type redisPublisher struct {
-	client *redis.Client
+	opt    *redis.Options
 	stream string
 	maxLen int64
+
+	mu     sync.Mutex
+	client *redis.Client
+}
+
+// current returns the client.
+func (p *redisPublisher) current() *redis.Client {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.client
+}
+
+// redial replaces c, whose connection failed, with a new client. go-redis's pool answers with its
+// last dial error, without dialling, for up to a second after a run of failed dials (its circuit
+// breaker): each attempt must dial, so one that comes once the broker is back succeeds.
+func (p *redisPublisher) redial(c *redis.Client) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.client == c {
+		p.client = redis.NewClient(p.opt)
+		go c.Close()
+	}
 }
 
 func (p *redisPublisher) Publish(ctx context.Context, msg Message) (Result, error) {
+	c := p.current()
 	values := make([]any, 0, 2+2*len(msg.Headers))
 	values = append(values, "body", msg.Body)
 	for _, k := range msg.HeaderNames() {
 		values = append(values, k, msg.Headers[k])
 	}
-	id, err := p.client.XAdd(ctx, &redis.XAddArgs{Stream: p.stream, MaxLen: p.maxLen, Approx: p.maxLen > 0, Values: values}).Result()
+	id, err := c.XAdd(ctx, &redis.XAddArgs{Stream: p.stream, MaxLen: p.maxLen, Approx: p.maxLen > 0, Values: values}).Result()
 	if err != nil {
+		if !errors.As(err, new(redis.Error)) { // not Redis's answer: no connection, or a broken one
+			p.redial(c)
+		}
 		return Result{}, err
 	}
 	return Result{Answer: "XADD " + p.stream + " " + id}, nil
 }
 
-func (p *redisPublisher) Close() error { return p.client.Close() }
+func (p *redisPublisher) Close() error { return p.current().Close() }

@@ -99,3 +99,111 @@ func TestBrokerRestart(t *testing.T) {
 	body, headers := redisEntry(t, entries[0])
 	verifyBrokerMessage(t, secret, msg, "order.paid", map[string]any{"order": 2}, body, headers)
 }
+
+// TestBrokerRestartUnderLoad: messages keep coming while the destination's broker is killed
+// and started again; every accepted message arrives (counted by webhook-id at the consumer),
+// those that failed meanwhile by their retries. It runs a Redis server of its own.
+func TestBrokerRestartUnderLoad(t *testing.T) {
+	t.Parallel()
+	addr, stop := startRedis(t, 0)
+	stream := uniqueName(t)
+	e := start(t, nil)
+	e.eventType("order.paid", nil)
+	app := e.app("Acme")
+	ep, _ := e.brokerEndpoint(app, map[string]any{"type": "redis", "url": "redis://" + addr,
+		"options": map[string]string{"stream": stream}})
+	const perPhase = 20
+	sent := map[string]bool{}
+	for i := range perPhase {
+		sent[e.send(app, "order.paid", map[string]any{"order": i})] = true
+	}
+	stop() // the first phase's deliveries may still be in flight
+	for i := range perPhase {
+		sent[e.send(app, "order.paid", map[string]any{"order": perPhase + i})] = true
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	var p int
+	fmt.Sscan(port, &p)
+	startRedis(t, p) // a new, empty Redis: what the first process held is gone with it
+	for i := range perPhase {
+		sent[e.send(app, "order.paid", map[string]any{"order": 2*perPhase + i})] = true
+	}
+
+	// The consumer reads every entry and counts the message ids; the clock moves on so the
+	// failed attempts' retries come due. The first process lost what it held (no persistence),
+	// so those messages count as arrived only when the new one has them too: the endpoint's
+	// message list tells which succeeded on which process.
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	defer rdb.Close()
+	got := map[string]bool{}
+	pollUntil(t, 60*time.Second, "every message sent after the restart or retried after it to arrive", func() bool {
+		e.advanceTo(e.clock.Now().Add(10 * time.Minute))
+		entries, err := rdb.XRange(context.Background(), stream, "-", "+").Result()
+		if err != nil {
+			return false
+		}
+		for _, m := range entries {
+			if id, ok := m.Values["webhook-id"].(string); ok {
+				got[id] = true
+			}
+		}
+		for _, m := range e.endpointMsgs(app, ep) {
+			if m.Status != 0 {
+				return false // a delivery still pending or failed
+			}
+		}
+		return true
+	})
+	// Every message succeeded; those whose success the new process does not hold succeeded
+	// on the first one, before it was killed.
+	atts := listAllAttempts(e, app, ep)
+	lastSuccess := map[string]time.Time{}
+	for _, a := range atts {
+		if a.Status == 0 {
+			lastSuccess[a.MsgID] = a.Timestamp
+		}
+	}
+	if len(lastSuccess) != len(sent) {
+		t.Fatalf("%d messages with a successful attempt, want all %d", len(lastSuccess), len(sent))
+	}
+	for id := range sent {
+		if got[id] {
+			continue
+		}
+		// Not on the new process: it must have succeeded before the kill, in the first phase.
+		var failedAfter bool
+		for _, a := range atts {
+			failedAfter = failedAfter || (a.MsgID == id && a.Status != 0)
+		}
+		if failedAfter {
+			t.Errorf("message %s failed an attempt, yet its successful retry is not on the restarted broker", id)
+		}
+	}
+	if len(got) < 2*perPhase {
+		t.Fatalf("the restarted broker holds %d of the messages, want at least the %d sent after the kill", len(got), 2*perPhase)
+	}
+}
+
+// listAllAttempts lists every attempt of the endpoint, paging through.
+func listAllAttempts(e *env, appID, epID string) []attempt {
+	e.T.Helper()
+	var all []attempt
+	iter := ""
+	for {
+		path := "/api/v1/app/" + appID + "/attempt/endpoint/" + epID + "?limit=250"
+		if iter != "" {
+			path += "&iterator=" + iter
+		}
+		var page struct {
+			Data     []attempt `json:"data"`
+			Iterator *string   `json:"iterator"`
+			Done     bool      `json:"done"`
+		}
+		e.Op("GET", path, nil, 200).JSON(e.T, &page)
+		all = append(all, page.Data...)
+		if page.Done || page.Iterator == nil {
+			return all
+		}
+		iter = *page.Iterator
+	}
+}
