@@ -13,6 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/config"
 	"github.com/hookline/hookline/internal/clocktest"
 	"github.com/hookline/hookline/internal/testserver"
@@ -22,6 +23,7 @@ import (
 // every request, and answers 503 while down is set.
 type idReceiver struct {
 	*httptest.Server
+	URL  string // the server's URL and the receiver's own path
 	down atomic.Bool
 	mu   sync.Mutex
 	ids  []string
@@ -29,7 +31,13 @@ type idReceiver struct {
 
 func newIDReceiver(t *testing.T) *idReceiver {
 	rc := &idReceiver{}
+	// Its own random path, as newReceiver's: requests for any other path are strays.
+	prefix := "/r" + strings.TrimPrefix(hookline.NewID(""), "_")
 	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, prefix+"/") {
+			http.NotFound(w, r)
+			return
+		}
 		io.Copy(io.Discard, r.Body)
 		rc.mu.Lock()
 		rc.ids = append(rc.ids, r.Header.Get("webhook-id"))
@@ -41,6 +49,7 @@ func newIDReceiver(t *testing.T) *idReceiver {
 		io.WriteString(w, `{"ok":true}`)
 	}))
 	t.Cleanup(rc.Close)
+	rc.URL = rc.Server.URL + prefix
 	return rc
 }
 
