@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/hookline/hookline"
@@ -12,41 +11,20 @@ import (
 )
 
 // brokerRoute is the publisher of one endpoint with a destination, built from the endpoint as
-// it was at updatedAt.
+// it was at its UpdatedAt.
 type brokerRoute struct {
-	updatedAt time.Time
-	pub       destination.Publisher
-	err       error // a destination that does not open: every attempt fails with this reason
+	pub destination.Publisher
+	err error // a destination that does not open: every attempt fails with this reason
 }
 
-// brokerCache keeps a brokerRoute per endpoint, keyed by the endpoint's id and replaced (its
-// connection closed) when a newer version of the endpoint comes through: the connections are
-// pooled per destination, and a changed destination gets new ones.
-type brokerCache struct {
-	mu     sync.Mutex
-	routes map[string]*brokerRoute
-}
-
+// brokerRoute returns the publisher of ep (kept in Sender.brokers): the connections are pooled
+// per destination, and a changed destination gets new ones.
 func (s *Sender) brokerRoute(ep *hookline.Endpoint) *brokerRoute {
-	c := &s.brokers
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if rt := c.routes[ep.ID]; rt != nil && !ep.UpdatedAt.After(rt.updatedAt) {
+	return s.brokers.get(ep, func() *brokerRoute {
+		rt := &brokerRoute{}
+		rt.pub, rt.err = destination.Open(*ep.Destination, s.dial)
 		return rt
-	}
-	if c.routes == nil || len(c.routes) >= maxReceiverRoutes {
-		for _, rt := range c.routes {
-			rt.close()
-		}
-		c.routes = map[string]*brokerRoute{}
-	}
-	if old := c.routes[ep.ID]; old != nil {
-		old.close()
-	}
-	rt := &brokerRoute{updatedAt: ep.UpdatedAt}
-	rt.pub, rt.err = destination.Open(*ep.Destination, s.dial)
-	c.routes[ep.ID] = rt
-	return rt
+	})
 }
 
 func (rt *brokerRoute) close() {
@@ -58,15 +36,11 @@ func (rt *brokerRoute) close() {
 
 // CloseBrokers closes every broker connection.
 func (s *Sender) CloseBrokers() {
-	c := &s.brokers
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, rt := range c.routes {
+	s.brokers.drain(func(rt *brokerRoute) {
 		if rt.pub != nil {
 			rt.pub.Close()
 		}
-	}
-	c.routes = nil
+	})
 }
 
 // brokerOK is the status code an attempt that the broker accepted records: the attempt log and

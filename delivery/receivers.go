@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"sync"
 	"time"
 
 	"github.com/hookline/hookline"
@@ -17,46 +16,18 @@ import (
 
 // maxReceiverRoutes bounds how many endpoints' clients the sender keeps; beyond it the cache
 // starts again (the clients are rebuilt on their next delivery).
-const maxReceiverRoutes = 4096
-
 // receiverRoute is how the deliveries of one endpoint with receiver settings are made, built
-// from the endpoint as it was at updatedAt.
+// from the endpoint as it was at its UpdatedAt (kept in Sender.receivers).
 type receiverRoute struct {
-	updatedAt time.Time
 	client    *http.Client    // its own transport when it has TLS settings, else the shared client
 	transport *http.Transport // nil when it shares the sender's
 	tokens    *oauth.Source   // nil without OAuth
 	err       error           // settings that do not build: every attempt fails with this reason
 }
 
-// receiverCache keeps a receiverRoute per endpoint, keyed by the endpoint's id and replaced when
-// a newer version of the endpoint (a later UpdatedAt) comes through.
-type receiverCache struct {
-	mu     sync.Mutex
-	routes map[string]*receiverRoute
-}
-
-// route returns the route of ep, building it when ep is newer than the cached one. A job that
-// carries an older copy of the endpoint (claimed before a change) uses the newer route.
+// route returns the route of ep, building it when ep is newer than the cached one.
 func (s *Sender) route(ep *hookline.Endpoint) *receiverRoute {
-	c := &s.receivers
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if rt := c.routes[ep.ID]; rt != nil && !ep.UpdatedAt.After(rt.updatedAt) {
-		return rt
-	}
-	if c.routes == nil || len(c.routes) >= maxReceiverRoutes {
-		for _, rt := range c.routes {
-			rt.close()
-		}
-		c.routes = map[string]*receiverRoute{}
-	}
-	if old := c.routes[ep.ID]; old != nil {
-		old.close()
-	}
-	rt := s.buildRoute(ep)
-	c.routes[ep.ID] = rt
-	return rt
+	return s.receivers.get(ep, func() *receiverRoute { return s.buildRoute(ep) })
 }
 
 func (rt *receiverRoute) close() {
@@ -71,7 +42,7 @@ func (rt *receiverRoute) close() {
 // certificate, the egress policy, no redirects.
 func (s *Sender) buildRoute(ep *hookline.Endpoint) *receiverRoute {
 	r := ep.Receiver
-	rt := &receiverRoute{updatedAt: ep.UpdatedAt, client: s.client}
+	rt := &receiverRoute{client: s.client}
 	if r.MTLS != nil || r.ServerCA != nil {
 		cfg := s.transport.TLSClientConfig.Clone()
 		if r.MTLS != nil {

@@ -68,9 +68,9 @@ type Sender struct {
 	maxHeaderBytes int64
 	// receivers holds the clients and token sources of endpoints with receiver settings
 	// (mutual TLS, a server CA, OAuth 2.0); plain endpoints never look into it.
-	receivers receiverCache
+	receivers endpointRoutes[*receiverRoute]
 	// brokers holds the publishers of endpoints with a destination (a message broker).
-	brokers brokerCache
+	brokers endpointRoutes[*brokerRoute]
 	// dial opens the connections to brokers, through the egress policy.
 	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
@@ -112,6 +112,8 @@ func NewSender(policy egress.Policy, timeout time.Duration, maxHeaderBytes int64
 		},
 		timeout:        timeout,
 		maxHeaderBytes: maxHeaderBytes,
+		receivers:      endpointRoutes[*receiverRoute]{release: (*receiverRoute).close},
+		brokers:        endpointRoutes[*brokerRoute]{release: (*brokerRoute).close},
 		dial:           policy.DialContext(dialer),
 	}
 }
