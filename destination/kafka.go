@@ -1,0 +1,216 @@
+package destination
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
+
+	"github.com/hookline/hookline"
+)
+
+// Kafka: each attempt produces one record to the topic with an idempotent producer and
+// acks=all, and succeeds only when the partition's leader answers that every in-sync replica
+// has it (the attempt log shows the partition and offset). The record's value is the payload;
+// every header is a record header; the key is the webhook-id (by default), the event type or
+// none.
+//
+// URL: kafka://[user:password@]host[:port] (9092 by default) or, for several bootstrap
+// brokers, kafka://[user:password@]host:port,host:port,...; kafkas:// is TLS. Options: topic (required), key ("webhook-id", the default,
+// "event-type" or "none"), sasl ("plain", the default when the URL has a user,
+// "scram-sha-256" or "scram-sha-512").
+func init() { Register("kafka", kafkaType{}) }
+
+type kafkaType struct{}
+
+// kafkaTopic is what Kafka accepts as a topic name.
+var kafkaTopic = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,249}$`)
+
+// kafkaKeys are the choices of options.key: what each record's key is.
+var kafkaKeys = []string{"webhook-id", "event-type", "none"}
+
+// kafkaSASL are the choices of options.sasl.
+var kafkaSASL = []string{"plain", "scram-sha-256", "scram-sha-512"}
+
+// kafkaConfig is a checked Kafka destination.
+type kafkaConfig struct {
+	brokers        []string // host:port
+	tls            bool
+	user, password string
+	mechanism      string // one of kafkaSASL, or "" without a user
+	topic, key     string
+}
+
+// parseKafka checks d and returns its configuration, or what is wrong with it.
+func parseKafka(d hookline.Destination) (kafkaConfig, []FieldError) {
+	errs := unknownOptions(d, "topic", "key", "sasl")
+	c := kafkaConfig{topic: d.Options["topic"], key: d.Options["key"], mechanism: d.Options["sasl"]}
+	u, uerrs := checkURL(d.URL, "kafka", "kafkas")
+	if _, err := url.Parse(d.URL); err != nil && strings.Contains(d.URL, ",") {
+		uerrs = []FieldError{{"url", "is not a valid URL: list several brokers as host:port,host:port (an IPv6 address only as the one broker)"}}
+	}
+	errs = append(errs, uerrs...)
+	if u != nil {
+		hosts := strings.Split(u.Host, ",")
+		c.tls = u.Scheme == "kafkas"
+		if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+			errs = append(errs, FieldError{"url", "must name only the brokers (the topic is options.topic)"})
+		}
+		for _, b := range hosts {
+			host, port, err := net.SplitHostPort(b)
+			if err != nil && len(hosts) == 1 { // one broker without a port: the default
+				host, port, err = strings.Trim(b, "[]"), "9092", nil
+			}
+			if err != nil || host == "" || port == "" || strings.ContainsAny(host, "[]") {
+				errs = append(errs, FieldError{"url", fmt.Sprintf("broker %q is not host:port (with several brokers each needs its port)", b)})
+				continue
+			}
+			c.brokers = append(c.brokers, net.JoinHostPort(host, port))
+		}
+		if u.User != nil {
+			c.user = u.User.Username()
+			c.password, _ = u.User.Password()
+		}
+	}
+	switch {
+	case c.topic == "":
+		errs = append(errs, FieldError{"topic", "is required"})
+	case !kafkaTopic.MatchString(c.topic) || c.topic == "." || c.topic == "..":
+		errs = append(errs, FieldError{"topic", "must be 1 to 249 of the characters a-z A-Z 0-9 . _ - (and not . or ..)"})
+	}
+	if c.key == "" {
+		c.key = "webhook-id"
+	} else if !oneOf(c.key, kafkaKeys) {
+		errs = append(errs, FieldError{"key", "must be one of " + strings.Join(kafkaKeys, ", ")})
+	}
+	switch {
+	case c.mechanism != "" && !oneOf(c.mechanism, kafkaSASL):
+		errs = append(errs, FieldError{"sasl", "must be one of " + strings.Join(kafkaSASL, ", ")})
+	case c.mechanism != "" && c.user == "":
+		errs = append(errs, FieldError{"sasl", "needs a user and password in the url (kafka://user:password@host:9092)"})
+	case c.mechanism == "" && c.user != "":
+		c.mechanism = "plain"
+	}
+	return c, errs
+}
+
+func oneOf(s string, choices []string) bool {
+	for _, c := range choices {
+		if s == c {
+			return true
+		}
+	}
+	return false
+}
+
+func (kafkaType) Check(d hookline.Destination) []FieldError {
+	_, errs := parseKafka(d)
+	return errs
+}
+
+// kafkaRecordRetries is how often the client itself tries a record within one attempt (a
+// leader that moved, metadata that is being loaded) before the attempt fails and the retry
+// schedule takes over.
+const kafkaRecordRetries = 3
+
+func (kafkaType) Open(d hookline.Destination, dial DialFunc) (Publisher, error) {
+	c, errs := parseKafka(d)
+	if len(errs) > 0 {
+		return nil, errs[0]
+	}
+	dialer := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dial(ctx, network, addr)
+		if err != nil || !c.tls {
+			return conn, err
+		}
+		host, _, _ := net.SplitHostPort(addr)
+		tc := tls.Client(conn, &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12})
+		if err := tc.HandshakeContext(ctx); err != nil {
+			conn.Close()
+			return nil, err
+		}
+		return tc, nil
+	}
+	opts := []kgo.Opt{
+		kgo.SeedBrokers(c.brokers...),
+		kgo.Dialer(dialer),
+		kgo.ClientID("hookline"),
+		kgo.DefaultProduceTopic(c.topic),
+		// acks=all and the idempotent producer (franz-go's defaults, stated here because the
+		// guarantee depends on them): a retried produce is written once per producer session.
+		kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.ProducerLinger(0), // each attempt waits for its record: do not hold it back
+		kgo.RecordRetries(kafkaRecordRetries),
+		kgo.UnknownTopicRetries(1), // a topic that does not exist fails the attempt at once
+	}
+	if c.mechanism != "" {
+		opts = append(opts, kgo.SASL(kafkaMechanism(c)))
+	}
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &kafkaPublisher{client: cl, topic: c.topic, key: c.key}, nil
+}
+
+func kafkaMechanism(c kafkaConfig) sasl.Mechanism {
+	switch c.mechanism {
+	case "scram-sha-256":
+		return scram.Auth{User: c.user, Pass: c.password}.AsSha256Mechanism()
+	case "scram-sha-512":
+		return scram.Auth{User: c.user, Pass: c.password}.AsSha512Mechanism()
+	}
+	return plain.Auth{User: c.user, Pass: c.password}.AsMechanism()
+}
+
+// kafkaPublisher is one franz-go client per endpoint: it keeps a connection to each broker it
+// needs and dials again after a broker restart; its producer id makes the broker drop a
+// record the client sends twice (a lost answer) within one producer session.
+type kafkaPublisher struct {
+	client     *kgo.Client
+	topic, key string
+
+	closeOnce sync.Once
+}
+
+func (p *kafkaPublisher) Publish(ctx context.Context, msg Message) (Result, error) {
+	r := &kgo.Record{Value: msg.Body, Headers: make([]kgo.RecordHeader, 0, len(msg.Headers))}
+	for _, k := range msg.HeaderNames() {
+		r.Headers = append(r.Headers, kgo.RecordHeader{Key: k, Value: []byte(msg.Headers[k])})
+	}
+	switch p.key {
+	case "webhook-id":
+		r.Key = []byte(msg.Headers["webhook-id"])
+	case "event-type":
+		r.Key = []byte(msg.Headers[EventTypeHeader])
+	}
+	done := make(chan error, 1)
+	p.client.Produce(ctx, r, func(_ *kgo.Record, err error) { done <- err })
+	select {
+	case err := <-done:
+		if err != nil {
+			return Result{}, fmt.Errorf("topic %s: %w", p.topic, err)
+		}
+	case <-ctx.Done():
+		// A record already sent to a broker that then went away stays with the client until
+		// the broker answers (the idempotent producer may not drop it): the attempt fails, and
+		// the record may still be written later, a duplicate the consumer drops by webhook-id.
+		return Result{}, fmt.Errorf("topic %s: no acknowledgement: %w", p.topic, ctx.Err())
+	}
+	return Result{Answer: fmt.Sprintf("acknowledged by all in-sync replicas (topic %s, partition %d, offset %d)",
+		r.Topic, r.Partition, r.Offset)}, nil
+}
+
+func (p *kafkaPublisher) Close() error {
+	p.closeOnce.Do(p.client.Close)
+	return nil
+}
