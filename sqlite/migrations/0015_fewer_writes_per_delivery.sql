@@ -1,0 +1,3 @@
+-- Nothing to do here: PostgreSQL's migration of the same number drops indexes and foreign key
+-- checks that cost each delivery a write there. SQLite's deliveries and attempts have had their
+-- own, smaller index set since 0003, and its foreign keys take no row locks.
