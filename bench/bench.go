@@ -7,6 +7,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -205,6 +206,7 @@ type runState struct {
 	sc     scenario
 	t0     time.Time
 	srv    *serverProc // nil with a target
+	pg     *pgProbe    // nil unless the server uses PostgreSQL (--database-url)
 	api    *apiClient
 	rv     *receivers
 	runID  string
@@ -331,6 +333,14 @@ func runScenario(ctx context.Context, o Options, sc scenario) (results []Result,
 			}
 		}()
 		st.api = newAPIClient(st.srv.url, st.srv.token, max(sc.posters, setupConcurrency)+8)
+	}
+
+	if o.DatabaseURL != "" {
+		st.pg, err = openPGProbe(ctx, o.DatabaseURL)
+		if err != nil {
+			return nil, err
+		}
+		defer st.pg.close()
 	}
 
 	switch {
@@ -673,15 +683,22 @@ func (st *runState) runIngest(ctx context.Context, base Result) ([]Result, error
 	return out, nil
 }
 
-// snapshot is the server's state at one moment: its process and its delivery metrics.
+// snapshot is the server's state at one moment: its process, its delivery metrics and, on
+// PostgreSQL, the database server's WAL position and CPU time (pg, valid when pgErr is nil).
 type snapshot struct {
 	proc    procstat.Stats
 	metrics map[string]float64
+	pg      pgSample
+	pgErr   error
 }
 
-// snap reads the server's process and metrics.
+// snap reads the server's process and metrics, and the database server's.
 func (st *runState) snap(ctx context.Context) snapshot {
-	return snapshot{proc: st.procStats(), metrics: st.api.metrics(ctx)}
+	s := snapshot{proc: st.procStats(), metrics: st.api.metrics(ctx)}
+	if st.pg != nil {
+		s.pg, s.pgErr = st.pg.sample(ctx)
+	}
+	return s
 }
 
 // procStats reads the server process and keeps the highest RSS seen.
@@ -702,10 +719,18 @@ func (st *runState) procStats() procstat.Stats {
 	return s
 }
 
-// fillServer sets the server's memory, CPU and database size.
+// fillServer sets the server's memory, CPU and database size, and on PostgreSQL the database
+// server's CPU and WAL.
 func (st *runState) fillServer(r *Result, before, after snapshot) {
 	r.Engine = engineStats(before.metrics, after.metrics)
 	r.Inside = insideStats(before.metrics, after.metrics)
+	if st.pg != nil {
+		if err := cmp.Or(before.pgErr, after.pgErr); err != nil {
+			r.Postgres = &PostgresCost{Error: err.Error()}
+		} else {
+			r.Postgres = st.pg.cost(before.pg, after.pg, r.Delivered)
+		}
+	}
 	if st.srv == nil {
 		return
 	}
@@ -727,6 +752,9 @@ func (st *runState) fillServer(r *Result, before, after snapshot) {
 	}
 	if wall > 0 {
 		s.CPUPercent = 100 * s.CPUSeconds / wall
+	}
+	if r.Delivered > 0 {
+		s.CPUPerDeliveryUs = s.CPUSeconds * 1e6 / float64(r.Delivered)
 	}
 	if st.o.KeepData {
 		s.Dir = st.srv.root

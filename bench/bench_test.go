@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline/bench"
+	"github.com/hookline/hookline/internal/pgtest"
 )
 
 // hooklineBin is the hookline binary TestMain builds: the benchmark starts the server as a
@@ -109,16 +111,67 @@ func TestSmoke(t *testing.T) {
 	}
 }
 
+// TestSmokePostgres runs the harness against PostgreSQL (a schema of its own on the test
+// server) and checks that it reports the database server's costs: its WAL, and its CPU when
+// the server runs on this machine, each per delivery beside Hookline's CPU per delivery.
+func TestSmokePostgres(t *testing.T) {
+	dbURL := pgtest.URL(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	args := []string{"bench", "--json", "--quiet", "--deadline", "25s", "--no-baseline", "--scenario", "100ep",
+		"--endpoints", "10", "--messages", "30", "--database-url", dbURL}
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, hooklineBin, args...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("hookline %v: %v\nstderr:\n%s", args, err, stderr.String())
+	}
+	var out struct {
+		Results []bench.Result `json:"results"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil || len(out.Results) != 1 {
+		t.Fatalf("output is not one result in JSON (%v):\n%s", err, stdout.String())
+	}
+	r := out.Results[0]
+	if r.Database != "postgres" || !r.Complete || r.Delivered != 300 || r.Duplicates != 0 {
+		t.Fatalf("database %q, complete %v, delivered %d, duplicates %d; want postgres and all 300 delivered once",
+			r.Database, r.Complete, r.Delivered, r.Duplicates)
+	}
+	if r.Server == nil || !(r.Server.CPUPerDeliveryUs > 0) {
+		t.Errorf("server = %+v, want Hookline's CPU per delivery", r.Server)
+	}
+	pg := r.Postgres
+	if pg == nil {
+		t.Fatal("no postgres costs in the result")
+	}
+	if pg.Error != "" || pg.WALBytes <= 0 || !(pg.WALBytesPerDelivery > 0) {
+		t.Errorf("postgres = %+v, want WAL bytes in all and per delivery", *pg)
+	}
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := u.Hostname(); h == "127.0.0.1" || h == "localhost" || h == "::1" {
+		// A server on this machine: its processes are in /proc.
+		if pg.CPUNote != "" || !(pg.CPUSeconds > 0) || !(pg.CPUPerDeliveryUs > 0) || pg.PostmasterPID <= 0 {
+			t.Errorf("postgres = %+v, want the local server's CPU in all and per delivery", *pg)
+		}
+	}
+}
+
 // TestTable checks that the readable report renders every section.
 func TestTable(t *testing.T) {
-	r := bench.Result{Scenario: "x", Accepted: 1, Expected: 1, Delivered: 1, Complete: true,
-		Baseline: &bench.Baseline{PerSec: 10}, BaselineRatio: 0.5, Server: &bench.Server{RSSMB: 1},
-		Engine: &bench.Engine{Claims: 1, ClaimBatch: 1}}
+	r := bench.Result{Scenario: "x", Accepted: 1, Expected: 1, Delivered: 1, Complete: true, Database: "postgres",
+		Baseline: &bench.Baseline{PerSec: 10}, BaselineRatio: 0.5, Server: &bench.Server{RSSMB: 1, CPUPerDeliveryUs: 61},
+		Engine:   &bench.Engine{Claims: 1, ClaimBatch: 1},
+		Postgres: &bench.PostgresCost{CPUSeconds: 1, CPUPerDeliveryUs: 52, WALBytes: 1 << 20, WALBytesPerDelivery: 1234}}
 	var b bytes.Buffer
 	if err := bench.WriteTable(&b, []bench.Result{r}); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"== x", "delivery", "baseline", "50.0 %", "server", "engine", "deliveries/s"} {
+	for _, want := range []string{"== x", "delivery", "baseline", "50.0 %", "server", "engine", "deliveries/s",
+		"postgres    CPU 1.0s = 52 µs/delivery (Hookline 61 µs/delivery; together 113 µs); WAL 1.0 MiB = 1234 B/delivery",
+		"PG µs/dlv", "PG WAL B/dlv"} {
 		if !bytes.Contains(b.Bytes(), []byte(want)) {
 			t.Errorf("table lacks %q:\n%s", want, b.String())
 		}

@@ -57,8 +57,10 @@ type Result struct {
 	Failing       *Failing  `json:"failing,omitempty"`
 	Pending       *Pending  `json:"pending,omitempty"`
 	Server        *Server   `json:"server,omitempty"`
-	Engine        *Engine   `json:"engine,omitempty"`
-	Inside        *Inside   `json:"inside,omitempty"`
+	// Postgres is what the PostgreSQL server spent during the run, with --database-url.
+	Postgres *PostgresCost `json:"postgres,omitempty"`
+	Engine   *Engine       `json:"engine,omitempty"`
+	Inside   *Inside       `json:"inside,omitempty"`
 }
 
 // Engine is the delivery engine's batching, from the server's /metrics.
@@ -134,9 +136,29 @@ type Server struct {
 	PeakRSSMB  float64 `json:"peakRssMiB"`
 	CPUSeconds float64 `json:"cpuSeconds"`
 	CPUPercent float64 `json:"cpuPercentOfOneCore"`
-	DBMB       float64 `json:"dbMiB"`
-	WALMB      float64 `json:"walMiB"`
-	Dir        string  `json:"dir,omitempty"`
+	// CPUPerDeliveryUs is CPUSeconds per successful delivery, in microseconds.
+	CPUPerDeliveryUs float64 `json:"cpuPerDeliveryUs,omitempty"`
+	DBMB             float64 `json:"dbMiB"`
+	WALMB            float64 `json:"walMiB"`
+	Dir              string  `json:"dir,omitempty"`
+}
+
+// PostgresCost is what the PostgreSQL server spent from the first message posted to the last
+// delivery: the whole server's, so on a server that other work shares it counts that work too.
+// Per delivery is per successful delivery.
+type PostgresCost struct {
+	// CPUSeconds is the user and system CPU time of the server's processes (the postmaster,
+	// its children, and the children that exited meanwhile), from /proc; 0 with CPUNote saying
+	// why when the server is not on this machine or its processes cannot be read.
+	CPUSeconds       float64 `json:"cpuSeconds"`
+	CPUPerDeliveryUs float64 `json:"cpuPerDeliveryUs"`
+	CPUNote          string  `json:"cpuNote,omitempty"`
+	PostmasterPID    int     `json:"postmasterPid,omitempty"`
+	// WALBytes is how far pg_current_wal_lsn() moved.
+	WALBytes            int64   `json:"walBytes"`
+	WALBytesPerDelivery float64 `json:"walBytesPerDelivery"`
+	// Error is why the costs could not be read at all.
+	Error string `json:"error,omitempty"`
 }
 
 // atMost prints a histogram bound in milliseconds: 0 means over the last bucket.
@@ -264,11 +286,40 @@ func WriteTable(w io.Writer, results []Result) error {
 		if s := r.Server; s != nil {
 			fmt.Fprintf(&b, "   server      RSS %.0f MiB (peak %.0f MiB), CPU %.1fs = %.0f %% of one core",
 				s.RSSMB, s.PeakRSSMB, s.CPUSeconds, s.CPUPercent)
+			if s.CPUPerDeliveryUs > 0 {
+				fmt.Fprintf(&b, " = %.0f µs/delivery", s.CPUPerDeliveryUs)
+			}
 			if r.Database == "sqlite" {
 				fmt.Fprintf(&b, ", database %.1f MiB + WAL %.1f MiB", s.DBMB, s.WALMB)
 			}
 			if s.Dir != "" {
 				fmt.Fprintf(&b, "; kept in %s", s.Dir)
+			}
+			b.WriteString("\n")
+		}
+		if pg := r.Postgres; pg != nil {
+			b.WriteString("   postgres   ")
+			switch {
+			case pg.Error != "":
+				fmt.Fprintf(&b, " costs not read: %s", pg.Error)
+			default:
+				if pg.CPUNote == "" {
+					fmt.Fprintf(&b, " CPU %.1fs", pg.CPUSeconds)
+					if pg.CPUPerDeliveryUs > 0 {
+						fmt.Fprintf(&b, " = %.0f µs/delivery", pg.CPUPerDeliveryUs)
+						if s := r.Server; s != nil && s.CPUPerDeliveryUs > 0 {
+							fmt.Fprintf(&b, " (Hookline %.0f µs/delivery; together %.0f µs)", s.CPUPerDeliveryUs, s.CPUPerDeliveryUs+pg.CPUPerDeliveryUs)
+						}
+					}
+					b.WriteString(";")
+				}
+				fmt.Fprintf(&b, " WAL %.1f MiB", mb(pg.WALBytes))
+				if pg.WALBytesPerDelivery > 0 {
+					fmt.Fprintf(&b, " = %.0f B/delivery", pg.WALBytesPerDelivery)
+				}
+				if pg.CPUNote != "" {
+					fmt.Fprintf(&b, "; no CPU: %s", pg.CPUNote)
+				}
 			}
 			b.WriteString("\n")
 		}
@@ -296,9 +347,9 @@ func WriteTable(w io.Writer, results []Result) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\tmsg/s\tAPI p99\tdeliveries/s\tvs direct\tdelivery p50\tp99\tRSS MiB\tpeak\tCPU %\t")
+	fmt.Fprintln(tw, "scenario\tmsg/s\tAPI p99\tdeliveries/s\tvs direct\tdelivery p50\tp99\tRSS MiB\tpeak\tCPU %\tµs/dlv\tPG µs/dlv\tPG WAL B/dlv\t")
 	for _, r := range results {
-		row := []string{r.Scenario, fmt.Sprintf("%.0f", r.AcceptedPerSec), ms(r.APILatency.P99), "-", "-", "-", "-", "-", "-", "-"}
+		row := []string{r.Scenario, fmt.Sprintf("%.0f", r.AcceptedPerSec), ms(r.APILatency.P99), "-", "-", "-", "-", "-", "-", "-", "-", "-", "-"}
 		if r.Delivered > 0 {
 			row[3] = fmt.Sprintf("%.0f", r.DeliveredPerSec)
 			row[5], row[6] = ms(r.DeliveryLatency.P50), ms(r.DeliveryLatency.P99)
@@ -308,6 +359,15 @@ func WriteTable(w io.Writer, results []Result) error {
 		}
 		if s := r.Server; s != nil {
 			row[7], row[8], row[9] = fmt.Sprintf("%.0f", s.RSSMB), fmt.Sprintf("%.0f", s.PeakRSSMB), fmt.Sprintf("%.0f", s.CPUPercent)
+			if s.CPUPerDeliveryUs > 0 {
+				row[10] = fmt.Sprintf("%.0f", s.CPUPerDeliveryUs)
+			}
+		}
+		if pg := r.Postgres; pg != nil && pg.Error == "" && r.Delivered > 0 {
+			if pg.CPUNote == "" {
+				row[11] = fmt.Sprintf("%.0f", pg.CPUPerDeliveryUs)
+			}
+			row[12] = fmt.Sprintf("%.0f", pg.WALBytesPerDelivery)
 		}
 		fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
 	}
