@@ -51,32 +51,46 @@ type natsPublisher struct {
 	closed bool
 }
 
-// natsDialer makes the client's connections (the first and its reconnections) through the
-// egress policy.
-type natsDialer struct{ dial DialFunc }
+// natsDialer makes the client's connection through the egress policy, and keeps the last
+// dial error: nats.go answers only "no servers available" when every dial failed.
+type natsDialer struct {
+	dial    DialFunc
+	lastErr error
+}
 
-func (d natsDialer) Dial(network, addr string) (net.Conn, error) {
+func (d *natsDialer) Dial(network, addr string) (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return d.dial(ctx, network, addr)
+	conn, err := d.dial(ctx, network, addr)
+	d.lastErr = err
+	return conn, err
 }
 
 // client returns the connection's JetStream context, connecting when there is no connection
-// or the last one was closed.
+// or the last one was lost.
 func (p *natsPublisher) client() (jetstream.JetStream, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
 		return nil, errors.New("publisher closed")
 	}
-	if p.conn != nil && !p.conn.IsClosed() {
-		return p.js, nil
+	if p.conn != nil {
+		if p.conn.Status() == nats.CONNECTED {
+			return p.js, nil
+		}
+		// The connection was lost (a server restart). nats.go would reconnect in the background,
+		// a second or more apart, and every publish meanwhile would fail at once ("outbound
+		// buffer limit exceeded"): the attempt dials afresh instead, so one that comes once the
+		// server is back succeeds, and one that finds it down fails with the reason.
+		p.conn.Close()
+		p.conn, p.js = nil, nil
 	}
-	conn, err := nats.Connect(p.url, nats.Name("hookline"), nats.SetCustomDialer(natsDialer{p.dial}),
-		// While the client reconnects (a broker restart), a publish fails at once instead of
-		// waiting in a buffer for its attempt's timeout.
-		nats.ReconnectBufSize(-1), nats.MaxReconnects(-1), nats.ReconnectWait(time.Second))
+	d := &natsDialer{dial: p.dial} // used by this Connect only: the connection never reconnects
+	conn, err := nats.Connect(p.url, nats.Name("hookline"), nats.SetCustomDialer(d), nats.NoReconnect())
 	if err != nil {
+		if errors.Is(err, nats.ErrNoServers) && d.lastErr != nil {
+			return nil, d.lastErr
+		}
 		return nil, err
 	}
 	js, err := jetstream.New(conn)

@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -72,4 +73,83 @@ func TestNATSJetStreamDestination(t *testing.T) {
 	if info, err := stream.Info(ctx); err != nil || info.State.Msgs != 1 {
 		t.Fatalf("stream info %+v %v; want one message", info, err)
 	}
+}
+
+// natsBroker runs a NATS server with JetStream of the test's own (never the machine's shared
+// one); its streams' files are under its directory, so they outlive a restart.
+func natsBroker(t *testing.T) *privateBroker {
+	t.Helper()
+	return startPrivateBroker(t, brokerSpec{name: "NATS", binaries: []string{"nats-server", "/usr/sbin/nats-server"},
+		command: func(b *privateBroker) ([]string, []string) {
+			return []string{"-a", "127.0.0.1", "-p", strconv.Itoa(b.Ports[0]), "-js", "-sd", b.Dir}, nil
+		},
+		ready: func(b *privateBroker) error { // JetStream answers once it has read its streams back
+			nc, err := nats.Connect("nats://"+b.Addr, nats.NoReconnect())
+			if err != nil {
+				return err
+			}
+			defer nc.Close()
+			js, err := jetstream.New(nc)
+			if err != nil {
+				return err
+			}
+			_, err = js.AccountInfo(context.Background())
+			return err
+		}})
+}
+
+// TestNATSRestartUnderLoad: the NATS destination's server is stopped and started again while
+// messages keep coming, and loses none it acknowledged (see restartUnderLoad). The stream
+// stores its messages in files; the consumer reads the stream after the restart.
+func TestNATSRestartUnderLoad(t *testing.T) {
+	t.Parallel()
+	b := natsBroker(t)
+	name := uniqueName(t)
+	subject := "hookline.test." + name
+	ctx := context.Background()
+	nc, err := nats.Connect("nats://" + b.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: name, Subjects: []string{subject}, Storage: jetstream.FileStorage}); err != nil {
+		t.Fatal(err)
+	}
+	nc.Close()
+	restartUnderLoad(t, b, map[string]any{"type": "nats", "url": "nats://" + b.Addr,
+		"options": map[string]string{"subject": subject, "stream": name}}, func() (map[string]bool, error) {
+		nc, err := nats.Connect("nats://"+b.Addr, nats.NoReconnect())
+		if err != nil {
+			return nil, err
+		}
+		defer nc.Close()
+		js, err := jetstream.New(nc)
+		if err != nil {
+			return nil, err
+		}
+		stream, err := js.Stream(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		info, err := stream.Info(ctx)
+		if err != nil {
+			return nil, err
+		}
+		got := map[string]bool{}
+		for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
+			m, err := stream.GetMsg(ctx, seq)
+			if err != nil {
+				return nil, err
+			}
+			for k, v := range m.Header {
+				if strings.ToLower(k) == "webhook-id" {
+					got[v[0]] = true
+				}
+			}
+		}
+		return got, nil
+	})
 }

@@ -180,17 +180,19 @@ func restartUnderLoad(t *testing.T, b *privateBroker, dest map[string]any, recei
 			t.Errorf("the consumer holds %s, which the test did not send", id)
 		}
 	}
-	failed := 0
+	failed, reasons := 0, map[string]int{}
 	atts := listAllAttempts(e, app, ep)
 	for _, a := range atts {
 		if a.Status != 0 {
 			failed++
+			reasons[a.Response]++
 			if a.ResponseStatusCode != 0 || a.Response == "" {
 				t.Errorf("failed attempt %+v; want status code 0 and the reason", a)
 			}
 		}
 	}
-	t.Logf("%d messages, %d attempts of which %d failed; the consumer holds every message", len(sent), len(atts), failed)
+	t.Logf("%d messages, %d attempts of which %d failed; the consumer holds every message; the failures' reasons: %v",
+		len(sent), len(atts), failed, reasons)
 }
 
 // listAllAttempts lists every attempt of the endpoint, paging through.
