@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -13,21 +12,14 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/hookline/hookline/config"
+	"github.com/hookline/hookline/internal/testproc"
 )
 
 // needBroker skips the test when nothing listens at addr (127.0.0.1 and the broker's default
 // port), and fails it under CI=true, where .ci/run starts the brokers.
 func needBroker(t *testing.T, name, addr string) {
 	t.Helper()
-	conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
-	if err == nil {
-		conn.Close()
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is not reachable at %s: %v", name, addr, err)
-	}
-	t.Skipf("%s is not reachable at %s (%v); start it to run this test", name, addr, err)
+	testproc.NeedListener(t, name, addr)
 }
 
 // uniqueName is a stream, queue or topic name no other test run uses.

@@ -257,3 +257,18 @@ func Metric(t testing.TB, baseURL, name string) float64 {
 	}
 	return sum
 }
+
+// NeedListener skips the test when nothing listens at addr (a broker or another service the
+// machine runs at its default port), and fails it under CI=true, where .ci/run starts them.
+func NeedListener(t testing.TB, name, addr string) {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err == nil {
+		conn.Close()
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s is not reachable at %s: %v", name, addr, err)
+	}
+	t.Skipf("%s is not reachable at %s (%v); start it to run this test", name, addr, err)
+}
