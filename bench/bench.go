@@ -67,6 +67,9 @@ type Options struct {
 	// BaselineConcurrency overrides the baseline's requests in flight; by default the
 	// server's effective delivery concurrency, min(workers, endpoints × endpoint-concurrency).
 	BaselineConcurrency int
+	// BrokerURLs are the brokers of the destination scenarios by type (redis, rabbitmq, nats,
+	// mqtt); a type not named uses DefaultBrokerURLs.
+	BrokerURLs map[string]string
 	// KeepData keeps the server's temporary directory (data and log) and reports its path.
 	KeepData bool
 	// Progress receives a one-line progress report about twice a second; nil for none.
@@ -83,10 +86,11 @@ type scenario struct {
 	rate        float64
 	posters     int
 	fail        float64
-	hang        bool // pending1m: receivers never answer while the run lasts
-	oneByOne    bool // fanout: post one message, wait for all its deliveries, repeat
-	ingest      bool // ingest: API only, then API with one endpoint
-	transform   bool // every endpoint has a transformation (benchTransformation)
+	hang        bool   // pending1m: receivers never answer while the run lasts
+	oneByOne    bool   // fanout: post one message, wait for all its deliveries, repeat
+	ingest      bool   // ingest: API only, then API with one endpoint
+	transform   bool   // every endpoint has a transformation (benchTransformation)
+	dest        string // every endpoint publishes to a broker of this type (destination.go)
 }
 
 // scenarios lists every scenario in the order `all` runs them.
@@ -102,11 +106,12 @@ var scenarios = []scenario{
 	{name: "ingest", about: "API ingest: an application without endpoints, then one with one endpoint", apps: 1, perApp: 0, messages: 20000, posters: 32, ingest: true},
 }
 
-// Scenarios returns the scenario names.
+// Scenarios returns the scenario names: the HTTP ones ("all" runs them), then the destination
+// ones ("destinations" runs them).
 func Scenarios() []string {
-	names := make([]string, len(scenarios))
-	for i, s := range scenarios {
-		names[i] = s.name
+	var names []string
+	for _, s := range slices.Concat(scenarios, destScenarios) {
+		names = append(names, s.name)
 	}
 	return names
 }
@@ -121,15 +126,20 @@ func Run(ctx context.Context, o Options) ([]Result, error) {
 	var list []scenario
 	for _, name := range strings.Split(o.Scenario, ",") {
 		name = strings.TrimSpace(name)
-		if name == "all" {
+		switch name {
+		case "all":
 			list = append(list, scenarios...)
 			continue
+		case "destinations":
+			list = append(list, destScenarios...)
+			continue
 		}
-		i := slices.IndexFunc(scenarios, func(s scenario) bool { return s.name == name })
+		known := slices.Concat(scenarios, destScenarios)
+		i := slices.IndexFunc(known, func(s scenario) bool { return s.name == name })
 		if i < 0 {
-			return nil, fmt.Errorf("unknown scenario %q: use one of %s, or all", name, strings.Join(Scenarios(), ", "))
+			return nil, fmt.Errorf("unknown scenario %q: use one of %s, all or destinations", name, strings.Join(Scenarios(), ", "))
 		}
-		list = append(list, scenarios[i])
+		list = append(list, known[i])
 	}
 	if o.Binary == "" && o.Target == "" {
 		exe, err := os.Executable()
@@ -209,6 +219,7 @@ type runState struct {
 	pg     *pgProbe    // nil unless the server uses PostgreSQL (--database-url)
 	api    *apiClient
 	rv     *receivers
+	dest   *destRun // a destination scenario's broker; nil for HTTP endpoints
 	runID  string
 	posted atomic.Int64
 	rec    atomic.Pointer[recorder]
@@ -238,6 +249,10 @@ func runScenario(ctx context.Context, o Options, sc scenario) (results []Result,
 	}
 	if o.FailFraction > 0 {
 		sc.fail = o.FailFraction
+	}
+	if sc.dest != "" {
+		// A broker accepts every publish: no failing or slow endpoints.
+		sc.fail, o.SlowFraction = 0, 0
 	}
 	if sc.hang {
 		pending := o.Pending
@@ -278,6 +293,17 @@ func runScenario(ctx context.Context, o Options, sc scenario) (results []Result,
 	stopProgress := st.progress(ctx)
 	defer stopProgress()
 
+	if sc.dest != "" {
+		st.setPhase("broker")
+		st.dest, err = startDestination(ctx, o, sc.dest, endpoints)
+		if err != nil {
+			return nil, err
+		}
+		// Deferred before the server's stop, so it runs after it: no publish is under way
+		// when the targets go.
+		defer st.dest.finish()
+	}
+
 	base := Result{Scenario: sc.name, About: sc.about, Apps: sc.apps, EndpointsPerApp: sc.perApp,
 		Posters: sc.posters, Rate: sc.rate, PayloadBytes: len(messageBody(0, o.PayloadSize)) - len(`{"eventType":"`+eventType+`","payload":}`),
 		ServerFlags: o.ServerFlags, Receivers: o.Receivers, Database: "sqlite"}
@@ -305,12 +331,19 @@ func runScenario(ctx context.Context, o Options, sc scenario) (results []Result,
 		}
 		st.setPhase("baseline")
 		st.want.Store(int64(n))
-		b := runBaseline(ctx, st.rv, endpoints, n, conc, o.PayloadSize, &st.posted)
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+		if st.dest != nil {
+			baseline, err = runBrokerBaseline(ctx, st.dest, endpoints, n, conc, o.PayloadSize, st.deadline(n), &st.posted)
+			if err != nil {
+				return nil, err
+			}
+		} else {
+			b := runBaseline(ctx, st.rv, endpoints, n, conc, o.PayloadSize, &st.posted)
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			baseline = &Baseline{Requests: b.requests, Errors: b.errors, Concurrency: b.concurrency, Seconds: b.elapsed.Seconds(),
+				PerSec: float64(b.requests-b.errors) / b.elapsed.Seconds(), Latency: percentiles(b.latencies)}
 		}
-		baseline = &Baseline{Requests: b.requests, Errors: b.errors, Concurrency: b.concurrency, Seconds: b.elapsed.Seconds(),
-			PerSec: float64(b.requests-b.errors) / b.elapsed.Seconds(), Latency: percentiles(b.latencies)}
 		st.posted.Store(0)
 		st.want.Store(0)
 	}
@@ -367,9 +400,18 @@ func (st *runState) setup(ctx context.Context, label string, apps, perApp, first
 	}
 	var epIDs []string
 	if perApp > 0 {
-		epIDs, err = st.api.createEndpoints(ctx, appIDs, perApp, firstEndpoint, st.rv.endpointURL)
+		url := st.rv.endpointURL
+		if st.dest != nil {
+			url = unusedEndpointURL
+		}
+		epIDs, err = st.api.createEndpoints(ctx, appIDs, perApp, firstEndpoint, url)
 		if err != nil {
 			return nil, nil, 0, err
+		}
+		if st.dest != nil {
+			if err := st.api.setDestinations(ctx, appIDs, perApp, epIDs, st.dest.b.destination); err != nil {
+				return nil, nil, 0, err
+			}
 		}
 		if st.sc.transform {
 			if err := st.api.setTransformations(ctx, appIDs, perApp, epIDs); err != nil {
@@ -405,7 +447,11 @@ func (st *runState) runDeliveries(ctx context.Context, r Result, endpoints int, 
 	}
 	rec := newRecorder(st.t0, hint)
 	st.rec.Store(rec)
-	st.rv.record(rec)
+	if st.dest != nil {
+		st.dest.sink.record(rec)
+	} else {
+		st.rv.record(rec)
+	}
 	// healthy[a] is how many endpoints of application a answer 2xx: the deliveries each of
 	// its messages must make.
 	healthy := make([]int, sc.apps)
@@ -483,6 +529,9 @@ func (st *runState) runDeliveries(ctx context.Context, r Result, endpoints int, 
 		}
 	}
 	st.fillServer(&r, before, after)
+	if st.dest != nil {
+		r.Destination = &st.dest.info
+	}
 	return r, nil
 }
 

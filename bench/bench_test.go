@@ -56,25 +56,7 @@ func TestSmoke(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-			defer cancel()
-			args := append([]string{"bench", "--json", "--quiet", "--deadline", "25s"}, tt.args...)
-			var stdout, stderr bytes.Buffer
-			cmd := exec.CommandContext(ctx, hooklineBin, args...)
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			if err := cmd.Run(); err != nil {
-				t.Fatalf("hookline %v: %v\nstderr:\n%s", args, err, stderr.String())
-			}
-			var out struct {
-				Results []bench.Result `json:"results"`
-			}
-			if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
-				t.Fatalf("output is not JSON: %v\n%s", err, stdout.String())
-			}
-			if len(out.Results) != 1 {
-				t.Fatalf("got %d results, want 1", len(out.Results))
-			}
-			r := out.Results[0]
+			r := runBench(t, 60*time.Second, tt.args...)
 			if r.APIErrors != 0 || !r.Complete || r.Delivered != tt.want || r.Expected != tt.want || r.Duplicates != 0 {
 				t.Errorf("apiErrors %d (%s), complete %v, delivered %d, expected %d, duplicates %d; want no errors and all %d delivered once",
 					r.APIErrors, r.FirstAPIError, r.Complete, r.Delivered, r.Expected, r.Duplicates, tt.want)
@@ -116,23 +98,8 @@ func TestSmoke(t *testing.T) {
 // the server runs on this machine, each per delivery beside Hookline's CPU per delivery.
 func TestSmokePostgres(t *testing.T) {
 	dbURL := pgtest.URL(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	args := []string{"bench", "--json", "--quiet", "--deadline", "25s", "--no-baseline", "--scenario", "100ep",
-		"--endpoints", "10", "--messages", "30", "--database-url", dbURL}
-	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, hooklineBin, args...)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("hookline %v: %v\nstderr:\n%s", args, err, stderr.String())
-	}
-	var out struct {
-		Results []bench.Result `json:"results"`
-	}
-	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil || len(out.Results) != 1 {
-		t.Fatalf("output is not one result in JSON (%v):\n%s", err, stdout.String())
-	}
-	r := out.Results[0]
+	r := runBench(t, 90*time.Second, "--no-baseline", "--scenario", "100ep", "--endpoints", "10", "--messages", "30",
+		"--database-url", dbURL)
 	if r.Database != "postgres" || !r.Complete || r.Delivered != 300 || r.Duplicates != 0 {
 		t.Fatalf("database %q, complete %v, delivered %d, duplicates %d; want postgres and all 300 delivered once",
 			r.Database, r.Complete, r.Delivered, r.Duplicates)
@@ -157,6 +124,27 @@ func TestSmokePostgres(t *testing.T) {
 			t.Errorf("postgres = %+v, want the local server's CPU in all and per delivery", *pg)
 		}
 	}
+}
+
+// runBench runs `hookline bench --json` with args, within timeout, and returns its one result.
+func runBench(t *testing.T, timeout time.Duration, args ...string) bench.Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	args = append([]string{"bench", "--json", "--quiet", "--deadline", "25s"}, args...)
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, hooklineBin, args...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("hookline %v: %v\nstderr:\n%s", args, err, stderr.String())
+	}
+	var out struct {
+		Results []bench.Result `json:"results"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil || len(out.Results) != 1 {
+		t.Fatalf("output is not one result in JSON (%v):\n%s", err, stdout.String())
+	}
+	return out.Results[0]
 }
 
 // TestTable checks that the readable report renders every section.

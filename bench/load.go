@@ -197,14 +197,25 @@ func (c *apiClient) setTransformations(ctx context.Context, apps []string, perAp
 	if err != nil {
 		return err
 	}
+	return c.eachEndpoint(ctx, apps, perApp, epIDs, http.MethodPatch, "/transformation", http.StatusNoContent,
+		func(int) ([]byte, error) { return body, nil })
+}
+
+// eachEndpoint sends method to the route under every endpoint (epIDs in the order
+// createEndpoints returns them) with body(i) for endpoint i, and expects want.
+func (c *apiClient) eachEndpoint(ctx context.Context, apps []string, perApp int, epIDs []string, method, route string, want int, body func(i int) ([]byte, error)) error {
 	return parallel(ctx, len(epIDs), setupConcurrency, func(ctx context.Context, i int) error {
-		path := "/api/v1/app/" + apps[i/perApp] + "/endpoint/" + epIDs[i] + "/transformation"
-		status, data, err := c.do(ctx, http.MethodPatch, path, body)
+		b, err := body(i)
 		if err != nil {
-			return fmt.Errorf("PATCH %s: %w", path, err)
+			return err
 		}
-		if status != http.StatusNoContent {
-			return fmt.Errorf("PATCH %s: status %d: %s", path, status, bytes.TrimSpace(data))
+		path := "/api/v1/app/" + apps[i/perApp] + "/endpoint/" + epIDs[i] + route
+		status, data, err := c.do(ctx, method, path, b)
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", method, path, err)
+		}
+		if status != want {
+			return fmt.Errorf("%s %s: status %d: %s", method, path, status, bytes.TrimSpace(data))
 		}
 		return nil
 	})

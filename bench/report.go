@@ -61,6 +61,8 @@ type Result struct {
 	Postgres *PostgresCost `json:"postgres,omitempty"`
 	Engine   *Engine       `json:"engine,omitempty"`
 	Inside   *Inside       `json:"inside,omitempty"`
+	// Destination is the broker side of a destination scenario (dest-redis, ...).
+	Destination *DestinationRun `json:"destination,omitempty"`
 }
 
 // Engine is the delivery engine's batching, from the server's /metrics.
@@ -103,6 +105,9 @@ type Baseline struct {
 	Seconds     float64     `json:"seconds"`
 	PerSec      float64     `json:"perSec"`
 	Latency     Percentiles `json:"latencyMs"`
+	// Broker is set when the baseline published to a broker (a destination scenario) instead
+	// of posting to the receivers; Latency is then until the broker's acknowledgement.
+	Broker *BrokerBaseline `json:"broker,omitempty"`
 }
 
 // Failing describes the failing endpoints of failing10.
@@ -275,7 +280,10 @@ func WriteTable(w io.Writer, results []Result) error {
 			}
 			b.WriteString("\n")
 		}
-		if bl := r.Baseline; bl != nil {
+		writeDestination(&b, r)
+		if bl := r.Baseline; bl != nil && bl.Broker != nil {
+			writeBrokerBaseline(&b, r)
+		} else if bl != nil {
 			fmt.Fprintf(&b, "   baseline    direct HTTP: %d requests, %d in flight, %.2fs = %.0f req/s (latency %s)",
 				bl.Requests, bl.Concurrency, bl.Seconds, bl.PerSec, bl.Latency)
 			if r.BaselineRatio > 0 {

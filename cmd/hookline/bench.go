@@ -17,14 +17,19 @@ API latency, deliveries/s and the latency from the API's 2xx to the arrival at t
 duplicates, the server's RSS and CPU time, the database size, and the same receivers' throughput
 with a plain HTTP client posting to them directly (the baseline), measured in the same run.
 
-Scenarios: ` + "1ep, 100ep, fanout1000, 1000apps, failing10, latency, pending1m, ingest, or all" + `
-(each on a fresh server). See docs/performance.md for the targets and the measured numbers.
+Scenarios: ` + "1ep, 100ep, 100ep-transform, fanout1000, 1000apps, failing10, latency, pending1m, ingest, or all" + `
+(each on a fresh server). The destination scenarios ` + "dest-redis, dest-rabbitmq, dest-nats, dest-mqtt" + `
+(or destinations, for all of them) publish to the broker on 127.0.0.1 at its default port
+(--redis-url and the like to name another), count the deliveries at a consumer in this process
+and compare with the broker's own rate from a plain client. See docs/performance.md for the
+targets and the measured numbers.
 
 Examples:
     hookline bench --scenario 100ep
     hookline bench --scenario all --json > results.json
     hookline bench --scenario 100ep --server-flag=--workers=256 --server-flag=--sqlite-synchronous=NORMAL
-    hookline bench --scenario latency --target http://127.0.0.1:8080 --token $TOKEN`
+    hookline bench --scenario latency --target http://127.0.0.1:8080 --token $TOKEN
+    hookline bench --scenario destinations --repeat 3`
 
 // stringsFlag collects a repeatable flag.
 type stringsFlag []string
@@ -39,6 +44,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		jsonOut    bool
 		quiet      bool
 		serverFlag stringsFlag
+		brokers    = map[string]*string{}
 	)
 	fs.StringVar(&o.Scenario, "scenario", "100ep", "scenario to run: "+strings.Join(bench.Scenarios(), ", ")+", or all; several separated by commas")
 	fs.Var(&serverFlag, "server-flag", "a flag for the server, such as --server-flag=--workers=256; repeat for more")
@@ -63,6 +69,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	fs.BoolVar(&o.NoBaseline, "no-baseline", false, "skip the direct-HTTP baseline")
 	fs.IntVar(&o.Repeat, "repeat", 1, "run each scenario this many times, each on a fresh server, and print the range of the main figures")
 	fs.IntVar(&o.BaselineConcurrency, "baseline-concurrency", 0, "requests in flight in the baseline (default: min(workers, endpoints × endpoint-concurrency))")
+	for _, typ := range []string{"redis", "rabbitmq", "nats", "mqtt"} {
+		brokers[typ] = fs.String(typ+"-url", bench.DefaultBrokerURLs[typ], "the "+typ+" broker of the dest-"+typ+" scenario")
+	}
 	fs.BoolVar(&o.KeepData, "keep-data", false, "keep the server's temporary data directory and log")
 	fs.BoolVar(&jsonOut, "json", false, "print the results as JSON instead of a table")
 	fs.BoolVar(&quiet, "quiet", false, "no progress line on stderr")
@@ -76,6 +85,10 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		o.Token = e.getenv("HOOKLINE_BENCH_TOKEN")
 	}
 	o.ServerFlags = serverFlag
+	o.BrokerURLs = map[string]string{}
+	for typ, u := range brokers {
+		o.BrokerURLs[typ] = *u
+	}
 	if !quiet {
 		o.Progress = e.stderr
 	}
