@@ -13,9 +13,11 @@
 //   - Memory: the watchdog also reads the bytes the Go heap has allocated since the call
 //     started (runtime/metrics /gc/heap/allocs:bytes) and interrupts the call when they pass
 //     Limits.Memory. goja has no heap limit of its own, and Go does not count allocations per
-//     goroutine, so the figure is the whole process's. To make it the call's, calls run one at
-//     a time in a process (what else allocates meanwhile, HTTP and the database, is counted
-//     too: the cap is an upper bound on what the function allocated, never a lower one).
+//     goroutine, so the figure is the whole process's. Calls run side by side, up to one per
+//     CPU (gate.go); a call stopped at its cap while others ran beside it runs again alone, so
+//     a call fails for memory only when its own allocations broke the cap (what else the
+//     process allocates meanwhile, HTTP and the database, is counted too: the cap is an upper
+//     bound on what the function allocated, never a lower one).
 //     Built-ins that allocate a large result in one step (String.prototype.repeat, padStart,
 //     padEnd, Array.prototype.fill and join, Array.from) are checked before they run, since a
 //     single native call cannot be interrupted half-way; the binary built-ins (ArrayBuffer,
@@ -193,20 +195,32 @@ func (e *Engine) Program(id string, version time.Time, code string) (*Program, e
 
 // Run calls the program's handler with the webhook and returns the request it describes. Every
 // failure is an *Error, except a canceled ctx.
-func (e *Engine) Run(ctx context.Context, p *Program, in Webhook) (res Result, err error) {
+func (e *Engine) Run(ctx context.Context, p *Program, in Webhook) (Result, error) {
+	res, again, err := e.run(ctx, p, in, false)
+	if again {
+		// Stopped at the memory cap while other calls ran: alone, the allocations are its own.
+		res, _, err = e.run(ctx, p, in, true)
+	}
+	return res, err
+}
+
+// run makes one call, beside other calls or alone. again says the call was stopped at its
+// memory cap while other calls ran beside it, so it should run again alone.
+func (e *Engine) run(ctx context.Context, p *Program, in Webhook, alone bool) (res Result, again bool, err error) {
 	vm := goja.New()
 	vm.SetMaxCallStackSize(MaxCallStack)
 	guardBuiltins(vm, e.limits.Memory)
 
-	// One call at a time, so the allocations the watchdog counts are this call's.
-	select {
-	case running <- struct{}{}:
-		defer func() { <-running }()
-	case <-ctx.Done():
-		return Result{}, ctx.Err()
+	if err := calls.enter(ctx, alone); err != nil {
+		return Result{}, false, err
 	}
+	defer calls.leave(alone)
 	w := watch(vm, e.limits)
-	defer w.done()
+	defer func() {
+		if w.done() && !alone && ctx.Err() == nil {
+			again = true
+		}
+	}()
 	started := time.Now()
 	defer func() {
 		var te *Error
@@ -224,25 +238,25 @@ func (e *Engine) Run(ctx context.Context, p *Program, in Webhook) (res Result, e
 
 	handler, err := vm.RunProgram(p.prg)
 	if err != nil {
-		return Result{}, e.runError(ctx, w, err)
+		return Result{}, false, e.runError(ctx, w, err)
 	}
 	fn, ok := goja.AssertFunction(handler)
 	if !ok {
-		return Result{}, failf("transformation declares no function named handler")
+		return Result{}, false, failf("transformation declares no function named handler")
 	}
 	obj, err := e.input(vm, in)
 	if err != nil {
-		return Result{}, err
+		return Result{}, false, err
 	}
 	out, err := fn(goja.Undefined(), obj)
 	if err != nil {
-		return Result{}, e.runError(ctx, w, err)
+		return Result{}, false, e.runError(ctx, w, err)
 	}
 	res, err = e.output(vm, out)
 	if err != nil {
-		return Result{}, e.runError(ctx, w, err)
+		return Result{}, false, e.runError(ctx, w, err)
 	}
-	return res, nil
+	return res, false, nil
 }
 
 // runError says why a run failed: the watchdog's reason when it interrupted the call.

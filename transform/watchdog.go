@@ -13,9 +13,6 @@ import (
 
 const tick = time.Millisecond
 
-// running holds the one call that runs at a time.
-var running = make(chan struct{}, 1)
-
 const allocsMetric = "/gc/heap/allocs:bytes"
 
 type watched struct {
@@ -23,6 +20,10 @@ type watched struct {
 	deadline time.Time
 	maxAlloc uint64 // the allocation counter's value past which the call is interrupted
 	limits   Limits
+
+	// Written under dog.mu, read once the call is done.
+	overlapped bool // another call ran at some moment of this one
+	overMemory bool // the watchdog stopped the call at its memory cap
 }
 
 var dog struct {
@@ -48,6 +49,9 @@ func watch(vm *goja.Runtime, l Limits) *watched {
 	if dog.calls == nil {
 		dog.calls = map[*watched]struct{}{}
 	}
+	for other := range dog.calls {
+		other.overlapped, w.overlapped = true, true
+	}
 	dog.calls[w] = struct{}{}
 	if !dog.running {
 		dog.running = true
@@ -57,11 +61,15 @@ func watch(vm *goja.Runtime, l Limits) *watched {
 	return w
 }
 
-// done unregisters the call.
-func (w *watched) done() {
+// done unregisters the call. It reports whether the watchdog stopped the call at its memory
+// cap while another call ran beside it: then the allocations it was charged were perhaps not
+// its own.
+func (w *watched) done() (shared bool) {
 	dog.mu.Lock()
 	delete(dog.calls, w)
+	shared = w.overMemory && w.overlapped
 	dog.mu.Unlock()
+	return shared
 }
 
 func patrol() {
@@ -80,6 +88,7 @@ func patrol() {
 			switch {
 			case allocs > w.maxAlloc:
 				w.vm.Interrupt(failf("transformation allocated more than its memory cap of %d MiB and was stopped", w.limits.Memory>>20))
+				w.overMemory = true
 				delete(dog.calls, w)
 			case now.After(w.deadline):
 				w.vm.Interrupt(failf("transformation ran longer than its budget of %v and was stopped", w.limits.CPU))
