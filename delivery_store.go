@@ -17,13 +17,18 @@ type DeliveryStore interface {
 	// existed when it was created and has no delivery of it yet. A Fresh job has no delivery
 	// row: RecordAttempts inserts it with the job's first outcome, so a delivery that succeeds
 	// at once costs one insert. When a message's fan-out is larger than the room left, the
-	// jobs beyond it are stored as pending deliveries due now instead of returned. Each job
+	// jobs beyond it are stored as pending deliveries due now instead of returned; a message
+	// the room ran out before is released instead: due again at its creation, with no
+	// delivery stored, for a claim with room to fan out (a stored delivery would cost an
+	// insert, a claim and an update where a job costs one insert). Each job
 	// carries its message and endpoint; jobs of one message share one *Message.
 	ClaimDeliveries(ctx context.Context, p ClaimParams) ([]Job, error)
 	// FanOut fans out messages created with their dispatch leased to owner (Message.Lease), as
 	// ClaimDeliveries fans out the messages it leases: at most room Fresh jobs, stamped with
-	// now; what does not fit is stored as pending deliveries due now, and the dispatch of
-	// messages with nothing to send ends. Messages whose lease owner is no longer owner (it
+	// now; the rest of the message that fills the room is stored as pending deliveries due
+	// now, the messages after it are released as ClaimDeliveries releases them (room 0
+	// releases every message that has something to send), and the dispatch of messages with
+	// nothing to send ends. Messages whose lease owner is no longer owner (it
 	// expired and another process took them) may still be fanned out: a Fresh outcome for a
 	// delivery that exists by then is dropped.
 	FanOut(ctx context.Context, owner string, msgs []*Message, room int, now time.Time) ([]Job, error)

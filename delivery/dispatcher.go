@@ -511,6 +511,12 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			}
 			switch {
 			case r.handedOff > 0:
+				if len(r.jobs) >= r.limit {
+					// The room ran out: the store released the messages after (see FanOut).
+					// They wait there now, and the messages after them must not overtake them.
+					d.behind.Store(true)
+					claimNow = true
+				}
 			case len(r.jobs) == r.limit:
 				d.behind.Store(true)
 				claimNow = true // there may be more due right now
@@ -546,7 +552,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 
 	// Shutting down: queued jobs go back to the store untouched (Fresh ones are stored as
 	// pending, due now), in-flight ones finish. So do the jobs of a claim still under way, and
-	// the messages handed off and not fanned out yet are stored as pending deliveries.
+	// the messages handed off and not fanned out yet are released to the store, due at once.
 	d.stopHandOffs(ctx)
 	var queued []string
 	handBack := func(t *task) {
@@ -632,13 +638,13 @@ func (d *Dispatcher) startFanOut(ctx context.Context, msgs []*hookline.Message, 
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		jobs, err := d.store.FanOut(cctx, d.cfg.Owner, msgs, room, d.clock.Now())
-		claims <- claimResult{jobs: jobs, err: err, handedOff: len(msgs), msgs: msgs}
+		claims <- claimResult{jobs: jobs, err: err, limit: room, handedOff: len(msgs), msgs: msgs}
 	}()
 }
 
 // stopHandOffs stops giving leases, waits a little for the messages being created with one,
-// and stores every message handed off and not fanned out as pending deliveries (a fan-out
-// with no room), so they do not wait for their leases to expire.
+// and releases every message handed off and not fanned out (a fan-out with no room), so they
+// do not wait for their leases to expire.
 func (d *Dispatcher) stopHandOffs(ctx context.Context) {
 	d.handMu.Lock()
 	d.accepting = false
@@ -654,7 +660,8 @@ func (d *Dispatcher) stopHandOffs(ctx context.Context) {
 	d.storeInbox(ctx)
 }
 
-// storeInbox stores the messages handed off and not fanned out as pending deliveries.
+// storeInbox releases the messages handed off and not fanned out: a fan-out with no room, which
+// makes them due at once for any process's claim.
 func (d *Dispatcher) storeInbox(ctx context.Context) {
 	msgs := d.takeInbox()
 	if len(msgs) == 0 {
@@ -663,7 +670,7 @@ func (d *Dispatcher) storeInbox(ctx context.Context) {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if _, err := d.store.FanOut(sctx, d.cfg.Owner, msgs, 0, d.clock.Now()); err != nil {
-		d.logger.Warn("store messages accepted here as pending; they go when their dispatch lease expires", "err", err, "messages", len(msgs))
+		d.logger.Warn("release messages accepted here; they go when their dispatch lease expires", "err", err, "messages", len(msgs))
 	}
 }
 

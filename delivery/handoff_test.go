@@ -38,7 +38,8 @@ func openStore(t *testing.T) *sqlite.DB {
 
 // TestHandOffLeases: leases are given only while the dispatcher runs and keeps up, each lease
 // is given back or handed off, and messages handed off but not fanned out when the dispatcher
-// stops are stored as pending deliveries (not left leased until their lease expires).
+// stops are released, due at once for any process's claim (not left leased until their lease
+// expires).
 func TestHandOffLeases(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t)
@@ -102,11 +103,19 @@ func TestHandOffLeases(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ds) != 1 || ds[0].Status != hookline.StatusPending || ds[0].EndpointID != ep.ID {
-		t.Fatalf("deliveries after the stop = %+v, want one pending to %s", ds, ep.ID)
+	if len(ds) != 0 {
+		t.Fatalf("deliveries after the stop = %+v, want none: the message is released whole", ds)
 	}
-	if b, err := st.Backlog(ctx); err != nil || b.MessagesAwaitingDispatch != 0 || b.DeliveriesPending != 1 {
-		t.Fatalf("Backlog = %+v, %v; want the message's dispatch ended and its delivery pending", b, err)
+	if b, err := st.Backlog(ctx); err != nil || b.MessagesAwaitingDispatch != 1 || b.DeliveriesPending != 0 {
+		t.Fatalf("Backlog = %+v, %v; want the message awaiting dispatch again", b, err)
+	}
+	// Due at once, for any process, though its lease would have lasted.
+	jobs, err := st.ClaimDeliveries(ctx, hookline.ClaimParams{Owner: "other", Now: now, LeaseUntil: now.Add(time.Minute), Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs) != 1 || !jobs[0].Fresh || jobs[0].Message.ID != msg.ID || jobs[0].Endpoint.ID != ep.ID {
+		t.Fatalf("claim after the stop = %+v, want the message's fresh job to %s", jobs, ep.ID)
 	}
 }
 

@@ -140,7 +140,8 @@ func (db *DB) fanOut(ctx context.Context, p hookline.ClaimParams, jobs []hooklin
 }
 
 // FanOut fans out messages created leased to owner (Message.Lease): one round trip reads
-// their endpoints, and a transaction follows only for a spill or a message with nothing to send.
+// their endpoints, and a transaction follows only for a spill, a message with nothing to send
+// or messages released for lack of room.
 func (db *DB) FanOut(ctx context.Context, owner string, msgs []*hookline.Message, room int, now time.Time) ([]hookline.Job, error) {
 	if owner == "" {
 		return nil, errors.New("postgres: fan out: owner is required")
@@ -159,9 +160,10 @@ func (db *DB) FanOut(ctx context.Context, owner string, msgs []*hookline.Message
 }
 
 // fanOutMessages fans leased messages out to their applications' endpoints, loaded with the
-// deliveries the messages already have in one round trip, then stores the spill and ends the
-// dispatch of the messages without Fresh jobs in one transaction, which notifies
-// DeliveriesChannel when it stored deliveries. Spilled deliveries whose message or endpoint was
+// deliveries the messages already have in one round trip, then stores the spill, ends the
+// dispatch of the messages without Fresh jobs and releases those there was no room for
+// (sqlcodec.FanOut.Released) in one transaction, which notifies DeliveriesChannel when it
+// stored deliveries or released messages. Spilled deliveries whose message or endpoint was
 // deleted meanwhile are left out.
 //
 // checkExisting looks up the deliveries the messages already have; FanOut skips it for
@@ -193,15 +195,17 @@ func (db *DB) fanOutMessages(ctx context.Context, owner string, msgs []*hookline
 	}
 
 	out := sqlcodec.Fan(msgs, targets, existing, room, now)
-	db.fanHint.Observe(len(msgs), len(out.Jobs)+len(out.Spill))
-	if len(out.Spill) == 0 && len(out.Done) == 0 {
+	db.fanHint.Observe(len(msgs)-len(out.Released), len(out.Jobs)+len(out.Spill))
+	if len(out.Spill) == 0 && len(out.Done) == 0 && len(out.Released) == 0 {
 		return out, nil
 	}
 	var spill deliveryRows
 	for _, d := range out.Spill {
 		spill.add(d)
 	}
-	slices.Sort(out.Done) // in id order, so concurrent transactions lock messages in the same order
+	// In id order, so concurrent transactions lock messages in the same order.
+	slices.Sort(out.Done)
+	slices.Sort(out.Released)
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		var b pgx.Batch
 		if len(spill.id) > 0 {
@@ -217,6 +221,14 @@ func (db *DB) fanOutMessages(ctx context.Context, owner string, msgs []*hookline
 		if len(out.Done) > 0 {
 			b.Queue(`UPDATE messages SET dispatch_until = NULL, dispatch_owner = NULL
 				WHERE id = ANY($1::text[]) AND dispatch_owner = $2`, out.Done, owner)
+		}
+		if len(out.Released) > 0 {
+			// Due again at their creation, for whichever process claims first.
+			b.Queue(`UPDATE messages SET dispatch_until = created_at, dispatch_owner = NULL
+				WHERE id = ANY($1::text[]) AND dispatch_owner = $2`, out.Released, owner)
+			if len(spill.id) == 0 {
+				b.Queue(notifyDeliveries)
+			}
 		}
 		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
 			return retryOnVanished(dbErr(err, "claim deliveries: store spill"))

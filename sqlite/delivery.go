@@ -153,8 +153,9 @@ func leaseMessages(ctx context.Context, tx *txn, p hookline.ClaimParams, k int) 
 
 // fanOut fans out msgs (k were asked for), then, while room is left and more messages were
 // due, leases and fans out more, a few at a time (as many as the average fan-out says fit).
-// What does not fit is stored as pending deliveries; messages with nothing to send end their
-// dispatch.
+// The rest of the message that fills the room is stored as pending deliveries, and the messages
+// after it are released for a later claim (sqlcodec.FanOut.Released); messages with nothing to
+// send end their dispatch.
 func (db *DB) fanOut(ctx context.Context, p hookline.ClaimParams, jobs []hookline.Job, msgs []*hookline.Message, k int) ([]hookline.Job, error) {
 	now := normTime(p.Now)
 	room := p.Limit - len(jobs)
@@ -163,7 +164,7 @@ func (db *DB) fanOut(ctx context.Context, p hookline.ClaimParams, jobs []hooklin
 		if err != nil {
 			return nil, err
 		}
-		db.fanHint.Observe(len(msgs), len(out.Jobs)+len(out.Spill))
+		db.fanHint.Observe(len(msgs)-len(out.Released), len(out.Jobs)+len(out.Spill))
 		jobs = append(jobs, out.Jobs...)
 		room -= len(out.Jobs)
 		if len(msgs) < k {
@@ -186,7 +187,8 @@ func (db *DB) fanOut(ctx context.Context, p hookline.ClaimParams, jobs []hooklin
 }
 
 // FanOut fans out messages created leased to owner (Message.Lease): their endpoints are read
-// from the read pool, so the writer is needed only for a spill or a message with nothing to send.
+// from the read pool, so the writer is needed only for a spill, a message with nothing to send
+// or messages released for lack of room.
 func (db *DB) FanOut(ctx context.Context, owner string, msgs []*hookline.Message, room int, now time.Time) ([]hookline.Job, error) {
 	if owner == "" {
 		return nil, errors.New("sqlite: fan out: owner is required")
@@ -198,7 +200,7 @@ func (db *DB) FanOut(ctx context.Context, owner string, msgs []*hookline.Message
 	if err != nil {
 		return nil, err
 	}
-	db.fanHint.Observe(len(msgs), len(out.Jobs)+len(out.Spill))
+	db.fanHint.Observe(len(msgs)-len(out.Released), len(out.Jobs)+len(out.Spill))
 	if out.Jobs == nil {
 		out.Jobs = []hookline.Job{}
 	}
@@ -206,7 +208,8 @@ func (db *DB) FanOut(ctx context.Context, owner string, msgs []*hookline.Message
 }
 
 // fanOutMessages fans leased messages out to their applications' endpoints (read from the
-// read pool), then stores the spill and ends the dispatch of messages without fresh jobs.
+// read pool), then stores the spill, ends the dispatch of messages without fresh jobs and
+// releases the messages there was no room for.
 //
 // checkExisting looks up the deliveries the messages already have; FanOut skips it for
 // messages created leased to their owner, which no one else can have fanned out while the
@@ -253,7 +256,7 @@ func (db *DB) fanOutMessages(ctx context.Context, owner string, msgs []*hookline
 	}
 
 	out := sqlcodec.Fan(msgs, targets, existing, room, now)
-	if len(out.Spill) == 0 && len(out.Done) == 0 {
+	if len(out.Spill) == 0 && len(out.Done) == 0 && len(out.Released) == 0 {
 		return out, nil
 	}
 	err = db.inLeaseTx(ctx, func(tx *txn) error {
@@ -268,10 +271,20 @@ func (db *DB) fanOutMessages(ctx context.Context, owner string, msgs []*hookline
 				return dbErr(err, "claim deliveries: end dispatch of %s", id)
 			}
 		}
+		for _, id := range out.Released {
+			if _, err := tx.ExecContext(ctx, releaseDispatchSQL, id, owner); err != nil {
+				return dbErr(err, "claim deliveries: release %s", id)
+			}
+		}
 		return nil
 	})
 	return out, err
 }
+
+// releaseDispatchSQL gives a message's dispatch lease back while the owner holds it: due again
+// at its creation, for the next claim to fan out.
+const releaseDispatchSQL = `UPDATE messages SET dispatch_owner = NULL, dispatch_until = created_at
+	WHERE id = ? AND dispatch_owner = ?`
 
 // loadTargets reads endpoints matching cond (a WHERE clause over endpoints, with args) with the
 // rate limit that applies to each. Unreadable rows are logged and skipped: one broken row must

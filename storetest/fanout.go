@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -295,8 +296,9 @@ func fanOutGone(t *testing.T, st DeliveryStore) {
 }
 
 // fanOutHandOff: a message created with a dispatch lease is not claimed by anyone while the
-// lease lasts; its owner fans it out with FanOut, spilling beyond the room and ending the
-// dispatch of messages with nothing to send. CreateMessage clears the lease of a message that
+// lease lasts; its owner fans it out with FanOut, spilling the rest of the message that fills
+// the room, releasing the messages after it and ending the dispatch of messages with nothing to
+// send. CreateMessage clears the lease of a message that
 // needs no dispatch. Once the lease expires the message is claimed like any other.
 func fanOutHandOff(t *testing.T, st DeliveryStore) {
 	ctx := context.Background()
@@ -359,7 +361,7 @@ func fanOutHandOff(t *testing.T, st DeliveryStore) {
 	wantBacklog(t, st, hookline.Backlog{DeliveriesPending: 1})
 
 	// A handed-off message its owner never fanned out (the process died) is claimed by another
-	// once its lease ends. FanOut with no room stores a whole fan-out as pending.
+	// once its lease ends.
 	leased(app.ID)
 	late := claim(t, st, "other", until.Add(time.Second), 10)
 	var fresh []string
@@ -371,13 +373,33 @@ func fanOutHandOff(t *testing.T, st DeliveryStore) {
 	if want := []string{a.ID, b.ID}; !slices.Equal(fresh, want) || len(late) != 3 {
 		t.Fatalf("claim after the lease = %d jobs, fresh to %v; want the spilled delivery and fresh jobs to %v", len(late), fresh, want)
 	}
+	// Room for one message's jobs: the message after it is released whole (no delivery stored),
+	// and so is every message of a FanOut with no room. Released messages are due again at
+	// once, for any process's claim, before their leases would have ended.
+	first, second := leased(app.ID), leased(app.ID)
+	jobs, err = st.FanOut(ctx, "api-node", []*hookline.Message{first, second}, 2, base)
+	must(t, err)
+	if got, want := endpointIDs(jobs), []string{a.ID, b.ID}; !slices.Equal(got, want) || jobs[0].Message != first || jobs[1].Message != first {
+		t.Fatalf("FanOut with room for one message = %v, want %v of the first", got, want)
+	}
 	held := leased(app.ID)
 	none, err := st.FanOut(ctx, "api-node", []*hookline.Message{held}, 0, base)
 	must(t, err)
 	if len(none) != 0 {
 		t.Fatalf("FanOut with no room = %v, want no jobs", endpointIDs(none))
 	}
-	wantDeliveries(t, st, app.ID, held.ID, map[string]hookline.MessageStatus{a.ID: hookline.StatusPending, b.ID: hookline.StatusPending})
+	wantDeliveries(t, st, app.ID, second.ID, nil)
+	wantDeliveries(t, st, app.ID, held.ID, nil)
+	released := map[string][]string{}
+	for _, j := range claim(t, st, "other", base.Add(time.Second), 10) {
+		if j.Fresh {
+			released[j.Message.ID] = append(released[j.Message.ID], j.Delivery.EndpointID)
+		}
+	}
+	want := map[string][]string{second.ID: {a.ID, b.ID}, held.ID: {a.ID, b.ID}}
+	if !maps.EqualFunc(released, want, slices.Equal) {
+		t.Fatalf("claim after the releases = fresh jobs %v, want %v", released, want)
+	}
 }
 
 // fanOutSeesChanges: each fan-out goes by the application's endpoints as they are when it

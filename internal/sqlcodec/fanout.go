@@ -80,9 +80,15 @@ type FanOut struct {
 	Jobs []hookline.Job
 	// Spill are the deliveries beyond the room, to store as pending, due at once.
 	Spill []hookline.Delivery
-	// Done lists the messages that got no Fresh job (no endpoint accepts them, each one
-	// has its delivery already, or all of theirs spilled): their dispatch ends now.
+	// Done lists the messages that got no Fresh job (no endpoint accepts them, or each one
+	// has its delivery already): their dispatch ends now.
 	Done []string
+	// Released lists the messages the room ran out before (they have deliveries to make and
+	// got no job): rather than store each of their deliveries as pending, to be claimed and
+	// recorded later (an insert and two updates per delivery, where a job costs one insert),
+	// they give their dispatch lease back, due again at their creation, for the next claim of
+	// any process to fan out when it has room.
+	Released []string
 }
 
 // FanOutKeys returns what fanning msgs out reads by: their applications' ids, each once, and
@@ -102,17 +108,27 @@ func FanOutKeys(msgs []*hookline.Message) (appIDs, msgIDs []string) {
 // Fan fans messages (in the order given) out to the targets of their applications (each
 // application's in creation order): one Fresh job per target that accepts the message, was
 // created no later than it, and has no delivery of it yet (existing). The first room jobs are
-// returned as jobs, the rest as spill; both are stamped with now.
+// returned as jobs; the rest of the message that fills the room is spill, and the messages
+// after it are released. Jobs and spill are stamped with now.
 func Fan(msgs []*hookline.Message, targets map[string][]Target, existing map[Pair]bool, room int, now time.Time) FanOut {
 	var out FanOut
 	for _, m := range msgs {
 		fresh := 0
+		var to []Target
 		for _, t := range targets[m.AppID] {
 			ep := t.Endpoint
 			if !ep.Accepts(m.EventType, m.Channels) || ep.CreatedAt.After(m.CreatedAt) ||
 				existing[Pair{m.ID, ep.ID}] {
 				continue
 			}
+			to = append(to, t)
+		}
+		if len(to) > 0 && len(out.Jobs) >= room {
+			out.Released = append(out.Released, m.ID)
+			continue
+		}
+		for _, t := range to {
+			ep := t.Endpoint
 			d := hookline.Delivery{ID: hookline.NewID(hookline.PrefixDelivery), AppID: m.AppID, MessageID: m.ID,
 				EndpointID: ep.ID, CreatedAt: now, UpdatedAt: now}
 			if len(out.Jobs) < room {
