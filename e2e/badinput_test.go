@@ -224,7 +224,9 @@ func TestBadInput(t *testing.T) {
 		{"unknown event type", "POST", msgs, msg(map[string]any{"eventType": "ticket.teleported"}), nil, 422, "unknown_event_type"},
 		{"too-long eventId", "POST", msgs, msg(map[string]any{"eventId": strings.Repeat("e", 257)}), nil, 422, "validation"},
 		{"eventId with spaces", "POST", msgs, msg(map[string]any{"eventId": "evt 2"}), nil, 422, "validation"},
-		{"too many channels", "POST", msgs, msg(map[string]any{"channels": []string{"a", "b", "c", "d", "e", "f"}}), nil, 422, "validation"},
+		{"too many channels", "POST", msgs, msg(map[string]any{"channels": []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"}}), nil, 422, "validation"},
+		{"channel with a space", "POST", msgs, msg(map[string]any{"channels": []string{"eu west"}}), nil, 422, "validation"},
+		{"empty channel", "POST", msgs, msg(map[string]any{"channels": []string{""}}), nil, 422, "validation"},
 		{"Idempotency-Key reused with another body", "POST", msgs, msg(nil), map[string]string{"Idempotency-Key": "key-1"}, 409, "idempotency_conflict"},
 		{"Idempotency-Key too long", "POST", msgs, msg(nil), map[string]string{"Idempotency-Key": strings.Repeat("k", 300)}, 422, "validation"},
 

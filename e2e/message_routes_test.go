@@ -49,6 +49,9 @@ func TestMessageQueries(t *testing.T) {
 	srv.Op("POST", base+"/endpoint", map[string]any{"url": "https://acme.example/paid", "filterTypes": []string{"order.paid"}, "channels": []string{"eu"}}, 201)
 	disabled := map[string]any{"url": "https://acme.example/all", "disabled": true}
 	srv.Op("POST", base+"/endpoint", disabled, 201)
+	// Svix's channels may hold ':' and '+', and a message may list ten.
+	srv.Op("POST", base+"/endpoint", map[string]any{"url": "https://acme.example/shipped", "filterTypes": []string{"order.shipped"}, "channels": []string{"project:1337"}}, 201)
+	ten := []string{"a", "b", "c", "d", "e", "f", "g", "h", "eu+us", "project:1337"}
 	for _, c := range []struct {
 		body map[string]any
 		want bool
@@ -57,6 +60,8 @@ func TestMessageQueries(t *testing.T) {
 		{map[string]any{"eventType": "order.paid", "channels": []string{"us", "eu"}}, true},
 		{map[string]any{"eventType": "order.paid"}, false}, // the endpoint wants channel eu
 		{map[string]any{"eventType": "order.shipped", "channels": []string{"eu"}}, false},
+		{map[string]any{"eventType": "order.shipped", "channels": ten}, true},
+		{map[string]any{"eventType": "order.shipped", "channels": ten[:9]}, false},
 	} {
 		if got := precheck(c.body); got != c.want {
 			t.Errorf("precheck %v = %v, want %v", c.body, got, c.want)

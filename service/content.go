@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/tasks"
@@ -89,9 +88,7 @@ func (s *Service) runExpungeAll(ctx context.Context, run *tasks.Run) (any, error
 func (s *Service) Precheck(ctx context.Context, appID, eventType string, channels []string) (bool, error) {
 	var f fieldErrors
 	f.checkIdentifier(eventType, 256, true, "eventType")
-	for i, c := range channels {
-		f.checkIdentifier(c, 128, true, "channels", fmt.Sprint(i))
-	}
+	f.checkChannels(channels)
 	if err := f.err(); err != nil {
 		return false, err
 	}

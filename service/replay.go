@@ -47,7 +47,7 @@ func (s *Service) BulkReplay(ctx context.Context, ep *hookline.Endpoint, f Repla
 	for i, et := range f.EventTypes {
 		fe.checkIdentifier(et, 256, true, "eventTypes", fmt.Sprint(i))
 	}
-	fe.checkIdentifier(f.Channel, 128, false, "channel")
+	fe.checkChannel(f.Channel, false, "channel")
 	if f.Tag != "" && (len(f.Tag) > 128 || !tagPattern.MatchString(f.Tag)) {
 		fe.add("value", `must be at most 128 characters of letters, digits and - _ . / \ #`, "tag")
 	}

@@ -137,6 +137,35 @@ func (f *fieldErrors) checkIdentifier(value string, max int, required bool, loc 
 	}
 }
 
+// channelPattern is Svix's rule for the channels of messages and endpoints: idPattern with ':'
+// and '+', so that channels can name hierarchies ("project:1337", "eu+us").
+var channelPattern = regexp.MustCompile(`^[a-zA-Z0-9\-_.:+]+$`)
+
+// maxChannels is how many channels a message or an endpoint may list, as in Svix's MessageIn and
+// EndpointIn.
+const maxChannels = 10
+
+func (f *fieldErrors) checkChannels(channels []string) {
+	if len(channels) > maxChannels {
+		f.add("value", fmt.Sprintf("may list at most %d channels", maxChannels), "channels")
+	}
+	for i, c := range channels {
+		f.checkChannel(c, true, "channels", fmt.Sprint(i))
+	}
+}
+
+func (f *fieldErrors) checkChannel(c string, required bool, loc ...string) {
+	switch {
+	case c == "" && required:
+		f.add("missing", "is required", loc...)
+	case c == "":
+	case len(c) > 128:
+		f.add("value", "must be at most 128 characters", loc...)
+	case !channelPattern.MatchString(c):
+		f.add("value", "may contain only letters, digits, '-', '_', '.', ':' and '+'", loc...)
+	}
+}
+
 // tagPattern is Svix's rule for message tags (MessageIn.tags).
 var tagPattern = regexp.MustCompile(`^[a-zA-Z0-9\-_./\\#]+$`)
 
@@ -406,12 +435,7 @@ func (s *Service) validateEndpoint(ctx context.Context, ep *hookline.Endpoint) e
 	f.checkMetadata(ep.Metadata)
 	f.checkSecret(ep.Secret, "secret")
 	f.checkHeaders(ep.Headers)
-	if len(ep.Channels) > 10 {
-		f.add("value", "may list at most 10 channels", "channels")
-	}
-	for i, c := range ep.Channels {
-		f.checkIdentifier(c, 128, true, "channels", fmt.Sprint(i))
-	}
+	f.checkChannels(ep.Channels)
 	ep.FilterTypes = dedupe(ep.FilterTypes)
 	ep.Channels = dedupe(ep.Channels)
 	for i, name := range ep.FilterTypes {
@@ -538,12 +562,7 @@ func (s *Service) CheckMessage(ctx context.Context, msg *hookline.Message, paylo
 	var f fieldErrors
 	f.checkIdentifier(msg.EventType, 256, true, "eventType")
 	f.checkIdentifier(msg.EventID, 256, false, "eventId")
-	if len(msg.Channels) > 5 {
-		f.add("value", "may list at most 5 channels", "channels")
-	}
-	for i, c := range msg.Channels {
-		f.checkIdentifier(c, 128, true, "channels", fmt.Sprint(i))
-	}
+	f.checkChannels(msg.Channels)
 	f.checkTags(msg.Tags)
 	if err := f.err(); err != nil {
 		return err
