@@ -38,6 +38,7 @@ var destScenarios = []scenario{
 	destScenario("rabbitmq", "RabbitMQ: one durable queue per endpoint, persistent messages with publisher confirms; counted by a consumer"),
 	destScenario("nats", "NATS JetStream: one file stream per endpoint, acknowledged publishes; counted by ordered consumers"),
 	destScenario("mqtt", "MQTT 5: one topic per endpoint, QoS 1 (PUBACK); counted by QoS 1 subscribers"),
+	destScenario("kafka", "Kafka: one topic per endpoint, idempotent producer with acks=all; counted by a consumer"),
 }
 
 func destScenario(typ, about string) scenario {
@@ -46,12 +47,14 @@ func destScenario(typ, about string) scenario {
 }
 
 // DefaultBrokerURLs are the brokers the destination scenarios use unless Options.BrokerURLs
-// names others: the default address of each on 127.0.0.1.
+// names others: the default address of each on 127.0.0.1 (for Kafka, see broker_kafka.go).
 var DefaultBrokerURLs = map[string]string{
 	"redis":    "redis://127.0.0.1:6379/0",
 	"rabbitmq": "amqp://guest:guest@127.0.0.1:5672/",
 	"nats":     "nats://127.0.0.1:4222",
 	"mqtt":     "mqtt://127.0.0.1:1883",
+	// Empty: 127.0.0.1:9092 when a broker answers there, otherwise an in-process kfake.
+	"kafka": "",
 }
 
 // DestinationRun describes a destination scenario's broker side.
@@ -175,6 +178,9 @@ func startDestination(ctx context.Context, o Options, typ string, endpoints int)
 	d.b, err = open(ctx, raw, prefix, endpoints, d.sink)
 	if err != nil {
 		return nil, fmt.Errorf("%s at %s: %w (start it, or name another with --%s-url)", typ, d.info.Broker, err, typ)
+	}
+	if k, ok := d.b.(*kafkaBroker); ok {
+		d.info.Broker = redactURL(k.url) // the broker found, or the in-process one
 	}
 	bi := d.b.describe()
 	d.info.Targets, d.info.Consumer, d.info.Note, d.client = bi.targets, bi.consumer, bi.note, bi.client

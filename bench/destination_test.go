@@ -15,15 +15,55 @@ import (
 )
 
 // TestDestinationSmoke runs a small dest-redis (30 endpoints, 10 messages: 300 deliveries)
-// through the command line: every delivery arrived at the benchmark's consumer once, the
-// baseline's plain client published as many and the consumer read them all, the JSON has the
-// destination's fields, and the run's streams are gone from Redis afterwards.
+// through the command line, and checks the run's streams are gone from Redis afterwards.
 func TestDestinationSmoke(t *testing.T) {
 	t.Parallel()
 	const addr = "127.0.0.1:6379"
 	testproc.NeedListener(t, "Redis", addr)
-	r := runBench(t, 90*time.Second, "--scenario", "dest-redis", "--endpoints", "30", "--messages", "10",
-		"--redis-url", "redis://"+addr+"/0")
+	d := destinationRun(t, "redis", "--redis-url", "redis://"+addr+"/0")
+	if d.Broker != "redis://"+addr+"/0" {
+		t.Errorf("broker %q", d.Broker)
+	}
+	prefix := regexp.MustCompile(`hookline-bench-[0-9a-z]+`).FindString(d.Targets)
+	if prefix == "" {
+		t.Fatalf("no stream name in %q", d.Targets)
+	}
+	ctx := context.Background()
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	defer rdb.Close()
+	var keys []string
+	it := rdb.Scan(ctx, 0, prefix+"-*", 1000).Iterator()
+	for it.Next(ctx) {
+		keys = append(keys, it.Val())
+	}
+	if err := it.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) > 0 {
+		t.Errorf("the run left %d streams behind: %s", len(keys), strings.Join(keys, ", "))
+	}
+}
+
+// TestDestinationSmokeKafka runs a small dest-kafka: with no Kafka broker on this machine, the
+// benchmark runs franz-go's in-process kfake and says so.
+func TestDestinationSmokeKafka(t *testing.T) {
+	t.Parallel()
+	d := destinationRun(t, "kafka")
+	if !strings.HasPrefix(d.Broker, "kafka://127.0.0.1:") {
+		t.Errorf("broker %q", d.Broker)
+	}
+	if d.Broker != "kafka://127.0.0.1:9092" && !strings.Contains(d.Note, "kfake") {
+		t.Errorf("the run on the in-process kfake has no note saying so: %+v", d)
+	}
+}
+
+// destinationRun runs dest-typ with 30 endpoints and 10 messages (300 deliveries) through the
+// command line and checks that every delivery arrived at the benchmark's consumer once, that
+// the baseline's plain client published as many and the consumer read them all, and that the
+// JSON has the destination's fields.
+func destinationRun(t *testing.T, typ string, args ...string) *bench.DestinationRun {
+	t.Helper()
+	r := runBench(t, 90*time.Second, append([]string{"--scenario", "dest-" + typ, "--endpoints", "30", "--messages", "10"}, args...)...)
 	const want = 300
 	if r.APIErrors != 0 || !r.Complete || r.Delivered != want || r.Expected != want || r.Duplicates != 0 || r.DeliveryLatency.N != want {
 		t.Errorf("apiErrors %d (%s), complete %v, delivered %d, expected %d, duplicates %d, latencies %d; want all %d delivered once",
@@ -33,7 +73,7 @@ func TestDestinationSmoke(t *testing.T) {
 	if d == nil {
 		t.Fatal("no destination in the result")
 	}
-	if d.Type != "redis" || d.Broker != "redis://"+addr+"/0" || d.Targets == "" || d.Consumer == "" || d.ConsumerErrors != 0 || d.Cleanup != "" {
+	if d.Type != typ || d.Targets == "" || d.Consumer == "" || d.ConsumerErrors != 0 || d.Cleanup != "" {
 		t.Errorf("destination %+v", d)
 	}
 	bl := r.Baseline
@@ -56,26 +96,7 @@ func TestDestinationSmoke(t *testing.T) {
 			t.Errorf("%s = %v, want > 0", name, v)
 		}
 	}
-
-	// The run's streams are deleted.
-	prefix := regexp.MustCompile(`hookline-bench-[0-9a-z]+`).FindString(d.Targets)
-	if prefix == "" {
-		t.Fatalf("no stream name in %q", d.Targets)
-	}
-	ctx := context.Background()
-	rdb := redis.NewClient(&redis.Options{Addr: addr})
-	defer rdb.Close()
-	var keys []string
-	it := rdb.Scan(ctx, 0, prefix+"-*", 1000).Iterator()
-	for it.Next(ctx) {
-		keys = append(keys, it.Val())
-	}
-	if err := it.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if len(keys) > 0 {
-		t.Errorf("the run left %d streams behind: %s", len(keys), strings.Join(keys, ", "))
-	}
+	return d
 }
 
 // TestDestinationTable: the readable report of a destination scenario has the broker's line

@@ -18,7 +18,7 @@ duplicates, the server's RSS and CPU time, the database size, and the same recei
 with a plain HTTP client posting to them directly (the baseline), measured in the same run.
 
 Scenarios: ` + "1ep, 100ep, 100ep-transform, fanout1000, 1000apps, failing10, latency, pending1m, ingest, or all" + `
-(each on a fresh server). The destination scenarios ` + "dest-redis, dest-rabbitmq, dest-nats, dest-mqtt" + `
+(each on a fresh server). The destination scenarios ` + "dest-redis, dest-rabbitmq, dest-nats, dest-mqtt, dest-kafka" + `
 (or destinations, for all of them) publish to the broker on 127.0.0.1 at its default port
 (--redis-url and the like to name another), count the deliveries at a consumer in this process
 and compare with the broker's own rate from a plain client. See docs/performance.md for the
@@ -72,6 +72,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	for _, typ := range []string{"redis", "rabbitmq", "nats", "mqtt"} {
 		brokers[typ] = fs.String(typ+"-url", bench.DefaultBrokerURLs[typ], "the "+typ+" broker of the dest-"+typ+" scenario")
 	}
+	brokers["kafka"] = fs.String("kafka-url", "", "the Kafka broker of the dest-kafka scenario, kafka://host:port (default: 127.0.0.1:9092 if a broker answers there, otherwise franz-go's kfake in this process)")
 	fs.BoolVar(&o.KeepData, "keep-data", false, "keep the server's temporary data directory and log")
 	fs.BoolVar(&jsonOut, "json", false, "print the results as JSON instead of a table")
 	fs.BoolVar(&quiet, "quiet", false, "no progress line on stderr")
