@@ -166,7 +166,7 @@ func brandCSS(accent, font string) string {
 	if accent != "" {
 		fmt.Fprintf(&b, ":root, :root[data-theme=\"dark\"] { --accent: %[1]s; --accent-hover: color-mix(in srgb, %[1]s 80%%, black); }\n", accent)
 		fmt.Fprintf(&b, ":root { --accent-soft: color-mix(in srgb, %[1]s 12%%, white); }\n", accent)
-		fmt.Fprintf(&b, "@media (prefers-color-scheme: dark) { :root:not([data-theme=\"light\"]) { --accent-soft: color-mix(in srgb, %[1]s 25%%, black); --accent-hover: color-mix(in srgb, %[1]s 80%%, white); } }\n", accent)
+		fmt.Fprintf(&b, "@media (prefers-color-scheme: dark) { :root:not([data-theme=\"light\"]) { --accent: %[1]s; --accent-soft: color-mix(in srgb, %[1]s 25%%, black); --accent-hover: color-mix(in srgb, %[1]s 80%%, white); } }\n", accent)
 		fmt.Fprintf(&b, ":root[data-theme=\"dark\"] { --accent-soft: color-mix(in srgb, %[1]s 25%%, black); --accent-hover: color-mix(in srgb, %[1]s 80%%, white); }\n", accent)
 	}
 	if font != "" {

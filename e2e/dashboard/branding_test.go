@@ -72,7 +72,13 @@ func TestBrandedPortal(t *testing.T) {
 			t.Errorf("%s: icon %q", page, icon)
 		}
 	}
+	// The accent holds in dark mode, the system's as a link's.
+	b.prefersColorScheme("dark")
 	b.open(appURL)
+	if _, _, accent, _, _ := b.brandCheck(); accent != "#e4003a" {
+		t.Errorf("with the system dark, the accent is %q, want #e4003a", accent)
+	}
+	b.prefersColorScheme("light")
 	b.shot("portal-branded")
 	if ok := b.attrJS(`String(document.querySelector(".brand img").naturalWidth > 0)`); ok != "true" {
 		t.Errorf("the logo did not load")
