@@ -5,7 +5,6 @@ import (
 	"flag"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-var screenshots = flag.Bool("screenshots", os.Getenv("HOOKLINE_SCREENSHOTS") == "1", "write screenshots of the main pages to docs/screenshots/")
+var screenshots = flag.Bool("screenshots", os.Getenv("HOOKLINE_SCREENSHOTS") == "1", "write the screenshots of every page, light and dark, to docs/screenshots/")
 
 // findChromium returns the path of a Chromium or Chrome binary. Without one the test skips,
 // except on CI, where it fails: CI must run the browser tests.
@@ -36,6 +35,10 @@ func findChromium(t *testing.T) string {
 type tab struct {
 	t   *testing.T
 	ctx context.Context
+	// scheme is the colour scheme the tab emulates, "" for the system's (light).
+	scheme string
+	// look is added to the names of the tab's screenshots ("-de" for German pages).
+	look string
 }
 
 // newBrowser starts a headless Chromium with its own profile (so its own cookies) and returns
@@ -189,29 +192,4 @@ func (b *tab) waitFor(url string, want ...string) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-}
-
-// shot writes a screenshot of the whole page to docs/screenshots/<name>.png when screenshots
-// are asked for.
-func (b *tab) shot(name string) {
-	b.t.Helper()
-	if !*screenshots {
-		return
-	}
-	ctx, cancel := b.timeout()
-	defer cancel()
-	// Freeze the relative times and hide the caret, so screenshots are stable.
-	chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`document.activeElement && document.activeElement.blur()`))
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		b.t.Fatalf("screenshot %s: %v", name, err)
-	}
-	dir := filepath.Join("..", "..", "docs", "screenshots")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		b.t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
-		b.t.Fatal(err)
-	}
-	b.t.Logf("wrote docs/screenshots/%s.png", name)
 }

@@ -94,7 +94,7 @@ func TestEventCatalogueInChromium(t *testing.T) {
 	if body := b.body(); !strings.Contains(body, `"refundRef": "re_4d3c2b1a"`) || !strings.Contains(body, "No schema is published for this event type.") {
 		t.Errorf("the catalogue lacks an example or the note of a type without schema:\n%s", body)
 	}
-	b.shot("event-catalogue")
+	b.shot("event-catalogue-groups")
 
 	// A search by a word of a field's description finds that type only, and is a link.
 	b.do(chromedp.SendKeys(chromedp.Search("#q"), "cents"))

@@ -169,7 +169,4 @@ func TestDeliveryCharts(t *testing.T) {
 		t.Errorf("the failing endpoint's health is not marked, or says %q", got)
 	}
 	b.shot("endpoints-health")
-	b.prefersColorScheme("dark")
-	b.open(appURL + "/endpoints/" + crm)
-	b.shot("endpoint-charts-dark")
 }

@@ -36,7 +36,6 @@ func TestDashboardInChromium(t *testing.T) {
 	if body := b.body(); !strings.Contains(body, "Applications") || !strings.Contains(body, "Cool Events GmbH") {
 		t.Fatalf("after sign-in: %s", body)
 	}
-	b.shot("applications")
 
 	// Create an endpoint.
 	b.click(`//a[normalize-space()="Cool Events GmbH"]`)
@@ -65,7 +64,6 @@ func TestDashboardInChromium(t *testing.T) {
 	if got := rc.received(); len(got) != 1 || got[0].Header.Get("webhook-signature") == "" || got[0].URL.Path != "/webhooks" {
 		t.Fatalf("receiver got %d requests, want one signed POST to /webhooks", len(got))
 	}
-	b.shot("delivery-history")
 
 	// Its details: payload, request headers, response.
 	b.click(`//a[normalize-space()="View details"]`)
@@ -75,11 +73,9 @@ func TestDashboardInChromium(t *testing.T) {
 			t.Errorf("attempt details lack %q:\n%s", want, body)
 		}
 	}
-	b.shot("attempt-details")
 
 	// Toggle the endpoint off and on.
 	b.open(epURL)
-	b.shot("endpoint-detail")
 	if got := b.attr(`button[role="switch"]`, "aria-checked"); got != "true" {
 		t.Fatalf("new endpoint's switch: aria-checked=%q, want true", got)
 	}
@@ -122,7 +118,6 @@ func TestDashboardInChromium(t *testing.T) {
 			t.Errorf("endpoints table lacks %q:\n%s", want, body)
 		}
 	}
-	b.shot("endpoints")
 
 	// The customer portal, from the API's magic link, in a browser of its own.
 	link, _ := portalLink(t, srv, appID, map[string]any{"expiry": 3600})
@@ -142,7 +137,6 @@ func TestDashboardInChromium(t *testing.T) {
 			t.Errorf("portal shows %q", unwanted)
 		}
 	}
-	p.shot("portal")
 	for _, path := range []string{"/dashboard/apps/" + otherID, "/dashboard/apps/other-corp",
 		"/dashboard/apps/" + otherID + "/endpoints/" + otherEp, "/dashboard/apps"} {
 		status := p.open(srv.URL + path)

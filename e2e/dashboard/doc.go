@@ -2,6 +2,6 @@
 // Hookline server from internal/testserver, real loopback receivers, and real headless Chromium
 // driven by chromedp; plus plain HTTP client tests of the CSRF and tenancy rules.
 //
-// With HOOKLINE_SCREENSHOTS=1 (or -screenshots) the browser test also writes PNG screenshots of
-// the main pages to docs/screenshots/.
+// With HOOKLINE_SCREENSHOTS=1 (or -screenshots) the browser tests also write the screenshots of
+// every page, light and dark, to docs/screenshots/ (screenshots_test.go; docs/dashboard.md).
 package dashboard

@@ -72,7 +72,6 @@ func TestPortalLinksInChromium(t *testing.T) {
 	if !strings.Contains(operator.body(), "1 portal link not opened yet") {
 		t.Errorf("the page does not count the link never opened:\n%s", operator.body())
 	}
-	operator.shot("portal-sessions")
 
 	// Revoke the full session: the customer is signed out on the next page; the read-only
 	// session goes on.
