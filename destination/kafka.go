@@ -3,13 +3,16 @@ package destination
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
 	"regexp"
 	"strings"
 	"sync"
+	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
@@ -150,16 +153,23 @@ func (kafkaType) Open(d hookline.Destination, dial DialFunc) (Publisher, error) 
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ProducerLinger(0), // each attempt waits for its record: do not hold it back
 		kgo.RecordRetries(kafkaRecordRetries),
+		// A metadata load that failed (a broker that does not answer) is tried again soon and
+		// counts toward the record's tries, so a dead broker fails the attempt within about a
+		// second with the dial's error rather than at the attempt's timeout.
+		kgo.RequestRetries(kafkaRecordRetries),
+		kgo.MetadataMinAge(250 * time.Millisecond),
 		kgo.UnknownTopicRetries(1), // a topic that does not exist fails the attempt at once
 	}
 	if c.mechanism != "" {
 		opts = append(opts, kgo.SASL(kafkaMechanism(c)))
 	}
-	cl, err := kgo.NewClient(opts...)
+	p := &kafkaPublisher{opts: opts, topic: c.topic, key: c.key}
+	cl, err := kgo.NewClient(opts...) // it dials on the first produce
 	if err != nil {
 		return nil, err
 	}
-	return &kafkaPublisher{client: cl, topic: c.topic, key: c.key}, nil
+	p.client = cl
+	return p, nil
 }
 
 func kafkaMechanism(c kafkaConfig) sasl.Mechanism {
@@ -176,13 +186,48 @@ func kafkaMechanism(c kafkaConfig) sasl.Mechanism {
 // needs and dials again after a broker restart; its producer id makes the broker drop a
 // record the client sends twice (a lost answer) within one producer session.
 type kafkaPublisher struct {
-	client     *kgo.Client
+	opts       []kgo.Opt
 	topic, key string
 
-	closeOnce sync.Once
+	mu     sync.Mutex
+	client *kgo.Client
+	closed bool
+}
+
+func (p *kafkaPublisher) current() (*kgo.Client, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil, errors.New("publisher closed")
+	}
+	return p.client, nil
+}
+
+// redial replaces c, which failed an attempt without a broker's answer (a broker that went
+// away, no acknowledgement in time), with a new client. The idempotent producer may not give
+// up a record it sent and got no answer for, so a record sent to a broker that died would hold
+// every later record of its partition in c until the broker came back, and each attempt would
+// wait for its whole timeout; closing c fails them all, and the next attempt dials afresh and
+// fails at once with the dial's error while the broker is down.
+func (p *kafkaPublisher) redial(c *kgo.Client) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed || p.client != c {
+		return
+	}
+	cl, err := kgo.NewClient(p.opts...)
+	if err != nil { // the options were accepted once: this does not happen
+		return
+	}
+	p.client = cl
+	go c.Close()
 }
 
 func (p *kafkaPublisher) Publish(ctx context.Context, msg Message) (Result, error) {
+	c, err := p.current()
+	if err != nil {
+		return Result{}, err
+	}
 	r := &kgo.Record{Value: msg.Body, Headers: make([]kgo.RecordHeader, 0, len(msg.Headers))}
 	for _, k := range msg.HeaderNames() {
 		r.Headers = append(r.Headers, kgo.RecordHeader{Key: k, Value: []byte(msg.Headers[k])})
@@ -194,23 +239,30 @@ func (p *kafkaPublisher) Publish(ctx context.Context, msg Message) (Result, erro
 		r.Key = []byte(msg.Headers[EventTypeHeader])
 	}
 	done := make(chan error, 1)
-	p.client.Produce(ctx, r, func(_ *kgo.Record, err error) { done <- err })
+	c.Produce(ctx, r, func(_ *kgo.Record, err error) { done <- err })
 	select {
-	case err := <-done:
-		if err != nil {
-			return Result{}, fmt.Errorf("topic %s: %w", p.topic, err)
-		}
+	case err = <-done:
 	case <-ctx.Done():
-		// A record already sent to a broker that then went away stays with the client until
-		// the broker answers (the idempotent producer may not drop it): the attempt fails, and
-		// the record may still be written later, a duplicate the consumer drops by webhook-id.
-		return Result{}, fmt.Errorf("topic %s: no acknowledgement: %w", p.topic, ctx.Err())
+		// No answer in time: the record may still be written later, a duplicate the consumer
+		// drops by webhook-id.
+		err = fmt.Errorf("no acknowledgement: %w", ctx.Err())
+	}
+	if err != nil {
+		if !errors.As(err, new(*kerr.Error)) { // not the broker's answer
+			p.redial(c)
+		}
+		return Result{}, fmt.Errorf("topic %s: %w", p.topic, err)
 	}
 	return Result{Answer: fmt.Sprintf("acknowledged by all in-sync replicas (topic %s, partition %d, offset %d)",
 		r.Topic, r.Partition, r.Offset)}, nil
 }
 
 func (p *kafkaPublisher) Close() error {
-	p.closeOnce.Do(p.client.Close)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.closed {
+		p.closed = true
+		p.client.Close()
+	}
 	return nil
 }

@@ -13,7 +13,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
 
+	"github.com/hookline/hookline/config"
 	"github.com/hookline/hookline/internal/testproc"
 )
 
@@ -69,9 +71,9 @@ func createTopic(t *testing.T, addr, topic string, partitions int32) {
 
 // consumeKafka reads the topic from its start until it has at least n records (or the
 // deadline passes) and returns them.
-func consumeKafka(t *testing.T, addr, topic string, n int, what string) []*kgo.Record {
+func consumeKafka(t *testing.T, addr, topic string, n int, what string, opts ...kgo.Opt) []*kgo.Record {
 	t.Helper()
-	cl := kafkaClient(t, addr, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	cl := kafkaClient(t, addr, append(opts, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
 	var recs []*kgo.Record
 	pollUntil(t, 30*time.Second, what, func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -242,5 +244,150 @@ func TestKafkaDestinationSettings(t *testing.T) {
 			!strings.Contains(r, `"topic":"orders.v1"`) || !strings.Contains(r, `"sasl":"scram-sha-512"`) {
 			t.Fatalf("destination answered %s; want the URL without its password, and the options", r)
 		}
+	}
+}
+
+// kafkaBroker is a kfake cluster that keeps its data in a directory of the test's own, so it
+// can be stopped and started again on the same address with the records and producer state it
+// had, as a Kafka broker restarts.
+type kafkaBroker struct {
+	t       *testing.T
+	Addr    string
+	dir     string
+	cluster *kfake.Cluster
+}
+
+func startKafkaBroker(t *testing.T) *kafkaBroker {
+	b := &kafkaBroker{t: t, dir: t.TempDir()}
+	b.Start()
+	return b
+}
+
+// Start starts the cluster on its address (a free one the first time) with its data.
+func (b *kafkaBroker) Start() {
+	b.t.Helper()
+	b.Addr, b.cluster = startKafka(b.t, b.Addr, kfake.DataDir(b.dir))
+}
+
+// Stop closes the cluster and every connection to it; its data stays in its directory.
+func (b *kafkaBroker) Stop() { b.cluster.Close() }
+
+// kafkaReceived reads the topic from its start to its end and answers the webhook-ids of
+// its records.
+func kafkaReceived(addr, topic string) (map[string]bool, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	got := map[string]bool{}
+	for empty := 0; empty < 2; {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		fs := cl.PollFetches(ctx)
+		cancel()
+		if fs.NumRecords() == 0 {
+			empty++
+		}
+		fs.EachRecord(func(r *kgo.Record) { got[kafkaHeaders(r)["webhook-id"]] = true })
+	}
+	return got, nil
+}
+
+// TestKafkaBrokerRestartUnderLoad: the broker is stopped while messages are being sent and
+// started again on the same address and data; every accepted message is in the topic, counted
+// by webhook-id at a consumer (restartUnderLoad, as for the other types).
+func TestKafkaBrokerRestartUnderLoad(t *testing.T) {
+	t.Parallel()
+	b := startKafkaBroker(t)
+	topic := uniqueName(t)
+	createTopic(t, b.Addr, topic, 3)
+	restartUnderLoad(t, b, map[string]any{"type": "kafka", "url": "kafka://" + b.Addr,
+		"options": map[string]string{"topic": topic}}, func() (map[string]bool, error) { return kafkaReceived(b.Addr, topic) })
+}
+
+// TestKafkaDeadBroker: nothing listens at the bootstrap broker's address: each attempt fails
+// with the reason and is retried on the schedule, and the endpoint is disabled under the same
+// rule as an HTTP endpoint (here: three failed attempts in a row).
+func TestKafkaDeadBroker(t *testing.T) {
+	t.Parallel()
+	addr := testproc.FreeAddr(t) // a port nothing listens on
+	e := start(t, func(c *config.Config) {
+		c.DisableAfterFailures = 3
+		c.DisableAfterPeriod = 0
+	})
+	e.eventType("order.paid", nil)
+	app := e.app("Acme")
+	ep, _ := e.brokerEndpoint(app, map[string]any{"type": "kafka", "url": "kafka://" + addr,
+		"options": map[string]string{"topic": uniqueName(t)}})
+	msg := e.send(app, "order.paid", map[string]any{"order": 1})
+	for i := 1; i <= 3; i++ {
+		a := e.waitAttempts(app, ep, i)[0]
+		if a.Status != 2 || a.ResponseStatusCode != 0 || !strings.Contains(a.Response, "connection refused") || a.URL != "kafka://"+addr {
+			t.Fatalf("attempt %d: %+v; want a failure saying the connection was refused", i, a)
+		}
+		if i == 3 {
+			break
+		}
+		if e.endpointDisabled(app, ep) {
+			t.Fatalf("disabled after %d failed attempts; the rule says 3", i)
+		}
+		st := e.endpointMsgState(app, ep, msg)
+		if st.Status != 1 || st.NextAttempt == nil {
+			t.Fatalf("after attempt %d: %+v; want pending with a next attempt", i, st)
+		}
+		e.advanceTo(*st.NextAttempt)
+	}
+	pollUntil(t, 10*time.Second, "the endpoint disabled after three failed attempts", func() bool { return e.endpointDisabled(app, ep) })
+}
+
+// TestKafkaSASL: the URL's user and password authenticate with the chosen SASL mechanism
+// (SCRAM-SHA-256 here); a wrong password is a failed attempt. The
+// key option "event-type" makes the event type each record's key.
+func TestKafkaSASL(t *testing.T) {
+	t.Parallel()
+	topic := uniqueName(t)
+	addr, _ := startKafka(t, "", kfake.EnableSASL(), kfake.Superuser("SCRAM-SHA-256", "hookline", "s3cret"), kfake.SeedTopics(1, topic))
+	e := start(t, nil)
+	e.eventType("order.paid", nil)
+	app := e.app("Acme")
+	options := map[string]string{"topic": topic, "sasl": "scram-sha-256", "key": "event-type"}
+	bad, _ := e.brokerEndpoint(app, map[string]any{"type": "kafka", "url": "kafka://hookline:wrong@" + addr, "options": options})
+	good, secret := e.brokerEndpoint(app, map[string]any{"type": "kafka", "url": "kafka://hookline:s3cret@" + addr, "options": options})
+	msg := e.send(app, "order.paid", map[string]any{"order": 1})
+
+	a := e.waitAttempts(app, bad, 1)[0]
+	// Kafka answers SASL_AUTHENTICATION_FAILED; kfake closes the connection instead.
+	if a.Status != 2 || a.ResponseStatusCode != 0 || a.Response == "" || strings.Contains(a.Response, "wrong") ||
+		a.URL != "kafka://hookline:xxxxx@"+addr {
+		t.Fatalf("attempt with the wrong password %+v; want a failure, the password in neither the reason nor the URL", a)
+	}
+	if a := e.waitAttempts(app, good, 1)[0]; a.Status != 0 || !strings.HasPrefix(a.Response, "acknowledged by all in-sync replicas") {
+		t.Fatalf("attempt with the right password %+v; want a success", a)
+	}
+	r := consumeKafka(t, addr, topic, 1, "the record in the topic",
+		kgo.SASL(scram.Auth{User: "hookline", Pass: "s3cret"}.AsSha256Mechanism()))[0]
+	verifyBrokerMessage(t, secret, msg, "order.paid", map[string]any{"order": 1}, r.Value, kafkaHeaders(r))
+	if string(r.Key) != "order.paid" {
+		t.Fatalf("record key %q, want the event type", r.Key)
+	}
+}
+
+// TestKafkaEgressPolicy: outside dev mode a broker on loopback is refused when the client
+// dials it; the attempt says so and is retried on the schedule.
+func TestKafkaEgressPolicy(t *testing.T) {
+	t.Parallel()
+	addr, _ := startKafka(t, "")
+	e := start(t, func(c *config.Config) { c.Dev = false })
+	e.eventType("order.paid", nil)
+	app := e.app("Acme")
+	ep, _ := e.brokerEndpoint(app, map[string]any{"type": "kafka", "url": "kafka://" + addr,
+		"options": map[string]string{"topic": uniqueName(t)}})
+	msg := e.send(app, "order.paid", map[string]any{"order": 1})
+	a := e.waitAttempts(app, ep, 1)[0]
+	if a.Status != 2 || a.ResponseStatusCode != 0 || !strings.Contains(a.Response, "egress policy") {
+		t.Fatalf("attempt %+v; want a failure refused by the egress policy", a)
+	}
+	if st := e.endpointMsgState(app, ep, msg); st.Status != 1 || st.NextAttempt == nil {
+		t.Fatalf("after the refused attempt: %+v; want pending with a next attempt", st)
 	}
 }

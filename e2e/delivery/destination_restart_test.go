@@ -105,7 +105,10 @@ func TestBrokerRestartUnderLoad(t *testing.T) {
 // retries come due, until every message has a successful attempt; received, the consumer,
 // answers the webhook-ids it holds: every message sent, whether it succeeded before the stop
 // or by a retry after the start, and nothing else.
-func restartUnderLoad(t *testing.T, b *privateBroker, dest map[string]any, received func() (map[string]bool, error)) {
+func restartUnderLoad(t *testing.T, b interface {
+	Stop()
+	Start()
+}, dest map[string]any, received func() (map[string]bool, error)) {
 	t.Helper()
 	e := start(t, func(c *config.Config) {
 		// Many retries, and no deactivation: a client that reconnects in the background (NATS's)
