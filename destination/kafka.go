@@ -228,7 +228,9 @@ func (p *kafkaPublisher) Publish(ctx context.Context, msg Message) (Result, erro
 	if err != nil {
 		return Result{}, err
 	}
-	r := &kgo.Record{Value: msg.Body, Headers: make([]kgo.RecordHeader, 0, len(msg.Headers))}
+	// The record's context is the attempt's: a record not yet sent when the attempt ends is
+	// given up rather than written after its attempt was recorded as failed.
+	r := &kgo.Record{Value: msg.Body, Headers: make([]kgo.RecordHeader, 0, len(msg.Headers)), Context: ctx}
 	for _, k := range msg.HeaderNames() {
 		r.Headers = append(r.Headers, kgo.RecordHeader{Key: k, Value: []byte(msg.Headers[k])})
 	}

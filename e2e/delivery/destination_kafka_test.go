@@ -15,7 +15,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
-	"github.com/hookline/hookline/config"
 	"github.com/hookline/hookline/internal/testproc"
 )
 
@@ -305,41 +304,6 @@ func TestKafkaBrokerRestartUnderLoad(t *testing.T) {
 		"options": map[string]string{"topic": topic}}, func() (map[string]bool, error) { return kafkaReceived(b.Addr, topic) })
 }
 
-// TestKafkaDeadBroker: nothing listens at the bootstrap broker's address: each attempt fails
-// with the reason and is retried on the schedule, and the endpoint is disabled under the same
-// rule as an HTTP endpoint (here: three failed attempts in a row).
-func TestKafkaDeadBroker(t *testing.T) {
-	t.Parallel()
-	addr := testproc.FreeAddr(t) // a port nothing listens on
-	e := start(t, func(c *config.Config) {
-		c.DisableAfterFailures = 3
-		c.DisableAfterPeriod = 0
-	})
-	e.eventType("order.paid", nil)
-	app := e.app("Acme")
-	ep, _ := e.brokerEndpoint(app, map[string]any{"type": "kafka", "url": "kafka://" + addr,
-		"options": map[string]string{"topic": uniqueName(t)}})
-	msg := e.send(app, "order.paid", map[string]any{"order": 1})
-	for i := 1; i <= 3; i++ {
-		a := e.waitAttempts(app, ep, i)[0]
-		if a.Status != 2 || a.ResponseStatusCode != 0 || !strings.Contains(a.Response, "connection refused") || a.URL != "kafka://"+addr {
-			t.Fatalf("attempt %d: %+v; want a failure saying the connection was refused", i, a)
-		}
-		if i == 3 {
-			break
-		}
-		if e.endpointDisabled(app, ep) {
-			t.Fatalf("disabled after %d failed attempts; the rule says 3", i)
-		}
-		st := e.endpointMsgState(app, ep, msg)
-		if st.Status != 1 || st.NextAttempt == nil {
-			t.Fatalf("after attempt %d: %+v; want pending with a next attempt", i, st)
-		}
-		e.advanceTo(*st.NextAttempt)
-	}
-	pollUntil(t, 10*time.Second, "the endpoint disabled after three failed attempts", func() bool { return e.endpointDisabled(app, ep) })
-}
-
 // TestKafkaSASL: the URL's user and password authenticate with the chosen SASL mechanism
 // (SCRAM-SHA-256 here); a wrong password is a failed attempt. The
 // key option "event-type" makes the event type each record's key.
@@ -369,25 +333,5 @@ func TestKafkaSASL(t *testing.T) {
 	verifyBrokerMessage(t, secret, msg, "order.paid", map[string]any{"order": 1}, r.Value, kafkaHeaders(r))
 	if string(r.Key) != "order.paid" {
 		t.Fatalf("record key %q, want the event type", r.Key)
-	}
-}
-
-// TestKafkaEgressPolicy: outside dev mode a broker on loopback is refused when the client
-// dials it; the attempt says so and is retried on the schedule.
-func TestKafkaEgressPolicy(t *testing.T) {
-	t.Parallel()
-	addr, _ := startKafka(t, "")
-	e := start(t, func(c *config.Config) { c.Dev = false })
-	e.eventType("order.paid", nil)
-	app := e.app("Acme")
-	ep, _ := e.brokerEndpoint(app, map[string]any{"type": "kafka", "url": "kafka://" + addr,
-		"options": map[string]string{"topic": uniqueName(t)}})
-	msg := e.send(app, "order.paid", map[string]any{"order": 1})
-	a := e.waitAttempts(app, ep, 1)[0]
-	if a.Status != 2 || a.ResponseStatusCode != 0 || !strings.Contains(a.Response, "egress policy") {
-		t.Fatalf("attempt %+v; want a failure refused by the egress policy", a)
-	}
-	if st := e.endpointMsgState(app, ep, msg); st.Status != 1 || st.NextAttempt == nil {
-		t.Fatalf("after the refused attempt: %+v; want pending with a next attempt", st)
 	}
 }

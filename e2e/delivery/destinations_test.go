@@ -125,22 +125,35 @@ func TestDestinationSettings(t *testing.T) {
 	}
 }
 
+// brokerTargets are a destination of each kind of client whose broker is at addr, each with a
+// target of the test's own.
+func brokerTargets(t *testing.T, addr string) map[string]map[string]any {
+	return map[string]map[string]any{
+		"redis": {"type": "redis", "url": "redis://" + addr, "options": map[string]string{"stream": uniqueName(t)}},
+		"kafka": {"type": "kafka", "url": "kafka://" + addr, "options": map[string]string{"topic": uniqueName(t)}},
+	}
+}
+
 // TestEgressPolicyAppliesToBrokers: outside dev mode a broker on loopback is refused when the
 // connection is made; the attempt says so and is retried on the schedule like any failure.
 func TestEgressPolicyAppliesToBrokers(t *testing.T) {
 	t.Parallel()
-	e := start(t, func(c *config.Config) { c.Dev = false })
-	e.eventType("order.paid", nil)
-	app := e.app("Acme")
-	ep, _ := e.brokerEndpoint(app, map[string]any{"type": "redis", "url": "redis://127.0.0.1:6379",
-		"options": map[string]string{"stream": uniqueName(t)}})
-	msg := e.send(app, "order.paid", map[string]any{"order": 1})
-	a := e.waitAttempts(app, ep, 1)[0]
-	if a.Status != 2 || a.ResponseStatusCode != 0 || !strings.Contains(a.Response, "egress policy") {
-		t.Fatalf("attempt %+v; want a failure refused by the egress policy", a)
-	}
-	if st := e.endpointMsgState(app, ep, msg); st.Status != 1 || st.NextAttempt == nil {
-		t.Fatalf("after the refused attempt: %+v; want pending with a next attempt", st)
+	for typ, dest := range brokerTargets(t, "127.0.0.1:6379") {
+		t.Run(typ, func(t *testing.T) {
+			t.Parallel()
+			e := start(t, func(c *config.Config) { c.Dev = false })
+			e.eventType("order.paid", nil)
+			app := e.app("Acme")
+			ep, _ := e.brokerEndpoint(app, dest)
+			msg := e.send(app, "order.paid", map[string]any{"order": 1})
+			a := e.waitAttempts(app, ep, 1)[0]
+			if a.Status != 2 || a.ResponseStatusCode != 0 || !strings.Contains(a.Response, "egress policy") {
+				t.Fatalf("attempt %+v; want a failure refused by the egress policy", a)
+			}
+			if st := e.endpointMsgState(app, ep, msg); st.Status != 1 || st.NextAttempt == nil {
+				t.Fatalf("after the refused attempt: %+v; want pending with a next attempt", st)
+			}
+		})
 	}
 }
 
@@ -155,31 +168,35 @@ func TestDeadBrokerIsAFailedAttempt(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close() // a port nothing listens on
-	e := start(t, func(c *config.Config) {
-		c.DisableAfterFailures = 3
-		c.DisableAfterPeriod = 0
-	})
-	e.eventType("order.paid", nil)
-	app := e.app("Acme")
-	ep, _ := e.brokerEndpoint(app, map[string]any{"type": "redis", "url": "redis://" + addr,
-		"options": map[string]string{"stream": uniqueName(t)}})
-	msg := e.send(app, "order.paid", map[string]any{"order": 1})
-	for i := 1; i <= 3; i++ {
-		a := e.waitAttempts(app, ep, i)[0]
-		if a.Status != 2 || !strings.Contains(a.Response, "refused") || a.URL != "redis://"+addr {
-			t.Fatalf("attempt %d: %+v; want a failure saying the connection was refused", i, a)
-		}
-		if i == 3 {
-			break
-		}
-		if e.endpointDisabled(app, ep) {
-			t.Fatalf("disabled after %d failed attempts; the rule says 3", i)
-		}
-		st := e.endpointMsgState(app, ep, msg)
-		if st.Status != 1 || st.NextAttempt == nil {
-			t.Fatalf("after attempt %d: %+v; want pending with a next attempt", i, st)
-		}
-		e.advanceTo(*st.NextAttempt)
+	for typ, dest := range brokerTargets(t, addr) {
+		t.Run(typ, func(t *testing.T) {
+			t.Parallel()
+			e := start(t, func(c *config.Config) {
+				c.DisableAfterFailures = 3
+				c.DisableAfterPeriod = 0
+			})
+			e.eventType("order.paid", nil)
+			app := e.app("Acme")
+			ep, _ := e.brokerEndpoint(app, dest)
+			msg := e.send(app, "order.paid", map[string]any{"order": 1})
+			for i := 1; i <= 3; i++ {
+				a := e.waitAttempts(app, ep, i)[0]
+				if a.Status != 2 || a.ResponseStatusCode != 0 || !strings.Contains(a.Response, "refused") || a.URL != dest["url"] {
+					t.Fatalf("attempt %d: %+v; want a failure saying the connection was refused", i, a)
+				}
+				if i == 3 {
+					break
+				}
+				if e.endpointDisabled(app, ep) {
+					t.Fatalf("disabled after %d failed attempts; the rule says 3", i)
+				}
+				st := e.endpointMsgState(app, ep, msg)
+				if st.Status != 1 || st.NextAttempt == nil {
+					t.Fatalf("after attempt %d: %+v; want pending with a next attempt", i, st)
+				}
+				e.advanceTo(*st.NextAttempt)
+			}
+			pollUntil(t, 10*time.Second, "the endpoint disabled after three failed attempts", func() bool { return e.endpointDisabled(app, ep) })
+		})
 	}
-	pollUntil(t, 10*time.Second, "the endpoint disabled after three failed attempts", func() bool { return e.endpointDisabled(app, ep) })
 }
