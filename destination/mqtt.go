@@ -133,8 +133,31 @@ func (p *mqttPublisher) Publish(ctx context.Context, msg Message) (Result, error
 	for _, k := range msg.HeaderNames() {
 		props.User = append(props.User, paho.UserProperty{Key: k, Value: msg.Headers[k]})
 	}
-	resp, err := c.Publish(ctx, &paho.Publish{QoS: p.qos, Topic: p.topic, Payload: msg.Body, Properties: props})
+	// A connection that ends (a broker restart) ends the wait for the acknowledgement: paho
+	// keeps an unacknowledged publish for a session that may resume, and would wait for the
+	// attempt's whole timeout.
+	pubCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-c.Done():
+			cancel()
+		case <-pubCtx.Done():
+		}
+	}()
+	resp, err := c.Publish(pubCtx, &paho.Publish{QoS: p.qos, Topic: p.topic, Payload: msg.Body, Properties: props})
+	if resp != nil && resp.ReasonCode >= 0x80 {
+		// Refused (paho answers a PUBREC's error reason code, QoS 2, without an error).
+		ack := "PUBACK"
+		if p.qos == 2 {
+			ack = "PUBREC"
+		}
+		return Result{}, fmt.Errorf("the broker refused the message: %s reason code %d (%s)", ack, resp.ReasonCode, mqttReason(resp.ReasonCode))
+	}
 	if err != nil {
+		if ctx.Err() == nil && pubCtx.Err() != nil {
+			err = errors.New("the connection to the broker ended before it acknowledged the message")
+		}
 		if resp == nil {
 			// No acknowledgement: the connection may be broken; the next attempt dials again.
 			p.mu.Lock()
@@ -158,6 +181,27 @@ func (p *mqttPublisher) Publish(ctx context.Context, msg Message) (Result, error
 		}
 	}
 	return Result{Answer: answer}, nil
+}
+
+// mqttReason names an MQTT 5 PUBACK or PUBREC reason code of 128 or more.
+func mqttReason(code byte) string {
+	switch code {
+	case 0x80:
+		return "unspecified error"
+	case 0x83:
+		return "implementation specific error"
+	case 0x87:
+		return "not authorized"
+	case 0x90:
+		return "topic name invalid"
+	case 0x91:
+		return "packet identifier in use"
+	case 0x97:
+		return "quota exceeded"
+	case 0x99:
+		return "payload format invalid"
+	}
+	return "an error"
 }
 
 func (p *mqttPublisher) Close() error {

@@ -2,8 +2,13 @@ package delivery
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -62,4 +67,110 @@ func TestMQTTDestination(t *testing.T) {
 	if p.Properties.ContentType != "application/json" {
 		t.Fatalf("content type %q", p.Properties.ContentType)
 	}
+}
+
+// mosquittoBroker runs a Mosquitto of the test's own (never the machine's shared one) on a free
+// port, with persistence: on a stop it writes its sessions and their queued messages to its
+// directory, and reads them back on the next start. b.Conf (set by configure) is added to its
+// configuration file at each start.
+func mosquittoBroker(t *testing.T, configure ...func(*privateBroker)) *privateBroker {
+	t.Helper()
+	return startPrivateBroker(t, brokerSpec{name: "Mosquitto", binaries: []string{"mosquitto", "/usr/sbin/mosquitto"},
+		command: func(b *privateBroker) ([]string, []string) {
+			path := filepath.Join(b.Dir, "mosquitto.conf")
+			// user root: as root, Mosquitto would otherwise run as the user mosquitto, which
+			// cannot write the test's directory.
+			conf := fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location %s/\n"+
+				"user root\nlog_dest stderr\n%s", b.Ports[0], b.Dir, b.Conf)
+			if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+				b.t.Fatal(err)
+			}
+			return []string{"-c", path}, nil
+		}}, configure...)
+}
+
+// mqttSubscriber is a consumer with a persistent session (an hour's session expiry): the broker
+// keeps its subscription and queues the QoS 1 messages of its topic while it is away, and
+// hands them over when it connects again. It counts the messages by webhook-id.
+type mqttSubscriber struct {
+	addr, clientID, topic string
+
+	mu     sync.Mutex
+	got    map[string]bool
+	client *paho.Client
+}
+
+// connect connects the subscriber and, the first time, subscribes at QoS 1. It never asks for
+// a clean start, not even the first time: Mosquitto 2.0.11 did not keep across its restart a
+// session begun with one (its subscription was gone).
+func (s *mqttSubscriber) connect(ctx context.Context, subscribe bool) error {
+	conn, err := net.DialTimeout("tcp", s.addr, 5*time.Second)
+	if err != nil {
+		return err
+	}
+	c := paho.NewClient(paho.ClientConfig{Conn: conn, OnPublishReceived: []func(paho.PublishReceived) (bool, error){
+		func(pr paho.PublishReceived) (bool, error) {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			for _, u := range pr.Packet.Properties.User {
+				if u.Key == "webhook-id" {
+					s.got[u.Value] = true
+				}
+			}
+			return true, nil
+		},
+	}})
+	expiry := uint32(3600)
+	if _, err := c.Connect(ctx, &paho.Connect{ClientID: s.clientID, CleanStart: false, KeepAlive: 30,
+		Properties: &paho.ConnectProperties{SessionExpiryInterval: &expiry}}); err != nil {
+		conn.Close()
+		return err
+	}
+	if subscribe {
+		if _, err := c.Subscribe(ctx, &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: s.topic, QoS: 1}}}); err != nil {
+			c.Disconnect(&paho.Disconnect{})
+			return err
+		}
+	}
+	s.client = c
+	return nil
+}
+
+// received answers the webhook-ids received so far, connecting first when it is away.
+func (s *mqttSubscriber) received() (map[string]bool, error) {
+	if s.client == nil {
+		if err := s.connect(context.Background(), false); err != nil {
+			return nil, err
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.got), nil
+}
+
+// TestMQTTRestartUnderLoad: the MQTT destination's broker is stopped and started again while
+// messages keep coming, and loses none it acknowledged (see restartUnderLoad). The consumer
+// is a persistent session subscribed at QoS 1 before the first message and away meanwhile:
+// the broker queues every message it acknowledges for it, keeps the queue across its restart,
+// and hands the messages over when the consumer connects again at the end.
+func TestMQTTRestartUnderLoad(t *testing.T) {
+	t.Parallel()
+	b := mosquittoBroker(t)
+	topic := "hookline/test/" + uniqueName(t)
+	sub := &mqttSubscriber{addr: b.Addr, clientID: uniqueName(t), topic: topic, got: map[string]bool{}}
+	if err := sub.connect(context.Background(), true); err != nil {
+		t.Fatal(err)
+	}
+	if err := sub.client.Disconnect(&paho.Disconnect{}); err != nil { // the session stays
+		t.Fatal(err)
+	}
+	sub.client = nil
+	t.Cleanup(func() {
+		if sub.client != nil {
+			sub.client.Disconnect(&paho.Disconnect{})
+		}
+	})
+	atts := restartUnderLoad(t, b, map[string]any{"type": "mqtt", "url": "mqtt://" + b.Addr,
+		"options": map[string]string{"topic": topic}}, sub.received)
+	noTimeouts(t, atts)
 }

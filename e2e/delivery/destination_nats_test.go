@@ -119,7 +119,7 @@ func TestNATSRestartUnderLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	nc.Close()
-	restartUnderLoad(t, b, map[string]any{"type": "nats", "url": "nats://" + b.Addr,
+	atts := restartUnderLoad(t, b, map[string]any{"type": "nats", "url": "nats://" + b.Addr,
 		"options": map[string]string{"subject": subject, "stream": name}}, func() (map[string]bool, error) {
 		nc, err := nats.Connect("nats://"+b.Addr, nats.NoReconnect())
 		if err != nil {
@@ -152,4 +152,5 @@ func TestNATSRestartUnderLoad(t *testing.T) {
 		}
 		return got, nil
 	})
+	noTimeouts(t, atts)
 }

@@ -83,7 +83,7 @@ func TestBrokerRestartUnderLoad(t *testing.T) {
 	stream := uniqueName(t)
 	rdb := redis.NewClient(&redis.Options{Addr: b.Addr})
 	t.Cleanup(func() { rdb.Close() })
-	restartUnderLoad(t, b, map[string]any{"type": "redis", "url": "redis://" + b.Addr,
+	atts := restartUnderLoad(t, b, map[string]any{"type": "redis", "url": "redis://" + b.Addr,
 		"options": map[string]string{"stream": stream}}, func() (map[string]bool, error) {
 		entries, err := rdb.XRange(context.Background(), stream, "-", "+").Result()
 		got := map[string]bool{}
@@ -94,6 +94,7 @@ func TestBrokerRestartUnderLoad(t *testing.T) {
 		}
 		return got, err
 	})
+	noTimeouts(t, atts)
 }
 
 // restartUnderLoad is the restart test every destination type runs: messages keep coming while
@@ -104,11 +105,11 @@ func TestBrokerRestartUnderLoad(t *testing.T) {
 // on the same port and data, then sends 20 more. The clock then moves so the failed attempts'
 // retries come due, until every message has a successful attempt; received, the consumer,
 // answers the webhook-ids it holds: every message sent, whether it succeeded before the stop
-// or by a retry after the start, and nothing else.
+// or by a retry after the start, and nothing else. It returns the endpoint's attempts.
 func restartUnderLoad(t *testing.T, b interface {
 	Stop()
 	Start()
-}, dest map[string]any, received func() (map[string]bool, error)) {
+}, dest map[string]any, received func() (map[string]bool, error)) []attempt {
 	t.Helper()
 	e := start(t, func(c *config.Config) {
 		// Many retries, and no deactivation: a client that reconnects in the background (NATS's)
@@ -166,18 +167,23 @@ func restartUnderLoad(t *testing.T, b interface {
 		return true
 	})
 	var got map[string]bool
-	var err error
-	pollUntil(t, time.Minute, "the consumer to hold every message", func() bool {
-		if got, err = received(); err != nil {
-			return false
-		}
+	for deadline := time.Now().Add(time.Minute); ; {
+		var err error
+		got, err = received()
+		missing := 0
 		for id := range sent {
 			if !got[id] {
-				return false
+				missing++
 			}
 		}
-		return true
-	})
+		if err == nil && missing == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the consumer holds %d of the %d messages, each with a successful attempt (%v)", len(sent)-missing, len(sent), err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	for id := range got {
 		if !sent[id] {
 			t.Errorf("the consumer holds %s, which the test did not send", id)
@@ -196,6 +202,19 @@ func restartUnderLoad(t *testing.T, b interface {
 	}
 	t.Logf("%d messages, %d attempts of which %d failed; the consumer holds every message; the failures' reasons: %v",
 		len(sent), len(atts), failed, reasons)
+	return atts
+}
+
+// noTimeouts fails the test when one of the attempts failed at its timeout: a broker that
+// stops (gracefully: privateBroker.Stop) closes its connections, and an attempt waiting for its
+// answer fails then.
+func noTimeouts(t *testing.T, atts []attempt) {
+	t.Helper()
+	for _, a := range atts {
+		if a.Status != 0 && strings.HasPrefix(a.Response, "timed out") {
+			t.Errorf("failed attempt %+v; want it to fail when the broker closed the connection", a)
+		}
+	}
 }
 
 // listAllAttempts lists every attempt of the endpoint, paging through.
