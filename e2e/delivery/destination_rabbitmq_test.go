@@ -1,6 +1,11 @@
 package delivery
 
 import (
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -83,4 +88,94 @@ func TestRabbitMQDestination(t *testing.T) {
 	if a.Status != 2 || !strings.Contains(a.Response, "NOT_FOUND") {
 		t.Fatalf("attempt %+v; want a failure naming the missing exchange", a)
 	}
+}
+
+// rabbitBroker runs a RabbitMQ node of the test's own (never the machine's shared one): its
+// own node name, AMQP and distribution ports, configuration, no plugins, and its database and
+// logs under its directory. It takes several seconds to start.
+func rabbitBroker(t *testing.T) *privateBroker {
+	t.Helper()
+	return startPrivateBroker(t, brokerSpec{name: "RabbitMQ", ports: 2,
+		// The server script itself: Debian's rabbitmq-server in PATH is a wrapper that runs it
+		// as the user rabbitmq, who cannot write the test's directory.
+		binaries: []string{"/usr/lib/rabbitmq/bin/rabbitmq-server", "rabbitmq-server"},
+		command: func(b *privateBroker) ([]string, []string) {
+			conf := filepath.Join(b.Dir, "rabbitmq.conf")
+			files := map[string]string{
+				conf:                                    fmt.Sprintf("listeners.tcp.default = %s\ndisk_free_limit.absolute = 1MB\n", b.Addr),
+				filepath.Join(b.Dir, "enabled_plugins"): "[].\n",
+				filepath.Join(b.Dir, "rabbitmq-env.conf"): "", // not the machine's /etc/rabbitmq one
+			}
+			for path, content := range files {
+				if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+					b.t.Fatal(err)
+				}
+			}
+			return nil, []string{
+				"HOME=" + b.Dir, // the Erlang cookie
+				"RABBITMQ_CONF_ENV_FILE=" + filepath.Join(b.Dir, "rabbitmq-env.conf"),
+				"RABBITMQ_CONFIG_FILE=" + conf,
+				"RABBITMQ_ENABLED_PLUGINS_FILE=" + filepath.Join(b.Dir, "enabled_plugins"),
+				"RABBITMQ_NODENAME=" + fmt.Sprintf("hookline-test-%d@localhost", b.Ports[0]),
+				"RABBITMQ_NODE_IP_ADDRESS=127.0.0.1",
+				"RABBITMQ_NODE_PORT=" + strconv.Itoa(b.Ports[0]),
+				"RABBITMQ_DIST_PORT=" + strconv.Itoa(b.Ports[1]),
+				"RABBITMQ_MNESIA_BASE=" + filepath.Join(b.Dir, "mnesia"),
+				"RABBITMQ_LOG_BASE=" + filepath.Join(b.Dir, "log"),
+				"RABBITMQ_PLUGINS_EXPAND_DIR=" + filepath.Join(b.Dir, "plugins"),
+				"RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=-kernel inet_dist_use_interface {127,0,0,1}",
+				"ERL_EPMD_ADDRESS=127.0.0.1",
+			}
+		},
+		ready: func(b *privateBroker) error { // the AMQP listener opens once the node has booted
+			conn, err := amqp.Dial("amqp://guest:guest@" + b.Addr + "/")
+			if err == nil {
+				conn.Close()
+			}
+			return err
+		}})
+}
+
+// TestRabbitMQRestartUnderLoad: the RabbitMQ destination's broker is stopped and started again
+// while messages keep coming, and loses none it confirmed (see restartUnderLoad). The queue is
+// durable and the messages persistent, so the broker confirms a message once it is on disk;
+// the consumer reads the queue after the restart.
+func TestRabbitMQRestartUnderLoad(t *testing.T) {
+	t.Parallel()
+	b := rabbitBroker(t)
+	url := "amqp://guest:guest@" + b.Addr + "/"
+	queue := uniqueName(t)
+	conn, err := amqp.Dial(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ch.QueueDeclare(queue, true, false, false, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	got := map[string]bool{}
+	atts := restartUnderLoad(t, b, map[string]any{"type": "rabbitmq", "url": url,
+		"options": map[string]string{"routingKey": queue}}, func() (map[string]bool, error) {
+		conn, err := amqp.Dial(url)
+		if err != nil {
+			return nil, err
+		}
+		defer conn.Close()
+		ch, err := conn.Channel()
+		if err != nil {
+			return nil, err
+		}
+		for {
+			d, ok, err := ch.Get(queue, true)
+			if err != nil || !ok {
+				return maps.Clone(got), err
+			}
+			got[d.MessageId] = true
+		}
+	})
+	noTimeouts(t, atts)
 }
