@@ -2,6 +2,8 @@ package dashboard
 
 import (
 	"context"
+	"net/http"
+	"net/url"
 	"regexp"
 	"sort"
 	"strings"
@@ -148,10 +150,11 @@ type weigher struct {
 	b      *tab
 	origin string
 	log    *requestLog
+	pages  *http.ServeMux // pageMux
 }
 
 func newWeigher(t *testing.T, b *tab, origin string) *weigher {
-	w := &weigher{t: t, b: b, origin: origin, log: &requestLog{}}
+	w := &weigher{t: t, b: b, origin: origin, log: &requestLog{}, pages: pageMux()}
 	w.log.reset()
 	if err := chromedp.Listen(b.ctx, w.log.listen); err != nil {
 		t.Fatal(err)
@@ -191,7 +194,40 @@ func (w *weigher) page(name string, load func()) {
 	if bytes > pageBudget {
 		t.Errorf("%s weighs %.1f KB with its assets, over the %d KB budget: %v", name, bytes/1024, pageBudget/1024, urls)
 	}
+	w.links(name)
 	w.b.shot(name)
+}
+
+// links checks that every link of the page that stays on the dashboard leads to a page that
+// ui.Pages lists (or to the dashboard's home), so the walk misses no page a person can reach.
+func (w *weigher) links(name string) {
+	w.t.Helper()
+	ctx, cancel := w.b.timeout()
+	defer cancel()
+	hrefs, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("a[href]:not([href^='#'])"), function (a) { return a.href; })`))
+	if err != nil {
+		w.t.Fatalf("%s: read the links: %v", name, err)
+	}
+	for _, href := range hrefs {
+		u, err := url.Parse(href)
+		if err != nil || u.Scheme+"://"+u.Host != w.origin || !strings.HasPrefix(u.Path, "/dashboard/") {
+			continue
+		}
+		if _, pattern := w.pages.Handler(&http.Request{Method: "GET", URL: u, Host: u.Host}); pattern == "" {
+			w.t.Errorf("%s links to %s, which is no page ui.Pages lists", name, u.Path)
+		}
+	}
+}
+
+// pageMux routes the dashboard's pages and its home, to a handler that does nothing.
+func pageMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	none := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
+	mux.Handle("GET /dashboard/{$}", none)
+	for _, p := range ui.Pages() {
+		mux.Handle("GET "+p.Pattern, none)
+	}
+	return mux
 }
 
 // TestEveryPage opens every page the dashboard routes (ui.Pages), as an operator and, when a
@@ -199,7 +235,8 @@ func (w *weigher) page(name string, load func()) {
 // portal link a form makes and the pages of addresses that lead nowhere. With the browser's
 // cache off it records every request each page makes (the page, its stylesheet, script and
 // icon, and whatever else) and checks that all go to the dashboard's own origin and that a page
-// with all it loads stays under 150 KB; it logs each page's weight. With screenshots asked for
+// with all it loads stays under 150 KB; it logs each page's weight. Every link of every page
+// that stays on the dashboard must lead to a page of the list. With screenshots asked for
 // it takes each page's, light and dark, in every look.
 func TestEveryPage(t *testing.T) {
 	chromium := findChromium(t)
