@@ -31,7 +31,18 @@ var notPages = []string{
 	"GET /dashboard/apps/{app}/attempts/live",
 }
 
-// Pages lists the dashboard's pages in the order the route table has them.
+// NotPages lists the GET routes that are not pages (a redirect, a file, live rows), as
+// patterns without their method: a link may lead to one.
+func NotPages() []string {
+	out := make([]string, len(notPages))
+	for i, p := range notPages {
+		out[i] = strings.TrimPrefix(p, "GET ")
+	}
+	return out
+}
+
+// Pages lists the dashboard's pages in the order the route table has them. A GET route is a
+// page unless notPages lists it.
 func Pages() []Page {
 	var pages []Page
 	for _, rt := range (&Dashboard{}).routes() {

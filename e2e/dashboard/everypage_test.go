@@ -199,7 +199,8 @@ func (w *weigher) page(name string, load func()) {
 }
 
 // links checks that every link of the page that stays on the dashboard leads to a page that
-// ui.Pages lists (or to the dashboard's home), so the walk misses no page a person can reach.
+// ui.Pages lists (or to a route ui.NotPages lists, such as the home's redirect), so the walk
+// misses no page a person can reach.
 func (w *weigher) links(name string) {
 	w.t.Helper()
 	ctx, cancel := w.b.timeout()
@@ -214,16 +215,18 @@ func (w *weigher) links(name string) {
 			continue
 		}
 		if _, pattern := w.pages.Handler(&http.Request{Method: "GET", URL: u, Host: u.Host}); pattern == "" {
-			w.t.Errorf("%s links to %s, which is no page ui.Pages lists", name, u.Path)
+			w.t.Errorf("%s links to %s, which is no GET route of the dashboard (ui.Pages, ui.NotPages)", name, u.Path)
 		}
 	}
 }
 
-// pageMux routes the dashboard's pages and its home, to a handler that does nothing.
+// pageMux routes the dashboard's pages and its other GET routes to a handler that does nothing.
 func pageMux() *http.ServeMux {
 	mux := http.NewServeMux()
 	none := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
-	mux.Handle("GET /dashboard/{$}", none)
+	for _, p := range ui.NotPages() {
+		mux.Handle("GET "+p, none)
+	}
 	for _, p := range ui.Pages() {
 		mux.Handle("GET "+p.Pattern, none)
 	}

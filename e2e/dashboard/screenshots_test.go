@@ -213,8 +213,9 @@ func TestScreenshotsAreListed(t *testing.T) {
 	for _, p := range ui.Pages() {
 		pages[p.Pattern] = true
 		if pageShots[p.Pattern] == "" {
-			t.Errorf("the dashboard routes the page %s, which has no screenshot: name it in pageShots (e2e/dashboard/screenshots_test.go), "+
-				"run HOOKLINE_SCREENSHOTS=1 go test ./e2e/dashboard/ -run TestEveryPage and list the pair in docs/dashboard.md", p.Pattern)
+			t.Errorf("the dashboard routes the page GET %s, which has no screenshot: name it in pageShots (e2e/dashboard/screenshots_test.go), "+
+				"run HOOKLINE_SCREENSHOTS=1 go test ./e2e/dashboard/ -run TestEveryPage and link the pair in docs/dashboard.md; "+
+				"or, if it answers with no page of its own (a redirect, a file), list it in notPages (ui/pages.go)", p.Pattern)
 		}
 	}
 	for pattern := range pageShots {
