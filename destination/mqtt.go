@@ -214,3 +214,12 @@ func (p *mqttPublisher) Close() error {
 	}
 	return nil
 }
+
+func (mqttType) Describe() Description {
+	return Description{Title: "MQTT", URLPlaceholder: "mqtt://mqtt.example.com:1883",
+		URLHint: "mqtt:// (port 1883) or mqtts:// (TLS, 8883); Hookline speaks MQTT 5.",
+		Options: []Option{
+			{Name: "topic", Label: "Topic", Placeholder: "webhooks/orders", Required: true, Hint: "Without the wildcards + and #."},
+			{Name: "qos", Label: "QoS", Choices: []string{"1", "2"}, Hint: "1: acknowledged once (PUBACK); 2: exactly once between Hookline and the broker (PUBCOMP)."},
+		}}
+}

@@ -143,3 +143,12 @@ func (p *natsPublisher) Close() error {
 	}
 	return nil
 }
+
+func (natsType) Describe() Description {
+	return Description{Title: "NATS JetStream", URLPlaceholder: "nats://nats.example.com:4222", TokenAuth: true,
+		URLHint: "nats:// or tls:// (TLS). A password without a user name is a token.",
+		Options: []Option{
+			{Name: "subject", Label: "Subject", Placeholder: "webhooks.orders", Required: true, Hint: "A subject a stream stores."},
+			{Name: "stream", Label: "Stream", Placeholder: "WEBHOOKS", Hint: "When set, only this stream may acknowledge the message."},
+		}}
+}

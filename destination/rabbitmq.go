@@ -203,3 +203,13 @@ func (p *rabbitPublisher) Close() error {
 	p.conn = nil
 	return err
 }
+
+func (rabbitType) Describe() Description {
+	return Description{Title: "RabbitMQ", URLPlaceholder: "amqp://rabbitmq.example.com:5672/vhost",
+		URLHint: "amqp:// or amqps:// (TLS); the path is the vhost (%2F for /, empty for the default).",
+		Options: []Option{
+			{Name: "exchange", Label: "Exchange", Placeholder: "webhooks", Hint: "Empty for the default exchange, which routes by queue name."},
+			{Name: "routingKey", Label: "Routing key", Placeholder: "orders", Hint: "With the default exchange: the queue's name. One of exchange and routing key is required."},
+			{Name: "mandatory", Label: "Unroutable messages", Choices: []string{"true", "false"}, Hint: "true: the broker returns a message no queue receives and the attempt fails and is retried; false: it is dropped."},
+		}}
+}

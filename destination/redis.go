@@ -113,3 +113,12 @@ func (p *redisPublisher) Publish(ctx context.Context, msg Message) (Result, erro
 }
 
 func (p *redisPublisher) Close() error { return p.current().Close() }
+
+func (redisType) Describe() Description {
+	return Description{Title: "Redis Streams", URLPlaceholder: "redis://redis.example.com:6379/0",
+		URLHint: "redis:// or rediss:// (TLS); the path is the database number.",
+		Options: []Option{
+			{Name: "stream", Label: "Stream", Placeholder: "webhooks", Required: true, Hint: "The stream's key: every message is one XADD to it."},
+			{Name: "maxLen", Label: "Maximum length", Placeholder: "100000", Hint: "Trim the stream to about this many entries on each XADD; empty keeps every entry."},
+		}}
+}
