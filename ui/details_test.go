@@ -64,7 +64,8 @@ func TestTestPickerOffersSubscribedTypes(t *testing.T) {
 	b := newBrowser(t, srv.URL)
 	b.signIn(srv.Token)
 	p := b.get("/dashboard/apps/" + app.ID + "/endpoints/" + ep.ID)
-	options := regexp.MustCompile(`<option value="([^"]+)">`).FindAllStringSubmatch(p.Body, -1)
+	picker := regexp.MustCompile(`(?s)<select id="eventType".*?</select>`).FindString(p.Body)
+	options := regexp.MustCompile(`<option value="([^"]+)">`).FindAllStringSubmatch(picker, -1)
 	var got []string
 	for _, o := range options {
 		got = append(got, o[1])

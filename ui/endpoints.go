@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/destination"
 	"github.com/hookline/hookline/service"
 )
 
@@ -86,6 +88,10 @@ func (d *Dashboard) listEndpoints(w http.ResponseWriter, r *http.Request, s *ses
 type endpointFormData struct {
 	Endpoint   *hookline.Endpoint // nil when creating
 	EventTypes []hookline.EventType
+	// Dest is the destination chooser of the create form; Destination is where an edited
+	// endpoint's deliveries go (its URL is a field only when they are HTTP requests).
+	Dest        destChooser
+	Destination destView
 }
 
 func (d *Dashboard) renderEndpointForm(w http.ResponseWriter, r *http.Request, s *session, app *hookline.Application, ep *hookline.Endpoint, status int, form url.Values, errs map[string]string, formErr string) error {
@@ -97,8 +103,14 @@ func (d *Dashboard) renderEndpointForm(w http.ResponseWriter, r *http.Request, s
 	if ep != nil {
 		title = "Edit endpoint"
 	}
+	data := endpointFormData{Endpoint: ep, EventTypes: ets}
+	if ep == nil {
+		data.Dest = newDestChooser(nil, form, true)
+	} else {
+		data.Destination = newDestView(ep)
+	}
 	return d.render(w, r, status, pageEndpointForm, &view{Title: title, Session: s, App: app, Nav: "endpoints",
-		Data: endpointFormData{Endpoint: ep, EventTypes: ets}, Form: form, Errors: errs, FormError: formErr})
+		Data: data, Form: form, Errors: errs, FormError: formErr})
 }
 
 func (d *Dashboard) newEndpoint(w http.ResponseWriter, r *http.Request, s *session) error {
@@ -116,7 +128,9 @@ func (d *Dashboard) newEndpoint(w http.ResponseWriter, r *http.Request, s *sessi
 func applyEndpointForm(f url.Values, ep *hookline.Endpoint) map[string]string {
 	errs := map[string]string{}
 	ep.Description = strings.TrimSpace(f.Get("description"))
-	ep.URL = strings.TrimSpace(f.Get("url"))
+	if f.Has("url") { // a broker endpoint's form has no url: it keeps the one it has
+		ep.URL = strings.TrimSpace(f.Get("url"))
+	}
 	ep.FilterTypes = nil
 	for _, t := range f["filterTypes"] {
 		if t = strings.TrimSpace(t); t != "" {
@@ -147,7 +161,14 @@ func (d *Dashboard) createEndpoint(w http.ResponseWriter, r *http.Request, s *se
 		return err
 	}
 	ep := &hookline.Endpoint{AppID: app.ID, Secret: strings.TrimSpace(r.PostFormValue("secret")), Disabled: r.PostFormValue("enabled") != "on"}
-	if errs := applyEndpointForm(r.PostForm, ep); len(errs) > 0 {
+	errs := applyEndpointForm(r.PostForm, ep)
+	typ, dest, destErrs := parseDestination(r.PostForm, nil)
+	if dest != nil {
+		ep.URL = brokerEndpointURL(typ)
+		maps.Copy(destErrs, destErrors(typ, destination.Check(*dest)))
+	}
+	maps.Copy(errs, destErrs)
+	if len(errs) > 0 {
 		return d.renderEndpointForm(w, r, s, app, nil, http.StatusUnprocessableEntity, r.PostForm, errs, "")
 	}
 	if ep.Disabled {
@@ -158,6 +179,14 @@ func (d *Dashboard) createEndpoint(w http.ResponseWriter, r *http.Request, s *se
 			return d.renderEndpointForm(w, r, s, app, nil, statusOf(err), r.PostForm, errs, rest)
 		}
 		return err
+	}
+	if dest != nil {
+		if err := d.setCreatedDestination(r, ep, dest); err != nil {
+			if errs, ok := destServiceErrors(typ, err); ok {
+				return d.renderEndpointForm(w, r, s, app, nil, statusOf(err), r.PostForm, errs, "")
+			}
+			return err
+		}
 	}
 	return d.done(w, r, s, epURL(app.ID, ep.ID), "Endpoint created. Its signing secret is on this page; send a test to check that it works.")
 }
@@ -308,6 +337,9 @@ type endpointData struct {
 	Since string
 
 	Transformation transformationData
+	// Destination is where deliveries go; Dest the chooser that changes it.
+	Destination destView
+	Dest        destChooser
 }
 
 func (d *Dashboard) showEndpoint(w http.ResponseWriter, r *http.Request, s *session) error {
@@ -324,6 +356,7 @@ func (d *Dashboard) renderEndpoint(w http.ResponseWriter, r *http.Request, s *se
 	data := endpointData{Endpoint: ep, AutoDisabled: ep.Disabled && ep.DisabledReason != "" && ep.DisabledReason != "manual",
 		RecoverSince: now.Add(-24 * time.Hour).UTC().Format("2006-01-02T15:04"), Receiver: newReceiverData(ep, form, now)}
 	data.Transformation = newTransformationData(ctx, ep, form)
+	data.Destination, data.Dest = newDestView(ep), newDestChooser(ep, form, false)
 	var err error
 	if data.Stats, err = d.store.EndpointStats(ctx, app.ID, ep.ID); err != nil {
 		return err
@@ -370,11 +403,7 @@ func (d *Dashboard) renderEndpoint(w http.ResponseWriter, r *http.Request, s *se
 			data.OldSecrets = append(data.OldSecrets, o)
 		}
 	}
-	name := ep.Description
-	if name == "" {
-		name = urlHost(ep.URL)
-	}
-	return d.render(w, r, status, pageEndpoint, &view{Title: name, Session: s, App: app, Nav: "endpoints", Data: data, Form: form, Errors: errs})
+	return d.render(w, r, status, pageEndpoint, &view{Title: endpointName(ep), Session: s, App: app, Nav: "endpoints", Data: data, Form: form, Errors: errs})
 }
 
 // maxHeaderRows bounds the rows the headers form may send (the service allows 50 headers).

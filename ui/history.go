@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/destination"
 )
 
 // attemptRow is an attempt with the event type of its message, for the history tables, and
@@ -181,6 +182,10 @@ func (d *Dashboard) renderHistory(w http.ResponseWriter, r *http.Request, s *ses
 func endpointName(ep *hookline.Endpoint) string {
 	if ep.Description != "" {
 		return ep.Description
+	}
+	if ep.Destination != nil {
+		desc, _ := destination.Describe(ep.Destination.Type)
+		return desc.Title + " " + urlHost(destination.Redacted(*ep.Destination))
 	}
 	return urlHost(ep.URL)
 }

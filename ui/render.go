@@ -201,6 +201,9 @@ func (d *Dashboard) funcs() template.FuncMap {
 		"epURL":       epURL,
 		"sortKeys":    sortedKeys,
 		"host":        urlHost,
+		"broker":      attemptBroker,
+		"epAddress":   endpointAddress,
+		"clip":        clip,
 		"codeClass": func(code int) string {
 			switch {
 			case code == 0:

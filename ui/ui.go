@@ -140,7 +140,7 @@ var allPages = []string{pageLogin, pageApps, pageEndpoints, pageEndpointForm, pa
 	pageAPIKeys, pageCatalogue, pagePortalSessions, pageTask}
 
 // sharedTemplates are the layout and the partials every page is parsed with.
-var sharedTemplates = []string{"layout.html", "partials.html", "receivers.html", "transformation.html"}
+var sharedTemplates = []string{"layout.html", "partials.html", "receivers.html", "transformation.html", "destinations.html"}
 
 func (d *Dashboard) parsePages() (map[string]*template.Template, error) {
 	base, err := template.New("layout.html").Funcs(d.funcs()).ParseFS(templateFS, prefixAll("templates/", sharedTemplates)...)
@@ -264,6 +264,7 @@ func (d *Dashboard) routes() []route {
 		{"POST " + ep + "/oauth", signedIn, d.saveOAuth},
 		{"POST " + ep + "/transformation", signedIn, d.saveTransformation},
 		{"POST " + ep + "/transformation/simulate", signedIn, d.simulateTransformation},
+		{"POST " + ep + "/destination", signedIn, d.saveDestination},
 		{"POST " + ep + "/test", signedIn, d.sendTest},
 		{"POST " + ep + "/recover", signedIn, d.recoverEndpoint},
 		{"POST " + ep + "/replay-missing", signedIn, d.replayMissing},
