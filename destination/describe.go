@@ -25,7 +25,8 @@ type Option struct {
 	Placeholder string
 	// Required: the type refuses a destination without it (Check says so).
 	Required bool
-	// Choices are the only values it takes, the default first; empty: any text.
+	// Choices are the only values it takes, the default first ("" for a default that depends on
+	// the rest); empty: any text.
 	Choices []string
 }
 

@@ -268,3 +268,13 @@ func (p *kafkaPublisher) Close() error {
 	}
 	return nil
 }
+
+func (kafkaType) Describe() Description {
+	return Description{Title: "Kafka", URLPlaceholder: "kafka://kafka1.example.com:9092,kafka2.example.com:9092",
+		URLHint: "kafka:// or kafkas:// (TLS), then one broker, or several as host:port,host:port.",
+		Options: []Option{
+			{Name: "topic", Label: "Topic", Placeholder: "webhooks", Required: true, Hint: "The topic every record is produced to (acks=all, idempotent)."},
+			{Name: "key", Label: "Record key", Choices: kafkaKeys, Hint: "What each record's key is, which picks its partition: the webhook-id, the event type, or none."},
+			{Name: "sasl", Label: "SASL mechanism", Choices: append([]string{""}, kafkaSASL...), Hint: "With a user name: plain (the default), scram-sha-256 or scram-sha-512."},
+		}}
+}

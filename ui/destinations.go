@@ -382,7 +382,7 @@ func attemptBroker(rawURL string) string {
 // schemeTypes maps URL schemes to the types that use them, for the attempt log. A scheme of a
 // type not listed shows as "the broker".
 var schemeTypes = map[string]string{"redis": "redis", "rediss": "redis", "amqp": "rabbitmq", "amqps": "rabbitmq",
-	"nats": "nats", "tls": "nats", "mqtt": "mqtt", "mqtts": "mqtt", "kafka": "kafka"}
+	"nats": "nats", "tls": "nats", "mqtt": "mqtt", "mqtts": "mqtt", "kafka": "kafka", "kafkas": "kafka"}
 
 // saveDestination sets the endpoint's type and destination from the endpoint page's chooser;
 // HTTP takes the URL typed with it. A refused one shows the page again with the reasons next

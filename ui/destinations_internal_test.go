@@ -51,6 +51,9 @@ func TestParseDestination(t *testing.T) {
 		{"other types' fields are not read", url.Values{"type": {"rabbitmq"}, "rabbitmq-url": {"amqp://rabbit.example.com/v"}, "rabbitmq-opt-routingKey": {"q"},
 			"redis-opt-stream": {"x"}, "rabbitmq-opt-bogus": {"y"}}, nil, "rabbitmq",
 			&hookline.Destination{Type: "rabbitmq", URL: "amqp://rabbit.example.com/v", Options: map[string]string{"routingKey": "q"}}, nil},
+		{"Kafka with several brokers and the default mechanism", url.Values{"type": {"kafka"}, "kafka-url": {"kafka://k1.example.com:9092,k2.example.com:9092"},
+			"kafka-user": {"u"}, "kafka-password": {"p"}, "kafka-opt-topic": {"t"}, "kafka-opt-key": {"webhook-id"}, "kafka-opt-sasl": {""}}, nil, "kafka",
+			&hookline.Destination{Type: "kafka", URL: "kafka://u:p@k1.example.com:9092,k2.example.com:9092", Options: map[string]string{"topic": "t", "key": "webhook-id"}}, nil},
 		{"an unreadable URL", url.Values{"type": {"redis"}, "redis-url": {"redis://%zz"}, "redis-opt-stream": {"b"}}, nil, "redis",
 			&hookline.Destination{Type: "redis", Options: map[string]string{"stream": "b"}}, []string{"redis-url"}},
 	} {
