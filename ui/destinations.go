@@ -329,16 +329,8 @@ func optionRank(desc destination.Description, name string) int {
 // endpointAddress is where an endpoint's deliveries go, in one line: its URL, or its broker
 // and target ("Redis Streams redis://host:6379/0, stream orders").
 func endpointAddress(v any) string {
-	var ep *hookline.Endpoint
-	switch e := v.(type) {
-	case *hookline.Endpoint:
-		ep = e
-	case hookline.Endpoint:
-		ep = &e
-	default:
-		return ""
-	}
-	if ep == nil {
+	ep := asEndpoint(v)
+	if ep.ID == "" && ep.URL == "" {
 		return ""
 	}
 	dv := newDestView(ep)
@@ -409,7 +401,7 @@ func (d *Dashboard) saveDestination(w http.ResponseWriter, r *http.Request, s *s
 	if dest == nil {
 		// HTTP: the URL first, so an endpoint is never HTTP without a usable URL.
 		u := strings.TrimSpace(r.PostFormValue("url"))
-		if u != ep.URL || ep.Destination == nil {
+		if u != ep.URL {
 			changed := *ep
 			changed.URL = u
 			if err := d.svc.UpdateEndpoint(r.Context(), &changed); err != nil {
@@ -462,4 +454,18 @@ func clip(n int, s string) string {
 		return string(r[:n]) + "…"
 	}
 	return s
+}
+
+// asEndpoint is the endpoint a template passes, by value or by pointer; an empty one for
+// anything else.
+func asEndpoint(v any) *hookline.Endpoint {
+	switch e := v.(type) {
+	case *hookline.Endpoint:
+		if e != nil {
+			return e
+		}
+	case hookline.Endpoint:
+		return &e
+	}
+	return &hookline.Endpoint{}
 }

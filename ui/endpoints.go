@@ -248,7 +248,7 @@ func (d *Dashboard) confirmDeleteEndpoint(w http.ResponseWriter, r *http.Request
 	}
 	return d.render(w, r, http.StatusOK, pageConfirm, &view{Title: "Delete endpoint", Session: s, App: app, Nav: "endpoints", Data: confirmData{
 		Heading: "Delete this endpoint?", Message: "Deliveries to it stop at once, and its settings, secret and history are removed. This cannot be undone; to pause deliveries instead, turn the endpoint off.",
-		Detail: ep.URL, Action: epURL(app.ID, ep.ID) + "/delete", Button: "Delete endpoint", Cancel: epURL(app.ID, ep.ID), Danger: true}})
+		Detail: endpointAddress(ep), Action: epURL(app.ID, ep.ID) + "/delete", Button: "Delete endpoint", Cancel: epURL(app.ID, ep.ID), Danger: true}})
 }
 
 func (d *Dashboard) deleteEndpoint(w http.ResponseWriter, r *http.Request, s *session) error {
@@ -262,7 +262,7 @@ func (d *Dashboard) deleteEndpoint(w http.ResponseWriter, r *http.Request, s *se
 	if err := d.store.DeleteEndpoint(r.Context(), app.ID, ep.ID); err != nil {
 		return err
 	}
-	return d.done(w, r, s, appURL(app.ID), fmt.Sprintf("Endpoint %s deleted.", ep.URL))
+	return d.done(w, r, s, appURL(app.ID), fmt.Sprintf("Endpoint %s deleted.", endpointAddress(ep)))
 }
 
 func (d *Dashboard) setEndpointStatus(w http.ResponseWriter, r *http.Request, s *session) error {
@@ -298,7 +298,7 @@ func (d *Dashboard) confirmRotate(w http.ResponseWriter, r *http.Request, s *ses
 	}
 	return d.render(w, r, http.StatusOK, pageConfirm, &view{Title: "Rotate secret", Session: s, App: app, Nav: "endpoints", Data: confirmData{
 		Heading: "Rotate the signing secret?", Message: "A new secret is generated. The current one keeps signing deliveries, next to the new one, for the grace period, so your receiver can switch over without failing a delivery.",
-		Detail: ep.URL, Action: epURL(app.ID, ep.ID) + "/rotate", Button: "Rotate secret", Cancel: epURL(app.ID, ep.ID)}})
+		Detail: endpointAddress(ep), Action: epURL(app.ID, ep.ID) + "/rotate", Button: "Rotate secret", Cancel: epURL(app.ID, ep.ID)}})
 }
 
 func (d *Dashboard) rotateSecret(w http.ResponseWriter, r *http.Request, s *session) error {

@@ -135,5 +135,5 @@ func (d *Dashboard) resend(w http.ResponseWriter, r *http.Request, s *session) e
 	if b := r.PostFormValue("back"); b != "" {
 		back = safeNext(b)
 	}
-	return d.done(w, r, s, back, "Message "+msg.ID+" is being sent again to "+ep.URL+".")
+	return d.done(w, r, s, back, "Message "+msg.ID+" is being sent again to "+endpointAddress(ep)+".")
 }

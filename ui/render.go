@@ -203,6 +203,7 @@ func (d *Dashboard) funcs() template.FuncMap {
 		"host":        urlHost,
 		"broker":      attemptBroker,
 		"epAddress":   endpointAddress,
+		"epName":      func(v any) string { return endpointName(asEndpoint(v)) },
 		"clip":        clip,
 		"codeClass": func(code int) string {
 			switch {
