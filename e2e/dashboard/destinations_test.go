@@ -120,9 +120,6 @@ func TestBrokerDestinationInChromium(t *testing.T) {
 		t.Fatal("the refused form lost the chosen type or the URL")
 	}
 	b.shot("destination-form")
-	b.prefersColorScheme("dark")
-	b.shot("destination-form-dark")
-	b.prefersColorScheme("light")
 	b.fill("redis-opt-stream", stream)
 	b.click(`//button[normalize-space()="Create endpoint"]`)
 	body := b.body()

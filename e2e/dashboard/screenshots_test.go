@@ -67,6 +67,11 @@ var flowShots = []string{
 	"event-catalogue-groups",    // TestEventCatalogue
 	"portal-branded",            // TestBrandedPortal
 	"portal-phone",              // TestDashboardInChromium
+	"destination-form",          // TestBrokerDestinationInChromium
+	"destination-history",       // TestBrokerDestinationInChromium
+	"destination-attempt",       // TestBrokerDestinationInChromium
+	"endpoint-destination",      // TestBrokerDestinationInChromium
+	"portal-destination",        // TestBrokerDestinationInChromium
 }
 
 // portalShot names the screenshot of a page as a portal session sees it.
