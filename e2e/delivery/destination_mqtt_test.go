@@ -174,3 +174,57 @@ func TestMQTTRestartUnderLoad(t *testing.T) {
 		"options": map[string]string{"topic": topic}}, sub.received)
 	noTimeouts(t, atts)
 }
+
+// TestMQTTRefusedPublish: the broker refuses the publish (Mosquitto's access list denies the
+// topic: PUBACK with reason code 135, not authorized): a failed attempt whose response names the
+// code, retried on the schedule; once the broker allows the topic, the retry is acknowledged
+// and the message arrives. It runs a Mosquitto of its own.
+func TestMQTTRefusedPublish(t *testing.T) {
+	t.Parallel()
+	topic := "hookline/test/" + uniqueName(t)
+	var acl string
+	setACL := func(rule string) {
+		if err := os.WriteFile(acl, []byte(rule+" "+topic+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := mosquittoBroker(t, func(b *privateBroker) {
+		acl = filepath.Join(b.Dir, "acl")
+		b.Conf = "acl_file " + acl + "\n"
+		setACL("topic read") // anonymous clients may subscribe, not publish
+	})
+	e := start(t, nil)
+	e.eventType("order.paid", nil)
+	app := e.app("Acme")
+	ep, _ := e.brokerEndpoint(app, map[string]any{"type": "mqtt", "url": "mqtt://" + b.Addr,
+		"options": map[string]string{"topic": topic}})
+	msg := e.send(app, "order.paid", map[string]any{"order": 1})
+	a := e.waitAttempts(app, ep, 1)[0]
+	if a.Status != 2 || a.ResponseStatusCode != 0 || a.MsgID != msg ||
+		a.Response != "the broker refused the message: PUBACK reason code 135 (not authorized)" {
+		t.Fatalf("attempt %+v; want a failure with the broker's reason code 135", a)
+	}
+	st := e.endpointMsgState(app, ep, msg)
+	if st.Status != 1 || st.NextAttempt == nil {
+		t.Fatalf("after the refused publish: %+v; want pending with a next attempt", st)
+	}
+
+	setACL("topic readwrite")
+	b.Stop()
+	b.Start()
+	sub := &mqttSubscriber{addr: b.Addr, clientID: uniqueName(t), topic: topic, got: map[string]bool{}}
+	if err := sub.connect(context.Background(), true); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sub.client.Disconnect(&paho.Disconnect{}) })
+	e.advanceTo(*st.NextAttempt)
+	got := e.waitAttempts(app, ep, 2)
+	if got[0].Status != 0 || got[0].MsgID != msg || got[0].ResponseStatusCode != 200 ||
+		!strings.HasPrefix(got[0].Response, "PUBACK from the broker") {
+		t.Fatalf("retry %+v; want a success acknowledged by PUBACK", got[0])
+	}
+	pollUntil(t, 10*time.Second, "the subscriber to receive the message", func() bool {
+		ids, _ := sub.received()
+		return ids[msg]
+	})
+}

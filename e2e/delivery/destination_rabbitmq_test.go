@@ -80,13 +80,33 @@ func TestRabbitMQDestination(t *testing.T) {
 		t.Fatal("a second message in the queue; want exactly one")
 	}
 
-	// An exchange that does not exist: the broker closes the channel, the attempt says why.
+	// An exchange that does not exist: the broker closes the channel, the attempt says why and
+	// is retried; once the exchange exists (bound to the queue), the retry is confirmed.
+	exchange := queue + "-exchange"
 	ep2, _ := e.brokerEndpoint(app, map[string]any{"type": "rabbitmq", "url": rabbitURL,
-		"options": map[string]string{"exchange": queue + "-missing", "routingKey": "x"}})
-	e.send(app, "order.paid", map[string]any{"order": 2})
+		"options": map[string]string{"exchange": exchange, "routingKey": "x"}})
+	msg2 := e.send(app, "order.paid", map[string]any{"order": 2})
 	a = e.waitAttempts(app, ep2, 1)[0]
-	if a.Status != 2 || !strings.Contains(a.Response, "NOT_FOUND") {
+	if a.Status != 2 || a.ResponseStatusCode != 0 || !strings.Contains(a.Response, "NOT_FOUND - no exchange '"+exchange+"'") {
 		t.Fatalf("attempt %+v; want a failure naming the missing exchange", a)
+	}
+	st = e.endpointMsgState(app, ep2, msg2)
+	if st.Status != 1 || st.NextAttempt == nil {
+		t.Fatalf("after the refused publish: %+v; want pending with a next attempt", st)
+	}
+	if err := ch.ExchangeDeclare(exchange, "direct", false, true, false, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := ch.QueueBind(queue, "x", exchange, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	e.advanceTo(*st.NextAttempt)
+	got = e.waitAttempts(app, ep2, 2)
+	if got[0].Status != 0 || got[0].MsgID != msg2 || !strings.HasPrefix(got[0].Response, "confirmed by the broker") {
+		t.Fatalf("retry %+v; want a success confirmed by the broker", got[0])
+	}
+	if d, ok, err := ch.Get(queue, true); err != nil || !ok || d.MessageId != msg2 {
+		t.Fatalf("the queue after the retry: %v %v; want the message %s", ok, err, msg2)
 	}
 }
 
