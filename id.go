@@ -91,3 +91,20 @@ func HasIDPrefix(s, prefix string) bool {
 	}
 	return true
 }
+
+// IDTime returns the creation time NewID wrote into id (to the millisecond), and false when
+// id is not one of NewID's with the prefix: the inverse of FirstIDAt.
+func IDTime(prefix, id string) (time.Time, bool) {
+	if !HasIDPrefix(id, prefix) {
+		return time.Time{}, false
+	}
+	n := new(big.Int)
+	for _, c := range []byte(id[len(prefix):]) {
+		n.Mul(n, big.NewInt(62))
+		n.Add(n, big.NewInt(int64(strings.IndexByte(base62, c))))
+	}
+	if n.BitLen() > 128 {
+		return time.Time{}, false
+	}
+	return time.UnixMilli(n.Rsh(n, 80).Int64()).UTC(), true
+}

@@ -38,6 +38,9 @@ type Config struct {
 	// PostgresExpunge is how an expunge on PostgreSQL removes the old row versions: "rewrite"
 	// (VACUUM FULL) or "vacuum".
 	PostgresExpunge string
+	// PostgresPartitionInterval is how much time one partition of messages and attempts holds
+	// on PostgreSQL: an hour or a day.
+	PostgresPartitionInterval time.Duration
 
 	DeliveryTimeout        time.Duration
 	MaxResponseHeaderBytes int64

@@ -110,6 +110,19 @@ var settings = []Setting{
 			c.PostgresExpunge = v
 			return nil
 		}},
+	{Flag: "postgres-partition-interval", Env: "HOOKLINE_POSTGRES_PARTITION_INTERVAL", Default: "daily",
+		Usage: "How much time one partition of PostgreSQL's messages and attempts tables holds: daily, or hourly for tens of millions of attempts a day or more. Retention drops whole partitions, so it frees space one interval at a time; a change applies to the partitions created from then on.",
+		set: func(c *Config, v string) error {
+			switch v {
+			case "daily":
+				c.PostgresPartitionInterval = 24 * time.Hour
+			case "hourly":
+				c.PostgresPartitionInterval = time.Hour
+			default:
+				return errors.New("must be daily or hourly")
+			}
+			return nil
+		}},
 	{Flag: "shutdown-timeout", Env: "HOOKLINE_SHUTDOWN_TIMEOUT", Default: "30s",
 		Usage: "How long a graceful shutdown waits for requests and in-flight deliveries to finish.",
 		set:   func(c *Config, v string) error { return parseDuration(&c.ShutdownTimeout)(v) }},

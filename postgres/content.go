@@ -23,7 +23,7 @@ func (db *DB) ExpungeMessages(ctx context.Context, appID string, idsOrEventIDs [
 		var ids []string
 		for _, name := range idsOrEventIDs {
 			var id string
-			err := tx.QueryRow(ctx, `SELECT id FROM messages WHERE app_id = $1 AND (id = $2 OR event_id = $2)
+			err := tx.QueryRow(ctx, `SELECT id FROM messages WHERE app_id = $1 AND id IN ($2, (`+eventIDLookup+`))
 				ORDER BY id = $2 DESC LIMIT 1`, appID, name).Scan(&id)
 			if errors.Is(err, pgx.ErrNoRows) {
 				found[name] = false

@@ -881,8 +881,9 @@ const purgeBatch = 1000
 
 // purgeQuery examines the next batch of messages created before $1, in (created_at, id)
 // order after the cursor ($2, $3), and deletes those that are not awaiting dispatch and have no
-// pending or sending deliveries; foreign keys cascade to their deliveries and attempts. The
-// check is part of the DELETE, so a message requeued meanwhile is kept.
+// pending or sending deliveries, with their deliveries, attempts and eventIds (messages and
+// attempts are partitioned, so no foreign key cascades from a message). The check is part of
+// the DELETE, so a message requeued meanwhile is kept.
 const purgeQuery = `WITH batch AS (
 		SELECT id, created_at FROM messages WHERE created_at < $1 AND (created_at, id) > ($2, $3)
 		ORDER BY created_at, id LIMIT $4
@@ -890,18 +891,37 @@ const purgeQuery = `WITH batch AS (
 		DELETE FROM messages m USING batch
 		WHERE m.id = batch.id AND m.dispatch_until IS NULL
 			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.msg_id = m.id AND d.status IN (1, 3))
-		RETURNING m.id
+		RETURNING m.id, m.app_id, m.event_id
+	), gone_deliveries AS (
+		DELETE FROM deliveries d USING gone WHERE d.msg_id = gone.id
+	), gone_attempts AS (
+		DELETE FROM attempts a USING gone WHERE a.msg_id = gone.id
+	), gone_event_ids AS (
+		DELETE FROM message_event_ids e USING gone
+		WHERE e.app_id = gone.app_id AND e.event_id = gone.event_id AND e.msg_id = gone.id
 	), last AS (
 		SELECT id, created_at FROM batch ORDER BY created_at DESC, id DESC LIMIT 1
 	)
 	SELECT (SELECT count(*) FROM batch), (SELECT count(*) FROM gone), last.created_at, last.id
 	FROM (SELECT 1) AS one LEFT JOIN last ON true`
 
+// orphanSweepQuery deletes the pending or sending deliveries whose message is gone: a resend
+// that committed while Purge deleted its message (there is no foreign key from deliveries to
+// the partitioned messages to serialise the two).
+const orphanSweepQuery = `DELETE FROM deliveries d WHERE d.status IN (1, 3)
+	AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = d.msg_id)`
+
 // Purge deletes messages created before the given time that are not awaiting dispatch and
-// have no pending or sending deliveries, one batch of purgeBatch messages per statement, and
-// returns how many it deleted.
+// have no pending or sending deliveries, with their deliveries and attempts, and returns how
+// many messages it deleted. It first drops the partitions of messages (then of attempts) that
+// end before the given time and hold nothing Purge keeps (see retention.go), then deletes what
+// is left row by row, one batch of purgeBatch messages per statement. The maintenance leader
+// runs it, after EnsurePartitions.
 func (db *DB) Purge(ctx context.Context, before time.Time) (int, error) {
-	total := 0
+	total, err := db.dropPartitions(ctx, before)
+	if err != nil {
+		return total, dbErr(err, "purge")
+	}
 	var cursorAt int64 = -1 << 63
 	cursorID := ""
 	for {
@@ -919,10 +939,17 @@ func (db *DB) Purge(ctx context.Context, before time.Time) (int, error) {
 		}
 		total += deleted
 		if scanned < purgeBatch || lastAt == nil {
-			return total, nil
+			break
 		}
 		cursorAt, cursorID = *lastAt, *lastID
 	}
+	if err := db.dropAttemptPartitions(ctx, before); err != nil {
+		return total, dbErr(err, "purge")
+	}
+	if _, err := db.pool.Exec(ctx, orphanSweepQuery); err != nil {
+		return total, dbErr(err, "purge: orphaned deliveries")
+	}
+	return total, nil
 }
 
 // attemptFilters appends the conditions of opts's filters (not its page) on attempts to conds,
@@ -933,6 +960,11 @@ func attemptFilters(conds []string, a *args, opts hookline.AttemptListOptions) [
 	}
 	if opts.MessageID != "" {
 		conds = append(conds, "msg_id = "+a.add(opts.MessageID))
+		// A message's attempts come after it: attempts partitions older than the message (less
+		// the clocks' slack) are left out when the query is planned.
+		if made, ok := hookline.IDTime(hookline.PrefixMessage, opts.MessageID); ok {
+			conds = append(conds, "id >= "+a.add(hookline.FirstIDAt(hookline.PrefixAttempt, made.Add(-partitionSlack))))
+		}
 	}
 	if opts.Status != nil {
 		conds = append(conds, "status = "+a.add(int32(*opts.Status)))

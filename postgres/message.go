@@ -14,6 +14,21 @@ import (
 // DeliveriesChannel when the transaction commits (and never if it rolls back).
 const notifyDeliveries = `SELECT pg_notify('` + DeliveriesChannel + `', '')`
 
+// claimEventID is the CTE that claims a message's eventId ($4) for its id ($1) in
+// message_event_ids, whose primary key (app_id, event_id) holds the eventId rule: messages is
+// partitioned by id, and a unique index on a partitioned table must contain its key. It claims
+// nothing for a message without an eventId, or whose id is taken (the insert then does
+// nothing either, and duplicateMessage says why).
+const claimEventID = `ev AS (
+		INSERT INTO message_event_ids (app_id, event_id, msg_id)
+		SELECT $2, $4, $1 WHERE $4::text IS NOT NULL AND NOT EXISTS (SELECT 1 FROM messages WHERE id = $1)
+		ON CONFLICT DO NOTHING RETURNING msg_id
+	)`
+
+// eventIDClaimed is the condition on a message's insert that its eventId is its own (or that it
+// has none).
+const eventIDClaimed = `($4::text IS NULL OR EXISTS (SELECT 1 FROM ev))`
+
 // createMessageQuery inserts a message awaiting dispatch (unless its application has no
 // enabled endpoint, so nothing to fan it out to): due at its creation ($8), or leased to $9
 // until $10. In the same statement (so the same transaction) it wakes the processes listening
@@ -22,10 +37,10 @@ const notifyDeliveries = `SELECT pg_notify('` + DeliveriesChannel + `', '')`
 // row and notifies no one.
 const createMessageQuery = `WITH d AS (
 		SELECT EXISTS (SELECT 1 FROM endpoints WHERE app_id = $2 AND NOT disabled) AS d
-	), ins AS (
+	), ` + claimEventID + `, ins AS (
 		INSERT INTO messages (` + sqlcodec.MessageColumns + `, dispatch_owner, dispatch_until)
 		SELECT $1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN d THEN $9::text END, CASE WHEN d THEN coalesce($10::bigint, $8::bigint) END
-		FROM d
+		FROM d WHERE ` + eventIDClaimed + `
 		ON CONFLICT DO NOTHING RETURNING dispatch_until IS NOT NULL AS dispatching
 	)
 	SELECT dispatching, CASE WHEN dispatching AND $9::text IS NULL THEN pg_notify('` + DeliveriesChannel + `', '')::text END FROM ins`
@@ -83,7 +98,8 @@ func (db *DB) CreateMessage(ctx context.Context, msg *hookline.Message) error {
 // in one round trip, the delivery and the notification in another.
 func (db *DB) createTestMessage(ctx context.Context, tx pgx.Tx, msg *hookline.Message, values []any) error {
 	var b pgx.Batch
-	b.Queue(`INSERT INTO messages (`+sqlcodec.MessageColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+	b.Queue(`WITH `+claimEventID+` INSERT INTO messages (`+sqlcodec.MessageColumns+`)
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE `+eventIDClaimed+`
 		ON CONFLICT DO NOTHING RETURNING id`, values...)
 	b.Queue(`SELECT id FROM endpoints WHERE app_id = $1 AND id = $2`, msg.AppID, msg.OnlyEndpointID)
 	br := tx.SendBatch(ctx, &b)
@@ -141,7 +157,7 @@ func (db *DB) messageInserted(ctx context.Context, q querier, msg *hookline.Mess
 // transaction, or the pool.
 func (db *DB) duplicateMessage(ctx context.Context, q querier, msg *hookline.Message) error {
 	var existing string
-	err := q.QueryRow(ctx, `SELECT id FROM messages WHERE app_id = $1 AND event_id = $2`, msg.AppID, msg.EventID).Scan(&existing)
+	err := q.QueryRow(ctx, `SELECT msg_id FROM message_event_ids WHERE app_id = $1 AND event_id = $2`, msg.AppID, msg.EventID).Scan(&existing)
 	if err == nil {
 		return &hookline.Error{
 			Code:     hookline.EDUPLICATEEVENT,
@@ -172,10 +188,14 @@ type retryError struct{ msg string }
 
 func (e *retryError) Error() string { return "postgres: " + e.msg }
 
+// eventIDLookup is the subquery for the id of the application's ($1) message with the eventId
+// $2, so that a lookup by id or eventId reads one partition of messages for each.
+const eventIDLookup = `SELECT msg_id FROM message_event_ids WHERE app_id = $1 AND event_id = $2`
+
 // GetMessage finds a message of the application by id or eventId; the id wins when both match.
 func (db *DB) GetMessage(ctx context.Context, appID, idOrEventID string) (*hookline.Message, error) {
 	row := db.pool.QueryRow(ctx, `SELECT `+sqlcodec.MessageColumns+` FROM messages
-		WHERE app_id = $1 AND (id = $2 OR event_id = $2) ORDER BY id = $2 DESC LIMIT 1`, appID, idOrEventID)
+		WHERE app_id = $1 AND id IN ($2, (`+eventIDLookup+`)) ORDER BY id = $2 DESC LIMIT 1`, appID, idOrEventID)
 	m, err := sqlcodec.ScanMessage(row)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, hookline.Errorf(hookline.ENOTFOUND, "message %q not found", idOrEventID)

@@ -62,6 +62,10 @@ type Options struct {
 	// tables (VACUUM FULL): no lock, but the freed bytes of expunged content may stay in the
 	// pages' free space until new rows overwrite them.
 	ExpungeVacuumOnly bool
+	// PartitionInterval is how much time one partition of messages and attempts holds:
+	// PartitionHourly or PartitionDaily (the default, also for zero). It shapes the partitions
+	// created from now on; existing ones keep their range.
+	PartitionInterval time.Duration
 }
 
 // DB is a Hookline store in a PostgreSQL database. It is safe for concurrent use, also by
@@ -74,6 +78,8 @@ type DB struct {
 	clock hookline.Clock
 	// expungeVacuumOnly is Options.ExpungeVacuumOnly.
 	expungeVacuumOnly bool
+	// partitionInterval is Options.PartitionInterval.
+	partitionInterval time.Duration
 	// fanHint learns how many deliveries a message fans out to, so that ClaimDeliveries leases
 	// about as many messages as fill its batch.
 	fanHint sqlcodec.FanOutHint
@@ -114,6 +120,14 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	if db.clock == nil {
 		db.clock = hookline.SystemClock{}
 	}
+	switch opts.PartitionInterval {
+	case 0:
+		db.partitionInterval = PartitionDaily
+	case PartitionHourly, PartitionDaily:
+		db.partitionInterval = opts.PartitionInterval
+	default:
+		return nil, fmt.Errorf("postgres: Options.PartitionInterval must be an hour or a day, not %s", opts.PartitionInterval)
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", wrapUnavailable(err))
@@ -139,7 +153,8 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 	for try := 0; ; try++ {
 		var names []string
 		names, err = migrate.Up(ctx, db.sqlDB, Migrations(), migrate.WithDialect(migrate.Postgres),
-			migrate.WithStep(8, sqlcodec.SealHeadersStep(db.box)))
+			migrate.WithStep(8, sqlcodec.SealHeadersStep(db.box)),
+			migrate.WithStep(16, db.partitionStep))
 		applied = append(applied, names...)
 		// Two runners creating schema_migrations at once can collide in the catalogue
 		// (CREATE TABLE IF NOT EXISTS is not atomic in PostgreSQL: the loser gets a unique
@@ -153,6 +168,10 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 	}
 	if err != nil {
 		return applied, fmt.Errorf("postgres: %w", wrapUnavailable(err))
+	}
+	// A process that starts after a long stop finds the partitions behind its clock.
+	if _, err := db.EnsurePartitions(ctx); err != nil {
+		return applied, err
 	}
 	return applied, nil
 }

@@ -117,7 +117,7 @@ func openPostgres(ctx context.Context, cfg *config.Config, logger *slog.Logger, 
 		return nil, err
 	}
 	db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{SecretBox: box, Logger: logger, Clock: clock,
-		ExpungeVacuumOnly: cfg.PostgresExpunge == "vacuum"})
+		ExpungeVacuumOnly: cfg.PostgresExpunge == "vacuum", PartitionInterval: cfg.PostgresPartitionInterval})
 	if err != nil {
 		return nil, err
 	}
@@ -395,14 +395,22 @@ func (s *Server) maintain(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		s.maintainOnce(ctx)
+		s.MaintainOnce(ctx)
 		t.Reset(maintenanceInterval)
 	}
 }
 
-// maintainOnce purges, if this process is the maintenance leader: with several processes on one
-// PostgreSQL database, one of them at a time, chosen by an advisory lock held for the run.
-func (s *Server) maintainOnce(ctx context.Context) {
+// partitioner is a store whose tables are partitioned by time (PostgreSQL): the maintenance
+// leader creates the partitions ahead, and Purge drops the old ones.
+type partitioner interface {
+	EnsurePartitions(ctx context.Context) ([]string, error)
+}
+
+// MaintainOnce runs one maintenance pass now (every maintenanceInterval otherwise), if this
+// process is the maintenance leader: with several processes on one PostgreSQL database, one of
+// them at a time, chosen by an advisory lock held for the run. It creates the partitions ahead
+// and purges what is past its retention.
+func (s *Server) MaintainOnce(ctx context.Context) {
 	if le, ok := s.store.(leaderElector); ok {
 		release, leader, err := le.TryLeader(ctx, maintenanceLockKey)
 		if err != nil {
@@ -421,6 +429,11 @@ func (s *Server) maintainOnce(ctx context.Context) {
 
 func (s *Server) purge(ctx context.Context) {
 	now := s.clock.Now()
+	if p, ok := s.store.(partitioner); ok {
+		if _, err := p.EnsurePartitions(ctx); err != nil && ctx.Err() == nil {
+			s.logger.Error("create partitions ahead", "err", err)
+		}
+	}
 	if s.cfg.Retention > 0 {
 		n, err := s.store.Purge(ctx, now.Add(-s.cfg.Retention))
 		if err != nil && ctx.Err() == nil {
