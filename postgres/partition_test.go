@@ -246,7 +246,7 @@ func TestMigratePartitionsKeepsEveryRow(t *testing.T) {
 		t.Errorf("a duplicate of eventId %q: %v, want EDUPLICATEEVENT naming %s", e, err, old)
 	}
 	// The legacy partition ends with the day of the migration; the next day has its own.
-	tomorrow := now.Truncate(24*time.Hour).Add(25 * time.Hour)
+	tomorrow := now.Truncate(24 * time.Hour).Add(25 * time.Hour)
 	fresh := &hookline.Message{ID: hookline.FirstIDAt(hookline.PrefixMessage, tomorrow), AppID: app.ID, EventType: "order.paid",
 		EventID: "evt-fresh", Payload: []byte(`{}`), CreatedAt: now}
 	must(t, db.CreateMessage(ctx, fresh))
