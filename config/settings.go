@@ -102,7 +102,7 @@ var settings = []Setting{
 			return nil
 		}},
 	{Flag: "postgres-expunge", Env: "HOOKLINE_POSTGRES_EXPUNGE", Default: "rewrite",
-		Usage: "How an expunge of message content removes it from PostgreSQL's files: rewrite (VACUUM FULL of the messages, attempts and idempotency tables: no byte of it is left, and writes to those tables wait while they are rewritten) or vacuum (a plain VACUUM: no lock, but freed bytes stay in the pages until new rows overwrite them).",
+		Usage: "How an expunge of message content removes it from PostgreSQL's files: rewrite (VACUUM FULL of the partitions of messages and attempts that held the content, and of the idempotency table: no byte of it is left, and writes to those tables wait while they are rewritten) or vacuum (a plain VACUUM: no lock, but freed bytes stay in the pages until new rows overwrite them).",
 		set: func(c *Config, v string) error {
 			if v != "rewrite" && v != "vacuum" {
 				return errors.New("must be rewrite or vacuum")

@@ -3,6 +3,9 @@ package postgres
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/hookline/hookline"
@@ -70,12 +73,12 @@ func (db *DB) ExpungeMessagesAfter(ctx context.Context, appID, afterID, beforeID
 
 // ExpungeAttempt replaces one attempt's response body.
 func (db *DB) ExpungeAttempt(ctx context.Context, appID, attemptID string) error {
-	tag, err := db.pool.Exec(ctx, `UPDATE attempts SET response = $1 WHERE app_id = $2 AND id = $3`,
+	n, err := db.expungeRows(ctx, db.pool, `UPDATE attempts SET response = $1 WHERE app_id = $2 AND id = $3`,
 		hookline.ExpungedResponse, appID, attemptID)
 	if err != nil {
 		return dbErr(err, "expunge attempt %q", attemptID)
 	}
-	if tag.RowsAffected() == 0 {
+	if n == 0 {
 		return hookline.Errorf(hookline.ENOTFOUND, "attempt %q not found", attemptID)
 	}
 	return nil
@@ -97,13 +100,13 @@ func (db *DB) expungeIDs(ctx context.Context, tx pgx.Tx, ids []string, near bool
 		}
 		from, to = from-idempotencySlack, to+idempotencySlack
 	}
-	tag, err := tx.Exec(ctx, `UPDATE messages SET payload = '\x'::bytea, dispatch_owner = NULL, dispatch_until = NULL
+	n, err := db.expungeRows(ctx, tx, `UPDATE messages SET payload = '\x'::bytea, dispatch_owner = NULL, dispatch_until = NULL
 		WHERE id = ANY($1::text[]) AND (length(payload) > 0 OR dispatch_until IS NOT NULL)`, ids)
 	if err != nil {
 		return 0, dbErr(err, "expunge messages")
 	}
-	if _, err := tx.Exec(ctx, `UPDATE attempts SET response = $1 WHERE msg_id = ANY($2::text[]) AND response <> $1`,
-		hookline.ExpungedResponse, ids); err != nil {
+	if _, err := db.expungeRows(ctx, tx, `UPDATE attempts SET response = $2 WHERE msg_id = ANY($1::text[]) AND response <> $2`,
+		ids, hookline.ExpungedResponse); err != nil {
 		return 0, dbErr(err, "expunge attempts")
 	}
 	// Nothing more is sent: a retry would deliver an empty body.
@@ -116,12 +119,45 @@ func (db *DB) expungeIDs(ctx context.Context, tx pgx.Tx, ids []string, near bool
 		AND EXISTS (SELECT 1 FROM unnest($1::text[]) AS m(id) WHERE position(convert_to(m.id, 'UTF8') IN body) > 0)`, ids, from, to); err != nil {
 		return 0, dbErr(err, "expunge: idempotency records")
 	}
-	return int(tag.RowsAffected()), nil
+	return n, nil
+}
+
+// expungeRows runs update, an UPDATE of messages or attempts, and notes the partitions of the
+// rows it changed for ReclaimExpunged; it returns how many rows it changed.
+func (db *DB) expungeRows(ctx context.Context, q querier, update string, args ...any) (int, error) {
+	rows, err := q.Query(ctx, `WITH u AS (`+update+` RETURNING tableoid::regclass::text AS part)
+		SELECT part, count(*) FROM u GROUP BY part`, args...)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var parts []string
+	for rows.Next() {
+		var part string
+		var k int
+		if err := rows.Scan(&part, &k); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		parts = append(parts, part)
+		n += k
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	db.expunged.Lock()
+	for _, p := range parts {
+		db.expunged.parts[p] = true
+	}
+	db.expunged.Unlock()
+	return n, nil
 }
 
 // ReclaimExpunged rewrites the tables that expunges change (VACUUM FULL, or a plain VACUUM
 // with Options.ExpungeVacuumOnly), which removes the old row versions that still hold the
-// content. A rewrite locks each table while it copies it: requests that write it wait. VACUUM
+// content: of messages and attempts, only the partitions that this process's expunges changed
+// (a day's or an hour's rows each), unless it noted none. A rewrite locks each table while it copies it: requests that write it wait. VACUUM
 // can drop only versions that no open transaction may still see, so it first waits (up to
 // reclaimWait) for the transactions of this database that are older than the call to end;
 // what a longer one holds back stays until a later vacuum.
@@ -152,14 +188,41 @@ func (db *DB) ReclaimExpunged(ctx context.Context) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	vacuum := `VACUUM FULL messages, attempts, idempotency_keys`
-	if db.expungeVacuumOnly {
-		vacuum = `VACUUM messages, attempts, idempotency_keys`
+	tables, err := db.expungedTables(ctx)
+	if err != nil {
+		return err
 	}
-	if _, err := db.pool.Exec(ctx, vacuum); err != nil {
+	vacuum := `VACUUM FULL `
+	if db.expungeVacuumOnly {
+		vacuum = `VACUUM `
+	}
+	if _, err := db.pool.Exec(ctx, vacuum+strings.Join(tables, ", ")); err != nil {
 		return dbErr(err, "reclaim expunged content: vacuum")
 	}
 	return nil
+}
+
+// expungedTables takes the partitions of messages and attempts that expunges by this process
+// changed since the last call, those that still exist, and adds idempotency_keys: the tables to
+// rewrite. Without any noted (another process expunged, or this one restarted since) it returns
+// the whole tables.
+func (db *DB) expungedTables(ctx context.Context) ([]string, error) {
+	db.expunged.Lock()
+	noted := slices.Sorted(maps.Keys(db.expunged.parts))
+	clear(db.expunged.parts)
+	db.expunged.Unlock()
+	if len(noted) == 0 {
+		return []string{"messages", "attempts", "idempotency_keys"}, nil
+	}
+	rows, err := db.pool.Query(ctx, `SELECT p FROM unnest($1::text[]) AS p WHERE to_regclass(p) IS NOT NULL`, noted)
+	if err != nil {
+		return nil, dbErr(err, "reclaim expunged content: find partitions")
+	}
+	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, dbErr(err, "reclaim expunged content: find partitions")
+	}
+	return append(tables, "idempotency_keys"), nil
 }
 
 // reclaimWait bounds how long ReclaimExpunged waits for older transactions to end.

@@ -463,3 +463,56 @@ func TestPartitionPruning(t *testing.T) {
 		}
 	}
 }
+
+// TestReclaimRewritesExpungedPartitions expunges one message of an older day: ReclaimExpunged
+// rewrites (VACUUM FULL: a new file) the partitions of messages and attempts that held its
+// content, and leaves the other days' partitions alone.
+func TestReclaimRewritesExpungedPartitions(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	start := time.Now().UTC().Add(-2 * 24 * time.Hour)
+	clock := clocktest.New(start)
+	db := openAt(t, pgtest.URL(t), clock, postgres.PartitionDaily)
+	_, err := db.Migrate(ctx)
+	must(t, err)
+	app, ep := newAppEndpoint(t, db, start)
+	old := seedRows(t, db, app.ID, ep.ID, start, 5)
+	clock.Set(start.Add(2 * 24 * time.Hour))
+	_, err = db.EnsurePartitions(ctx)
+	must(t, err)
+	seedRows(t, db, app.ID, ep.ID, clock.Now(), 5)
+	files := func() map[string]uint32 {
+		rows, err := db.Pool().Query(ctx, `SELECT relname::text, relfilenode::int8 FROM pg_class
+			WHERE relnamespace = current_schema()::regnamespace AND relkind = 'r' AND (relname LIKE 'messages_p%' OR relname LIKE 'attempts_p%')`)
+		must(t, err)
+		defer rows.Close()
+		out := map[string]uint32{}
+		for rows.Next() {
+			var name string
+			var node int64
+			must(t, rows.Scan(&name, &node))
+			out[name] = uint32(node)
+		}
+		must(t, rows.Err())
+		return out
+	}
+	before := files()
+	_, err = db.ExpungeMessages(ctx, app.ID, []string{old.msgs[2]})
+	must(t, err)
+	must(t, db.ReclaimExpunged(ctx))
+	after := files()
+	oldDay, newDay := "_p"+start.Format("20060102")+"t00", "_p"+clock.Now().Format("20060102")+"t00"
+	for _, table := range []string{"messages", "attempts"} {
+		if before[table+oldDay] == after[table+oldDay] {
+			t.Errorf("%s%s was not rewritten", table, oldDay)
+		}
+		if before[table+newDay] != after[table+newDay] {
+			t.Errorf("%s%s was rewritten, though it held nothing expunged", table, newDay)
+		}
+	}
+	m, err := db.GetMessage(ctx, app.ID, old.msgs[2])
+	must(t, err)
+	if len(m.Payload) != 0 {
+		t.Errorf("the expunged payload reads %q", m.Payload)
+	}
+}

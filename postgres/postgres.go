@@ -80,6 +80,12 @@ type DB struct {
 	expungeVacuumOnly bool
 	// partitionInterval is Options.PartitionInterval.
 	partitionInterval time.Duration
+	// expunged notes the partitions of messages and attempts whose rows expunges changed, for
+	// ReclaimExpunged to rewrite.
+	expunged struct {
+		sync.Mutex
+		parts map[string]bool
+	}
 	// fanHint learns how many deliveries a message fans out to, so that ClaimDeliveries leases
 	// about as many messages as fill its batch.
 	fanHint sqlcodec.FanOutHint
@@ -114,6 +120,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "hookline"
 	}
 	db := &DB{box: opts.SecretBox, log: opts.Logger, clock: opts.Clock, leaders: map[*pgx.Conn]int64{}, expungeVacuumOnly: opts.ExpungeVacuumOnly}
+	db.expunged.parts = map[string]bool{}
 	if db.log == nil {
 		db.log = slog.New(slog.DiscardHandler)
 	}

@@ -55,35 +55,7 @@ func benchRetentionDay(b *testing.B, inDefault bool) {
 	if inDefault {
 		idDay = day.AddDate(1, 0, 0)
 	}
-	msgRows := make([][]any, 0, messages)
-	dlvRows := make([][]any, 0, messages*endpoints)
-	atRows := make([][]any, 0, messages*endpoints)
-	for i := range messages {
-		at := time.Duration(i) * 10 * time.Millisecond
-		made := day.Add(at).UnixMicro()
-		msg := hookline.FirstIDAt(hookline.PrefixMessage, idDay.Add(at))
-		msgRows = append(msgRows, []any{msg, app.ID, "order.paid", []byte(`{"n":1}`), made})
-		for j, ep := range eps {
-			t := idDay.Add(at + time.Duration(j)*time.Millisecond)
-			dlv := hookline.FirstIDAt(hookline.PrefixDelivery, t)
-			dlvRows = append(dlvRows, []any{dlv, app.ID, msg, ep, int32(0), int32(1), made, made})
-			atRows = append(atRows, []any{hookline.FirstIDAt(hookline.PrefixAttempt, t), app.ID, msg, ep, dlv,
-				"https://hooks.example/x", int32(200), []byte(`{"ok":true}`), int32(0), made})
-		}
-	}
-	for _, c := range []struct {
-		table string
-		cols  []string
-		rows  [][]any
-	}{
-		{"messages", []string{"id", "app_id", "event_type", "payload", "created_at"}, msgRows},
-		{"deliveries", []string{"id", "app_id", "msg_id", "endpoint_id", "status", "attempt_count", "created_at", "updated_at"}, dlvRows},
-		{"attempts", []string{"id", "app_id", "msg_id", "endpoint_id", "delivery_id", "url", "response_status_code", "response", "status", "created_at"}, atRows},
-	} {
-		if _, err := db.Pool().CopyFrom(ctx, pgx.Identifier{c.table}, c.cols, pgx.CopyFromRows(c.rows)); err != nil {
-			b.Fatalf("copy %s: %v", c.table, err)
-		}
-	}
+	copyDay(b, db, app.ID, eps, day, idDay, messages)
 	_, err = db.Pool().Exec(ctx, `ANALYZE`)
 	must(b, err)
 	dead := func() (msgs, dlvs int64) {
@@ -118,6 +90,45 @@ func benchRetentionDay(b *testing.B, inDefault bool) {
 		messages*endpoints, map[bool]string{false: "partitions dropped", true: "rows deleted"}[inDefault], took.Round(time.Millisecond), deadMsgs, deadDlvs)
 }
 
+// copyDay writes with COPY, from day on, messages of appID 10 ms apart, each delivered to every
+// endpoint of eps at the first try, with one attempt per delivery; ids are made from the same
+// offsets from idDay.
+func copyDay(b *testing.B, db *postgres.DB, appID string, eps []string, day, idDay time.Time, messages int) {
+	b.Helper()
+	ctx := context.Background()
+	app := struct{ ID string }{appID}
+	endpoints := len(eps)
+	msgRows := make([][]any, 0, messages)
+	dlvRows := make([][]any, 0, messages*endpoints)
+	atRows := make([][]any, 0, messages*endpoints)
+	for i := range messages {
+		at := time.Duration(i) * 10 * time.Millisecond
+		made := day.Add(at).UnixMicro()
+		msg := hookline.FirstIDAt(hookline.PrefixMessage, idDay.Add(at))
+		msgRows = append(msgRows, []any{msg, app.ID, "order.paid", []byte(`{"n":1}`), made})
+		for j, ep := range eps {
+			t := idDay.Add(at + time.Duration(j)*time.Millisecond)
+			dlv := hookline.FirstIDAt(hookline.PrefixDelivery, t)
+			dlvRows = append(dlvRows, []any{dlv, app.ID, msg, ep, int32(0), int32(1), made, made})
+			atRows = append(atRows, []any{hookline.FirstIDAt(hookline.PrefixAttempt, t), app.ID, msg, ep, dlv,
+				"https://hooks.example/x", int32(200), []byte(`{"ok":true}`), int32(0), made})
+		}
+	}
+	for _, c := range []struct {
+		table string
+		cols  []string
+		rows  [][]any
+	}{
+		{"messages", []string{"id", "app_id", "event_type", "payload", "created_at"}, msgRows},
+		{"deliveries", []string{"id", "app_id", "msg_id", "endpoint_id", "status", "attempt_count", "created_at", "updated_at"}, dlvRows},
+		{"attempts", []string{"id", "app_id", "msg_id", "endpoint_id", "delivery_id", "url", "response_status_code", "response", "status", "created_at"}, atRows},
+	} {
+		if _, err := db.Pool().CopyFrom(ctx, pgx.Identifier{c.table}, c.cols, pgx.CopyFromRows(c.rows)); err != nil {
+			b.Fatalf("copy %s: %v", c.table, err)
+		}
+	}
+}
+
 // newAppEndpointOf adds a disabled endpoint to the application appID.
 func newAppEndpointOf(t testing.TB, db *postgres.DB, appID string, at time.Time) (string, string) {
 	t.Helper()
@@ -125,4 +136,35 @@ func newAppEndpointOf(t testing.TB, db *postgres.DB, appID string, at time.Time)
 		Version: 1, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", Disabled: true, CreatedAt: at, UpdatedAt: at}
 	must(t, db.CreateEndpoint(context.Background(), ep))
 	return appID, ep.ID
+}
+
+// BenchmarkMigratePartitions measures migration 0016 on a database holding a day of traffic
+// written by the unpartitioned schema (100,000 messages, 1,000,000 deliveries and 1,000,000
+// attempts): it copies no row, so its time is reading each table once. Run with
+//
+//	go test -run '^$' -bench MigratePartitions -benchtime 1x ./postgres/
+func BenchmarkMigratePartitions(b *testing.B) {
+	for range b.N {
+		b.StopTimer()
+		ctx := context.Background()
+		day := time.Now().UTC().Add(-24 * time.Hour)
+		db := openAt(b, pgtest.URL(b), clocktest.New(time.Now()), postgres.PartitionDaily)
+		migrateBefore(b, db, "0016")
+		app, _ := newAppEndpoint(b, db, day)
+		eps := make([]string, 10)
+		for i := range eps {
+			_, eps[i] = newAppEndpointOf(b, db, app.ID, day)
+		}
+		copyDay(b, db, app.ID, eps, day, day, 100_000)
+		_, err := db.Pool().Exec(ctx, `ANALYZE`)
+		must(b, err)
+		b.StartTimer()
+		began := time.Now()
+		_, err = db.Migrate(ctx)
+		took := time.Since(began)
+		b.StopTimer()
+		must(b, err)
+		b.ReportMetric(took.Seconds(), "migrate-s")
+		fmt.Printf("migration 0016 of 100000 messages, 1000000 deliveries, 1000000 attempts: %v\n", took.Round(time.Millisecond))
+	}
 }
