@@ -413,8 +413,11 @@ func (e *env) dataFiles(t *testing.T, dbURL string) dbFiles {
 	}
 	var f dbFiles
 	for _, table := range []string{"messages", "attempts", "idempotency_keys"} {
-		rows, err := conn.Query(ctx, `SELECT pg_read_binary_file(pg_relation_filepath(c.oid))
-			FROM pg_class c WHERE c.oid = $1::regclass OR c.oid = (SELECT reltoastrelid FROM pg_class WHERE oid = $1::regclass)`, table)
+		// The table's own file, or those of its partitions (messages and attempts), and their
+		// TOAST tables.
+		rows, err := conn.Query(ctx, `WITH leaf AS (SELECT relid FROM pg_partition_tree($1::regclass) WHERE isleaf)
+			SELECT pg_read_binary_file(pg_relation_filepath(c.oid)) FROM pg_class c
+			WHERE c.oid IN (SELECT relid FROM leaf) OR c.oid IN (SELECT reltoastrelid FROM pg_class WHERE oid IN (SELECT relid FROM leaf))`, table)
 		if err != nil {
 			t.Fatal(err)
 		}
