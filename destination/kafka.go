@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -28,9 +29,9 @@ import (
 // none.
 //
 // URL: kafka://[user:password@]host[:port] (9092 by default) or, for several bootstrap
-// brokers, kafka://[user:password@]host:port,host:port,...; kafkas:// is TLS. Options: topic (required), key ("webhook-id", the default,
-// "event-type" or "none"), sasl ("plain", the default when the URL has a user,
-// "scram-sha-256" or "scram-sha-512").
+// brokers, kafka://[user:password@]host:port,host:port,...; kafkas:// is TLS. Options: topic
+// (required), key ("webhook-id", the default, "event-type" or "none"), sasl ("plain", the
+// default when the URL has a user, "scram-sha-256" or "scram-sha-512").
 func init() { Register("kafka", kafkaType{}) }
 
 type kafkaType struct{}
@@ -92,11 +93,11 @@ func parseKafka(d hookline.Destination) (kafkaConfig, []FieldError) {
 	}
 	if c.key == "" {
 		c.key = "webhook-id"
-	} else if !oneOf(c.key, kafkaKeys) {
+	} else if !slices.Contains(kafkaKeys, c.key) {
 		errs = append(errs, FieldError{"key", "must be one of " + strings.Join(kafkaKeys, ", ")})
 	}
 	switch {
-	case c.mechanism != "" && !oneOf(c.mechanism, kafkaSASL):
+	case c.mechanism != "" && !slices.Contains(kafkaSASL, c.mechanism):
 		errs = append(errs, FieldError{"sasl", "must be one of " + strings.Join(kafkaSASL, ", ")})
 	case c.mechanism != "" && c.user == "":
 		errs = append(errs, FieldError{"sasl", "needs a user and password in the url (kafka://user:password@host:9092)"})
@@ -104,15 +105,6 @@ func parseKafka(d hookline.Destination) (kafkaConfig, []FieldError) {
 		c.mechanism = "plain"
 	}
 	return c, errs
-}
-
-func oneOf(s string, choices []string) bool {
-	for _, c := range choices {
-		if s == c {
-			return true
-		}
-	}
-	return false
 }
 
 func (kafkaType) Check(d hookline.Destination) []FieldError {
@@ -154,8 +146,8 @@ func (kafkaType) Open(d hookline.Destination, dial DialFunc) (Publisher, error) 
 		kgo.ProducerLinger(0), // each attempt waits for its record: do not hold it back
 		kgo.RecordRetries(kafkaRecordRetries),
 		// A metadata load that failed (a broker that does not answer) is tried again soon and
-		// counts toward the record's tries, so a dead broker fails the attempt within about a
-		// second with the dial's error rather than at the attempt's timeout.
+		// counts toward the record's tries, so a dead broker fails the attempt within about two
+		// seconds with the dial's error rather than at the attempt's timeout.
 		kgo.RequestRetries(kafkaRecordRetries),
 		kgo.MetadataMinAge(250 * time.Millisecond),
 		kgo.UnknownTopicRetries(1), // a topic that does not exist fails the attempt at once
