@@ -254,8 +254,12 @@ func WriteTable(w io.Writer, results []Result) error {
 			if !r.Complete {
 				state = "INCOMPLETE"
 			}
-			fmt.Fprintf(&b, "   delivery    %d/%d %s in %.2fs = %.0f deliveries/s; receiver requests %d, duplicates %d\n",
-				r.Delivered, r.Expected, state, r.DeliverSeconds, r.DeliveredPerSec, r.Requests, r.Duplicates)
+			reads := "receiver requests"
+			if r.Destination != nil {
+				reads = "messages the consumer read"
+			}
+			fmt.Fprintf(&b, "   delivery    %d/%d %s in %.2fs = %.0f deliveries/s; %s %d, duplicates %d\n",
+				r.Delivered, r.Expected, state, r.DeliverSeconds, r.DeliveredPerSec, reads, r.Requests, r.Duplicates)
 			fmt.Fprintf(&b, "   2xx→arrival %s", r.DeliveryLatency)
 			if r.ArrivedBefore2xx > 0 {
 				fmt.Fprintf(&b, " (%d arrived before the poster had its 2xx: counted as 0)", r.ArrivedBefore2xx)
