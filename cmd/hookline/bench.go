@@ -14,7 +14,8 @@ hookline bench starts this binary as a server (serve --dev, a fresh data directo
 temporary directory, a free loopback port), plays the webhook receivers on loopback, creates the
 applications and endpoints through the API, posts messages and reports: accepted messages/s and
 API latency, deliveries/s and the latency from the API's 2xx to the arrival at the receiver,
-duplicates, the server's RSS and CPU time, the database size, and the same receivers' throughput
+duplicates, the server's RSS and CPU time (per delivery too), the database size, on PostgreSQL
+the database server's CPU time and WAL bytes per delivery, and the same receivers' throughput
 with a plain HTTP client posting to them directly (the baseline), measured in the same run.
 
 Scenarios: ` + "1ep, 100ep, 100ep-transform, fanout1000, 1000apps, failing10, latency, pending1m, ingest, or all" + `
@@ -48,7 +49,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	)
 	fs.StringVar(&o.Scenario, "scenario", "100ep", "scenario to run: "+strings.Join(bench.Scenarios(), ", ")+", or all; several separated by commas")
 	fs.Var(&serverFlag, "server-flag", "a flag for the server, such as --server-flag=--workers=256; repeat for more")
-	fs.StringVar(&o.DatabaseURL, "database-url", "", "PostgreSQL URL passed to the server (default: SQLite in the temporary data directory)")
+	fs.StringVar(&o.DatabaseURL, "database-url", "", "PostgreSQL URL passed to the server (default: SQLite in the temporary data directory); the whole PostgreSQL server's CPU (when on this machine) and WAL are reported")
 	fs.StringVar(&o.Binary, "binary", "", "hookline executable to run as the server (default: this one); see bench/profserve for a profiling server")
 	fs.StringVar(&o.Target, "target", "", "URL of a running Hookline (in dev mode) to benchmark instead of starting one; no RSS or CPU then")
 	fs.StringVar(&o.Token, "token", "", "operator token of the --target server (env HOOKLINE_BENCH_TOKEN)")
