@@ -69,6 +69,10 @@ type Config struct {
 	BrandFont    string
 	// BrandHidePoweredBy is brand-powered-by=false: a zero Config shows the line.
 	BrandHidePoweredBy bool
+	// Language is the dashboard's and the portal's language when the visitor names none that
+	// Hookline has; Strings is a JSON file of texts that replace the catalogue's (package i18n).
+	Language string
+	Strings  string
 
 	// TransformationBudget and TransformationMemory bound each run of an endpoint's
 	// transformation (the transform package).

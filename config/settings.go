@@ -7,10 +7,12 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/hookline/hookline/i18n"
 	"github.com/hookline/hookline/signature"
 )
 
@@ -330,6 +332,19 @@ var settings = []Setting{
 			c.BrandHidePoweredBy = !show
 			return nil
 		}},
+	{Flag: "language", Env: "HOOKLINE_LANGUAGE", Default: "en",
+		Usage: "The language of the dashboard and the customer portal (en or de) when the browser asks for none of them; a portal link's lang and the dashboard's language switch come first.",
+		set: func(c *Config, v string) error {
+			v = strings.TrimSpace(v)
+			if !slices.Contains(i18n.Languages, v) {
+				return fmt.Errorf("must be one of %s", strings.Join(i18n.Languages, ", "))
+			}
+			c.Language = v
+			return nil
+		}},
+	{Flag: "strings", Env: "HOOKLINE_STRINGS",
+		Usage: "A JSON file of the installation's own texts, by language and message id ({\"de\": {\"layout.signOut\": \"Abmelden\"}}), checked at start: an unknown id or language, or placeholders that differ from the message's, stop the server.",
+		set:   func(c *Config, v string) error { c.Strings = strings.TrimSpace(v); return nil }},
 }
 
 // validFrameSource accepts the CSP sources that make sense for embedding: 'none', 'self' and

@@ -206,7 +206,8 @@ func (s *Server) init(ctx context.Context) error {
 	s.api = a
 	if s.dashboard, err = ui.New(s.svc, ui.Config{PublicURL: s.cfg.PublicURL, FrameAncestors: s.cfg.FrameAncestors,
 		SessionTTL: s.cfg.SessionTTL, Version: Version, Brand: ui.Brand{Name: s.cfg.BrandName, LogoFile: s.cfg.BrandLogo,
-			FaviconFile: s.cfg.BrandFavicon, Accent: s.cfg.BrandAccent, Font: s.cfg.BrandFont, HidePoweredBy: s.cfg.BrandHidePoweredBy}}, s.logger); err != nil {
+			FaviconFile: s.cfg.BrandFavicon, Accent: s.cfg.BrandAccent, Font: s.cfg.BrandFont, HidePoweredBy: s.cfg.BrandHidePoweredBy},
+		Language: s.cfg.Language, StringsFile: s.cfg.Strings}, s.logger); err != nil {
 		return err
 	}
 	s.metrics = prometheus.NewRegistry()

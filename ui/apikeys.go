@@ -13,15 +13,16 @@ import (
 // Operators and customers in a portal that is not read-only make and revoke them; a key's text
 // is shown once, on the page that answers its creation.
 
-// apiKeyExpiries are the lifetimes the form offers, by form value ("" never expires).
+// apiKeyExpiries are the lifetimes the form offers, by form value ("" never expires), with
+// the message id of their words.
 var apiKeyExpiries = []struct {
 	Value, Label string
 	TTL          time.Duration
 }{
-	{"", "Never", 0},
-	{"30d", "In 30 days", 30 * 24 * time.Hour},
-	{"90d", "In 90 days", 90 * 24 * time.Hour},
-	{"365d", "In a year", 365 * 24 * time.Hour},
+	{"", "apikeys.expiresNever", 0},
+	{"30d", "apikeys.expires30Days", 30 * 24 * time.Hour},
+	{"90d", "apikeys.expires90Days", 90 * 24 * time.Hour},
+	{"365d", "apikeys.expiresYear", 365 * 24 * time.Hour},
 }
 
 // maxListedKeys bounds the keys the page lists.
@@ -30,7 +31,7 @@ const maxListedKeys = 500
 type apiKeysData struct {
 	Keys     []hookline.Token
 	More     bool
-	Expiries any
+	Expiries []choice
 	// NewKey is the text of the key just made, shown this once; NewName its name.
 	NewKey, NewName string
 	Curl            string
@@ -50,9 +51,12 @@ func (d *Dashboard) renderAPIKeys(w http.ResponseWriter, r *http.Request, s *ses
 	if err != nil {
 		return err
 	}
-	data.Keys, data.More, data.Expiries, data.Now = keys, more, apiKeyExpiries, d.svc.Now()
+	data.Keys, data.More, data.Now = keys, more, d.svc.Now()
+	for _, e := range apiKeyExpiries {
+		data.Expiries = append(data.Expiries, choice{e.Value, d.tr(r).T(e.Label)})
+	}
 	data.Curl = fmt.Sprintf("curl %s/api/v1/app/%s/endpoint \\\n  -H \"Authorization: Bearer $API_KEY\"", d.publicBase(r), app.ID)
-	v := &view{Title: "API keys", Session: s, App: app, Nav: "api-keys", Data: data, Errors: errs}
+	v := &view{Title: d.tr(r).T("common.apiKeys"), Session: s, App: app, Nav: "api-keys", Data: data, Errors: errs}
 	if errs != nil {
 		v.Form = r.PostForm
 	}
@@ -95,9 +99,9 @@ func (d *Dashboard) createAPIKey(w http.ResponseWriter, r *http.Request, s *sess
 	errs := map[string]string{}
 	switch {
 	case name == "":
-		errs["name"] = "Give the key a name, such as the tool or integration that will use it."
+		errs["name"] = d.tr(r).T("apikeys.nameMissing")
 	case len(name) > 256:
-		errs["name"] = "The name must be at most 256 characters."
+		errs["name"] = d.tr(r).T("apikeys.nameTooLong")
 	}
 	var ttl time.Duration
 	found := false
@@ -107,7 +111,7 @@ func (d *Dashboard) createAPIKey(w http.ResponseWriter, r *http.Request, s *sess
 		}
 	}
 	if !found {
-		errs["expires"] = "Choose one of the offered expiries."
+		errs["expires"] = d.tr(r).T("apikeys.expiresUnknown")
 	}
 	if len(errs) > 0 {
 		return d.renderAPIKeys(w, r, s, app, http.StatusUnprocessableEntity, apiKeysData{}, errs)
@@ -139,5 +143,5 @@ func (d *Dashboard) revokeAPIKey(w http.ResponseWriter, r *http.Request, s *sess
 	if err := d.store.RevokeToken(r.Context(), tok.ID, d.svc.Now()); err != nil {
 		return err
 	}
-	return d.done(w, r, s, appURL(app.ID)+"/api-keys", fmt.Sprintf("API key %q revoked: it no longer works.", tok.Name))
+	return d.done(w, r, s, appURL(app.ID)+"/api-keys", d.tr(r).T("apikeys.revoked", "name", tok.Name))
 }

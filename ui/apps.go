@@ -65,16 +65,16 @@ func (d *Dashboard) renderApps(w http.ResponseWriter, r *http.Request, s *sessio
 	if n := len(page.Data); n > 0 {
 		data.Pager = makePager(r, opts, page.Done, page.Data[0].ID, page.Data[n-1].ID)
 	}
-	return d.render(w, r, status, pageApps, &view{Title: "Applications", Session: s, Nav: "apps", Data: data, Form: form, Errors: errs, FormError: formErr})
+	return d.render(w, r, status, pageApps, &view{Title: d.tr(r).T("common.applications"), Session: s, Nav: "apps", Data: data, Form: form, Errors: errs, FormError: formErr})
 }
 
 func (d *Dashboard) createApp(w http.ResponseWriter, r *http.Request, s *session) error {
 	app := &hookline.Application{Name: r.PostFormValue("name"), UID: strings.TrimSpace(r.PostFormValue("uid"))}
 	if err := d.svc.CreateApplication(r.Context(), app); err != nil {
-		if errs, rest, ok := fieldErrors(err, "name", "uid"); ok {
+		if errs, rest, ok := fieldErrors(d.tr(r), err, "name", "uid"); ok {
 			return d.renderApps(w, r, s, statusOf(err), r.PostForm, errs, rest)
 		}
 		return err
 	}
-	return d.done(w, r, s, appURL(app.ID), fmt.Sprintf("Application %q created. Add its first endpoint.", app.Name))
+	return d.done(w, r, s, appURL(app.ID), d.tr(r).T("apps.created", "name", app.Name))
 }

@@ -89,7 +89,7 @@ func (d *Dashboard) catalogue(w http.ResponseWriter, r *http.Request, s *session
 		}
 		return a < b
 	})
-	v := &view{Title: "Event catalogue", Session: s, Nav: "catalogue", Data: data}
+	v := &view{Title: d.tr(r).T("catalogue.eventCatalogue"), Session: s, Nav: "catalogue", Data: data}
 	if s.Portal {
 		if app, err := d.store.GetApplication(r.Context(), s.AppID); err == nil {
 			v.App = app

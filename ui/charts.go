@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/i18n"
 )
 
 // The delivery charts are drawn on the server as inline SVG from counts of the attempts table
@@ -24,11 +25,18 @@ type chartRange struct {
 	Span, Step time.Duration
 }
 
+// chartRanges are the periods; their words are message ids, which inLanguage resolves.
 var chartRanges = []chartRange{
-	{"1h", "Last hour", "1 hour ago", "30 minutes ago", time.Hour, 5 * time.Minute},
-	{"24h", "Last 24 hours", "24 hours ago", "12 hours ago", 24 * time.Hour, time.Hour},
-	{"7d", "Last 7 days", "7 days ago", "3½ days ago", 7 * 24 * time.Hour, 6 * time.Hour},
-	{"30d", "Last 30 days", "30 days ago", "15 days ago", 30 * 24 * time.Hour, 24 * time.Hour},
+	{"1h", "chart.lastHour", "chart.agoHour", "chart.ago30Minutes", time.Hour, 5 * time.Minute},
+	{"24h", "chart.last24Hours", "chart.ago24Hours", "chart.ago12Hours", 24 * time.Hour, time.Hour},
+	{"7d", "chart.last7Days", "chart.ago7Days", "chart.ago3HalfDays", 7 * 24 * time.Hour, 6 * time.Hour},
+	{"30d", "chart.last30Days", "chart.ago30Days", "chart.ago15Days", 30 * 24 * time.Hour, 24 * time.Hour},
+}
+
+// inLanguage returns the range with its words in p's language.
+func (cr chartRange) inLanguage(p *i18n.Printer) chartRange {
+	cr.Label, cr.Ago, cr.Mid = p.T(cr.Label), p.T(cr.Ago), p.T(cr.Mid)
+	return cr
 }
 
 // rangeOf returns the range a query names; the last 24 hours by default.
@@ -95,6 +103,7 @@ func percentiles(ds []durationCount) latency {
 // deliveryChart is the deliveries (and optionally latency) chart of an endpoint or an
 // application over a range, with its geometry worked out for the template.
 type deliveryChart struct {
+	p       *i18n.Printer
 	Range   chartRange
 	Ranges  []chartRange
 	Buckets []chartBucket
@@ -151,20 +160,19 @@ type chartDot struct {
 func (c *deliveryChart) Total() int { return c.OK + c.Fail }
 
 // Rate is the share of attempts that delivered, in words: "83.3%"; "" without attempts.
-func (c *deliveryChart) Rate() string { return successRate(c.OK, c.Fail) }
+func (c *deliveryChart) Rate() string { return successRate(c.p, c.OK, c.Fail) }
 
-func successRate(ok, fail int) string {
+func successRate(p *i18n.Printer, ok, fail int) string {
 	if ok+fail == 0 {
 		return ""
 	}
-	r := 100 * float64(ok) / float64(ok+fail)
-	return strings.TrimSuffix(strconv.FormatFloat(r, 'f', 1, 64), ".0") + "%"
+	return p.Percent(float64(ok) / float64(ok+fail))
 }
 
 // XLabels are the labels under the time axis: the start, the middle and now.
 func (c *deliveryChart) XLabels() []chartTick {
 	return []chartTick{{chartLeft, c.Range.Ago}, {chartLeft + float64(chartW-chartLeft-chartRight)/2, c.Range.Mid},
-		{chartW - chartRight, "now"}}
+		{chartW - chartRight, c.p.T("chart.now")}}
 }
 
 // ViewBox is the SVG viewBox of the charts.
@@ -174,10 +182,13 @@ func (c *deliveryChart) ViewBox() string { return fmt.Sprintf("0 0 %d %d", chart
 func (c *deliveryChart) Base() float64 { return chartH - chartBot }
 
 // newDeliveryChart builds the chart of counts over cr at now.
-func newDeliveryChart(cr chartRange, now time.Time, counts []hookline.AttemptCount, withLatency bool) *deliveryChart {
+func newDeliveryChart(p *i18n.Printer, cr chartRange, now time.Time, counts []hookline.AttemptCount, withLatency bool) *deliveryChart {
 	since, _ := cr.bounds(now)
 	n := int(cr.Span / cr.Step)
-	c := &deliveryChart{Range: cr, Ranges: chartRanges, WithLatency: withLatency, Buckets: make([]chartBucket, n)}
+	c := &deliveryChart{p: p, Range: cr.inLanguage(p), WithLatency: withLatency, Buckets: make([]chartBucket, n)}
+	for _, r := range chartRanges {
+		c.Ranges = append(c.Ranges, r.inLanguage(p))
+	}
 	for i := range c.Buckets {
 		c.Buckets[i].Start = since.Add(time.Duration(i) * cr.Step)
 		c.Buckets[i].End = c.Buckets[i].Start.Add(cr.Step)
@@ -239,7 +250,7 @@ func (c *deliveryChart) layout() {
 	yMax := niceMax(float64(maxTotal))
 	c.YTicks = []chartTick{{base, "0"}, {base - plotH/2, formatCount(yMax / 2)}, {base - plotH, formatCount(yMax)}}
 	msMax := niceMax(float64(maxMs))
-	c.LatencyTick = []chartTick{{base, "0"}, {base - plotH/2, formatCount(msMax/2) + " ms"}, {base - plotH, formatCount(msMax) + " ms"}}
+	c.LatencyTick = []chartTick{{base, "0"}, {base - plotH/2, c.p.T("chart.ms", "n", formatCount(msMax/2))}, {base - plotH, c.p.T("chart.ms", "n", formatCount(msMax))}}
 	var p50, p95 []string
 	flush := func() {
 		if len(p50) > 1 {
@@ -253,7 +264,7 @@ func (c *deliveryChart) layout() {
 		failH := plotH * float64(b.Fail) / yMax
 		bar := chartBar{X: round1(x + slot*0.15), W: round1(slot * 0.7), OKH: round1(okH), OKY: round1(base - okH),
 			FailH: round1(failH), FailY: round1(base - okH - failH), EmptyY: base - 1, HasOK: b.OK > 0, HasFail: b.Fail > 0,
-			Title: fmt.Sprintf("%s: %d delivered, %d failed", bucketLabel(b.Start, b.End), b.OK, b.Fail)}
+			Title: c.p.T("chart.barTitle", "period", bucketLabel(c.p, b.Start, b.End), "ok", b.OK, "fail", b.Fail)}
 		c.Bars = append(c.Bars, bar)
 		if !b.Latency.Has {
 			flush()
@@ -264,9 +275,9 @@ func (c *deliveryChart) layout() {
 		y95 := round1(base - plotH*float64(b.Latency.P95)/msMax)
 		p50 = append(p50, fmt.Sprintf("%g,%g", cx, y50))
 		p95 = append(p95, fmt.Sprintf("%g,%g", cx, y95))
-		label := bucketLabel(b.Start, b.End)
-		c.Dots = append(c.Dots, chartDot{"dot-p95", cx, y95, fmt.Sprintf("%s: p95 %d ms", label, b.Latency.P95)},
-			chartDot{"dot-p50", cx, y50, fmt.Sprintf("%s: p50 %d ms", label, b.Latency.P50)})
+		label := bucketLabel(c.p, b.Start, b.End)
+		c.Dots = append(c.Dots, chartDot{"dot-p95", cx, y95, c.p.T("chart.dotP95", "period", label, "ms", int(b.Latency.P95))},
+			chartDot{"dot-p50", cx, y50, c.p.T("chart.dotP50", "period", label, "ms", int(b.Latency.P50))})
 	}
 	flush()
 }
@@ -281,13 +292,14 @@ func formatCount(v float64) string {
 }
 
 // bucketLabel names a bucket's period in UTC: "6 Dec, 14:00–15:00 UTC", or days for day
-// buckets.
-func bucketLabel(start, end time.Time) string {
+// buckets, as p's language writes them.
+func bucketLabel(p *i18n.Printer, start, end time.Time) string {
 	start, end = start.UTC(), end.UTC()
+	day := p.T("date.dayMonth", "day", strconv.Itoa(start.Day()), "month", p.Month(start.Month()))
 	if end.Sub(start) >= 24*time.Hour {
-		return start.Format("2 Jan") + " UTC"
+		return p.T("chart.bucketDay", "day", day)
 	}
-	return start.Format("2 Jan, 15:04") + "–" + end.Format("15:04") + " UTC"
+	return p.T("chart.bucketHours", "day", day, "from", start.Format("15:04"), "to", end.Format("15:04"))
 }
 
 // attemptStats counts the attempts of the application (or of one endpoint) over cr.
@@ -302,6 +314,7 @@ func (d *Dashboard) attemptStats(r *http.Request, appID, endpointID string, cr c
 type endpointHealth struct {
 	OK, Fail int
 	Bars     []sparkBar
+	p        *i18n.Printer
 }
 
 type sparkBar struct {
@@ -309,11 +322,11 @@ type sparkBar struct {
 }
 
 // Rate is the share of delivered attempts in words; "" without attempts.
-func (h endpointHealth) Rate() string { return successRate(h.OK, h.Fail) }
+func (h endpointHealth) Rate() string { return successRate(h.p, h.OK, h.Fail) }
 
 // Summary says the numbers behind the spark line.
 func (h endpointHealth) Summary() string {
-	return fmt.Sprintf("Last 24 hours: %d delivered, %d failed", h.OK, h.Fail)
+	return h.p.T("chart.healthSummary", "ok", h.OK, "fail", h.Fail)
 }
 
 // Bad reports a success rate under 90%, which the table marks.
@@ -323,7 +336,7 @@ func (h endpointHealth) Bad() bool {
 
 // healthByEndpoint turns the application's hourly counts of the last 24 hours into each
 // endpoint's health.
-func healthByEndpoint(counts []hookline.AttemptCount) map[string]*endpointHealth {
+func healthByEndpoint(p *i18n.Printer, counts []hookline.AttemptCount) map[string]*endpointHealth {
 	const n, w, h = 24, 3.0, 20.0
 	type hour struct{ ok, fail int }
 	hours := map[string]*[n]hour{}
@@ -334,7 +347,7 @@ func healthByEndpoint(counts []hookline.AttemptCount) map[string]*endpointHealth
 		}
 		if hours[c.EndpointID] == nil {
 			hours[c.EndpointID] = &[n]hour{}
-			out[c.EndpointID] = &endpointHealth{}
+			out[c.EndpointID] = &endpointHealth{p: p}
 		}
 		if c.Status == hookline.StatusSuccess {
 			hours[c.EndpointID][c.Bucket].ok += c.N

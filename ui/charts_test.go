@@ -45,7 +45,7 @@ func TestDeliveryChartBuckets(t *testing.T) {
 	if !since.Equal(time.Date(2026, 12, 5, 15, 0, 0, 0, time.UTC)) || !until.Equal(time.Date(2026, 12, 6, 15, 0, 0, 0, time.UTC)) {
 		t.Fatalf("24h at %s: %s to %s", now, since, until)
 	}
-	c := newDeliveryChart(cr, now, []hookline.AttemptCount{
+	c := newDeliveryChart(printer(t, "en"), cr, now, []hookline.AttemptCount{
 		{Bucket: 23, Status: hookline.StatusSuccess, DurationMs: 10, N: 3},
 		{Bucket: 23, Status: hookline.StatusFail, DurationMs: 500, N: 1},
 		{Bucket: 0, Status: hookline.StatusSuccess, DurationMs: 20, N: 2},

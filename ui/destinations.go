@@ -405,7 +405,7 @@ func (d *Dashboard) saveDestination(w http.ResponseWriter, r *http.Request, s *s
 			changed := *ep
 			changed.URL = u
 			if err := d.svc.UpdateEndpoint(r.Context(), &changed); err != nil {
-				if fields, rest, ok := fieldErrors(err, "url"); ok {
+				if fields, rest, ok := fieldErrors(d.tr(r), err, "url"); ok {
 					fields = map[string]string{"url": fields["url"]}
 					if rest != "" {
 						fields["url"] = strings.TrimPrefix(fields["url"]+"; "+rest, "; ")
@@ -421,7 +421,7 @@ func (d *Dashboard) saveDestination(w http.ResponseWriter, r *http.Request, s *s
 				return err
 			}
 		}
-		return d.done(w, r, s, epURL(app.ID, ep.ID)+"#destination", "Destination saved: deliveries are HTTP requests to "+ep.URL+" from now on.")
+		return d.done(w, r, s, epURL(app.ID, ep.ID)+"#destination", d.tr(r).T("destinations.savedHTTP", "url", ep.URL))
 	}
 	if err := d.svc.SetEndpointDestination(r.Context(), ep, dest); err != nil {
 		if errs, ok := destServiceErrors(typ, err); ok {
@@ -430,7 +430,7 @@ func (d *Dashboard) saveDestination(w http.ResponseWriter, r *http.Request, s *s
 		return err
 	}
 	desc, _ := destination.Describe(typ)
-	return d.done(w, r, s, epURL(app.ID, ep.ID)+"#destination", "Destination saved: deliveries are published to "+desc.Title+" from the next attempt on.")
+	return d.done(w, r, s, epURL(app.ID, ep.ID)+"#destination", d.tr(r).T("destinations.savedBroker", "broker", desc.Title))
 }
 
 // setCreatedDestination gives an endpoint just created from the form its destination. If that

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/destination"
+	"github.com/hookline/hookline/i18n"
 	"github.com/hookline/hookline/service"
 )
 
@@ -31,10 +32,14 @@ func (d *Dashboard) endpoint(r *http.Request, s *session) (*hookline.Application
 // requireWrite refuses changes in a read-only portal.
 func requireWrite(s *session) error {
 	if !s.CanWrite() {
-		return hookline.Errorf(hookline.EFORBIDDEN, "This portal is read-only: you can look at everything but not change it.")
+		return errReadOnly
 	}
 	return nil
 }
+
+// errReadOnly refuses a change in a read-only portal; the error page says it in the page's
+// language.
+var errReadOnly = hookline.Errorf(hookline.EFORBIDDEN, "This portal is read-only: you can look at everything but not change it.")
 
 // eventTypes returns the catalogue's live (unarchived) event types, for pickers and filters.
 func (d *Dashboard) eventTypes(r *http.Request) ([]hookline.EventType, error) {
@@ -73,16 +78,16 @@ func (d *Dashboard) listEndpoints(w http.ResponseWriter, r *http.Request, s *ses
 		if err != nil {
 			return err
 		}
-		data.Health = healthByEndpoint(dayCounts)
+		data.Health = healthByEndpoint(d.tr(r), dayCounts)
 		cr, counts := rangeOf(r.URL.Query().Get("range")), dayCounts
 		if cr.Key != day.Key {
 			if counts, err = d.attemptStats(r, app.ID, "", cr, false); err != nil {
 				return err
 			}
 		}
-		data.Chart = newDeliveryChart(cr, d.svc.Now(), counts, false)
+		data.Chart = newDeliveryChart(d.tr(r), cr, d.svc.Now(), counts, false)
 	}
-	return d.render(w, r, http.StatusOK, pageEndpoints, &view{Title: app.Name + " · Endpoints", Session: s, App: app, Nav: "endpoints", Data: data})
+	return d.render(w, r, http.StatusOK, pageEndpoints, &view{Title: app.Name + " · " + d.tr(r).T("common.endpoints"), Session: s, App: app, Nav: "endpoints", Data: data})
 }
 
 type endpointFormData struct {
@@ -99,9 +104,9 @@ func (d *Dashboard) renderEndpointForm(w http.ResponseWriter, r *http.Request, s
 	if err != nil {
 		return err
 	}
-	title := "Add endpoint"
+	title := d.tr(r).T("endpoints.addEndpoint")
 	if ep != nil {
-		title = "Edit endpoint"
+		title = d.tr(r).T("endpointform.editEndpoint")
 	}
 	data := endpointFormData{Endpoint: ep, EventTypes: ets}
 	if ep == nil {
@@ -125,7 +130,7 @@ func (d *Dashboard) newEndpoint(w http.ResponseWriter, r *http.Request, s *sessi
 }
 
 // applyEndpointForm copies the form's fields into ep; it reports fields it cannot read.
-func applyEndpointForm(f url.Values, ep *hookline.Endpoint) map[string]string {
+func applyEndpointForm(p *i18n.Printer, f url.Values, ep *hookline.Endpoint) map[string]string {
 	errs := map[string]string{}
 	ep.Description = strings.TrimSpace(f.Get("description"))
 	if f.Has("url") { // a broker endpoint's form has no url: it keeps the one it has
@@ -142,7 +147,7 @@ func applyEndpointForm(f url.Values, ep *hookline.Endpoint) map[string]string {
 	if s := strings.TrimSpace(f.Get("rateLimit")); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil {
-			errs["rateLimit"] = "Enter a whole number of deliveries per second, or leave it empty for no limit"
+			errs["rateLimit"] = p.T("endpointform.rateLimitInvalid")
 		} else {
 			ep.RateLimit = &n
 		}
@@ -161,7 +166,7 @@ func (d *Dashboard) createEndpoint(w http.ResponseWriter, r *http.Request, s *se
 		return err
 	}
 	ep := &hookline.Endpoint{AppID: app.ID, Secret: strings.TrimSpace(r.PostFormValue("secret")), Disabled: r.PostFormValue("enabled") != "on"}
-	errs := applyEndpointForm(r.PostForm, ep)
+	errs := applyEndpointForm(d.tr(r), r.PostForm, ep)
 	typ, dest, destErrs := parseDestination(r.PostForm, nil)
 	if dest != nil {
 		ep.URL = brokerEndpointURL(typ)
@@ -175,7 +180,7 @@ func (d *Dashboard) createEndpoint(w http.ResponseWriter, r *http.Request, s *se
 		ep.DisabledReason = "manual"
 	}
 	if err := d.svc.CreateEndpoint(r.Context(), ep); err != nil {
-		if errs, rest, ok := fieldErrors(err, endpointFields...); ok {
+		if errs, rest, ok := fieldErrors(d.tr(r), err, endpointFields...); ok {
 			return d.renderEndpointForm(w, r, s, app, nil, statusOf(err), r.PostForm, errs, rest)
 		}
 		return err
@@ -188,7 +193,7 @@ func (d *Dashboard) createEndpoint(w http.ResponseWriter, r *http.Request, s *se
 			return err
 		}
 	}
-	return d.done(w, r, s, epURL(app.ID, ep.ID), "Endpoint created. Its signing secret is on this page; send a test to check that it works.")
+	return d.done(w, r, s, epURL(app.ID, ep.ID), d.tr(r).T("endpoint.created"))
 }
 
 func (d *Dashboard) editEndpoint(w http.ResponseWriter, r *http.Request, s *session) error {
@@ -215,16 +220,16 @@ func (d *Dashboard) updateEndpoint(w http.ResponseWriter, r *http.Request, s *se
 	if err := requireWrite(s); err != nil {
 		return err
 	}
-	if errs := applyEndpointForm(r.PostForm, ep); len(errs) > 0 {
+	if errs := applyEndpointForm(d.tr(r), r.PostForm, ep); len(errs) > 0 {
 		return d.renderEndpointForm(w, r, s, app, ep, http.StatusUnprocessableEntity, r.PostForm, errs, "")
 	}
 	if err := d.svc.UpdateEndpoint(r.Context(), ep); err != nil {
-		if errs, rest, ok := fieldErrors(err, endpointFields...); ok {
+		if errs, rest, ok := fieldErrors(d.tr(r), err, endpointFields...); ok {
 			return d.renderEndpointForm(w, r, s, app, ep, statusOf(err), r.PostForm, errs, rest)
 		}
 		return err
 	}
-	return d.done(w, r, s, epURL(app.ID, ep.ID), "Endpoint saved.")
+	return d.done(w, r, s, epURL(app.ID, ep.ID), d.tr(r).T("endpoint.saved"))
 }
 
 // confirmData describes a confirmation step before a destructive action.
@@ -246,9 +251,9 @@ func (d *Dashboard) confirmDeleteEndpoint(w http.ResponseWriter, r *http.Request
 	if err := requireWrite(s); err != nil {
 		return err
 	}
-	return d.render(w, r, http.StatusOK, pageConfirm, &view{Title: "Delete endpoint", Session: s, App: app, Nav: "endpoints", Data: confirmData{
-		Heading: "Delete this endpoint?", Message: "Deliveries to it stop at once, and its settings, secret and history are removed. This cannot be undone; to pause deliveries instead, turn the endpoint off.",
-		Detail: endpointAddress(ep), Action: epURL(app.ID, ep.ID) + "/delete", Button: "Delete endpoint", Cancel: epURL(app.ID, ep.ID), Danger: true}})
+	return d.render(w, r, http.StatusOK, pageConfirm, &view{Title: d.tr(r).T("endpoint.deleteTitle"), Session: s, App: app, Nav: "endpoints", Data: confirmData{
+		Heading: d.tr(r).T("endpoint.deleteHeading"), Message: d.tr(r).T("endpoint.deleteText"),
+		Detail: endpointAddress(ep), Action: epURL(app.ID, ep.ID) + "/delete", Button: d.tr(r).T("endpoint.deleteTitle"), Cancel: epURL(app.ID, ep.ID), Danger: true}})
 }
 
 func (d *Dashboard) deleteEndpoint(w http.ResponseWriter, r *http.Request, s *session) error {
@@ -262,7 +267,7 @@ func (d *Dashboard) deleteEndpoint(w http.ResponseWriter, r *http.Request, s *se
 	if err := d.store.DeleteEndpoint(r.Context(), app.ID, ep.ID); err != nil {
 		return err
 	}
-	return d.done(w, r, s, appURL(app.ID), fmt.Sprintf("Endpoint %s deleted.", endpointAddress(ep)))
+	return d.done(w, r, s, appURL(app.ID), d.tr(r).T("endpoint.deleted", "url", endpointAddress(ep)))
 }
 
 func (d *Dashboard) setEndpointStatus(w http.ResponseWriter, r *http.Request, s *session) error {
@@ -277,9 +282,9 @@ func (d *Dashboard) setEndpointStatus(w http.ResponseWriter, r *http.Request, s 
 	if err := d.svc.SetEndpointEnabled(r.Context(), ep, enable); err != nil {
 		return err
 	}
-	msg := "Endpoint turned off: it receives nothing until you turn it on again."
+	msg := d.tr(r).T("endpoint.turnedOff")
 	if enable {
-		msg = "Endpoint turned on: new messages are delivered to it again."
+		msg = d.tr(r).T("endpoint.turnedOn")
 	}
 	back := epURL(app.ID, ep.ID)
 	if b := r.PostFormValue("back"); b != "" {
@@ -296,9 +301,9 @@ func (d *Dashboard) confirmRotate(w http.ResponseWriter, r *http.Request, s *ses
 	if err := requireWrite(s); err != nil {
 		return err
 	}
-	return d.render(w, r, http.StatusOK, pageConfirm, &view{Title: "Rotate secret", Session: s, App: app, Nav: "endpoints", Data: confirmData{
-		Heading: "Rotate the signing secret?", Message: "A new secret is generated. The current one keeps signing deliveries, next to the new one, for the grace period, so your receiver can switch over without failing a delivery.",
-		Detail: endpointAddress(ep), Action: epURL(app.ID, ep.ID) + "/rotate", Button: "Rotate secret", Cancel: epURL(app.ID, ep.ID)}})
+	return d.render(w, r, http.StatusOK, pageConfirm, &view{Title: d.tr(r).T("endpoint.rotateTitle"), Session: s, App: app, Nav: "endpoints", Data: confirmData{
+		Heading: d.tr(r).T("endpoint.rotateHeading"), Message: d.tr(r).T("endpoint.rotateText"),
+		Detail: endpointAddress(ep), Action: epURL(app.ID, ep.ID) + "/rotate", Button: d.tr(r).T("endpoint.rotateTitle"), Cancel: epURL(app.ID, ep.ID)}})
 }
 
 func (d *Dashboard) rotateSecret(w http.ResponseWriter, r *http.Request, s *session) error {
@@ -312,7 +317,7 @@ func (d *Dashboard) rotateSecret(w http.ResponseWriter, r *http.Request, s *sess
 	if err := d.svc.RotateSecret(r.Context(), ep, ""); err != nil {
 		return err
 	}
-	return d.done(w, r, s, epURL(app.ID, ep.ID), "Secret rotated. Update your receiver; the previous secret still signs deliveries during the grace period.")
+	return d.done(w, r, s, epURL(app.ID, ep.ID), d.tr(r).T("endpoint.rotated"))
 }
 
 type headerRow struct {
@@ -366,7 +371,7 @@ func (d *Dashboard) renderEndpoint(w http.ResponseWriter, r *http.Request, s *se
 	if err != nil {
 		return err
 	}
-	data.Chart = newDeliveryChart(cr, now, counts, true)
+	data.Chart = newDeliveryChart(d.tr(r), cr, now, counts, true)
 	page, err := d.store.ListAttempts(ctx, app.ID, hookline.AttemptListOptions{ListOptions: hookline.ListOptions{Limit: 5, Descending: true}, EndpointID: ep.ID})
 	if err != nil {
 		return err
@@ -432,7 +437,7 @@ func (d *Dashboard) updateHeaders(w http.ResponseWriter, r *http.Request, s *ses
 	}
 	ep.Headers = headers
 	if err := d.svc.UpdateEndpoint(r.Context(), ep); err != nil {
-		if _, _, ok := fieldErrors(err); ok {
+		if _, _, ok := fieldErrors(d.tr(r), err); ok {
 			stored, gerr := d.store.GetEndpoint(r.Context(), app.ID, ep.ID)
 			if gerr != nil {
 				return gerr
@@ -441,7 +446,7 @@ func (d *Dashboard) updateHeaders(w http.ResponseWriter, r *http.Request, s *ses
 		}
 		return err
 	}
-	return d.done(w, r, s, epURL(app.ID, ep.ID)+"#headers", "Custom headers saved; deliveries carry them from now on.")
+	return d.done(w, r, s, epURL(app.ID, ep.ID)+"#headers", d.tr(r).T("endpoint.headersSaved"))
 }
 
 func (d *Dashboard) sendTest(w http.ResponseWriter, r *http.Request, s *session) error {
@@ -462,5 +467,5 @@ func (d *Dashboard) sendTest(w http.ResponseWriter, r *http.Request, s *session)
 		return err
 	}
 	return d.done(w, r, s, epURL(app.ID, ep.ID)+"/history?sent="+url.QueryEscape(msg.ID),
-		fmt.Sprintf("Test %s sent (%s).", msg.EventType, msg.ID))
+		d.tr(r).T("endpoint.testSent", "type", msg.EventType, "id", msg.ID))
 }

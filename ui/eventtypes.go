@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/i18n"
 	"github.com/hookline/hookline/schema"
 )
 
@@ -73,7 +74,7 @@ func (d *Dashboard) listEventTypes(w http.ResponseWriter, r *http.Request, s *se
 	if n := len(page.Data); n > 0 {
 		data.Pager = makePager(r, opts, page.Done, page.Data[0].Name, page.Data[n-1].Name)
 	}
-	v := &view{Title: "Event types", Session: s, Nav: "event-types", Data: data}
+	v := &view{Title: d.tr(r).T("common.eventTypes"), Session: s, Nav: "event-types", Data: data}
 	if s.Portal {
 		if app, err := d.store.GetApplication(r.Context(), s.AppID); err == nil {
 			v.App = app
@@ -87,9 +88,9 @@ type eventTypeFormData struct {
 }
 
 func (d *Dashboard) renderEventTypeForm(w http.ResponseWriter, r *http.Request, s *session, et *hookline.EventType, status int, form url.Values, errs map[string]string, formErr string) error {
-	title := "New event type"
+	title := d.tr(r).T("eventtypes.newEventType")
 	if et != nil {
-		title = "Edit " + et.Name
+		title = d.tr(r).T("eventtypeform.editTitle", "name", et.Name)
 	}
 	return d.render(w, r, status, pageEventTypeForm, &view{Title: title, Session: s, Nav: "event-types",
 		Data: eventTypeFormData{EventType: et}, Form: form, Errors: errs, FormError: formErr})
@@ -209,8 +210,8 @@ func mustMarshal(v any) json.RawMessage {
 var eventTypeFields = []string{"name", "description", "groupName", "schemas"}
 
 // eventTypeErrors moves the service's schema errors to the schema field.
-func eventTypeErrors(err error) (map[string]string, string, bool) {
-	errs, rest, ok := fieldErrors(err, eventTypeFields...)
+func eventTypeErrors(p *i18n.Printer, err error) (map[string]string, string, bool) {
+	errs, rest, ok := fieldErrors(p, err, eventTypeFields...)
 	if ok && errs["schemas"] != "" {
 		errs["schema"] = errs["schemas"]
 		delete(errs, "schemas")
@@ -224,16 +225,16 @@ func (d *Dashboard) createEventType(w http.ResponseWriter, r *http.Request, s *s
 		return d.renderEventTypeForm(w, r, s, nil, http.StatusUnprocessableEntity, r.PostForm, errs, "")
 	}
 	if err := d.svc.CreateEventType(r.Context(), et); err != nil {
-		if errs, rest, ok := eventTypeErrors(err); ok {
+		if errs, rest, ok := eventTypeErrors(d.tr(r), err); ok {
 			if hookline.ErrorCode(err) == hookline.ECONFLICT {
-				errs["name"] = "An event type with this name exists already"
+				errs["name"] = d.tr(r).T("eventtypeform.nameTaken")
 				rest = ""
 			}
 			return d.renderEventTypeForm(w, r, s, nil, statusOf(err), r.PostForm, errs, rest)
 		}
 		return err
 	}
-	return d.done(w, r, s, "/dashboard/event-types", fmt.Sprintf("Event type %s created.", et.Name))
+	return d.done(w, r, s, "/dashboard/event-types", d.tr(r).T("eventtypeform.created", "name", et.Name))
 }
 
 func (d *Dashboard) updateEventType(w http.ResponseWriter, r *http.Request, s *session) error {
@@ -248,10 +249,10 @@ func (d *Dashboard) updateEventType(w http.ResponseWriter, r *http.Request, s *s
 		return d.renderEventTypeForm(w, r, s, et, http.StatusUnprocessableEntity, r.PostForm, errs, "")
 	}
 	if err := d.svc.UpdateEventType(r.Context(), et); err != nil {
-		if errs, rest, ok := eventTypeErrors(err); ok {
+		if errs, rest, ok := eventTypeErrors(d.tr(r), err); ok {
 			return d.renderEventTypeForm(w, r, s, et, statusOf(err), r.PostForm, errs, rest)
 		}
 		return err
 	}
-	return d.done(w, r, s, "/dashboard/event-types", fmt.Sprintf("Event type %s saved.", et.Name))
+	return d.done(w, r, s, "/dashboard/event-types", d.tr(r).T("eventtypeform.saved", "name", et.Name))
 }

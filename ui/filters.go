@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/i18n"
 )
 
 // Finding deliveries: the filters of the delivery history and the message log, and their search
@@ -39,14 +40,14 @@ func strconvQuote(s string) string {
 	return strconv.Quote(s)
 }
 
-// codeFilters are the choices of the response-code filter: query value, class and words.
+// codeFilters are the choices of the response-code filter: query value, class and the message id of its words.
 var codeFilters = []struct {
 	Value string
 	Class int
 	Label string
 }{
-	{"2xx", 200, "2xx"}, {"3xx", 300, "3xx (redirect)"}, {"4xx", 400, "4xx (client error)"},
-	{"5xx", 500, "5xx (server error)"}, {"none", 0, "No response"}, {"1xx", 100, "1xx"},
+	{"2xx", 200, "filter.code2xx"}, {"3xx", 300, "filter.code3xx"}, {"4xx", 400, "filter.code4xx"},
+	{"5xx", 500, "filter.code5xx"}, {"none", 0, "common.noResponse"}, {"1xx", 100, "filter.code1xx"},
 }
 
 // filterTimeLayouts are the forms since and until accept, all UTC unless they name a zone.
@@ -70,12 +71,12 @@ func parseFilterTime(s string, until bool) (time.Time, bool) {
 
 // parseDeliveryFilter reads the filter from a page's query. Values it cannot read are left
 // out of the filter and reported by field name, so the page says what was wrong.
-func parseDeliveryFilter(q url.Values) (deliveryFilter, map[string]string) {
+func parseDeliveryFilter(p *i18n.Printer, q url.Values) (deliveryFilter, map[string]string) {
 	f := deliveryFilter{Since: strings.TrimSpace(q.Get("since")), Until: strings.TrimSpace(q.Get("until")),
 		Status: q.Get("status"), Code: q.Get("code"), EventType: strings.TrimSpace(q.Get("event_type")),
 		Endpoint: strings.TrimSpace(q.Get("endpoint")), Channel: strings.TrimSpace(q.Get("channel")), Q: strings.TrimSpace(q.Get("q"))}
 	errs := map[string]string{}
-	const timeHint = "Enter a date and time such as 2026-06-12T14:00 (UTC), or a date"
+	timeHint := p.T("filter.timeHint")
 	if f.Since != "" {
 		if t, ok := parseFilterTime(f.Since, false); ok {
 			f.since, f.Since = &t, t.Format("2006-01-02T15:04")
@@ -91,14 +92,14 @@ func parseDeliveryFilter(q url.Values) (deliveryFilter, map[string]string) {
 		}
 	}
 	if f.since != nil && f.until != nil && !f.until.After(*f.since) {
-		errs["until"] = "Until must be later than since"
+		errs["until"] = p.T("filter.untilBeforeSince")
 		f.until = nil
 	}
 	if f.Status != "" {
 		if st, ok := statusFilters[f.Status]; ok {
 			f.status = &st
 		} else {
-			errs["status"] = "Unknown status " + strconvQuote(f.Status) + "; choose one from the list"
+			errs["status"] = p.T("filter.unknownStatus", "value", strconvQuote(f.Status))
 			f.Status = ""
 		}
 	}
@@ -110,12 +111,12 @@ func parseDeliveryFilter(q url.Values) (deliveryFilter, map[string]string) {
 			}
 		}
 		if f.codeClass == nil {
-			errs["code"] = "Unknown response code class " + strconvQuote(f.Code) + "; choose one from the list"
+			errs["code"] = p.T("filter.unknownCode", "value", strconvQuote(f.Code))
 			f.Code = ""
 		}
 	}
 	if len(f.Q) > 256 {
-		errs["q"] = "Search for one message id, event id or tag"
+		errs["q"] = p.T("filter.searchTooLong")
 		f.Q = ""
 	}
 	if len(errs) == 0 {
@@ -183,18 +184,18 @@ func (d *Dashboard) resolveSearch(r *http.Request, app *hookline.Application, q 
 
 // filterChoices are the options of the filter form's selects.
 type filterChoices struct {
-	Statuses   []struct{ Value, Label string }
-	Codes      []struct{ Value, Label string }
+	Statuses   []choice
+	Codes      []choice
 	EventTypes []hookline.EventType
 	// Endpoints are the application's endpoints, on the application-wide pages; nil on an
 	// endpoint's own history.
 	Endpoints []hookline.Endpoint
 }
 
-func (d *Dashboard) filterChoices(r *http.Request, app *hookline.Application, statuses []struct{ Value, Label string }, withEndpoints bool) (filterChoices, error) {
+func (d *Dashboard) filterChoices(r *http.Request, app *hookline.Application, statuses []choice, withEndpoints bool) (filterChoices, error) {
 	c := filterChoices{Statuses: statuses}
 	for _, cf := range codeFilters {
-		c.Codes = append(c.Codes, struct{ Value, Label string }{cf.Value, cf.Label})
+		c.Codes = append(c.Codes, choice{cf.Value, d.tr(r).T(cf.Label)})
 	}
 	var err error
 	if c.EventTypes, err = d.eventTypes(r); err != nil {
@@ -208,14 +209,4 @@ func (d *Dashboard) filterChoices(r *http.Request, app *hookline.Application, st
 		c.Endpoints = page.Data
 	}
 	return c, nil
-}
-
-// deliveryStatusFilters are the choices of the message log's status filter: a message is
-// listed when one of its deliveries has the status.
-var deliveryStatusFilters = []struct{ Value, Label string }{
-	{"success", statusWord(hookline.StatusSuccess)},
-	{"failed", statusWord(hookline.StatusFail)},
-	{"pending", statusWord(hookline.StatusPending)},
-	{"sending", statusWord(hookline.StatusSending)},
-	{"canceled", statusWord(hookline.StatusCanceled)},
 }

@@ -88,7 +88,7 @@ func (d *Dashboard) appHistory(w http.ResponseWriter, r *http.Request, s *sessio
 // page the iterator names, else the first), the filter as the page shows it, the fields that did
 // not parse, and what the search found.
 func (d *Dashboard) historyQuery(r *http.Request, app *hookline.Application, ep *hookline.Endpoint) (hookline.AttemptListOptions, deliveryFilter, map[string]string, search, error) {
-	f, errs := parseDeliveryFilter(r.URL.Query())
+	f, errs := parseDeliveryFilter(d.tr(r), r.URL.Query())
 	f.Channel = "" // attempts have no channel filter
 	if ep != nil {
 		f.Endpoint = ""
@@ -149,7 +149,7 @@ func (d *Dashboard) renderHistory(w http.ResponseWriter, r *http.Request, s *ses
 	} else {
 		data.Pager = makePager(r, opts.ListOptions, true, "", "")
 	}
-	if data.Choices, err = d.filterChoices(r, app, attemptStatusFilters, ep == nil); err != nil {
+	if data.Choices, err = d.filterChoices(r, app, attemptStatusFilters(d.tr(r)), ep == nil); err != nil {
 		return err
 	}
 	if ep == nil {
@@ -162,7 +162,7 @@ func (d *Dashboard) renderHistory(w http.ResponseWriter, r *http.Request, s *ses
 	if s.CanWrite() {
 		data.Select = bulkFormID
 	}
-	v := &view{Title: "Delivery history", Session: s, App: app, Nav: "history", Errors: errs}
+	v := &view{Title: d.tr(r).T("common.deliveryHistory"), Session: s, App: app, Nav: "history", Errors: errs}
 	if ep != nil {
 		v.Nav = "endpoints"
 		if data.Waiting, err = d.waitingMessage(r, app, ep, q.Get("sent")); err != nil {
@@ -225,7 +225,7 @@ func (d *Dashboard) showAttempt(w http.ResponseWriter, r *http.Request, s *sessi
 	for _, k := range sortedKeys(at.RequestHeaders) {
 		data.Headers = append(data.Headers, headerPair{k, at.RequestHeaders[k]})
 	}
-	return d.render(w, r, http.StatusOK, pageAttempt, &view{Title: "Attempt " + at.ID, Session: s, App: app, Nav: "endpoints", Data: data})
+	return d.render(w, r, http.StatusOK, pageAttempt, &view{Title: d.tr(r).T("attempt.title", "id", at.ID), Session: s, App: app, Nav: "endpoints", Data: data})
 }
 
 // waitingFor is how long after a test send the history page waits for its first attempt,

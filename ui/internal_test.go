@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/i18n"
 )
 
 func TestCSRFTokenIsBoundToTheSession(t *testing.T) {
@@ -83,8 +84,8 @@ func TestRelTime(t *testing.T) {
 		10 * time.Second: "just now", 2 * time.Minute: "2 minutes ago", 3 * time.Hour: "3 hours ago",
 		30 * time.Hour: "1 day ago", 72 * time.Hour: "3 days ago", -10 * time.Minute: "in 10 minutes",
 	} {
-		if got := relTime(now, now.Add(-d)); got != want {
-			t.Errorf("relTime(-%v) = %q, want %q", d, got, want)
+		if got := printer(t, "en").Relative(now, now.Add(-d)); got != want {
+			t.Errorf("Relative(-%v) = %q, want %q", d, got, want)
 		}
 	}
 }
@@ -104,7 +105,7 @@ func TestPager(t *testing.T) {
 
 func TestEveryPageHasATemplate(t *testing.T) {
 	d := &Dashboard{staticVer: "test"}
-	pages, err := d.parsePages()
+	pages, err := d.parsePages(printer(t, "en"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,12 +116,22 @@ func TestEveryPageHasATemplate(t *testing.T) {
 	}
 }
 
+// printer is the shipped catalogue in lang.
+func printer(t *testing.T, lang string) *i18n.Printer {
+	t.Helper()
+	c, err := i18n.New("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.Printer(lang)
+}
+
 func stringsReader(s string) *strings.Reader { return strings.NewReader(s) }
 
 func newCOP() *http.CrossOriginProtection { return http.NewCrossOriginProtection() }
 
 func TestReasonOf(t *testing.T) {
-	r := reasonOf("automatic: 12 consecutive failed attempts since 2026-12-01T10:00:00Z")
+	r := reasonOf(printer(t, "en"), "automatic: 12 consecutive failed attempts since 2026-12-01T10:00:00Z")
 	if r.Text != "It failed 12 delivery attempts in a row" || !r.Since.Equal(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)) {
 		t.Errorf("consecutive failures: %+v", r)
 	}
@@ -129,7 +140,7 @@ func TestReasonOf(t *testing.T) {
 		"manual":                         "It was turned off by hand",
 		"automatic: something new":       "Something new",
 	} {
-		if got := reasonOf(stored); got.Text != want || !got.Since.IsZero() {
+		if got := reasonOf(printer(t, "en"), stored); got.Text != want || !got.Since.IsZero() {
 			t.Errorf("reasonOf(%q) = %+v, want %q", stored, got, want)
 		}
 	}
@@ -143,7 +154,7 @@ func TestFieldMessage(t *testing.T) {
 		{"url", "is required", "Is required"},
 		{"other", "must be short", "Must be short"},
 	} {
-		if got := fieldMessage(c.field, c.msg); got != c.want {
+		if got := fieldMessage(printer(t, "en"), c.field, c.msg); got != c.want {
 			t.Errorf("fieldMessage(%q, %q) = %q, want %q", c.field, c.msg, got, c.want)
 		}
 	}
@@ -151,7 +162,7 @@ func TestFieldMessage(t *testing.T) {
 
 // TestParseDeliveryFilter: every value a filter link may carry is read, or named as wrong.
 func TestParseDeliveryFilter(t *testing.T) {
-	f, errs := parseDeliveryFilter(url.Values{"since": {"2026-12-06"}, "until": {"2026-12-06"}, "status": {"failed"},
+	f, errs := parseDeliveryFilter(printer(t, "en"), url.Values{"since": {"2026-12-06"}, "until": {"2026-12-06"}, "status": {"failed"},
 		"code": {"none"}, "q": {" vip "}})
 	if len(errs) != 0 || f.Since != "2026-12-06T00:00" || f.Until != "2026-12-07T00:00" || *f.status != hookline.StatusFail ||
 		*f.codeClass != 0 || f.Q != "vip" {
@@ -160,17 +171,17 @@ func TestParseDeliveryFilter(t *testing.T) {
 	if got := f.Link("/x"); got != "/x?code=none&q=vip&since=2026-12-06T00%3A00&status=failed&until=2026-12-07T00%3A00" {
 		t.Errorf("link %q", got)
 	}
-	f, _ = parseDeliveryFilter(url.Values{"since": {"2026-12-06T10:00:00+02:00"}})
+	f, _ = parseDeliveryFilter(printer(t, "en"), url.Values{"since": {"2026-12-06T10:00:00+02:00"}})
 	if f.Since != "2026-12-06T08:00" {
 		t.Errorf("since with an offset: %q, want it in UTC", f.Since)
 	}
-	_, errs = parseDeliveryFilter(url.Values{"since": {"yesterday"}, "status": {"done"}, "code": {"6xx"}})
+	_, errs = parseDeliveryFilter(printer(t, "en"), url.Values{"since": {"yesterday"}, "status": {"done"}, "code": {"6xx"}})
 	for _, field := range []string{"since", "status", "code"} {
 		if errs[field] == "" {
 			t.Errorf("a wrong %s is not named: %v", field, errs)
 		}
 	}
-	_, errs = parseDeliveryFilter(url.Values{"since": {"2026-12-06T10:00"}, "until": {"2026-12-06T09:00"}})
+	_, errs = parseDeliveryFilter(printer(t, "en"), url.Values{"since": {"2026-12-06T10:00"}, "until": {"2026-12-06T09:00"}})
 	if errs["until"] != "Until must be later than since" {
 		t.Errorf("until before since: %v", errs)
 	}

@@ -122,7 +122,7 @@ func (d *Dashboard) renderLive(w http.ResponseWriter, r *http.Request, s *sessio
 		args["Select"] = bulkFormID
 	}
 	var buf bytes.Buffer
-	if err := d.pages[pageHistory].ExecuteTemplate(&buf, "attemptrows", args); err != nil {
+	if err := d.pages[d.tr(r).Lang()][pageHistory].ExecuteTemplate(&buf, "attemptrows", args); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -25,7 +25,7 @@ func (d *Dashboard) listMessages(w http.ResponseWriter, r *http.Request, s *sess
 	if err != nil {
 		return err
 	}
-	f, errs := parseDeliveryFilter(r.URL.Query())
+	f, errs := parseDeliveryFilter(d.tr(r), r.URL.Query())
 	opts := hookline.MessageListOptions{ListOptions: listOptions(r, 25, true), Channel: f.Channel, EndpointID: f.Endpoint,
 		Status: f.status, CodeClass: f.codeClass, Before: f.until, After: f.after()}
 	if f.EventType != "" {
@@ -52,10 +52,10 @@ func (d *Dashboard) listMessages(w http.ResponseWriter, r *http.Request, s *sess
 			data.Pager = makePager(r, opts.ListOptions, true, "", "")
 		}
 	}
-	if data.Choices, err = d.filterChoices(r, app, deliveryStatusFilters, true); err != nil {
+	if data.Choices, err = d.filterChoices(r, app, deliveryStatusFilters(d.tr(r)), true); err != nil {
 		return err
 	}
-	return d.render(w, r, http.StatusOK, pageMessages, &view{Title: app.Name + " · Messages", Session: s, App: app, Nav: "messages", Data: data, Errors: errs})
+	return d.render(w, r, http.StatusOK, pageMessages, &view{Title: app.Name + " · " + d.tr(r).T("common.messages"), Session: s, App: app, Nav: "messages", Data: data, Errors: errs})
 }
 
 type deliveryRow struct {
@@ -102,7 +102,7 @@ func (d *Dashboard) showMessage(w http.ResponseWriter, r *http.Request, s *sessi
 	for _, at := range page.Data {
 		data.Attempts = append(data.Attempts, attemptRow{Attempt: at, EventType: msg.EventType})
 	}
-	return d.render(w, r, http.StatusOK, pageMessage, &view{Title: "Message " + msg.ID, Session: s, App: app, Nav: "messages", Data: data})
+	return d.render(w, r, http.StatusOK, pageMessage, &view{Title: d.tr(r).T("message.title", "id", msg.ID), Session: s, App: app, Nav: "messages", Data: data})
 }
 
 // resend sends a message to one endpoint again, now.
@@ -135,5 +135,5 @@ func (d *Dashboard) resend(w http.ResponseWriter, r *http.Request, s *session) e
 	if b := r.PostFormValue("back"); b != "" {
 		back = safeNext(b)
 	}
-	return d.done(w, r, s, back, "Message "+msg.ID+" is being sent again to "+endpointAddress(ep)+".")
+	return d.done(w, r, s, back, d.tr(r).T("message.resent", "id", msg.ID, "url", endpointAddress(ep)))
 }

@@ -20,8 +20,8 @@ import (
 // that was revoked "no longer works", only one past its expiry "has expired", and a single-use
 // link opened before "has been used".
 func (d *Dashboard) renderBadPortalLink(w http.ResponseWriter, r *http.Request, text string) error {
-	data := errorData{Title: "This link is not valid", HideActions: true,
-		Message: "The address may be incomplete or mistyped. Open the webhooks page of your platform again to get a working link."}
+	p := d.tr(r)
+	data := errorData{Title: p.T("portal.linkInvalid"), HideActions: true, Message: p.T("portal.linkInvalidText")}
 	if text != "" {
 		tok, err := d.store.GetTokenByHash(r.Context(), auth.Hash(text))
 		switch {
@@ -29,11 +29,9 @@ func (d *Dashboard) renderBadPortalLink(w http.ResponseWriter, r *http.Request, 
 			return err
 		case err != nil || tok.Kind != hookline.TokenPortal:
 		case tok.RevokedAt != nil:
-			data.Title = "This link no longer works"
-			data.Message = "It was withdrawn by the platform that made it. Open the webhooks page of your platform again to get a fresh one."
+			data.Title, data.Message = p.T("portal.linkRevoked"), p.T("portal.linkRevokedText")
 		case tok.ExpiresAt != nil && !d.svc.Now().Before(*tok.ExpiresAt):
-			data.Title = "This link has expired"
-			data.Message = "Portal links work for a limited time. Open the webhooks page of your platform again to get a fresh one."
+			data.Title, data.Message = p.T("portal.linkExpired"), p.T("portal.linkExpiredText")
 		case tok.SingleUse && tok.UsedAt != nil:
 			data.Title = "This link has been used"
 			data.Message = "A portal link opens the portal once, so nobody can use it again. Open the webhooks page of your platform again to get a fresh one."
@@ -64,7 +62,7 @@ func (d *Dashboard) createPortalLink(w http.ResponseWriter, r *http.Request, s *
 		return err
 	}
 	base := d.publicBase(r)
-	data := portalLinkData{URL: portal.LoginURL(base, text), ReadOnly: readOnly, Expires: *tok.ExpiresAt,
+	data := portalLinkData{URL: portal.LoginURL(base, text, ""), ReadOnly: readOnly, Expires: *tok.ExpiresAt,
 		Curl: fmt.Sprintf("curl -X POST %s/api/v1/auth/app-portal-access/%s \\\n  -H \"Authorization: Bearer $HOOKLINE_TOKEN\" \\\n  -H \"Content-Type: application/json\" \\\n  -d '{\"expiry\": 3600}'", base, app.ID)}
-	return d.render(w, r, http.StatusOK, pagePortalLink, &view{Title: "Portal link", Session: s, App: app, Nav: "endpoints", Data: data})
+	return d.render(w, r, http.StatusOK, pagePortalLink, &view{Title: d.tr(r).T("portallink.title"), Session: s, App: app, Nav: "endpoints", Data: data})
 }

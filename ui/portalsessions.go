@@ -56,7 +56,7 @@ func (d *Dashboard) listPortalSessions(w http.ResponseWriter, r *http.Request, s
 			opts.Iterator = page.Data[len(page.Data)-1].ID
 		}
 	}
-	return d.render(w, r, http.StatusOK, pagePortalSessions, &view{Title: "Portal sessions", Session: s, App: app, Nav: "portal-sessions", Data: data})
+	return d.render(w, r, http.StatusOK, pagePortalSessions, &view{Title: d.tr(r).T("common.portalSessions"), Session: s, App: app, Nav: "portal-sessions", Data: data})
 }
 
 func (d *Dashboard) revokePortalSession(w http.ResponseWriter, r *http.Request, s *session) error {
@@ -74,5 +74,5 @@ func (d *Dashboard) revokePortalSession(w http.ResponseWriter, r *http.Request, 
 	if err := d.store.RevokeToken(r.Context(), tok.ID, d.svc.Now()); err != nil {
 		return err
 	}
-	return d.done(w, r, s, appURL(app.ID)+"/portal-sessions", "Portal session revoked: its browser is signed out on its next request.")
+	return d.done(w, r, s, appURL(app.ID)+"/portal-sessions", d.tr(r).T("portalsessions.revoked"))
 }

@@ -74,7 +74,7 @@ func (d *Dashboard) saveReceiver(w http.ResponseWriter, r *http.Request, s *sess
 		return err
 	}
 	if err := change(ep); err != nil {
-		if fields, rest, ok := fieldErrors(err, "identity", "cert", "tokenUrl", "clientId", "clientSecret", "scopes", "authMethod"); ok {
+		if fields, rest, ok := fieldErrors(d.tr(r), err, "identity", "cert", "tokenUrl", "clientId", "clientSecret", "scopes", "authMethod"); ok {
 			stored, gerr := d.store.GetEndpoint(r.Context(), app.ID, ep.ID)
 			if gerr != nil {
 				return gerr
@@ -92,21 +92,21 @@ func (d *Dashboard) saveReceiver(w http.ResponseWriter, r *http.Request, s *sess
 }
 
 func (d *Dashboard) saveMTLS(w http.ResponseWriter, r *http.Request, s *session) error {
-	return d.saveReceiver(w, r, s, "mtls", "Client certificate saved; deliveries present it from now on.", func(ep *hookline.Endpoint) error {
+	return d.saveReceiver(w, r, s, "mtls", d.tr(r).T("receivers.mtlsSaved"), func(ep *hookline.Endpoint) error {
 		if r.PostFormValue("remove") == "on" {
 			return d.svc.DeleteEndpointMTLS(r.Context(), ep)
 		}
 		id := r.PostFormValue("identity")
 		if strings.TrimSpace(id) == "" {
 			return &hookline.Error{Code: hookline.EINVALID, Message: "identity: is required",
-				Fields: []hookline.FieldError{{Loc: []string{"body", "identity"}, Msg: "Paste the PEM private key and certificate", Type: "missing"}}}
+				Fields: []hookline.FieldError{{Loc: []string{"body", "identity"}, Msg: d.tr(r).T("receivers.identityMissing"), Type: "missing"}}}
 		}
 		return d.svc.SetEndpointMTLS(r.Context(), ep, id)
 	})
 }
 
 func (d *Dashboard) saveServerCA(w http.ResponseWriter, r *http.Request, s *session) error {
-	return d.saveReceiver(w, r, s, "ca", "Server CA saved; deliveries verify the receiver with it from now on.", func(ep *hookline.Endpoint) error {
+	return d.saveReceiver(w, r, s, "ca", d.tr(r).T("receivers.caSaved"), func(ep *hookline.Endpoint) error {
 		var bundle *string
 		if pemText := r.PostFormValue("cert"); strings.TrimSpace(pemText) != "" {
 			bundle = &pemText
@@ -116,7 +116,7 @@ func (d *Dashboard) saveServerCA(w http.ResponseWriter, r *http.Request, s *sess
 }
 
 func (d *Dashboard) saveOAuth(w http.ResponseWriter, r *http.Request, s *session) error {
-	return d.saveReceiver(w, r, s, "oauth", "OAuth 2.0 settings saved; deliveries carry its token from now on.", func(ep *hookline.Endpoint) error {
+	return d.saveReceiver(w, r, s, "oauth", d.tr(r).T("receivers.oauthSaved"), func(ep *hookline.Endpoint) error {
 		if r.PostFormValue("remove") == "on" {
 			return d.svc.DeleteEndpointOAuth(r.Context(), ep)
 		}

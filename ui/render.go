@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/i18n"
 	"github.com/hookline/hookline/portal"
 )
 
@@ -43,6 +44,11 @@ type view struct {
 	NoScriptRefresh int
 	// Brand is the name, images, stylesheet and footer line the page shows.
 	Brand brandView
+	// Lang is the page's language, Langs the language switch, and Script the texts app.js
+	// shows, as JSON for a data attribute.
+	Lang   string
+	Langs  []langChoice
+	Script string
 }
 
 // Value returns a submitted form value, for refilling a form after an error.
@@ -64,7 +70,8 @@ func (d *Dashboard) staticURL(name string) string {
 }
 
 func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, status int, page string, v *view) error {
-	t, ok := d.pages[page]
+	p := d.tr(r)
+	t, ok := d.pages[p.Lang()][page]
 	if !ok {
 		return fmt.Errorf("ui: no page %q", page)
 	}
@@ -77,6 +84,10 @@ func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, status int, p
 	v.Version = d.cfg.Version
 	v.Theme = themeOf(r, v.Session)
 	v.Brand = d.brandOf(v.App, v.Session)
+	v.Lang, v.Langs = p.Lang(), d.langChoices(r, p.Lang())
+	if b, err := json.Marshal(p.Script()); err == nil {
+		v.Script = string(b)
+	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout.html", v); err != nil {
 		return fmt.Errorf("ui: render %s: %w", page, err)
@@ -100,24 +111,29 @@ type errorData struct {
 // wrong; anything else is logged and shown as a generic failure.
 func (d *Dashboard) renderError(w http.ResponseWriter, r *http.Request, s *session, err error) {
 	status := statusOf(err)
+	p := d.tr(r)
 	data := errorData{Status: status, Message: hookline.ErrorMessage(err)}
 	switch {
 	case status == http.StatusNotFound:
-		data.Title = "Not found"
-		data.Message = "There is nothing here, or you do not have access to it. Check the address, or go back to the start."
+		data.Title = p.T("error.notFound")
+		data.Message = p.T("error.notFoundText")
 	case status == http.StatusForbidden && errors.Is(err, errCSRF):
-		data.Title = "Form not accepted"
+		data.Title = p.T("error.csrf")
+		data.Message = p.T("error.csrfText")
+	case status == http.StatusForbidden && errors.Is(err, errReadOnly):
+		data.Title = p.T("error.forbidden")
+		data.Message = p.T("error.readOnly")
 	case status == http.StatusForbidden:
-		data.Title = "Not allowed"
+		data.Title = p.T("error.forbidden")
 	case status == http.StatusServiceUnavailable:
-		data.Title = "Temporarily unavailable"
-		data.Message = "The database is not answering. Try again in a moment."
+		data.Title = p.T("error.unavailable")
+		data.Message = p.T("error.unavailableText")
 	case status >= 500:
 		d.logger.Error("dashboard request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		data.Title = "Something went wrong"
-		data.Message = "The page could not be shown. The error was logged; try again, and tell your operator if it persists."
+		data.Title = p.T("error.internal")
+		data.Message = p.T("error.internalText")
 	default:
-		data.Title = "Request not accepted"
+		data.Title = p.T("error.invalid")
 	}
 	v := &view{Title: data.Title, Session: s, Data: data}
 	if s != nil && s.Portal {
@@ -134,7 +150,7 @@ func (d *Dashboard) renderError(w http.ResponseWriter, r *http.Request, s *sessi
 
 // fieldErrors turns a validation error into messages by form field, with what belongs to no
 // known field in rest. Field names are the service's (the second element of Loc).
-func fieldErrors(err error, known ...string) (fields map[string]string, rest string, ok bool) {
+func fieldErrors(p *i18n.Printer, err error, known ...string) (fields map[string]string, rest string, ok bool) {
 	var he *hookline.Error
 	if !errors.As(err, &he) || statusOf(err) != http.StatusUnprocessableEntity && statusOf(err) != http.StatusConflict {
 		return nil, "", false
@@ -163,7 +179,7 @@ func fieldErrors(err error, known ...string) (fields map[string]string, rest str
 		if fields[name] != "" {
 			fields[name] += "; " + msg
 		} else {
-			fields[name] = fieldMessage(name, msg)
+			fields[name] = fieldMessage(p, name, msg)
 		}
 	}
 	if len(he.Fields) == 0 {
@@ -179,12 +195,16 @@ func capitalize(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-func (d *Dashboard) funcs() template.FuncMap {
+// funcs are the template functions of the pages in p's language.
+func (d *Dashboard) funcs(p *i18n.Printer) template.FuncMap {
 	return template.FuncMap{
 		"static": d.staticURL,
-		"rel":    func(t time.Time) string { return relTime(d.svc.Now(), t) },
-		"abs":    func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04:05 UTC") },
-		"iso":    func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		// t is a message of the catalogue: {{t "endpoints.title"}}, {{t "x" "count" 3}}.
+		"t":   p.HTML,
+		"num": p.Int,
+		"rel": func(t time.Time) string { return p.Relative(d.svc.Now(), t) },
+		"abs": p.Date,
+		"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"deref": func(t *time.Time) time.Time {
 			if t == nil {
 				return time.Time{}
@@ -192,8 +212,8 @@ func (d *Dashboard) funcs() template.FuncMap {
 			return *t
 		},
 		"status":      statusName,
-		"statusWord":  statusWord,
-		"attemptWord": attemptWord,
+		"statusWord":  func(s hookline.MessageStatus) string { return statusWord(p, s) },
+		"attemptWord": func(s hookline.MessageStatus) string { return attemptWord(p, s) },
 		"codeText":    codeText,
 		"pretty":      prettyJSON,
 		"join":        strings.Join,
@@ -223,12 +243,53 @@ func (d *Dashboard) funcs() template.FuncMap {
 			}
 			return m
 		},
-		"reason":      reasonOf,
-		"bucketLabel": bucketLabel,
+		"reason":      func(stored string) disabledReason { return reasonOf(p, stored) },
+		"bucketLabel": func(start, end time.Time) string { return bucketLabel(p, start, end) },
 		"lower":       strings.ToLower,
 		"add":         func(a, b int) int { return a + b },
 		"list":        func(s ...string) []string { return s },
+		// code, mono, strong, strongid, link and msglink make markup for an argument of t,
+		// which puts it in as it is: {{t "search.tagged" "tag" (code .)}}.
+		"code":   func(s string) template.HTML { return markup("code", "", s) },
+		"mono":   func(s string) template.HTML { return markup("span", `class="mono"`, s) },
+		"strong": func(s any) template.HTML { return markup("strong", "", s) },
+		"strongid": func(id string, v any) template.HTML {
+			return markup("strong", `id="`+template.HTMLEscapeString(id)+`"`, v)
+		},
+		"link": func(href string, text any) template.HTML {
+			return markup("a", `href="`+template.HTMLEscapeString(href)+`"`, text)
+		},
+		"msglink": func(appID, msgID string) template.HTML {
+			return markup("a", `class="mono" href="`+template.HTMLEscapeString(appURL(appID)+"/messages/"+url.PathEscape(msgID))+`"`, msgID)
+		},
+		"timeabs": func(t time.Time) template.HTML { return timeHTML(p, time.Time{}, t) },
+		"timerel": func(t time.Time) template.HTML { return timeHTML(p, d.svc.Now(), t) },
 	}
+}
+
+// markup is an element with attrs (already escaped) around text (escaped here).
+// Text that is template.HTML already (a message from t) goes in as it is.
+func markup(tag, attrs string, text any) template.HTML {
+	if attrs != "" {
+		attrs = " " + attrs
+	}
+	inner, ok := text.(template.HTML)
+	if !ok {
+		inner = template.HTML(template.HTMLEscapeString(fmt.Sprint(text)))
+	}
+	return template.HTML("<" + tag + attrs + ">" + string(inner) + "</" + tag + ">")
+}
+
+// timeHTML is a <time> element, as the "timeabs" and "time" partials write it, for a message
+// that takes a time as an argument: relative to now, or absolute when now is zero.
+func timeHTML(p *i18n.Printer, now, t time.Time) template.HTML {
+	iso, abs := t.UTC().Format(time.RFC3339), p.Date(t)
+	if !now.IsZero() {
+		return template.HTML(`<time datetime="` + iso + `" title="` + template.HTMLEscapeString(abs) + `" data-rel>` +
+			template.HTMLEscapeString(p.Relative(now, t)) + `</time>`)
+	}
+	return template.HTML(`<time datetime="` + iso + `" title="` + template.HTMLEscapeString(abs) + `" data-abs>` +
+		template.HTMLEscapeString(abs) + `</time>`)
 }
 
 func appURL(appID string) string { return "/dashboard/apps/" + url.PathEscape(appID) }
@@ -289,39 +350,6 @@ func prettyJSON(raw any) string {
 		return out.String()
 	}
 	return string(b)
-}
-
-// relTime says how long ago (or how soon) t is, in words.
-func relTime(now, t time.Time) string {
-	if t.IsZero() {
-		return "never"
-	}
-	d := now.Sub(t)
-	future := d < 0
-	if future {
-		d = -d
-	}
-	var s string
-	switch {
-	case d < 45*time.Second:
-		return "just now"
-	case d < 90*time.Second:
-		s = "1 minute"
-	case d < time.Hour:
-		s = fmt.Sprintf("%d minutes", int(d.Round(time.Minute)/time.Minute))
-	case d < 90*time.Minute:
-		s = "1 hour"
-	case d < 24*time.Hour:
-		s = fmt.Sprintf("%d hours", int(d.Round(time.Hour)/time.Hour))
-	case d < 36*time.Hour:
-		s = "1 day"
-	default:
-		s = fmt.Sprintf("%d days", int((d+12*time.Hour)/(24*time.Hour)))
-	}
-	if future {
-		return "in " + s
-	}
-	return s + " ago"
 }
 
 // pager holds the links to the pages around a list page; "" where there is none.

@@ -40,12 +40,12 @@ func (d *Dashboard) resendSelected(w http.ResponseWriter, r *http.Request, s *se
 	}
 	attempts, messages := r.PostForm["attempt"], r.PostForm["message"]
 	if len(attempts)+len(messages) == 0 {
-		d.flash(w, r, s.Portal, "error", "Nothing was selected: tick the rows to send again, then press Resend selected.")
+		d.flash(w, r, s.Portal, "error", d.tr(r).T("bulk.nothingSelected"))
 		http.Redirect(w, r, back, http.StatusSeeOther)
 		return nil
 	}
 	if len(attempts)+len(messages) > maxBulk {
-		return hookline.Errorf(hookline.EINVALID, "At most %d rows can be sent again at once.", maxBulk)
+		return hookline.Errorf(hookline.EINVALID, "%s", d.tr(r).T("bulk.tooMany", "count", maxBulk))
 	}
 	type pair struct{ msg, ep string }
 	var pairs []pair
@@ -92,9 +92,9 @@ func (d *Dashboard) resendSelected(w http.ResponseWriter, r *http.Request, s *se
 			return err
 		}
 	}
-	msg := fmt.Sprintf("%s being sent again.", plural(sent, "delivery is", "deliveries are"))
+	msg := d.tr(r).T("bulk.sent", "count", sent)
 	if skipped > 0 {
-		msg += fmt.Sprintf(" %s could not be: the message was expunged or purged, or the endpoint deleted.", plural(skipped, "delivery", "deliveries"))
+		msg += " " + d.tr(r).T("bulk.skipped", "count", skipped)
 	}
 	return d.done(w, r, s, back, msg)
 }
@@ -121,9 +121,9 @@ type taskData struct {
 
 // taskKinds names the task kinds the dashboard starts.
 var taskKinds = map[hookline.TaskKind]string{
-	hookline.TaskEndpointRecover:    "Recover failed messages",
-	hookline.TaskEndpointReplay:     "Send missing messages",
-	hookline.TaskEndpointBulkReplay: "Send messages again",
+	hookline.TaskEndpointRecover:    "endpoint.recoverFailedMessages",
+	hookline.TaskEndpointReplay:     "endpoint.sendMissingMessages",
+	hookline.TaskEndpointBulkReplay: "task.bulkReplay",
 }
 
 // showTask is a background task of the application: what it does, its status and progress. A
@@ -141,8 +141,8 @@ func (d *Dashboard) showTask(w http.ResponseWriter, r *http.Request, s *session)
 	if err != nil {
 		return err
 	}
-	data := taskData{Task: task, Kind: taskKinds[task.Kind]}
-	if data.Kind == "" {
+	data := taskData{Task: task, Kind: d.tr(r).T(taskKinds[task.Kind])}
+	if taskKinds[task.Kind] == "" {
 		data.Kind = string(task.Kind)
 	}
 	var in struct {
@@ -179,13 +179,13 @@ func (d *Dashboard) showTask(w http.ResponseWriter, r *http.Request, s *session)
 
 // recoverEndpoint sends again the messages that failed at the endpoint in the form's period.
 func (d *Dashboard) recoverEndpoint(w http.ResponseWriter, r *http.Request, s *session) error {
-	return d.startWindowTask(w, r, s, d.svc.Recover, "The messages that failed in that time are being sent again; this page shows how it goes.")
+	return d.startWindowTask(w, r, s, d.svc.Recover, d.tr(r).T("task.recoverStarted"))
 }
 
 // replayMissing sends the endpoint the messages of the form's period that it never got (from
 // before it existed, or while it filtered them out).
 func (d *Dashboard) replayMissing(w http.ResponseWriter, r *http.Request, s *session) error {
-	return d.startWindowTask(w, r, s, d.svc.ReplayMissing, "The messages of that time that never went to this endpoint are being sent to it; this page shows how it goes.")
+	return d.startWindowTask(w, r, s, d.svc.ReplayMissing, d.tr(r).T("task.replayStarted"))
 }
 
 // startWindowTask reads the form's period (since, and until or up to now; UTC) and starts a
@@ -202,16 +202,16 @@ func (d *Dashboard) startWindowTask(w http.ResponseWriter, r *http.Request, s *s
 	errs := map[string]string{}
 	since, perr := time.ParseInLocation("2006-01-02T15:04", r.PostFormValue("since"), time.UTC)
 	if perr != nil {
-		errs["since"] = "Enter a date and time, such as 2026-06-12T14:00"
+		errs["since"] = d.tr(r).T("recover.sinceInvalid")
 	}
 	var until *time.Time
 	if u := strings.TrimSpace(r.PostFormValue("until")); u != "" {
 		t, err := time.ParseInLocation("2006-01-02T15:04", u, time.UTC)
 		switch {
 		case err != nil:
-			errs["until"] = "Enter a date and time, such as 2026-06-12T18:00, or leave it empty for up to now"
+			errs["until"] = d.tr(r).T("recover.untilInvalid")
 		case perr == nil && !t.After(since):
-			errs["until"] = "The end must be after the start"
+			errs["until"] = d.tr(r).T("recover.untilBeforeSince")
 		default:
 			until = &t
 		}

@@ -179,7 +179,7 @@ func (d *Dashboard) renderLogin(w http.ResponseWriter, r *http.Request, status i
 		tokenValue = randomToken()
 		http.SetCookie(w, d.cookie(r, false, loginCSRF, tokenValue, 3600))
 	}
-	return d.render(w, r, status, pageLogin, &view{Title: "Sign in", CSRF: tokenValue, Data: data})
+	return d.render(w, r, status, pageLogin, &view{Title: d.tr(r).T("common.signIn"), CSRF: tokenValue, Data: data})
 }
 
 func randomToken() string {
@@ -197,9 +197,9 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request, _ *session) er
 	text := strings.TrimSpace(r.PostFormValue("token"))
 	tok, err := auth.Authenticate(r.Context(), d.store, "Bearer "+text, d.svc.Now())
 	if hookline.ErrorCode(err) == hookline.EUNAUTHORIZED || (err == nil && tok.Kind != hookline.TokenOperator) {
-		msg := "This token is not valid. Paste an operator token (it starts with hlo_)."
+		msg := d.tr(r).T("login.invalid")
 		if err == nil && tok.Kind == hookline.TokenApplication {
-			msg = "This is an application API key. The dashboard needs an operator token; customers open the portal through a link from their platform."
+			msg = d.tr(r).T("login.apiKey")
 		}
 		return d.renderLogin(w, r, http.StatusUnauthorized, loginData{Next: next, Error: msg})
 	}
@@ -212,7 +212,7 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request, _ *session) er
 	}
 	http.SetCookie(w, d.cookie(r, false, sessionCookie, sessText, int(d.cfg.SessionTTL/time.Second)))
 	http.SetCookie(w, d.cookie(r, false, loginCSRF, "", -1))
-	d.flash(w, r, false, "success", "Signed in.")
+	d.flash(w, r, false, "success", d.tr(r).T("login.signedIn"))
 	http.Redirect(w, r, safeNext(next), http.StatusSeeOther)
 	return nil
 }
@@ -228,10 +228,11 @@ func (d *Dashboard) logout(w http.ResponseWriter, r *http.Request, s *session) e
 	}
 	http.SetCookie(w, d.cookie(r, s.Portal, s.cookie, "", -1))
 	if s.Portal {
-		return d.render(w, r, http.StatusOK, pageError, &view{Title: "Signed out",
-			Data: errorData{Title: "Signed out", Message: "You have left the webhook portal. Open the link from your platform again to come back.", HideActions: true}})
+		p := d.tr(r)
+		return d.render(w, r, http.StatusOK, pageError, &view{Title: p.T("login.signedOutTitle"),
+			Data: errorData{Title: p.T("login.signedOutTitle"), Message: p.T("portal.signedOut"), HideActions: true}})
 	}
-	d.flash(w, r, false, "success", "Signed out.")
+	d.flash(w, r, false, "success", d.tr(r).T("login.signedOut"))
 	http.Redirect(w, r, "/dashboard/login", http.StatusSeeOther)
 	return nil
 }
@@ -274,6 +275,7 @@ func (d *Dashboard) portalLogin(w http.ResponseWriter, r *http.Request, _ *sessi
 	}
 	http.SetCookie(w, d.cookie(r, true, portalCookie, text, maxAge))
 	d.setPortalTheme(w, r, maxAge)
+	d.setPortalLang(w, r, maxAge)
 	http.Redirect(w, r, appURL(tok.AppID), http.StatusSeeOther)
 	return nil
 }

@@ -87,7 +87,7 @@ func (d *Dashboard) saveTransformation(w http.ResponseWriter, r *http.Request, s
 	code := strings.TrimSpace(r.PostFormValue("transformCode"))
 	enabled := r.PostFormValue("transformEnabled") == "on"
 	if _, err := d.svc.SetTransformation(r.Context(), ep, service.TransformationPatch{Code: &code, Enabled: &enabled}); err != nil {
-		if fields, rest, ok := fieldErrors(err, "code", "enabled"); ok {
+		if fields, rest, ok := fieldErrors(d.tr(r), err, "code", "enabled"); ok {
 			fields = formFields(fields, rest)
 			form := r.PostForm
 			form.Set("transformation", "save")
@@ -95,9 +95,9 @@ func (d *Dashboard) saveTransformation(w http.ResponseWriter, r *http.Request, s
 		}
 		return err
 	}
-	msg := "Transformation saved; it is off."
+	msg := d.tr(r).T("transformation.savedOff")
 	if enabled {
-		msg = "Transformation saved; deliveries run it from now on."
+		msg = d.tr(r).T("transformation.savedOn")
 	}
 	return d.done(w, r, s, epURL(app.ID, ep.ID)+"#transformation", msg)
 }
@@ -115,17 +115,17 @@ func (d *Dashboard) simulateTransformation(w http.ResponseWriter, r *http.Reques
 	fields := map[string]string{}
 	var obj map[string]any
 	if err := json.Unmarshal([]byte(payload), &obj); err != nil || obj == nil {
-		fields["transformPayload"] = "Enter a JSON object, such as " + defaultSimPayload
+		fields["transformPayload"] = d.tr(r).T("transformation.payloadInvalid", "example", defaultSimPayload)
 	}
 	if eventType == "" {
-		fields["transformEventType"] = "Enter the event type the message would have"
+		fields["transformEventType"] = d.tr(r).T("transformation.eventTypeMissing")
 	}
 	if len(fields) > 0 {
 		return d.renderEndpoint(w, r, s, app, ep, http.StatusUnprocessableEntity, form, fields)
 	}
 	res, err := d.svc.SimulateTransformation(r.Context(), ep, code, eventType, []byte(payload))
 	if err != nil {
-		if fields, rest, ok := fieldErrors(err, "code"); ok {
+		if fields, rest, ok := fieldErrors(d.tr(r), err, "code"); ok {
 			fields = formFields(fields, rest)
 			return d.renderEndpoint(w, r, s, app, ep, statusOf(err), form, fields)
 		}

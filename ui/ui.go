@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/i18n"
 	"github.com/hookline/hookline/service"
 )
 
@@ -39,6 +40,10 @@ type Config struct {
 	Version string
 	// Brand is how the dashboard presents itself; applications override it for their portal.
 	Brand Brand
+	// Language is the default language of the pages (i18n.Default when empty); StringsFile
+	// names a JSON file of the installation's own texts (i18n.ReadOverrides).
+	Language    string
+	StringsFile string
 }
 
 // DefaultSessionTTL is the default lifetime of an operator sign-in.
@@ -55,11 +60,14 @@ var staticFS embed.FS
 
 // Dashboard is the dashboard's HTTP handler set.
 type Dashboard struct {
-	svc       *service.Service
-	store     hookline.Store
-	cfg       Config
-	logger    *slog.Logger
-	pages     map[string]*template.Template
+	svc    *service.Service
+	store  hookline.Store
+	cfg    Config
+	logger *slog.Logger
+	// pages holds every page's template per language: each language's set is parsed with
+	// template functions that speak it.
+	pages     map[string]map[string]*template.Template
+	cat       *i18n.Catalogue
 	staticVer string
 	cop       *http.CrossOriginProtection
 	// logo and favicon are the brand's image files, nil when it has none.
@@ -88,8 +96,18 @@ func New(svc *service.Service, cfg Config, logger *slog.Logger) (*Dashboard, err
 	if err := d.checkBrand(); err != nil {
 		return nil, err
 	}
-	if d.pages, err = d.parsePages(); err != nil {
+	overrides, err := i18n.ReadOverrides(cfg.StringsFile)
+	if err != nil {
 		return nil, err
+	}
+	if d.cat, err = i18n.New(cfg.Language, overrides); err != nil {
+		return nil, err
+	}
+	d.pages = map[string]map[string]*template.Template{}
+	for _, lang := range i18n.Languages {
+		if d.pages[lang], err = d.parsePages(d.cat.Printer(lang)); err != nil {
+			return nil, err
+		}
 	}
 	return d, nil
 }
@@ -142,8 +160,8 @@ var allPages = []string{pageLogin, pageApps, pageEndpoints, pageEndpointForm, pa
 // sharedTemplates are the layout and the partials every page is parsed with.
 var sharedTemplates = []string{"layout.html", "partials.html", "receivers.html", "transformation.html", "destinations.html"}
 
-func (d *Dashboard) parsePages() (map[string]*template.Template, error) {
-	base, err := template.New("layout.html").Funcs(d.funcs()).ParseFS(templateFS, prefixAll("templates/", sharedTemplates)...)
+func (d *Dashboard) parsePages(p *i18n.Printer) (map[string]*template.Template, error) {
+	base, err := template.New("layout.html").Funcs(d.funcs(p)).ParseFS(templateFS, prefixAll("templates/", sharedTemplates)...)
 	if err != nil {
 		return nil, fmt.Errorf("ui: parse layout: %w", err)
 	}
@@ -238,6 +256,7 @@ func (d *Dashboard) routes() []route {
 		{"POST /dashboard/logout", signedIn, d.logout},
 		{"GET /dashboard/portal/login", public, d.portalLogin},
 		{"GET /dashboard/brand.css", public, d.serveBrandCSS},
+		{"GET /dashboard/language", public, d.setLanguage},
 		{"GET /dashboard/brand/logo", public, d.serveBrandImage(&d.logo)},
 		{"GET /dashboard/brand/favicon", public, d.serveBrandImage(&d.favicon)},
 
@@ -313,6 +332,7 @@ func (d *Dashboard) wrap(acc access, h handlerFunc) http.Handler {
 		if sess != nil && sess.Portal {
 			d.setSecurityHeaders(w, true)
 		}
+		r = withPrinter(r, d.cat.Printer(d.langOf(r, sess)))
 		if acc != public && sess == nil {
 			d.redirectToLogin(w, r)
 			return
@@ -324,7 +344,7 @@ func (d *Dashboard) wrap(acc access, h handlerFunc) http.Handler {
 		if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 			if err := r.ParseForm(); err != nil {
-				d.renderError(w, r, sess, hookline.Errorf(hookline.EINVALID, "The form could not be read; it may be too large."))
+				d.renderError(w, r, sess, hookline.Errorf(hookline.EINVALID, "%s", d.tr(r).T("error.formUnreadable")))
 				return
 			}
 			// Login forms carry a token bound to a cookie instead of a session; the login handler

@@ -3,20 +3,37 @@
   "use strict";
   document.documentElement.classList.add("js");
 
+  // The page's texts, in its language (the server's catalogue, package i18n); English when the
+  // page carries none.
+  var T = {
+    "time.justNow": "just now", "time.ago": "{time} ago", "time.in": "in {time}",
+    "time.minutes.one": "1 minute", "time.minutes.other": "{count} minutes",
+    "time.hours.one": "1 hour", "time.hours.other": "{count} hours",
+    "time.days.one": "1 day", "time.days.other": "{count} days",
+    "script.copied": "Copied", "script.copiedAnnounce": "Copied to the clipboard.",
+    "script.newAttempts.one": "1 new attempt.", "script.newAttempts.other": "{count} new attempts."
+  };
+  try {
+    var given = JSON.parse(document.documentElement.getAttribute("data-strings") || "{}");
+    Object.keys(given).forEach(function (k) { if (given[k]) T[k] = given[k]; });
+  } catch (e) { /* keep English */ }
+  function fill(text, name, value) { return text.split("{" + name + "}").join(value); }
+  function plural(id, n) { return fill(T[id + (n === 1 ? ".one" : ".other")] || T[id + ".other"], "count", n); }
+
   // Relative times ("3 minutes ago") stay current; the absolute time is in the title.
   function relative(date) {
     var s = Math.round((Date.now() - date.getTime()) / 1000);
     var future = s < 0;
     s = Math.abs(s);
-    if (s < 45) return "just now";
+    if (s < 45) return T["time.justNow"];
     var text;
-    if (s < 90) text = "1 minute";
-    else if (s < 3600) text = Math.round(s / 60) + " minutes";
-    else if (s < 5400) text = "1 hour";
-    else if (s < 86400) text = Math.round(s / 3600) + " hours";
-    else if (s < 129600) text = "1 day";
-    else text = Math.round(s / 86400) + " days";
-    return future ? "in " + text : text + " ago";
+    if (s < 90) text = plural("time.minutes", 1);
+    else if (s < 3600) text = plural("time.minutes", Math.round(s / 60));
+    else if (s < 5400) text = plural("time.hours", 1);
+    else if (s < 86400) text = plural("time.hours", Math.round(s / 3600));
+    else if (s < 129600) text = plural("time.days", 1);
+    else text = plural("time.days", Math.round(s / 86400));
+    return fill(T[future ? "time.in" : "time.ago"], "time", text);
   }
   function updateTimes(root) {
     (root || document).querySelectorAll("time[data-rel]").forEach(function (el) {
@@ -68,8 +85,8 @@
       var text = target.value !== undefined && target.tagName === "INPUT" ? target.value : target.textContent;
       navigator.clipboard.writeText(text.trim()).then(function () {
         var old = btn.textContent;
-        btn.textContent = "Copied";
-        announce("Copied to the clipboard.");
+        btn.textContent = T["script.copied"];
+        announce(T["script.copiedAnnounce"]);
         setTimeout(function () { btn.textContent = old; }, 1500);
       });
     });
@@ -115,7 +132,7 @@
       document.querySelectorAll("[data-live-waiting]").forEach(function (el) {
         if (tbody.querySelector('tr[data-msg="' + el.getAttribute("data-live-waiting") + '"]')) el.remove();
       });
-      announce(rows.length === 1 ? "1 new attempt." : rows.length + " new attempts.");
+      announce(plural("script.newAttempts", rows.length));
     }
     function poll() {
       if (document.hidden) return schedule();
