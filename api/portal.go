@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/i18n"
 	"github.com/hookline/hookline/portal"
 )
 
@@ -23,6 +26,7 @@ type AppPortalAccessIn struct {
 	Expiry      *int64         `json:"expiry,omitempty" doc:"How long the link (and the portal session it opens) lasts, in seconds: 3600 to 604800 (default 7 days)."`
 	ReadOnly    *bool          `json:"readOnly,omitempty" doc:"The portal shows everything but changes nothing."`
 	SingleUse   *bool          `json:"singleUse,omitempty" doc:"Hookline extension. true (the default): the link opens the portal once; opening it sets the session cookie, and the link cannot be replayed. false: the link works until it expires, each opening a session, for a page that must load the same link again."`
+	Lang        *string        `json:"lang,omitempty" doc:"Hookline extension. The portal's language for the session the link opens: en or de. Without it the portal follows the browser's Accept-Language, then the installation's --language."`
 }
 
 // AppPortalAccessOut is a customer-portal magic link.
@@ -44,6 +48,12 @@ func (a *API) appPortalAccess(w http.ResponseWriter, r *http.Request) error {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		if err := decode(r, &in); err != nil {
 			return err
+		}
+	}
+	lang := ""
+	if in.Lang != nil {
+		if lang = *in.Lang; !slices.Contains(i18n.Languages, lang) {
+			return fieldError("body", "lang", "value", "must be one of "+strings.Join(i18n.Languages, ", "))
 		}
 	}
 	ttl := defaultPortalExpiry
@@ -75,6 +85,6 @@ func (a *API) appPortalAccess(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, AppPortalAccessOut{URL: portal.LoginURL(portal.BaseURL(r, a.cfg.PublicURL), text), Token: text})
+	writeJSON(w, http.StatusOK, AppPortalAccessOut{URL: portal.LoginURL(portal.BaseURL(r, a.cfg.PublicURL), text, lang), Token: text})
 	return nil
 }

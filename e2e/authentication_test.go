@@ -184,3 +184,24 @@ func TestMessageTokenOnlyCreatesMessages(t *testing.T) {
 		t.Errorf("message with the API key after expire-all: %d %s, want 202", r.Status, r.Body)
 	}
 }
+
+// TestPortalLinkNamesItsLanguage: the Hookline extension lang puts the portal's language on the
+// magic link; a language Hookline does not have is refused with a 422 that names the field.
+func TestPortalLinkNamesItsLanguage(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t, testserver.Options{})
+	appID := createApp(t, srv, "Acme")
+	var link struct{ URL string }
+	srv.Op("POST", "/api/v1/auth/app-portal-access/"+appID, map[string]any{"lang": "de"}, 200).JSON(t, &link)
+	if !strings.HasSuffix(link.URL, "&lang=de") {
+		t.Errorf("link with lang de: %s", link.URL)
+	}
+	srv.Op("POST", "/api/v1/auth/app-portal-access/"+appID, map[string]any{}, 200).JSON(t, &link)
+	if strings.Contains(link.URL, "lang=") {
+		t.Errorf("link without lang: %s", link.URL)
+	}
+	r := srv.Do("POST", "/api/v1/auth/app-portal-access/"+appID, srv.Token, map[string]any{"lang": "fr"})
+	if r.Status != 422 || !strings.Contains(string(r.Body), `"lang"`) {
+		t.Errorf("lang fr: %d %s, want a 422 naming lang", r.Status, r.Body)
+	}
+}

@@ -54,9 +54,14 @@ func LinkNameFor(readOnly bool) string {
 
 // LoginURL is the magic link of a portal token: the dashboard's portal sign-in, which sets the
 // session cookie and redirects, so the token leaves the address bar at once. It needs no
-// JavaScript, unlike a token in the URL fragment.
-func LoginURL(base, token string) string {
-	return strings.TrimRight(base, "/") + "/dashboard/portal/login?token=" + url.QueryEscape(token)
+// JavaScript, unlike a token in the URL fragment. A lang (a language tag, "" for none) names
+// the portal's language for the session the link opens.
+func LoginURL(base, token, lang string) string {
+	u := strings.TrimRight(base, "/") + "/dashboard/portal/login?token=" + url.QueryEscape(token)
+	if lang != "" {
+		u += "&lang=" + url.QueryEscape(lang)
+	}
+	return u
 }
 
 // BaseURL is the externally visible base URL that portal links (and the dashboard's curl

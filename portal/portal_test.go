@@ -33,12 +33,19 @@ func TestNamesCarryTheMode(t *testing.T) {
 }
 
 func TestLoginURLEscapesTheToken(t *testing.T) {
-	got := LoginURL("https://hooks.example.com/", "portal_a+b/c")
+	got := LoginURL("https://hooks.example.com/", "portal_a+b/c", "")
 	u, err := url.Parse(got)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if u.Host != "hooks.example.com" || u.Path != "/dashboard/portal/login" || u.Query().Get("token") != "portal_a+b/c" {
 		t.Errorf("LoginURL = %s", got)
+	}
+}
+
+func TestLoginURLNamesItsLanguage(t *testing.T) {
+	u, err := url.Parse(LoginURL("https://hooks.example.com", "hlp_x", "de"))
+	if err != nil || u.Query().Get("lang") != "de" || u.Query().Get("token") != "hlp_x" {
+		t.Errorf("LoginURL with a language = %v (%v)", u, err)
 	}
 }
