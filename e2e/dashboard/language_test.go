@@ -113,9 +113,9 @@ func (b *tab) noneOf(url string, words ...string) {
 // placeholders other than the message's, stops the server at start with a message naming it.
 func TestStringsFileRefusedAtStart(t *testing.T) {
 	for body, want := range map[string]string{
-		`{"de": {"endpoint.nope": "x"}}`:                        `"endpoint.nope" is not a message id`,
+		`{"de": {"endpoint.nope": "x"}}`:                      `"endpoint.nope" is not a message id`,
 		`{"de": {"endpoint.deleted": "Gelöscht: {adresse}"}}`: `has placeholders {adresse}, the message has {url}`,
-		`{"fr": {"endpoint.saved": "Enregistré."}}`:            `language "fr"`,
+		`{"fr": {"endpoint.saved": "Enregistré."}}`:           `language "fr"`,
 		`{"de": `: "strings file",
 	} {
 		dir := t.TempDir()
