@@ -149,6 +149,10 @@ func (p *Printer) Int(n int) string {
 	return s
 }
 
+// Number writes an integer of any Go integer type, or a float with one decimal, the
+// language's way.
+func (p *Printer) Number(v any) string { return p.value(v) }
+
 // Decimal writes f with prec digits after the language's decimal separator (trailing zeros
 // and a bare separator dropped): 97.5 in English, 97,5 in German.
 func (p *Printer) Decimal(f float64, prec int) string {

@@ -248,9 +248,9 @@ func (c *deliveryChart) layout() {
 		maxMs = max(maxMs, b.Latency.P95)
 	}
 	yMax := niceMax(float64(maxTotal))
-	c.YTicks = []chartTick{{base, "0"}, {base - plotH/2, formatCount(yMax / 2)}, {base - plotH, formatCount(yMax)}}
+	c.YTicks = []chartTick{{base, "0"}, {base - plotH/2, c.p.Decimal(yMax/2, 1)}, {base - plotH, c.p.Decimal(yMax, 1)}}
 	msMax := niceMax(float64(maxMs))
-	c.LatencyTick = []chartTick{{base, "0"}, {base - plotH/2, c.p.T("chart.ms", "n", formatCount(msMax/2))}, {base - plotH, c.p.T("chart.ms", "n", formatCount(msMax))}}
+	c.LatencyTick = []chartTick{{base, "0"}, {base - plotH/2, c.p.T("chart.ms", "n", c.p.Decimal(msMax/2, 1))}, {base - plotH, c.p.T("chart.ms", "n", c.p.Decimal(msMax, 1))}}
 	var p50, p95 []string
 	flush := func() {
 		if len(p50) > 1 {
@@ -283,13 +283,6 @@ func (c *deliveryChart) layout() {
 }
 
 func round1(v float64) float64 { return math.Round(v*10) / 10 }
-
-func formatCount(v float64) string {
-	if v == math.Trunc(v) {
-		return strconv.FormatFloat(v, 'f', 0, 64)
-	}
-	return strconv.FormatFloat(v, 'f', 1, 64)
-}
 
 // bucketLabel names a bucket's period in UTC: "6 Dec, 14:00–15:00 UTC", or days for day
 // buckets, as p's language writes them.

@@ -201,7 +201,7 @@ func (d *Dashboard) funcs(p *i18n.Printer) template.FuncMap {
 		"static": d.staticURL,
 		// t is a message of the catalogue: {{t "endpoints.title"}}, {{t "x" "count" 3}}.
 		"t":   p.HTML,
-		"num": p.Int,
+		"num": p.Number,
 		"rel": func(t time.Time) string { return p.Relative(d.svc.Now(), t) },
 		"abs": p.Date,
 		"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
