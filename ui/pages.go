@@ -25,6 +25,7 @@ var notPages = []string{
 	"GET /dashboard/{$}",
 	"GET /dashboard/portal/login",
 	"GET /dashboard/brand.css",
+	"GET /dashboard/language",
 	"GET /dashboard/brand/logo",
 	"GET /dashboard/brand/favicon",
 	"GET /dashboard/apps/{app}/endpoints/{ep}/history/live",

@@ -72,6 +72,8 @@ var flowShots = []string{
 	"destination-attempt",       // TestBrokerDestinationInChromium
 	"endpoint-destination",      // TestBrokerDestinationInChromium
 	"portal-destination",        // TestBrokerDestinationInChromium
+	"portal-german",             // TestGermanPortal
+	"delivery-history-german",   // TestGermanPortal
 }
 
 // portalShot names the screenshot of a page as a portal session sees it.
