@@ -46,10 +46,11 @@ var fieldLabels = map[string]string{"url": "field.url", "uid": "field.uid", "des
 	"channels": "field.channels", "filterTypes": "field.filterTypes", "secret": "field.secret", "name": "field.name", "schema": "field.schema"}
 
 // fieldMessage makes a validation message of the service read well next to its field. The
-// service's messages are English; the field's name is in p's language.
+// service's messages are English, so only an English page rewrites their start; other
+// languages show them as they are rather than half in one language and half in another.
 func fieldMessage(p *i18n.Printer, field, msg string) string {
 	id, ok := fieldLabels[field]
-	if !ok {
+	if !ok || p.Lang() != "en" {
 		return capitalize(msg)
 	}
 	label := p.T(id)
