@@ -179,7 +179,7 @@ func TestNumbersAndDates(t *testing.T) {
 	at := time.Date(2026, 12, 6, 21, 4, 5, 0, time.UTC)
 	for _, tc := range []struct{ got, want string }{
 		{en.Int(1234), "1234"}, {en.Int(1234567), "1,234,567"}, {de.Int(1234567), "1.234.567"}, {de.Int(-12345), "-12.345"},
-		{en.Percent(0.8333), "83.3%"}, {de.Percent(0.8333), "83,3 %"}, {en.Percent(1), "100%"},
+		{en.Percent(0.8333), "83.3%"}, {de.Percent(0.8333), "83,3\u00a0%"}, {en.Percent(1), "100%"},
 		{en.Date(at), "6 Dec 2026, 21:04:05 UTC"}, {de.Date(at), "6. Dez. 2026, 21:04:05 UTC"},
 		{en.Relative(at, at.Add(-3*time.Minute)), "3 minutes ago"}, {de.Relative(at, at.Add(-3*time.Minute)), "vor 3 Minuten"},
 		{de.Relative(at, at.Add(-30*time.Hour)), "vor 1 Tag"}, {de.Relative(at, at.Add(72*time.Hour)), "in 3 Tagen"},

@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/i18n"
@@ -188,6 +190,14 @@ func fieldErrors(p *i18n.Printer, err error, known ...string) (fields map[string
 	return fields, strings.Join(other, "; "), true
 }
 
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	r, size := utf8.DecodeRuneInString(s)
+	return string(unicode.ToLower(r)) + s[size:]
+}
+
 func capitalize(s string) string {
 	if s == "" {
 		return s
@@ -245,9 +255,11 @@ func (d *Dashboard) funcs(p *i18n.Printer) template.FuncMap {
 		},
 		"reason":      func(stored string) disabledReason { return reasonOf(p, stored) },
 		"bucketLabel": func(start, end time.Time) string { return bucketLabel(p, start, end) },
-		"lower":       strings.ToLower,
-		"add":         func(a, b int) int { return a + b },
-		"list":        func(s ...string) []string { return s },
+		// lower makes a label start a phrase: only its first letter, as German nouns keep
+		// their capital ("Letzte 24 Stunden" becomes "letzte 24 Stunden").
+		"lower": lowerFirst,
+		"add":   func(a, b int) int { return a + b },
+		"list":  func(s ...string) []string { return s },
 		// code, mono, strong, strongid, link and msglink make markup for an argument of t,
 		// which puts it in as it is: {{t "search.tagged" "tag" (code .)}}.
 		"code":   func(s string) template.HTML { return markup("code", "", s) },
