@@ -148,6 +148,18 @@ func TestDashboardInChromium(t *testing.T) {
 	// The portal on a phone: the table becomes cards.
 	p.do(chromedp.EmulateViewport(390, 844))
 	p.open(appURL)
+	// Nothing is wider than the phone: the tab bar scrolls inside itself.
+	pageWidth, err := chromedp.Run(p.ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tabsRight, err := chromedp.Run(p.ctx, chromedp.Evaluate[float64](`document.querySelector('nav.tabs').getBoundingClientRect().right`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pageWidth > 390 || tabsRight > 390 {
+		t.Errorf("portal on a 390 px phone: page %d px wide, tab bar ends at %.0f px", pageWidth, tabsRight)
+	}
 	p.shot("portal-phone")
 }
 
