@@ -2,8 +2,10 @@ package delivery
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"net"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -333,5 +335,26 @@ func TestKafkaSASL(t *testing.T) {
 	verifyBrokerMessage(t, secret, msg, "order.paid", map[string]any{"order": 1}, r.Value, kafkaHeaders(r))
 	if string(r.Key) != "order.paid" {
 		t.Fatalf("record key %q, want the event type", r.Key)
+	}
+}
+
+// TestKafkaTLSVerifiesTheBroker: kafkas:// speaks TLS to every broker and checks its
+// certificate against the system's roots: a broker whose certificate no root signed (here the
+// test certificate of net/http/httptest) fails the attempt, which says why.
+func TestKafkaTLSVerifiesTheBroker(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewUnstartedServer(nil)
+	srv.StartTLS()
+	cert := srv.TLS.Certificates[0]
+	srv.Close()
+	topic := uniqueName(t)
+	addr, _ := startKafka(t, "", kfake.TLS(&tls.Config{Certificates: []tls.Certificate{cert}}), kfake.SeedTopics(1, topic))
+	e := start(t, nil)
+	e.eventType("order.paid", nil)
+	app := e.app("Acme")
+	ep, _ := e.brokerEndpoint(app, map[string]any{"type": "kafka", "url": "kafkas://" + addr, "options": map[string]string{"topic": topic}})
+	e.send(app, "order.paid", map[string]any{"order": 1})
+	if a := e.waitAttempts(app, ep, 1)[0]; a.Status != 2 || !strings.Contains(a.Response, "certificate signed by unknown authority") {
+		t.Fatalf("attempt %+v; want a failure saying the broker's certificate is not trusted", a)
 	}
 }
