@@ -5,11 +5,11 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/destination"
+	"github.com/hookline/hookline/i18n"
 )
 
 // An endpoint's destination (docs/destinations.md): HTTP, the default, or a message broker.
@@ -63,7 +63,7 @@ type destOptionInput struct {
 
 // newDestChooser fills the chooser from the stored destination, or from the form that was
 // refused (form non-nil with a "type").
-func newDestChooser(ep *hookline.Endpoint, form url.Values, creating bool) destChooser {
+func newDestChooser(p *i18n.Printer, ep *hookline.Endpoint, form url.Values, creating bool) destChooser {
 	var stored *hookline.Destination
 	chosen := hookline.EndpointTypeHTTP
 	c := destChooser{Creating: creating}
@@ -83,7 +83,7 @@ func newDestChooser(ep *hookline.Endpoint, form url.Values, creating bool) destC
 	}
 	c.Types = append(c.Types, destChoice{Name: hookline.EndpointTypeHTTP, Title: "HTTP", Checked: chosen == hookline.EndpointTypeHTTP})
 	for _, name := range destination.Names() {
-		desc, described := destination.Describe(name)
+		desc, described := describeIn(p, name)
 		ch := destChoice{Name: name, Title: desc.Title, Checked: chosen == name, URLPlaceholder: desc.URLPlaceholder,
 			URLHint: desc.URLHint, TokenAuth: desc.TokenAuth, Generic: !described}
 		var opts map[string]string
@@ -158,14 +158,14 @@ func optionLines(opts map[string]string) string {
 // password left empty keeps the stored one of the same type (unless the box to remove it is
 // checked); a URL typed with its credentials keeps them. errs holds what cannot be read, by
 // field; what the type refuses is its Check's (destErrors).
-func parseDestination(f url.Values, old *hookline.Destination) (typ string, d *hookline.Destination, errs map[string]string) {
+func parseDestination(p *i18n.Printer, f url.Values, old *hookline.Destination) (typ string, d *hookline.Destination, errs map[string]string) {
 	errs = map[string]string{}
 	typ = strings.TrimSpace(f.Get(destTypeField))
 	if typ == "" || typ == hookline.EndpointTypeHTTP {
 		return hookline.EndpointTypeHTTP, nil, errs
 	}
 	if _, ok := destination.Lookup(typ); !ok {
-		errs[destTypeField] = "Choose one of the types shown"
+		errs[destTypeField] = p.T("destinations.chooseAType")
 		return typ, nil, errs
 	}
 	desc, described := destination.Describe(typ)
@@ -175,7 +175,7 @@ func parseDestination(f url.Values, old *hookline.Destination) (typ string, d *h
 		u, err := url.Parse(raw)
 		switch {
 		case err != nil:
-			errs[destField(typ, "url")] = "The connection URL is not a valid URL"
+			errs[destField(typ, "url")] = p.T("destinations.urlInvalid")
 		case u.User != nil: // typed with its credentials: those are the ones
 			d.URL = raw
 		default:
@@ -211,7 +211,7 @@ func parseDestination(f url.Values, old *hookline.Destination) (typ string, d *h
 			}
 			k, v, ok := strings.Cut(line, "=")
 			if !ok || strings.TrimSpace(k) == "" {
-				errs[destField(typ, "options")] = "Write one option a line, as name=value (line " + strconv.Itoa(i+1) + ")"
+				errs[destField(typ, "options")] = p.T("destinations.optionLine", "line", i+1)
 				break
 			}
 			d.Options[strings.TrimSpace(k)] = strings.TrimSpace(v)
@@ -292,12 +292,12 @@ type destView struct {
 
 type destTarget struct{ Label, Value string }
 
-func newDestView(ep *hookline.Endpoint) destView {
+func newDestView(p *i18n.Printer, ep *hookline.Endpoint) destView {
 	d := ep.Destination
 	if d == nil {
 		return destView{Type: hookline.EndpointTypeHTTP, Title: "HTTP", Address: ep.URL}
 	}
-	desc, _ := destination.Describe(d.Type)
+	desc, _ := describeIn(p, d.Type)
 	v := destView{Broker: true, Type: d.Type, Title: desc.Title}
 	v.Address, _, v.HasPassword = splitCredentials(d.URL, desc.TokenAuth)
 	labels := map[string]string{}
@@ -316,6 +316,28 @@ func newDestView(ep *hookline.Endpoint) destView {
 	return v
 }
 
+// describeIn is the type's description with its texts in p's language, where the catalogue
+// has them (destinations.type.<type>.urlHint, .<option>.label, .<option>.hint); a type the
+// catalogue does not know keeps its own English. The titles are the brokers' names.
+func describeIn(p *i18n.Printer, typ string) (destination.Description, bool) {
+	desc, ok := destination.Describe(typ)
+	tr := func(id, fallback string) string {
+		if s := p.T(id); s != id && fallback != "" {
+			return s
+		}
+		return fallback
+	}
+	prefix := "destinations.type." + typ + "."
+	desc.URLHint = tr(prefix+"urlHint", desc.URLHint)
+	opts := make([]destination.Option, len(desc.Options))
+	for i, o := range desc.Options {
+		o.Label, o.Hint = tr(prefix+o.Name+".label", o.Label), tr(prefix+o.Name+".hint", o.Hint)
+		opts[i] = o
+	}
+	desc.Options = opts
+	return desc, ok
+}
+
 // optionRank is an option's place in its type's description (unknown ones last).
 func optionRank(desc destination.Description, name string) int {
 	for i, o := range desc.Options {
@@ -328,12 +350,12 @@ func optionRank(desc destination.Description, name string) int {
 
 // endpointAddress is where an endpoint's deliveries go, in one line: its URL, or its broker
 // and target ("Redis Streams redis://host:6379/0, stream orders").
-func endpointAddress(v any) string {
+func endpointAddress(p *i18n.Printer, v any) string {
 	ep := asEndpoint(v)
 	if ep.ID == "" && ep.URL == "" {
 		return ""
 	}
-	dv := newDestView(ep)
+	dv := newDestView(p, ep)
 	if !dv.Broker {
 		return dv.Address
 	}
@@ -343,7 +365,7 @@ func endpointAddress(v any) string {
 		if i == 0 {
 			sep = " · "
 		}
-		s += sep + strings.ToLower(t.Label) + " " + t.Value
+		s += sep + lowerFirst(t.Label) + " " + t.Value
 	}
 	return s
 }
@@ -394,7 +416,7 @@ func (d *Dashboard) saveDestination(w http.ResponseWriter, r *http.Request, s *s
 		}
 		return d.renderEndpoint(w, r, s, app, ep, status, form, errs)
 	}
-	typ, dest, errs := parseDestination(r.PostForm, ep.Destination)
+	typ, dest, errs := parseDestination(d.tr(r), r.PostForm, ep.Destination)
 	if len(errs) > 0 {
 		return refuse(http.StatusUnprocessableEntity, errs)
 	}

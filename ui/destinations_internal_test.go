@@ -14,6 +14,7 @@ import (
 // the credentials go into the URL, an empty password keeps the stored one of the same type,
 // a NATS password without a user is its token, and what cannot be read is named by field.
 func TestParseDestination(t *testing.T) {
+	en := printer(t, "en")
 	stored := &hookline.Destination{Type: "redis", URL: "redis://app:old-secret@redis.example.com:6379/0", Options: map[string]string{"stream": "a"}}
 	storedToken := &hookline.Destination{Type: "nats", URL: "nats://tok123@nats.example.com:4222", Options: map[string]string{"subject": "s"}}
 	for _, tc := range []struct {
@@ -58,7 +59,7 @@ func TestParseDestination(t *testing.T) {
 			&hookline.Destination{Type: "redis", Options: map[string]string{"stream": "b"}}, []string{"redis-url"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			typ, d, errs := parseDestination(tc.form, tc.old)
+			typ, d, errs := parseDestination(en, tc.form, tc.old)
 			if typ != tc.typ {
 				t.Errorf("type %q, want %q", typ, tc.typ)
 			}
@@ -117,13 +118,44 @@ func TestDestinationShownWithoutPassword(t *testing.T) {
 	}
 	ep := &hookline.Endpoint{URL: brokerEndpointURL("rabbitmq"), Destination: &hookline.Destination{Type: "rabbitmq",
 		URL: "amqp://hook:pw@rabbit.example.com/v", Options: map[string]string{"routingKey": "orders", "exchange": "hooks"}}}
-	if got, want := endpointAddress(ep), "RabbitMQ amqp://rabbit.example.com/v · exchange hooks, routing key orders"; got != want {
+	if got, want := endpointAddress(printer(t, "en"), ep), "RabbitMQ amqp://rabbit.example.com/v · exchange hooks, routing key orders"; got != want {
 		t.Errorf("address %q, want %q", got, want)
+	}
+	if got, want := endpointAddress(printer(t, "de"), ep), "RabbitMQ amqp://rabbit.example.com/v · exchange hooks, routing-Key orders"; got != want {
+		t.Errorf("German address %q, want %q", got, want)
 	}
 	if got := attemptBroker("amqp://hook:xxxxx@rabbit.example.com/v"); got != "RabbitMQ" {
 		t.Errorf("the broker of an AMQP attempt is %q", got)
 	}
 	if got := attemptBroker("https://example.com/hook"); got != "" {
 		t.Errorf("the broker of an HTTP attempt is %q", got)
+	}
+}
+
+// TestDestinationFormsInGerman: a type's labels and hints come from the catalogue in the page's
+// language, and every described option of every type has them (so a German page shows no
+// English label); the brokers' names stay as they are.
+func TestDestinationFormsInGerman(t *testing.T) {
+	de := printer(t, "de")
+	for _, name := range destination.Names() {
+		en, described := destination.Describe(name)
+		got, _ := describeIn(de, name)
+		if !described {
+			continue
+		}
+		if got.Title != en.Title || got.URLHint == en.URLHint {
+			t.Errorf("%s in German: title %q, URL hint %q", name, got.Title, got.URLHint)
+		}
+		for i, o := range got.Options {
+			if o.Hint == en.Options[i].Hint {
+				t.Errorf("%s.%s has no German hint in the catalogue (destinations.type.%s.%s.hint)", name, o.Name, name, o.Name)
+			}
+		}
+	}
+	if got, _ := describeIn(de, "redis"); got.Options[1].Label != "Höchstlänge" {
+		t.Errorf("redis maxLen in German: %q", got.Options[1].Label)
+	}
+	if _, _, errs := parseDestination(de, url.Values{"type": {"nope"}}, nil); errs["type"] != "Wählen Sie einen der gezeigten Typen" {
+		t.Errorf("an unknown type in German: %v", errs)
 	}
 }

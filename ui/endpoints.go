@@ -110,9 +110,9 @@ func (d *Dashboard) renderEndpointForm(w http.ResponseWriter, r *http.Request, s
 	}
 	data := endpointFormData{Endpoint: ep, EventTypes: ets}
 	if ep == nil {
-		data.Dest = newDestChooser(nil, form, true)
+		data.Dest = newDestChooser(d.tr(r), nil, form, true)
 	} else {
-		data.Destination = newDestView(ep)
+		data.Destination = newDestView(d.tr(r), ep)
 	}
 	return d.render(w, r, status, pageEndpointForm, &view{Title: title, Session: s, App: app, Nav: "endpoints",
 		Data: data, Form: form, Errors: errs, FormError: formErr})
@@ -167,7 +167,7 @@ func (d *Dashboard) createEndpoint(w http.ResponseWriter, r *http.Request, s *se
 	}
 	ep := &hookline.Endpoint{AppID: app.ID, Secret: strings.TrimSpace(r.PostFormValue("secret")), Disabled: r.PostFormValue("enabled") != "on"}
 	errs := applyEndpointForm(d.tr(r), r.PostForm, ep)
-	typ, dest, destErrs := parseDestination(r.PostForm, nil)
+	typ, dest, destErrs := parseDestination(d.tr(r), r.PostForm, nil)
 	if dest != nil {
 		ep.URL = brokerEndpointURL(typ)
 		maps.Copy(destErrs, destErrors(typ, destination.Check(*dest)))
@@ -253,7 +253,7 @@ func (d *Dashboard) confirmDeleteEndpoint(w http.ResponseWriter, r *http.Request
 	}
 	return d.render(w, r, http.StatusOK, pageConfirm, &view{Title: d.tr(r).T("endpoint.deleteTitle"), Session: s, App: app, Nav: "endpoints", Data: confirmData{
 		Heading: d.tr(r).T("endpoint.deleteHeading"), Message: d.tr(r).T("endpoint.deleteText"),
-		Detail: endpointAddress(ep), Action: epURL(app.ID, ep.ID) + "/delete", Button: d.tr(r).T("endpoint.deleteTitle"), Cancel: epURL(app.ID, ep.ID), Danger: true}})
+		Detail: endpointAddress(d.tr(r), ep), Action: epURL(app.ID, ep.ID) + "/delete", Button: d.tr(r).T("endpoint.deleteTitle"), Cancel: epURL(app.ID, ep.ID), Danger: true}})
 }
 
 func (d *Dashboard) deleteEndpoint(w http.ResponseWriter, r *http.Request, s *session) error {
@@ -267,7 +267,7 @@ func (d *Dashboard) deleteEndpoint(w http.ResponseWriter, r *http.Request, s *se
 	if err := d.store.DeleteEndpoint(r.Context(), app.ID, ep.ID); err != nil {
 		return err
 	}
-	return d.done(w, r, s, appURL(app.ID), d.tr(r).T("endpoint.deleted", "url", endpointAddress(ep)))
+	return d.done(w, r, s, appURL(app.ID), d.tr(r).T("endpoint.deleted", "url", endpointAddress(d.tr(r), ep)))
 }
 
 func (d *Dashboard) setEndpointStatus(w http.ResponseWriter, r *http.Request, s *session) error {
@@ -303,7 +303,7 @@ func (d *Dashboard) confirmRotate(w http.ResponseWriter, r *http.Request, s *ses
 	}
 	return d.render(w, r, http.StatusOK, pageConfirm, &view{Title: d.tr(r).T("endpoint.rotateTitle"), Session: s, App: app, Nav: "endpoints", Data: confirmData{
 		Heading: d.tr(r).T("endpoint.rotateHeading"), Message: d.tr(r).T("endpoint.rotateText"),
-		Detail: endpointAddress(ep), Action: epURL(app.ID, ep.ID) + "/rotate", Button: d.tr(r).T("endpoint.rotateTitle"), Cancel: epURL(app.ID, ep.ID)}})
+		Detail: endpointAddress(d.tr(r), ep), Action: epURL(app.ID, ep.ID) + "/rotate", Button: d.tr(r).T("endpoint.rotateTitle"), Cancel: epURL(app.ID, ep.ID)}})
 }
 
 func (d *Dashboard) rotateSecret(w http.ResponseWriter, r *http.Request, s *session) error {
@@ -361,7 +361,7 @@ func (d *Dashboard) renderEndpoint(w http.ResponseWriter, r *http.Request, s *se
 	data := endpointData{Endpoint: ep, AutoDisabled: ep.Disabled && ep.DisabledReason != "" && ep.DisabledReason != "manual",
 		RecoverSince: now.Add(-24 * time.Hour).UTC().Format("2006-01-02T15:04"), Receiver: newReceiverData(ep, form, now)}
 	data.Transformation = newTransformationData(ctx, ep, form)
-	data.Destination, data.Dest = newDestView(ep), newDestChooser(ep, form, false)
+	data.Destination, data.Dest = newDestView(d.tr(r), ep), newDestChooser(d.tr(r), ep, form, false)
 	var err error
 	if data.Stats, err = d.store.EndpointStats(ctx, app.ID, ep.ID); err != nil {
 		return err

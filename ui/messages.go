@@ -135,5 +135,5 @@ func (d *Dashboard) resend(w http.ResponseWriter, r *http.Request, s *session) e
 	if b := r.PostFormValue("back"); b != "" {
 		back = safeNext(b)
 	}
-	return d.done(w, r, s, back, d.tr(r).T("message.resent", "id", msg.ID, "url", endpointAddress(ep)))
+	return d.done(w, r, s, back, d.tr(r).T("message.resent", "id", msg.ID, "url", endpointAddress(d.tr(r), ep)))
 }

@@ -232,7 +232,7 @@ func (d *Dashboard) funcs(p *i18n.Printer) template.FuncMap {
 		"sortKeys":    sortedKeys,
 		"host":        urlHost,
 		"broker":      attemptBroker,
-		"epAddress":   endpointAddress,
+		"epAddress":   func(v any) string { return endpointAddress(p, v) },
 		"epName":      func(v any) string { return endpointName(asEndpoint(v)) },
 		"clip":        clip,
 		"codeClass": func(code int) string {
