@@ -31,7 +31,8 @@ func uniqueName(t *testing.T) string {
 // and signing secret.
 func (e *env) brokerEndpoint(appID string, dest map[string]any) (id, secret string) {
 	e.T.Helper()
-	id = e.endpoint(appID, map[string]any{"url": "https://example.com/unused"})
+	// The placeholder url docs/destinations.md tells API users to give, as the dashboard does.
+	id = e.endpoint(appID, map[string]any{"url": fmt.Sprintf("https://%s.destination.invalid/", dest["type"])})
 	var out struct {
 		Type    string            `json:"type"`
 		URL     *string           `json:"url"`
