@@ -25,19 +25,20 @@ var _ hookline.DeliveryStore = (*DB)(nil)
 // expired leases) are limited separately, each along its own partial index, before they are
 // merged: an OR of both conditions would make PostgreSQL collect every due row of a large
 // backlog just to sort it and keep the first few. The picked ids are handed to the UPDATE as
-// an array, so it finds them by primary key rather than joining against the whole table.
+// an array, so it finds them by primary key rather than joining against the whole table; their
+// messages' ids too, so that it looks only into the partitions that hold them.
 const claimQuery = `WITH due AS (
-		SELECT id, next_attempt_at FROM deliveries WHERE status = 1 AND next_attempt_at <= $3
+		SELECT id, msg_id, next_attempt_at FROM deliveries WHERE status = 1 AND next_attempt_at <= $3
 		ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED
 	), expired AS (
-		SELECT id, next_attempt_at FROM deliveries WHERE status = 3 AND leased_until < $3
+		SELECT id, msg_id, next_attempt_at FROM deliveries WHERE status = 3 AND leased_until < $3
 		ORDER BY leased_until LIMIT $4 FOR UPDATE SKIP LOCKED
 	), picked AS (
-		SELECT id FROM (SELECT id, next_attempt_at FROM due UNION ALL SELECT id, next_attempt_at FROM expired) AS c
+		SELECT id, msg_id FROM (SELECT id, msg_id, next_attempt_at FROM due UNION ALL SELECT id, msg_id, next_attempt_at FROM expired) AS c
 		ORDER BY next_attempt_at, id LIMIT $4
 	)
 	UPDATE deliveries d SET status = 3, lease_owner = $1, leased_until = $2, updated_at = $5
-	WHERE d.id = ANY (ARRAY (SELECT id FROM picked))
+	WHERE d.id = ANY (ARRAY (SELECT id FROM picked)) AND d.msg_id = ANY (ARRAY (SELECT msg_id FROM picked))
 	RETURNING d.id, d.app_id, d.msg_id, d.endpoint_id, d.status, d.attempt_count, d.next_attempt_at, d.trigger_type,
 		d.created_at, d.updated_at`
 
@@ -364,6 +365,7 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 		at        *int64
 		attempted int32
 		owner     string
+		msgID     string // "" when no outcome named it
 		fresh     bool
 		target    deliveryTarget
 	}
@@ -402,6 +404,9 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 			ids = append(ids, o.DeliveryID)
 		}
 		n.status, n.at, n.owner = int32(o.Status), nil, o.Owner
+		if o.MessageID != "" {
+			n.msgID = o.MessageID
+		}
 		if o.Status == hookline.StatusPending {
 			n.at = nullMicros(cmp.Or(normTimePtr(o.NextAttemptAt), &now))
 		}
@@ -421,6 +426,7 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 		statuses, attempted []int32
 		nextAt              []*int64
 	}
+	allMsgIDs := true // every recorded outcome names its message
 	for _, id := range ids {
 		n := byDelivery[id]
 		r := &recorded
@@ -429,6 +435,10 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 			r.appIDs = append(r.appIDs, n.target.appID)
 			r.msgIDs = append(r.msgIDs, n.target.msgID)
 			r.eps = append(r.eps, n.target.epID)
+		}
+		if !n.fresh {
+			r.msgIDs = append(r.msgIDs, n.msgID)
+			allMsgIDs = allMsgIDs && n.msgID != ""
 		}
 		r.ids = append(r.ids, id)
 		r.owners = append(r.owners, n.owner)
@@ -469,13 +479,21 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 			})
 		}
 		if len(recorded.ids) > 0 {
+			// With the message ids, each row is looked for in the one partition of deliveries
+			// that holds its message.
+			byMessage := ""
+			if !allMsgIDs {
+				recorded.msgIDs = nil
+			} else {
+				byMessage = " AND d.msg_id = u.msg_id"
+			}
 			b.Queue(`UPDATE deliveries d SET status = u.status, next_attempt_at = u.next_at,
 				attempt_count = d.attempt_count + u.attempted, lease_owner = NULL, leased_until = NULL,
 				trigger_type = CASE WHEN u.attempted > 0 THEN 0 ELSE d.trigger_type END, updated_at = $5
-				FROM unnest($1::text[], $2::int[], $3::bigint[], $4::int[], $6::text[]) AS u (id, status, next_at, attempted, owner)
-				WHERE d.id = u.id AND (u.owner = '' OR d.lease_owner = u.owner)
+				FROM unnest($1::text[], $2::int[], $3::bigint[], $4::int[], $6::text[], $7::text[]) AS u (id, status, next_at, attempted, owner, msg_id)
+				WHERE d.id = u.id`+byMessage+` AND (u.owner = '' OR d.lease_owner = u.owner)
 				RETURNING d.id, d.app_id, d.msg_id, d.endpoint_id`, recorded.ids, recorded.statuses, recorded.nextAt,
-				recorded.attempted, micros(now), recorded.owners).Query(func(rows pgx.Rows) error {
+				recorded.attempted, micros(now), recorded.owners, recorded.msgIDs).Query(func(rows pgx.Rows) error {
 				for rows.Next() {
 					var id string
 					var t deliveryTarget
@@ -944,6 +962,9 @@ func (db *DB) Purge(ctx context.Context, before time.Time) (int, error) {
 		cursorAt, cursorID = *lastAt, *lastID
 	}
 	if err := db.dropAttemptPartitions(ctx, before); err != nil {
+		return total, dbErr(err, "purge")
+	}
+	if err := db.dropDeliveryPartitions(ctx, before); err != nil {
 		return total, dbErr(err, "purge")
 	}
 	if _, err := db.pool.Exec(ctx, orphanSweepQuery); err != nil {

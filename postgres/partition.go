@@ -13,18 +13,19 @@ import (
 	"github.com/hookline/hookline"
 )
 
-// messages and attempts are range-partitioned by id (migration 0016). A Hookline id begins with
-// its creation time in milliseconds (hookline.NewID), so a range of ids is a range of creation
-// times: a partition [FirstIDAt(t0), FirstIDAt(t1)) holds the rows made in [t0, t1). Because
-// the key is the id itself, the primary key stays (id), a lookup by id is pruned to one
-// partition when the query is planned, and a list paged by id reads its partitions newest (or
-// oldest) first and stops at its LIMIT. deliveries is not partitioned: it is the delivery
-// engine's claim queue, updated by delivery id on every outcome, and its rows go by message.
+// messages and attempts are range-partitioned by id (migration 0016), and deliveries by msg_id
+// (0017). A Hookline id begins with its creation time in milliseconds (hookline.NewID), so a
+// range of ids is a range of creation times: a partition [FirstIDAt(t0), FirstIDAt(t1)) holds
+// the rows made in [t0, t1), and the deliveries of the messages made then. Because the key is
+// the id itself, the primary keys stay (id) (deliveries': (id, msg_id)), a lookup by id is
+// pruned to one partition when the query is planned, and a list paged by id walks each
+// partition's index in id order and stops at its LIMIT. The delivery engine's updates of a
+// delivery by id carry its message's id, so each reaches one partition of deliveries.
 //
 // Besides the time ranges each table has a DEFAULT partition (an insert never fails for want
 // of a partition: a row from a clock far ahead lands there, and moves to its own partition when
 // that is created), and a database converted from the unpartitioned schema keeps its old table
-// as the partition <table>_legacy that holds every id below the first range.
+// as the partition <table>_legacy that holds every key below the first range.
 
 // Partition intervals: how much time one partition holds.
 const (
@@ -32,10 +33,13 @@ const (
 	PartitionDaily  = 24 * time.Hour
 )
 
-// partitionedTables are the partitioned tables and the prefix of the ids that key them.
-var partitionedTables = []struct{ table, prefix string }{
-	{"messages", hookline.PrefixMessage},
-	{"attempts", hookline.PrefixAttempt},
+// partitionedTables are the partitioned tables, the column that keys them and the prefix of its
+// ids. deliveries is keyed by its message (migration 0017), so that a day of messages and the
+// deliveries of those messages are dropped together.
+var partitionedTables = []struct{ table, key, prefix string }{
+	{"messages", "id", hookline.PrefixMessage},
+	{"deliveries", "msg_id", hookline.PrefixMessage},
+	{"attempts", "id", hookline.PrefixAttempt},
 }
 
 // partitionLockKey is the transaction-scoped advisory lock that serialises the processes that
@@ -177,7 +181,7 @@ func ensurePartitions(ctx context.Context, q sqlRunner, interval time.Duration, 
 				hi = cur // one partition for the gap up to the current interval
 			}
 			name := partitionName(pt.table, lo)
-			if err := createPartition(ctx, q, pt.table, name, def, last, hookline.FirstIDAt(pt.prefix, lo), hookline.FirstIDAt(pt.prefix, hi)); err != nil {
+			if err := createPartition(ctx, q, pt.table, pt.key, name, def, last, hookline.FirstIDAt(pt.prefix, lo), hookline.FirstIDAt(pt.prefix, hi)); err != nil {
 				return created, err
 			}
 			created = append(created, name)
@@ -187,10 +191,10 @@ func ensurePartitions(ctx context.Context, q sqlRunner, interval time.Duration, 
 	return created, nil
 }
 
-// createPartition creates the partition name of table for the ids [lo, hi): an empty table
+// createPartition creates the partition name of table for the keys [lo, hi): an empty table
 // like the parent (with the storage options of the partition before it, such as a fillfactor)
 // into which the rows of the DEFAULT partition def in that range move, then attached.
-func createPartition(ctx context.Context, q sqlRunner, table, name, def string, prev *partition, lo, hi string) error {
+func createPartition(ctx context.Context, q sqlRunner, table, key, name, def string, prev *partition, lo, hi string) error {
 	with := ""
 	if prev != nil {
 		var opts sql.NullString
@@ -207,8 +211,8 @@ func createPartition(ctx context.Context, q sqlRunner, table, name, def string, 
 		fmt.Sprintf(`CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMPRESSION)%s`, name, table, with),
 	}
 	if def != "" {
-		stmts = append(stmts, fmt.Sprintf(`WITH moved AS (DELETE FROM %s WHERE id >= %s AND id < %s RETURNING *)
-			INSERT INTO %s SELECT * FROM moved`, def, quoteLit(lo), quoteLit(hi), name))
+		stmts = append(stmts, fmt.Sprintf(`WITH moved AS (DELETE FROM %s WHERE %s >= %s AND %s < %s RETURNING *)
+			INSERT INTO %s SELECT * FROM moved`, def, key, quoteLit(lo), key, quoteLit(hi), name))
 	}
 	stmts = append(stmts, fmt.Sprintf(`ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (%s) TO (%s)`, table, name, quoteLit(lo), quoteLit(hi)))
 	for _, s := range stmts {
@@ -260,7 +264,7 @@ func (db *DB) sqlTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return tx.Commit()
 }
 
-// Partitions lists the partitions of table (messages or attempts) by name, oldest first, the
+// Partitions lists the partitions of table (messages, deliveries or attempts) by name, oldest first, the
 // DEFAULT partition last: for tests and operators.
 func (db *DB) Partitions(ctx context.Context, table string) ([]string, error) {
 	for _, pt := range partitionedTables {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/hookline/hookline"
@@ -23,7 +24,10 @@ func (db *DB) partitionStep(ctx context.Context, tx *sql.Tx, _ func(int) string)
 	now := db.now()
 	end := partitionStart(now, db.partitionInterval).Add(db.partitionInterval)
 	for _, pt := range partitionedTables {
-		if err := convertToPartitioned(ctx, tx, pt.table, hookline.FirstIDAt(pt.prefix, end)); err != nil {
+		if pt.table == "deliveries" {
+			continue // migration 0017
+		}
+		if err := convertToPartitioned(ctx, tx, pt.table, pt.key, hookline.FirstIDAt(pt.prefix, end)); err != nil {
 			return fmt.Errorf("partition %s: %w", pt.table, err)
 		}
 	}
@@ -31,8 +35,23 @@ func (db *DB) partitionStep(ctx context.Context, tx *sql.Tx, _ func(int) string)
 	return err
 }
 
+// deliveriesPartitionStep is the Go step of migration 0017: it partitions deliveries by message
+// as partitionStep did messages, with the same bounds as the partitions of messages from the
+// end of the current interval on; its legacy partition holds the deliveries of every message
+// below that. The primary key becomes (id, msg_id), since it must hold the key: the one index
+// PostgreSQL builds on the legacy partition.
+func (db *DB) deliveriesPartitionStep(ctx context.Context, tx *sql.Tx, _ func(int) string) error {
+	now := db.now()
+	end := partitionStart(now, db.partitionInterval).Add(db.partitionInterval)
+	if err := convertToPartitioned(ctx, tx, "deliveries", "msg_id", hookline.FirstIDAt(hookline.PrefixMessage, end)); err != nil {
+		return fmt.Errorf("partition deliveries: %w", err)
+	}
+	_, err := ensurePartitions(ctx, tx, db.partitionInterval, now)
+	return err
+}
+
 // convertToPartitioned converts table; see partitionStep.
-func convertToPartitioned(ctx context.Context, tx *sql.Tx, table, bound string) error {
+func convertToPartitioned(ctx context.Context, tx *sql.Tx, table, key, bound string) error {
 	var kind string
 	if err := tx.QueryRowContext(ctx, `SELECT relkind FROM pg_class WHERE relname = $1
 		AND relnamespace = current_schema()::regnamespace`, table).Scan(&kind); err != nil {
@@ -90,7 +109,8 @@ func convertToPartitioned(ctx context.Context, tx *sql.Tx, table, bound string) 
 		stmts = append(stmts, `ALTER INDEX `+ix.name+` RENAME TO `+ix.name+`_legacy`)
 	}
 	stmts = append(stmts, `CREATE TABLE `+table+` (LIKE `+legacy+` INCLUDING DEFAULTS INCLUDING CONSTRAINTS
-		INCLUDING STORAGE INCLUDING COMPRESSION) PARTITION BY RANGE (id)`)
+		INCLUDING STORAGE INCLUDING COMPRESSION) PARTITION BY RANGE (`+key+`)`)
+	var pkName, pkCols string // a primary key that gained the partition key
 	for _, ix := range indexes {
 		// "CREATE [UNIQUE] INDEX name ON [schema.]table USING btree (columns)[ WHERE …]": the
 		// same index on the new table.
@@ -103,7 +123,12 @@ func convertToPartitioned(ctx context.Context, tx *sql.Tx, table, bound string) 
 			if !ok {
 				return fmt.Errorf("index %s: unexpected definition %q", ix.name, ix.def)
 			}
-			stmts = append(stmts, `ALTER TABLE `+table+` ADD CONSTRAINT `+ix.name+` PRIMARY KEY (`+cols)
+			cols = strings.TrimSuffix(cols, ")")
+			if !slices.Contains(strings.Split(cols, ", "), key) {
+				cols += ", " + key // a primary key must hold the partition key
+				pkName, pkCols = ix.name, cols
+			}
+			stmts = append(stmts, `ALTER TABLE `+table+` ADD CONSTRAINT `+ix.name+` PRIMARY KEY (`+cols+`)`)
 			continue
 		}
 		unique := ""
@@ -132,11 +157,20 @@ func convertToPartitioned(ctx context.Context, tx *sql.Tx, table, bound string) 
 		}
 		return nil
 	}
-	for _, s := range []string{
-		`WITH moved AS (DELETE FROM ` + legacy + ` WHERE id >= ` + quoteLit(bound) + ` RETURNING *)
-			INSERT INTO ` + table + `_default SELECT * FROM moved`,
-		`ALTER TABLE ` + table + ` ATTACH PARTITION ` + legacy + ` FOR VALUES FROM (MINVALUE) TO (` + quoteLit(bound) + `)`,
-	} {
+	var fix []string
+	if pkName != "" {
+		// The old table's primary key becomes the new one, so that attaching it adopts that.
+		fix = []string{
+			`CREATE UNIQUE INDEX ` + pkName + `_legacy_new ON ` + legacy + ` (` + pkCols + `)`,
+			`ALTER TABLE ` + legacy + ` DROP CONSTRAINT ` + pkName + `_legacy`,
+			`ALTER TABLE ` + legacy + ` ADD CONSTRAINT ` + pkName + `_legacy PRIMARY KEY USING INDEX ` + pkName + `_legacy_new`,
+		}
+	}
+	for _, s := range append(fix,
+		`WITH moved AS (DELETE FROM `+legacy+` WHERE `+key+` >= `+quoteLit(bound)+` RETURNING *)
+			INSERT INTO `+table+`_default SELECT * FROM moved`,
+		`ALTER TABLE `+table+` ATTACH PARTITION `+legacy+` FOR VALUES FROM (MINVALUE) TO (`+quoteLit(bound)+`)`,
+	) {
 		if _, err := tx.ExecContext(ctx, s); err != nil {
 			return fmt.Errorf("%s: %w", s, err)
 		}

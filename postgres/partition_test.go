@@ -129,6 +129,7 @@ func newAppEndpoint(t testing.TB, db *postgres.DB, at time.Time) (*hookline.Appl
 // ids past every range: one from a clock a month ahead, one not made by NewID) and finds every
 // row, and every read of the API, still there; the old tables become the legacy partitions,
 // the strays land in DEFAULT, an eventId stays unique, and new messages go to the partitions.
+// deliveries (migration 0017) is partitioned by message alike.
 func TestMigratePartitionsKeepsEveryRow(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -161,22 +162,22 @@ func TestMigratePartitionsKeepsEveryRow(t *testing.T) {
 
 	applied, err := db.Migrate(ctx)
 	must(t, err)
-	if !slices.Contains(applied, "0016_partition_messages_attempts.sql") {
-		t.Fatalf("applied %v, want 0016", applied)
+	if !slices.Contains(applied, "0016_partition_messages_attempts.sql") || !slices.Contains(applied, "0017_partition_deliveries.sql") {
+		t.Fatalf("applied %v, want 0016 and 0017", applied)
 	}
 	for table, n := range counts {
 		if got := countRows(t, db, table); got != n {
 			t.Errorf("%s: %d rows after the migration, %d before", table, got, n)
 		}
 	}
-	for _, table := range []string{"messages", "attempts"} {
+	for _, table := range []string{"messages", "deliveries", "attempts"} {
 		parts, err := db.Partitions(ctx, table)
 		must(t, err)
 		t.Logf("%s: %v", table, parts)
 		if len(parts) < 3 || parts[0] != table+"_legacy" || parts[len(parts)-1] != table+"_default" {
 			t.Errorf("%s partitions %v, want %s_legacy first, some ranges, %s_default last", table, parts, table, table)
 		}
-		if got := countRows(t, db, table+"_default"); got != 2 {
+		if got, want := countRows(t, db, table+"_default"), map[string]int{"messages": 2, "deliveries": 1, "attempts": 2}[table]; got != want {
 			t.Errorf("%s_default holds %d rows, want the strays", table, got)
 		}
 	}
@@ -259,7 +260,8 @@ func TestMigratePartitionsKeepsEveryRow(t *testing.T) {
 
 // TestPartitionRetention drives the clock of the maintenance leader: EnsurePartitions creates
 // the partitions ahead of it, and Purge drops the messages and attempts partitions past the
-// retention whole (with the messages' deliveries and eventIds), keeps a partition that holds a
+// retention whole (with the partitions of the messages' deliveries, and their eventIds), keeps a
+// partition that holds a
 // message still being delivered, and leaves the newer rows.
 func TestPartitionRetention(t *testing.T) {
 	t.Parallel()
@@ -302,7 +304,7 @@ func TestPartitionRetention(t *testing.T) {
 	if n != 50+50+49 {
 		t.Errorf("Purge deleted %d messages, want 149", n)
 	}
-	for _, table := range []string{"messages", "attempts"} {
+	for _, table := range []string{"messages", "deliveries", "attempts"} {
 		parts, err := db.Partitions(ctx, table)
 		must(t, err)
 		t.Logf("%s after purge: %v", table, parts)
@@ -514,5 +516,58 @@ func TestReclaimRewritesExpungedPartitions(t *testing.T) {
 	must(t, err)
 	if len(m.Payload) != 0 {
 		t.Errorf("the expunged payload reads %q", m.Payload)
+	}
+}
+
+// TestDeliveriesPartitionedOnALaterDay takes migration 0016 one day and 0017 (deliveries) two
+// days later: the legacy partition of deliveries then spans partitions of messages. Purge
+// deletes the deliveries of the messages it drops row by row from it, and drops it whole once
+// none of its messages is left.
+func TestDeliveriesPartitionedOnALaterDay(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	start := time.Date(2031, 3, 10, 12, 0, 0, 0, time.UTC)
+	clock := clocktest.New(start)
+	db := openAt(t, pgtest.URL(t), clock, postgres.PartitionDaily)
+	migrateBefore(t, db, "0016")
+	app, ep := newAppEndpoint(t, db, start)
+	first := seedRows(t, db, app.ID, ep.ID, start, 10)
+	must(t, db.MigrateBefore(ctx, 17))
+	must(t, db.Pool().QueryRow(ctx, `SELECT 1 FROM pg_partitioned_table WHERE partrelid = 'messages'::regclass`).Scan(new(int)))
+	clock.Set(start.Add(48 * time.Hour))
+	second := seedRows(t, db, app.ID, ep.ID, clock.Now().Add(-24*time.Hour), 10) // the 11th, in messages_p20310311t00
+	_, err := db.Migrate(ctx)
+	must(t, err)
+	parts, err := db.Partitions(ctx, "deliveries")
+	must(t, err)
+	if len(parts) == 0 || parts[0] != "deliveries_legacy" || slices.Contains(parts, "deliveries_p20310311t00") {
+		t.Fatalf("deliveries partitions %v, want the legacy one holding the 11th", parts)
+	}
+	if got := countRows(t, db, "deliveries"); got != 20 {
+		t.Fatalf("%d deliveries after 0017, want 20", got)
+	}
+	// The 10th goes: its deliveries are deleted from the legacy partition, which stays (the 11th's
+	// are in it).
+	clock.Set(start.Add(5 * 24 * time.Hour))
+	n, err := db.Purge(ctx, start.Add(13*time.Hour))
+	must(t, err)
+	if n != 10 || countRows(t, db, "deliveries") != 10 {
+		t.Errorf("Purge of the 10th: %d messages, %d deliveries left, want 10 and 10", n, countRows(t, db, "deliveries"))
+	}
+	// Then the 11th and the 12th: nothing of the legacy partition's messages is left.
+	n, err = db.Purge(ctx, start.Add(60*time.Hour))
+	must(t, err)
+	if n != 10 || countRows(t, db, "deliveries") != 0 {
+		t.Errorf("Purge of the 11th: %d messages, %d deliveries left, want 10 and 0", n, countRows(t, db, "deliveries"))
+	}
+	parts, err = db.Partitions(ctx, "deliveries")
+	must(t, err)
+	if slices.Contains(parts, "deliveries_legacy") {
+		t.Errorf("deliveries partitions %v: the legacy one is still there", parts)
+	}
+	for _, id := range append(first.msgs, second.msgs...) {
+		if _, err := db.GetMessage(ctx, app.ID, id); err == nil {
+			t.Errorf("message %s is still there", id)
+		}
 	}
 }

@@ -161,7 +161,8 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 		var names []string
 		names, err = migrate.Up(ctx, db.sqlDB, Migrations(), migrate.WithDialect(migrate.Postgres),
 			migrate.WithStep(8, sqlcodec.SealHeadersStep(db.box)),
-			migrate.WithStep(16, db.partitionStep))
+			migrate.WithStep(16, db.partitionStep),
+			migrate.WithStep(17, db.deliveriesPartitionStep))
 		applied = append(applied, names...)
 		// Two runners creating schema_migrations at once can collide in the catalogue
 		// (CREATE TABLE IF NOT EXISTS is not atomic in PostgreSQL: the loser gets a unique

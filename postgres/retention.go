@@ -32,11 +32,21 @@ func (db *DB) dropPartitions(ctx context.Context, before time.Time) (int, error)
 	if err != nil {
 		return 0, err
 	}
+	dlvs, err := listPartitions(ctx, db.sqlDB, "deliveries", hookline.PrefixMessage)
+	if err != nil {
+		return 0, err
+	}
 	for _, p := range msgs {
 		if p.isDefault || p.hiT.After(before) {
 			continue
 		}
-		n, err := db.dropMessagePartition(ctx, p, before)
+		var same string // the partition of deliveries with p's bounds
+		for _, d := range dlvs {
+			if !d.isDefault && d.lo == p.lo && d.hi == p.hi {
+				same = d.name
+			}
+		}
+		n, err := db.dropMessagePartition(ctx, p, same, before)
 		switch {
 		case errors.Is(err, errKeepPartition) || sqlState(err) == codeLockNotAvailable:
 			db.log.Debug("postgres: partition kept", "name", p.name, "err", err)
@@ -52,9 +62,11 @@ func (db *DB) dropPartitions(ctx context.Context, before time.Time) (int, error)
 
 // dropMessagePartition drops the messages partition p when every message in it was created
 // before before and none awaits dispatch or has a delivery pending or sending (Purge's rule),
-// with the messages' deliveries, their eventIds, and their attempts made after p's range (those
-// made within it go with their own partition). It returns how many messages it dropped.
-func (db *DB) dropMessagePartition(ctx context.Context, p partition, before time.Time) (int, error) {
+// with the messages' deliveries (the partition dlv of deliveries with the same bounds, or the
+// rows, when deliveries has no such partition), their eventIds, and their attempts made after
+// p's range (those made within it go with their own partition). It returns how many messages
+// it dropped.
+func (db *DB) dropMessagePartition(ctx context.Context, p partition, dlv string, before time.Time) (int, error) {
 	var n int
 	err := db.sqlTx(ctx, func(tx *sql.Tx) error {
 		inRange, args := "msg_id < $1", []any{p.hi}
@@ -64,7 +76,7 @@ func (db *DB) dropMessagePartition(ctx context.Context, p partition, before time
 		for _, s := range []string{
 			`SET LOCAL lock_timeout = '` + partitionLockTimeout + `'`,
 			fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d)`, int64(partitionLockKey)),
-			// Taken before the checks, so nothing can add to the partition after them.
+			// Taken before the checks, so nothing can add to the partitions after them.
 			`LOCK TABLE ` + p.name + ` IN ACCESS EXCLUSIVE MODE`,
 		} {
 			if _, err := tx.ExecContext(ctx, s); err != nil {
@@ -76,7 +88,14 @@ func (db *DB) dropMessagePartition(ctx context.Context, p partition, before time
 			OR EXISTS (SELECT 1 FROM `+p.name+` WHERE dispatch_until IS NOT NULL)`, micros(before)).Scan(&keep); err != nil {
 			return fmt.Errorf("drop partition %s: check: %w", p.name, err)
 		}
-		if !keep {
+		if !keep && dlv != "" {
+			if _, err := tx.ExecContext(ctx, `LOCK TABLE `+dlv+` IN ACCESS EXCLUSIVE MODE`); err != nil {
+				return fmt.Errorf("drop partition %s: %w", dlv, err)
+			}
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM `+dlv+` WHERE status IN (1, 3))`).Scan(&keep); err != nil {
+				return fmt.Errorf("drop partition %s: check deliveries: %w", p.name, err)
+			}
+		} else if !keep {
 			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM deliveries WHERE status IN (1, 3) AND `+inRange+`)`,
 				args...).Scan(&keep); err != nil {
 				return fmt.Errorf("drop partition %s: check deliveries: %w", p.name, err)
@@ -88,13 +107,20 @@ func (db *DB) dropMessagePartition(ctx context.Context, p partition, before time
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM `+p.name).Scan(&n); err != nil {
 			return fmt.Errorf("drop partition %s: count: %w", p.name, err)
 		}
+		dropDeliveries := struct {
+			sql  string
+			args []any
+		}{`DELETE FROM deliveries WHERE ` + inRange, args}
+		if dlv != "" {
+			dropDeliveries.sql, dropDeliveries.args = `DROP TABLE `+dlv, nil
+		}
 		for _, s := range []struct {
 			sql  string
 			args []any
 		}{
 			{`DELETE FROM message_event_ids e USING ` + p.name + ` m
 				WHERE m.event_id IS NOT NULL AND e.app_id = m.app_id AND e.event_id = m.event_id AND e.msg_id = m.id`, nil},
-			{`DELETE FROM deliveries WHERE ` + inRange, args},
+			dropDeliveries,
 			{`DELETE FROM attempts WHERE id >= $` + fmt.Sprint(len(args)+1) + ` AND ` + inRange,
 				append(args[:len(args):len(args)], hookline.FirstIDAt(hookline.PrefixAttempt, p.hiT))},
 			{`DROP TABLE ` + p.name, nil},
@@ -138,6 +164,57 @@ func (db *DB) dropAttemptPartitions(ctx context.Context, before time.Time) error
 			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM messages m WHERE m.id < $1
 				AND EXISTS (SELECT 1 FROM `+p.name+` a WHERE a.msg_id = m.id))`,
 				hookline.FirstIDAt(hookline.PrefixMessage, p.hiT.Add(partitionSlack))).Scan(&keep); err != nil {
+				return fmt.Errorf("drop partition %s: check: %w", p.name, err)
+			}
+			if keep {
+				return errKeepPartition
+			}
+			if _, err := tx.ExecContext(ctx, `DROP TABLE `+p.name); err != nil {
+				return fmt.Errorf("drop partition %s: %w", p.name, err)
+			}
+			return nil
+		})
+		switch {
+		case errors.Is(err, errKeepPartition) || sqlState(err) == codeLockNotAvailable:
+			db.log.Debug("postgres: partition kept", "name", p.name, "err", err)
+		case err != nil:
+			return err
+		default:
+			db.log.Info("postgres: dropped partition", "name", p.name)
+		}
+	}
+	return nil
+}
+
+// dropDeliveryPartitions drops the partitions of deliveries that end before before and whose
+// messages are all gone: those whose bounds no partition of messages shares (the legacy
+// partition of a database that took migration 0017 on another day than 0016), after the
+// messages they hold deliveries of were purged.
+func (db *DB) dropDeliveryPartitions(ctx context.Context, before time.Time) error {
+	parts, err := listPartitions(ctx, db.sqlDB, "deliveries", hookline.PrefixMessage)
+	if err != nil {
+		return err
+	}
+	for _, p := range parts {
+		if p.isDefault || p.hiT.After(before) {
+			continue
+		}
+		err := db.sqlTx(ctx, func(tx *sql.Tx) error {
+			for _, s := range []string{
+				`SET LOCAL lock_timeout = '` + partitionLockTimeout + `'`,
+				fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d)`, int64(partitionLockKey)),
+				`LOCK TABLE ` + p.name + ` IN ACCESS EXCLUSIVE MODE`,
+			} {
+				if _, err := tx.ExecContext(ctx, s); err != nil {
+					return fmt.Errorf("drop partition %s: %w", p.name, err)
+				}
+			}
+			inRange, args := "id < $1", []any{p.hi}
+			if p.lo != "" {
+				inRange, args = "id >= $2 AND id < $1", []any{p.hi, p.lo}
+			}
+			var keep bool
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM messages WHERE `+inRange+`)`, args...).Scan(&keep); err != nil {
 				return fmt.Errorf("drop partition %s: check: %w", p.name, err)
 			}
 			if keep {
