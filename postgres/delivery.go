@@ -936,10 +936,12 @@ const orphanSweepQuery = `DELETE FROM deliveries d WHERE d.status IN (1, 3)
 // is left row by row, one batch of purgeBatch messages per statement. The maintenance leader
 // runs it, after EnsurePartitions.
 func (db *DB) Purge(ctx context.Context, before time.Time) (int, error) {
+	began := time.Now()
 	total, err := db.dropPartitions(ctx, before)
 	if err != nil {
 		return total, dbErr(err, "purge")
 	}
+	db.log.Debug("postgres: purge: partitions of messages dropped", "took", time.Since(began).String())
 	var cursorAt int64 = -1 << 63
 	cursorID := ""
 	for {
@@ -961,12 +963,14 @@ func (db *DB) Purge(ctx context.Context, before time.Time) (int, error) {
 		}
 		cursorAt, cursorID = *lastAt, *lastID
 	}
+	db.log.Debug("postgres: purge: rows deleted", "took", time.Since(began).String())
 	if err := db.dropAttemptPartitions(ctx, before); err != nil {
 		return total, dbErr(err, "purge")
 	}
 	if err := db.dropDeliveryPartitions(ctx, before); err != nil {
 		return total, dbErr(err, "purge")
 	}
+	db.log.Debug("postgres: purge: partitions of attempts and deliveries dropped", "took", time.Since(began).String())
 	if _, err := db.pool.Exec(ctx, orphanSweepQuery); err != nil {
 		return total, dbErr(err, "purge: orphaned deliveries")
 	}

@@ -46,6 +46,7 @@ func (db *DB) dropPartitions(ctx context.Context, before time.Time) (int, error)
 				same = d.name
 			}
 		}
+		began := time.Now()
 		n, err := db.dropMessagePartition(ctx, p, same, before)
 		switch {
 		case errors.Is(err, errKeepPartition) || sqlState(err) == codeLockNotAvailable:
@@ -54,7 +55,7 @@ func (db *DB) dropPartitions(ctx context.Context, before time.Time) (int, error)
 			return total, err
 		default:
 			total += n
-			db.log.Info("postgres: dropped partition", "name", p.name, "messages", n)
+			db.log.Info("postgres: dropped partition", "name", p.name, "deliveries", same, "messages", n, "took", time.Since(began).String())
 		}
 	}
 	return total, nil
@@ -150,6 +151,7 @@ func (db *DB) dropAttemptPartitions(ctx context.Context, before time.Time) error
 		if p.isDefault || p.hiT.After(before) {
 			continue
 		}
+		began := time.Now()
 		err := db.sqlTx(ctx, func(tx *sql.Tx) error {
 			for _, s := range []string{
 				`SET LOCAL lock_timeout = '` + partitionLockTimeout + `'`,
@@ -180,7 +182,7 @@ func (db *DB) dropAttemptPartitions(ctx context.Context, before time.Time) error
 		case err != nil:
 			return err
 		default:
-			db.log.Info("postgres: dropped partition", "name", p.name)
+			db.log.Info("postgres: dropped partition", "name", p.name, "took", time.Since(began).String())
 		}
 	}
 	return nil
@@ -199,6 +201,7 @@ func (db *DB) dropDeliveryPartitions(ctx context.Context, before time.Time) erro
 		if p.isDefault || p.hiT.After(before) {
 			continue
 		}
+		began := time.Now()
 		err := db.sqlTx(ctx, func(tx *sql.Tx) error {
 			for _, s := range []string{
 				`SET LOCAL lock_timeout = '` + partitionLockTimeout + `'`,
@@ -231,7 +234,7 @@ func (db *DB) dropDeliveryPartitions(ctx context.Context, before time.Time) erro
 		case err != nil:
 			return err
 		default:
-			db.log.Info("postgres: dropped partition", "name", p.name)
+			db.log.Info("postgres: dropped partition", "name", p.name, "took", time.Since(began).String())
 		}
 	}
 	return nil

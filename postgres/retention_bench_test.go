@@ -3,6 +3,8 @@ package postgres_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"os"
 	"testing"
 	"time"
 
@@ -41,8 +43,11 @@ func benchRetentionDay(b *testing.B, inDefault bool) {
 	ctx := context.Background()
 	day := time.Date(2031, 3, 10, 0, 0, 0, 0, time.UTC)
 	clock := clocktest.New(day.Add(12 * time.Hour))
-	db := openAt(b, pgtest.URL(b), clock, postgres.PartitionDaily)
-	_, err := db.Migrate(ctx)
+	db, err := postgres.Open(ctx, pgtest.URL(b), postgres.Options{SecretBox: testBox(b), Clock: clock,
+		PartitionInterval: postgres.PartitionDaily, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))}) // the took of each drop and phase
+	must(b, err)
+	defer db.Close()
+	_, err = db.Migrate(ctx)
 	must(b, err)
 	app, _ := newAppEndpoint(b, db, day)
 	eps := make([]string, endpoints)
