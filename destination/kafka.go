@@ -81,8 +81,11 @@ func parseKafka(d hookline.Destination) (kafkaConfig, []FieldError) {
 			c.brokers = append(c.brokers, net.JoinHostPort(host, port))
 		}
 		if u.User != nil {
+			var ok bool
 			c.user = u.User.Username()
-			c.password, _ = u.User.Password()
+			if c.password, ok = u.User.Password(); !ok || c.user == "" {
+				errs = append(errs, FieldError{"url", "SASL needs both a user and a password (kafka://user:password@host:9092)"})
+			}
 		}
 	}
 	switch {

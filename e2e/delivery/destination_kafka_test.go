@@ -219,6 +219,8 @@ func TestKafkaDestinationSettings(t *testing.T) {
 		{"kafka://k1:9092,k2", topic, []string{"body", "url"}},
 		{"kafka://k1,k2:9092", topic, []string{"body", "url"}},
 		{"kafka://k1:9092,[::1]:9092", topic, []string{"body", "url"}},
+		{"kafka://hookline@127.0.0.1:9092", topic, []string{"body", "url"}},
+		{"kafka://:s3cret@127.0.0.1:9092", topic, []string{"body", "url"}},
 	} {
 		body := map[string]any{"type": "kafka", "url": c.url, "options": c.options}
 		r := e.Do("PUT", path, e.Token, body)
