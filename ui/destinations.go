@@ -376,9 +376,6 @@ func endpointAddress(p *i18n.Printer, v any) string {
 // a URL of its own.
 func brokerEndpointURL(typ string) string { return "https://" + typ + ".destination.invalid/" }
 
-// isPlaceholderURL reports whether u is the url the dashboard gave a broker endpoint.
-func isPlaceholderURL(u string) bool { return strings.HasSuffix(u, ".destination.invalid/") }
-
 // attemptBroker is the broker an attempt went to, by the scheme of its URL ("Redis Streams"),
 // or "" for an HTTP attempt. Attempts record the destination's URL without its password.
 func attemptBroker(rawURL string) string {
