@@ -47,7 +47,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		serverFlag stringsFlag
 		brokers    = map[string]*string{}
 	)
-	fs.StringVar(&o.Scenario, "scenario", "100ep", "scenario to run: "+strings.Join(bench.Scenarios(), ", ")+", or all; several separated by commas")
+	fs.StringVar(&o.Scenario, "scenario", "100ep", "scenario to run: "+strings.Join(bench.Scenarios(), ", ")+", all (the HTTP ones) or destinations (the dest- ones); several separated by commas")
 	fs.Var(&serverFlag, "server-flag", "a flag for the server, such as --server-flag=--workers=256; repeat for more")
 	fs.StringVar(&o.DatabaseURL, "database-url", "", "PostgreSQL URL passed to the server (default: SQLite in the temporary data directory); the whole PostgreSQL server's CPU (when on this machine) and WAL are reported")
 	fs.StringVar(&o.Binary, "binary", "", "hookline executable to run as the server (default: this one); see bench/profserve for a profiling server")
