@@ -190,3 +190,23 @@ func TestNumbersAndDates(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkT is the cost of one message on a page: a plain text, and one with a count and
+// an escaped value.
+func BenchmarkT(b *testing.B) {
+	c, err := New("", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := c.Printer("de")
+	b.Run("plain", func(b *testing.B) {
+		for b.Loop() {
+			p.HTML("common.deliveryHistory")
+		}
+	})
+	b.Run("count", func(b *testing.B) {
+		for b.Loop() {
+			p.HTML("bulk.sent", "count", 12345)
+		}
+	})
+}

@@ -71,9 +71,15 @@ func (p *Printer) format(id string, args []any, text func(string) string, value 
 		return text(id)
 	}
 	form := m.Other
-	named := map[string]any{}
+	var named map[string]any
+	if len(args) > 1 {
+		named = make(map[string]any, len(args)/2)
+	}
 	for i := 0; i+1 < len(args); i += 2 {
-		name := fmt.Sprint(args[i])
+		name, ok := args[i].(string)
+		if !ok {
+			name = fmt.Sprint(args[i])
+		}
 		named[name] = args[i+1]
 		if name == "count" && m.One != "" {
 			if n, ok := asInt(args[i+1]); ok && p.plural(n) {
@@ -81,22 +87,29 @@ func (p *Printer) format(id string, args []any, text func(string) string, value 
 			}
 		}
 	}
+	if !strings.Contains(form, "{") {
+		return text(form)
+	}
 	var b strings.Builder
 	rest := form
 	for {
-		loc := placeholderRE.FindStringSubmatchIndex(rest)
-		if loc == nil {
+		open := strings.IndexByte(rest, '{')
+		end := -1
+		if open >= 0 {
+			end = strings.IndexByte(rest[open:], '}')
+		}
+		if open < 0 || end < 0 {
 			b.WriteString(text(rest))
 			break
 		}
-		b.WriteString(text(rest[:loc[0]]))
-		name := rest[loc[2]:loc[3]]
-		if v, ok := named[name]; ok {
+		end += open
+		b.WriteString(text(rest[:open]))
+		if v, ok := named[rest[open+1:end]]; ok {
 			b.WriteString(value(v))
 		} else {
-			b.WriteString(text(rest[loc[0]:loc[1]]))
+			b.WriteString(text(rest[open : end+1]))
 		}
-		rest = rest[loc[1]:]
+		rest = rest[end+1:]
 	}
 	return b.String()
 }
