@@ -128,7 +128,7 @@ func (d *Dashboard) editEventType(w http.ResponseWriter, r *http.Request, s *ses
 
 // applyEventTypeForm copies the form into et: the schema with the example as the first entry
 // of its "examples" (the other examples are kept). The example must match the schema.
-func applyEventTypeForm(f url.Values, et *hookline.EventType) map[string]string {
+func applyEventTypeForm(p *i18n.Printer, f url.Values, et *hookline.EventType) map[string]string {
 	errs := map[string]string{}
 	et.Description = strings.TrimSpace(f.Get("description"))
 	et.GroupName = strings.TrimSpace(f.Get("groupName"))
@@ -142,14 +142,14 @@ func applyEventTypeForm(f url.Values, et *hookline.EventType) map[string]string 
 	var doc map[string]json.RawMessage
 	if schemaText != "" {
 		if err := json.Unmarshal([]byte(schemaText), &doc); err != nil {
-			errs["schema"] = "Not a JSON object: " + err.Error()
+			errs["schema"] = p.T("eventtypeform.notJSON", "error", err.Error())
 		}
 	}
 	var example json.RawMessage
 	if exampleText != "" {
 		var obj map[string]json.RawMessage
 		if err := json.Unmarshal([]byte(exampleText), &obj); err != nil {
-			errs["example"] = "Not a JSON object: " + err.Error()
+			errs["example"] = p.T("eventtypeform.notJSON", "error", err.Error())
 		} else {
 			example = json.RawMessage(exampleText)
 		}
@@ -183,7 +183,7 @@ func applyEventTypeForm(f url.Values, et *hookline.EventType) map[string]string 
 					}
 					msgs[i] = path + ": " + x.Message
 				}
-				errs["example"] = "Does not match the schema: " + strings.Join(msgs, "; ")
+				errs["example"] = p.T("eventtypeform.exampleMismatch", "problems", strings.Join(msgs, "; "))
 				return errs
 			}
 		}
@@ -221,7 +221,7 @@ func eventTypeErrors(p *i18n.Printer, err error) (map[string]string, string, boo
 
 func (d *Dashboard) createEventType(w http.ResponseWriter, r *http.Request, s *session) error {
 	et := &hookline.EventType{Name: strings.TrimSpace(r.PostFormValue("name"))}
-	if errs := applyEventTypeForm(r.PostForm, et); len(errs) > 0 {
+	if errs := applyEventTypeForm(d.tr(r), r.PostForm, et); len(errs) > 0 {
 		return d.renderEventTypeForm(w, r, s, nil, http.StatusUnprocessableEntity, r.PostForm, errs, "")
 	}
 	if err := d.svc.CreateEventType(r.Context(), et); err != nil {
@@ -245,7 +245,7 @@ func (d *Dashboard) updateEventType(w http.ResponseWriter, r *http.Request, s *s
 	if err != nil {
 		return err
 	}
-	if errs := applyEventTypeForm(r.PostForm, et); len(errs) > 0 {
+	if errs := applyEventTypeForm(d.tr(r), r.PostForm, et); len(errs) > 0 {
 		return d.renderEventTypeForm(w, r, s, et, http.StatusUnprocessableEntity, r.PostForm, errs, "")
 	}
 	if err := d.svc.UpdateEventType(r.Context(), et); err != nil {
