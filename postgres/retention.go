@@ -74,15 +74,9 @@ func (db *DB) dropMessagePartition(ctx context.Context, p partition, dlv string,
 		if p.lo != "" {
 			inRange, args = "msg_id >= $2 AND msg_id < $1", []any{p.hi, p.lo}
 		}
-		for _, s := range []string{
-			`SET LOCAL lock_timeout = '` + partitionLockTimeout + `'`,
-			fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d)`, int64(partitionLockKey)),
-			// Taken before the checks, so nothing can add to the partitions after them.
-			`LOCK TABLE ` + p.name + ` IN ACCESS EXCLUSIVE MODE`,
-		} {
-			if _, err := tx.ExecContext(ctx, s); err != nil {
-				return fmt.Errorf("drop partition %s: %w", p.name, err)
-			}
+		// Taken before the checks, so nothing can add to the partition after them.
+		if err := lockPartitions(ctx, tx, p.name); err != nil {
+			return err
 		}
 		var keep bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM `+p.name+` WHERE created_at >= $1)
@@ -90,8 +84,8 @@ func (db *DB) dropMessagePartition(ctx context.Context, p partition, dlv string,
 			return fmt.Errorf("drop partition %s: check: %w", p.name, err)
 		}
 		if !keep && dlv != "" {
-			if _, err := tx.ExecContext(ctx, `LOCK TABLE `+dlv+` IN ACCESS EXCLUSIVE MODE`); err != nil {
-				return fmt.Errorf("drop partition %s: %w", dlv, err)
+			if err := lockPartitions(ctx, tx, dlv); err != nil {
+				return err
 			}
 			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM `+dlv+` WHERE status IN (1, 3))`).Scan(&keep); err != nil {
 				return fmt.Errorf("drop partition %s: check deliveries: %w", p.name, err)
@@ -143,7 +137,37 @@ func (db *DB) dropMessagePartition(ctx context.Context, p partition, dlv string,
 // one Purge keeps (still being delivered), or one made within partitionSlack after the
 // partition's end whose attempt came from a clock behind.
 func (db *DB) dropAttemptPartitions(ctx context.Context, before time.Time) error {
-	parts, err := listPartitions(ctx, db.sqlDB, "attempts", hookline.PrefixAttempt)
+	return db.dropPartitionsWhen(ctx, "attempts", hookline.PrefixAttempt, before, func(tx *sql.Tx, p partition) (bool, error) {
+		var keep bool
+		err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM messages m WHERE m.id < $1
+			AND EXISTS (SELECT 1 FROM `+p.name+` a WHERE a.msg_id = m.id))`,
+			hookline.FirstIDAt(hookline.PrefixMessage, p.hiT.Add(partitionSlack))).Scan(&keep)
+		return keep, err
+	})
+}
+
+// dropDeliveryPartitions drops the partitions of deliveries that end before before and whose
+// messages are all gone: those whose bounds no partition of messages shares (the legacy
+// partition of a database that took migration 0017 on another day than 0016), after the
+// messages they hold deliveries of were purged.
+func (db *DB) dropDeliveryPartitions(ctx context.Context, before time.Time) error {
+	return db.dropPartitionsWhen(ctx, "deliveries", hookline.PrefixMessage, before, func(tx *sql.Tx, p partition) (bool, error) {
+		inRange, args := "id < $1", []any{p.hi}
+		if p.lo != "" {
+			inRange, args = "id >= $2 AND id < $1", []any{p.hi, p.lo}
+		}
+		var keep bool
+		err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM messages WHERE `+inRange+`)`, args...).Scan(&keep)
+		return keep, err
+	})
+}
+
+// dropPartitionsWhen drops each partition of table that ends before before, unless keep,
+// asked once the partition is locked (so nothing is added to it after), says it must stay. A
+// kept partition, or one whose lock is not had within partitionLockTimeout, is left for the
+// next run.
+func (db *DB) dropPartitionsWhen(ctx context.Context, table, prefix string, before time.Time, keep func(tx *sql.Tx, p partition) (bool, error)) error {
+	parts, err := listPartitions(ctx, db.sqlDB, table, prefix)
 	if err != nil {
 		return err
 	}
@@ -153,22 +177,13 @@ func (db *DB) dropAttemptPartitions(ctx context.Context, before time.Time) error
 		}
 		began := time.Now()
 		err := db.sqlTx(ctx, func(tx *sql.Tx) error {
-			for _, s := range []string{
-				`SET LOCAL lock_timeout = '` + partitionLockTimeout + `'`,
-				fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d)`, int64(partitionLockKey)),
-				`LOCK TABLE ` + p.name + ` IN ACCESS EXCLUSIVE MODE`,
-			} {
-				if _, err := tx.ExecContext(ctx, s); err != nil {
-					return fmt.Errorf("drop partition %s: %w", p.name, err)
-				}
+			if err := lockPartitions(ctx, tx, p.name); err != nil {
+				return err
 			}
-			var keep bool
-			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM messages m WHERE m.id < $1
-				AND EXISTS (SELECT 1 FROM `+p.name+` a WHERE a.msg_id = m.id))`,
-				hookline.FirstIDAt(hookline.PrefixMessage, p.hiT.Add(partitionSlack))).Scan(&keep); err != nil {
+			switch kept, err := keep(tx, p); {
+			case err != nil:
 				return fmt.Errorf("drop partition %s: check: %w", p.name, err)
-			}
-			if keep {
+			case kept:
 				return errKeepPartition
 			}
 			if _, err := tx.ExecContext(ctx, `DROP TABLE `+p.name); err != nil {
@@ -188,53 +203,19 @@ func (db *DB) dropAttemptPartitions(ctx context.Context, before time.Time) error
 	return nil
 }
 
-// dropDeliveryPartitions drops the partitions of deliveries that end before before and whose
-// messages are all gone: those whose bounds no partition of messages shares (the legacy
-// partition of a database that took migration 0017 on another day than 0016), after the
-// messages they hold deliveries of were purged.
-func (db *DB) dropDeliveryPartitions(ctx context.Context, before time.Time) error {
-	parts, err := listPartitions(ctx, db.sqlDB, "deliveries", hookline.PrefixMessage)
-	if err != nil {
-		return err
+// lockPartitions takes, in tx, the partition lock of the processes (partitionLockKey) and an
+// exclusive lock on each named partition, waiting at most partitionLockTimeout for them.
+func lockPartitions(ctx context.Context, tx *sql.Tx, names ...string) error {
+	stmts := []string{
+		`SET LOCAL lock_timeout = '` + partitionLockTimeout + `'`,
+		fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d)`, int64(partitionLockKey)),
 	}
-	for _, p := range parts {
-		if p.isDefault || p.hiT.After(before) {
-			continue
-		}
-		began := time.Now()
-		err := db.sqlTx(ctx, func(tx *sql.Tx) error {
-			for _, s := range []string{
-				`SET LOCAL lock_timeout = '` + partitionLockTimeout + `'`,
-				fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d)`, int64(partitionLockKey)),
-				`LOCK TABLE ` + p.name + ` IN ACCESS EXCLUSIVE MODE`,
-			} {
-				if _, err := tx.ExecContext(ctx, s); err != nil {
-					return fmt.Errorf("drop partition %s: %w", p.name, err)
-				}
-			}
-			inRange, args := "id < $1", []any{p.hi}
-			if p.lo != "" {
-				inRange, args = "id >= $2 AND id < $1", []any{p.hi, p.lo}
-			}
-			var keep bool
-			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM messages WHERE `+inRange+`)`, args...).Scan(&keep); err != nil {
-				return fmt.Errorf("drop partition %s: check: %w", p.name, err)
-			}
-			if keep {
-				return errKeepPartition
-			}
-			if _, err := tx.ExecContext(ctx, `DROP TABLE `+p.name); err != nil {
-				return fmt.Errorf("drop partition %s: %w", p.name, err)
-			}
-			return nil
-		})
-		switch {
-		case errors.Is(err, errKeepPartition) || sqlState(err) == codeLockNotAvailable:
-			db.log.Debug("postgres: partition kept", "name", p.name, "err", err)
-		case err != nil:
-			return err
-		default:
-			db.log.Info("postgres: dropped partition", "name", p.name, "took", time.Since(began).String())
+	for _, name := range names {
+		stmts = append(stmts, `LOCK TABLE `+name+` IN ACCESS EXCLUSIVE MODE`)
+	}
+	for _, s := range stmts {
+		if _, err := tx.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("lock partitions %v: %w", names, err)
 		}
 	}
 	return nil
