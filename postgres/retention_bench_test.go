@@ -68,7 +68,7 @@ func benchRetentionDay(b *testing.B, inDefault bool) {
 	dead := func() (msgs, dlvs int64) {
 		must(b, db.Pool().QueryRow(ctx, `SELECT
 			coalesce(sum(n_dead_tup) FILTER (WHERE relname LIKE 'messages%' OR relname LIKE 'attempts%'), 0),
-			coalesce(sum(n_dead_tup) FILTER (WHERE relname = 'deliveries'), 0)
+			coalesce(sum(n_dead_tup) FILTER (WHERE relname LIKE 'deliveries%'), 0)
 			FROM pg_stat_user_tables WHERE schemaname = current_schema()`).Scan(&msgs, &dlvs))
 		return msgs, dlvs
 	}
