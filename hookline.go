@@ -297,6 +297,9 @@ type Token struct {
 	// SingleUse marks a token that works once (a portal link); UsedAt is when it did.
 	SingleUse bool
 	UsedAt    *time.Time
+	// EndpointIDs scopes a portal token to these endpoints of its application (ids, not uids);
+	// nil means every endpoint. The session a scoped single-use link opens keeps the scope.
+	EndpointIDs []string
 }
 
 // Valid reports whether the token may be used at now: not revoked, not expired, and not a

@@ -13,6 +13,7 @@ package storecache
 import (
 	"context"
 	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -103,6 +104,7 @@ func (s *Store) forget(tokens, apps, types bool) {
 
 func copyToken(t *hookline.Token) *hookline.Token {
 	c := *t
+	c.EndpointIDs = slices.Clone(t.EndpointIDs)
 	return &c
 }
 

@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) hookline.Store) {
 		{"Tokens/Expire", s.tokenExpiry},
 		{"Tokens/Touch", s.tokenTouch},
 		{"Tokens/Use", s.tokenUse},
+		{"Tokens/EndpointScope", s.tokenEndpointScope},
 		{"Idempotency", s.idempotency},
 		{"Idempotency/Purge", s.idempotencyPurge},
 		{"Messages/NoDeliveryTo", s.messagesNoDeliveryTo},

@@ -13,7 +13,7 @@ import (
 const (
 	ApplicationColumns = `id, uid, name, rate_limit, metadata, internal, created_at, updated_at`
 	EventTypeColumns   = `name, description, archived, deprecated, feature_flag, group_name, schemas, created_at, updated_at`
-	TokenColumns       = `id, name, kind, app_id, hash, prefix, created_at, expires_at, revoked_at, last_used_at, single_use, used_at`
+	TokenColumns       = `id, name, kind, app_id, hash, prefix, created_at, expires_at, revoked_at, last_used_at, single_use, used_at, endpoint_ids`
 	DeliveryColumns    = `id, app_id, msg_id, endpoint_id, status, attempt_count, next_attempt_at, trigger_type,
 	created_at, updated_at`
 	AttemptColumns = `id, app_id, msg_id, endpoint_id, delivery_id, url, request_headers, response_status_code,
@@ -64,6 +64,17 @@ func ScanEventType(s Scanner) (*hookline.EventType, error) {
 	return &et, nil
 }
 
+// TokenEndpointIDs is the endpoint_ids column of a token: its endpoint scope as a JSON array,
+// NULL for none.
+func TokenEndpointIDs(t *hookline.Token) *string {
+	if t.EndpointIDs == nil {
+		return nil
+	}
+	b, _ := json.Marshal(t.EndpointIDs) // a []string always encodes
+	s := string(b)
+	return &s
+}
+
 // ScanToken reads a row of TokenColumns.
 func ScanToken(s Scanner) (*hookline.Token, error) {
 	var (
@@ -73,10 +84,16 @@ func ScanToken(s Scanner) (*hookline.Token, error) {
 		createdAt        int64
 		expires, revoked *int64
 		lastUsed, used   *int64
+		endpoints        *string
 	)
 	if err := s.Scan(&t.ID, &t.Name, &kind, &appID, &t.Hash, &t.Prefix, &createdAt, &expires, &revoked,
-		&lastUsed, &t.SingleUse, &used); err != nil {
+		&lastUsed, &t.SingleUse, &used, &endpoints); err != nil {
 		return nil, err
+	}
+	if endpoints != nil {
+		if err := json.Unmarshal([]byte(*endpoints), &t.EndpointIDs); err != nil {
+			return nil, fmt.Errorf("decode endpoint_ids of token %s: %w", t.ID, err)
+		}
 	}
 	t.Kind = hookline.TokenKind(kind)
 	t.AppID = deref(appID)
