@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -27,7 +28,11 @@ type AppPortalAccessIn struct {
 	ReadOnly    *bool          `json:"readOnly,omitempty" doc:"The portal shows everything but changes nothing."`
 	SingleUse   *bool          `json:"singleUse,omitempty" doc:"Hookline extension. true (the default): the link opens the portal once; opening it sets the session cookie, and the link cannot be replayed. false: the link works until it expires, each opening a session, for a page that must load the same link again."`
 	Lang        *string        `json:"lang,omitempty" doc:"Hookline extension. The portal's language for the session the link opens: en or de. Without it the portal follows the browser's Accept-Language, then the installation's --language."`
+	Endpoints   []string       `json:"endpoints,omitempty" doc:"Hookline extension. Scopes the portal to these endpoints of the application (ids or uids, 1 to 50): it lists only them, shows only their deliveries and messages, and cannot add endpoints or API keys. Without it the portal shows every endpoint."`
 }
+
+// maxPortalEndpoints is how many endpoints a scoped portal link may name.
+const maxPortalEndpoints = 50
 
 // AppPortalAccessOut is a customer-portal magic link.
 type AppPortalAccessOut struct {
@@ -49,6 +54,12 @@ func (a *API) appPortalAccess(w http.ResponseWriter, r *http.Request) error {
 		if err := decode(r, &in); err != nil {
 			return err
 		}
+	}
+	if in.Endpoints != nil && len(in.Endpoints) == 0 {
+		return fieldError("body", "endpoints", "value", "must name at least one endpoint; leave it out for a portal of every endpoint")
+	}
+	if len(in.Endpoints) > maxPortalEndpoints {
+		return fieldError("body", "endpoints", "value", fmt.Sprintf("may name at most %d endpoints", maxPortalEndpoints))
 	}
 	lang := ""
 	if in.Lang != nil {
@@ -76,15 +87,38 @@ func (a *API) appPortalAccess(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	name := portal.LinkNameFor(derefBool(in.ReadOnly))
-	create := a.svc.CreateSingleUseToken
-	if in.SingleUse != nil && !*in.SingleUse {
-		create = a.svc.CreateToken
+	scope, err := a.portalScope(r, app, in.Endpoints)
+	if err != nil {
+		return err
 	}
-	text, _, err := create(r.Context(), hookline.TokenPortal, app.ID, name, ttl)
+	name := portal.LinkNameFor(derefBool(in.ReadOnly))
+	singleUse := in.SingleUse == nil || *in.SingleUse
+	text, _, err := a.svc.CreatePortalToken(r.Context(), app.ID, name, ttl, singleUse, scope)
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, AppPortalAccessOut{URL: portal.LoginURL(portal.BaseURL(r, a.cfg.PublicURL), text, lang), Token: text})
 	return nil
+}
+
+// portalScope resolves a portal link's endpoints (ids or uids) to the ids of endpoints of app,
+// duplicates folded; nil for none (every endpoint).
+func (a *API) portalScope(r *http.Request, app *hookline.Application, endpoints []string) ([]string, error) {
+	if endpoints == nil {
+		return nil, nil
+	}
+	ids := make([]string, 0, len(endpoints))
+	for i, idOrUID := range endpoints {
+		ep, err := a.store.GetEndpoint(r.Context(), app.ID, idOrUID)
+		if hookline.IsNotFound(err) || (err == nil && ep.AppID != app.ID) {
+			return nil, indexError("endpoints", i, fmt.Sprintf("endpoint %q does not exist in this application", idOrUID))
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(ids, ep.ID) {
+			ids = append(ids, ep.ID)
+		}
+	}
+	return ids, nil
 }

@@ -205,3 +205,42 @@ func TestPortalLinkNamesItsLanguage(t *testing.T) {
 		t.Errorf("lang fr: %d %s, want a 422 naming lang", r.Status, r.Body)
 	}
 }
+
+// TestPortalLinkScopedToEndpoints: the Hookline extension endpoints scopes a portal link to
+// endpoints of the application, named by id or uid, duplicates folded; an empty list, more than
+// 50, and an endpoint that is not the application's are refused with a 422 that names the item.
+func TestPortalLinkScopedToEndpoints(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t, testserver.Options{})
+	appID := createApp(t, srv, "Acme")
+	otherApp := createApp(t, srv, "Other")
+	var ep, theirs struct{ ID string }
+	srv.Op("POST", "/api/v1/app/"+appID+"/endpoint", map[string]any{"url": "https://example.com/hook", "uid": "billing"}, 201).JSON(t, &ep)
+	srv.Op("POST", "/api/v1/app/"+otherApp+"/endpoint", map[string]any{"url": "https://example.com/hook"}, 201).JSON(t, &theirs)
+
+	var link struct{ URL, Token string }
+	srv.Op("POST", "/api/v1/auth/app-portal-access/"+appID, map[string]any{"endpoints": []string{ep.ID, "billing", ep.ID}}, 200).JSON(t, &link)
+	if !strings.Contains(link.URL, "/dashboard/portal/login?token=") {
+		t.Errorf("a scoped link: %s", link.URL)
+	}
+
+	many := make([]string, 51)
+	for i := range many {
+		many[i] = ep.ID
+	}
+	for _, c := range []struct {
+		what      string
+		endpoints []string
+		loc       string
+	}{
+		{"an empty list", []string{}, `["body","endpoints"]`},
+		{"51 endpoints", many, `["body","endpoints"]`},
+		{"an endpoint that does not exist", []string{ep.ID, "ep_doesnotexist"}, `["body","endpoints","1"]`},
+		{"another application's endpoint", []string{theirs.ID}, `["body","endpoints","0"]`},
+	} {
+		r := srv.Do("POST", "/api/v1/auth/app-portal-access/"+appID, srv.Token, map[string]any{"endpoints": c.endpoints})
+		if r.Status != 422 || !strings.Contains(string(r.Body), `"loc":`+c.loc) || !strings.Contains(string(r.Body), `"code":"validation"`) {
+			t.Errorf("%s: %d %s, want a 422 at %s", c.what, r.Status, r.Body, c.loc)
+		}
+	}
+}

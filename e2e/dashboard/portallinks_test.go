@@ -14,8 +14,8 @@ import (
 // again, there or in another browser, it says it has been used. The operator lists the
 // application's open portal sessions (not another application's) and revokes one: that
 // browser is signed out on its next page, while the other session goes on. Svix's fields that
-// Hookline does not implement (capabilities, sessionId, featureFlags), and a scope to chosen
-// endpoints, are refused with a 422 that names them, and make no link.
+// Hookline does not implement (capabilities, sessionId, featureFlags), and a scope to an
+// endpoint that does not exist, are refused with a 422 that names them, and make no link.
 func TestPortalLinksInChromium(t *testing.T) {
 	chromium := findChromium(t)
 	srv := testserver.Start(t, testserver.Options{})
@@ -126,7 +126,7 @@ func TestPortalLinksInChromium(t *testing.T) {
 		t.Errorf("after expire-all the operator sees %d sessions:\n%s", n, operator.body())
 	}
 
-	// What Hookline does not implement is refused, and makes no link.
+	// What Hookline does not implement, or cannot find, is refused, and makes no link.
 	for _, c := range []struct {
 		body  map[string]any
 		field string
