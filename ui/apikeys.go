@@ -43,6 +43,9 @@ func (d *Dashboard) listAPIKeys(w http.ResponseWriter, r *http.Request, s *sessi
 	if err != nil {
 		return err
 	}
+	if err := requireUnscoped(s); err != nil {
+		return err
+	}
 	return d.renderAPIKeys(w, r, s, app, http.StatusOK, apiKeysData{}, nil)
 }
 
@@ -92,6 +95,9 @@ func (d *Dashboard) createAPIKey(w http.ResponseWriter, r *http.Request, s *sess
 	if err != nil {
 		return err
 	}
+	if err := requireUnscoped(s); err != nil {
+		return err
+	}
 	if err := requireWrite(s); err != nil {
 		return err
 	}
@@ -127,6 +133,9 @@ func (d *Dashboard) createAPIKey(w http.ResponseWriter, r *http.Request, s *sess
 func (d *Dashboard) revokeAPIKey(w http.ResponseWriter, r *http.Request, s *session) error {
 	app, err := d.app(r, s)
 	if err != nil {
+		return err
+	}
+	if err := requireUnscoped(s); err != nil {
 		return err
 	}
 	if err := requireWrite(s); err != nil {

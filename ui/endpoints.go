@@ -23,7 +23,7 @@ func (d *Dashboard) endpoint(r *http.Request, s *session) (*hookline.Application
 		return nil, nil, err
 	}
 	ep, err := d.store.GetEndpoint(r.Context(), app.ID, r.PathValue("ep"))
-	if hookline.IsNotFound(err) {
+	if hookline.IsNotFound(err) || (err == nil && !s.Sees(ep.ID)) {
 		return nil, nil, notFound("no such endpoint")
 	}
 	return app, ep, err
@@ -63,8 +63,21 @@ func (d *Dashboard) listEndpoints(w http.ResponseWriter, r *http.Request, s *ses
 		return err
 	}
 	opts := listOptions(r, 50, false)
-	page, err := d.store.ListEndpoints(r.Context(), app.ID, opts)
-	if err != nil {
+	var page hookline.Page[hookline.Endpoint]
+	if s.Scoped() {
+		// A scoped portal lists its endpoints, at most 50 (the API's limit): one page.
+		page.Done = true
+		for _, id := range s.Scope {
+			ep, err := d.store.GetEndpoint(r.Context(), app.ID, id)
+			if hookline.IsNotFound(err) {
+				continue // deleted since the link was made
+			}
+			if err != nil {
+				return err
+			}
+			page.Data = append(page.Data, *ep)
+		}
+	} else if page, err = d.store.ListEndpoints(r.Context(), app.ID, opts); err != nil {
 		return err
 	}
 	data := endpointsData{Endpoints: page.Data,
@@ -85,7 +98,9 @@ func (d *Dashboard) listEndpoints(w http.ResponseWriter, r *http.Request, s *ses
 				return err
 			}
 		}
-		data.Chart = newDeliveryChart(d.tr(r), cr, d.svc.Now(), counts, false)
+		if !s.Scoped() { // the application's chart would count other endpoints' deliveries
+			data.Chart = newDeliveryChart(d.tr(r), cr, d.svc.Now(), counts, false)
+		}
 	}
 	return d.render(w, r, http.StatusOK, pageEndpoints, &view{Title: app.Name + " · " + d.tr(r).T("common.endpoints"), Session: s, App: app, Nav: "endpoints", Data: data})
 }
@@ -126,6 +141,9 @@ func (d *Dashboard) newEndpoint(w http.ResponseWriter, r *http.Request, s *sessi
 	if err := requireWrite(s); err != nil {
 		return err
 	}
+	if err := requireUnscoped(s); err != nil {
+		return err
+	}
 	return d.renderEndpointForm(w, r, s, app, nil, http.StatusOK, url.Values{"enabled": {"on"}}, nil, "")
 }
 
@@ -163,6 +181,9 @@ func (d *Dashboard) createEndpoint(w http.ResponseWriter, r *http.Request, s *se
 		return err
 	}
 	if err := requireWrite(s); err != nil {
+		return err
+	}
+	if err := requireUnscoped(s); err != nil {
 		return err
 	}
 	ep := &hookline.Endpoint{AppID: app.ID, Secret: strings.TrimSpace(r.PostFormValue("secret")), Disabled: r.PostFormValue("enabled") != "on"}

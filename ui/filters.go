@@ -192,7 +192,7 @@ type filterChoices struct {
 	Endpoints []hookline.Endpoint
 }
 
-func (d *Dashboard) filterChoices(r *http.Request, app *hookline.Application, statuses []choice, withEndpoints bool) (filterChoices, error) {
+func (d *Dashboard) filterChoices(r *http.Request, s *session, app *hookline.Application, statuses []choice, withEndpoints bool) (filterChoices, error) {
 	c := filterChoices{Statuses: statuses}
 	for _, cf := range codeFilters {
 		c.Codes = append(c.Codes, choice{cf.Value, d.tr(r).T(cf.Label)})
@@ -206,7 +206,7 @@ func (d *Dashboard) filterChoices(r *http.Request, app *hookline.Application, st
 		if err != nil {
 			return c, err
 		}
-		c.Endpoints = page.Data
+		c.Endpoints = scopeEndpoints(s, page.Data)
 	}
 	return c, nil
 }

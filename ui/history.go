@@ -87,11 +87,13 @@ func (d *Dashboard) appHistory(w http.ResponseWriter, r *http.Request, s *sessio
 // historyQuery reads the history's filters from the request: the store's list options (the
 // page the iterator names, else the first), the filter as the page shows it, the fields that did
 // not parse, and what the search found.
-func (d *Dashboard) historyQuery(r *http.Request, app *hookline.Application, ep *hookline.Endpoint) (hookline.AttemptListOptions, deliveryFilter, map[string]string, search, error) {
+func (d *Dashboard) historyQuery(r *http.Request, s *session, app *hookline.Application, ep *hookline.Endpoint) (hookline.AttemptListOptions, deliveryFilter, map[string]string, search, error) {
 	f, errs := parseDeliveryFilter(d.tr(r), r.URL.Query())
 	f.Channel = "" // attempts have no channel filter
 	if ep != nil {
 		f.Endpoint = ""
+	} else {
+		f.Endpoint = s.scopedEndpoint(f.Endpoint)
 	}
 	opts := hookline.AttemptListOptions{ListOptions: listOptions(r, 25, true), EndpointID: f.Endpoint, Status: f.status,
 		CodeClass: f.codeClass, Before: f.until, After: f.after()}
@@ -132,7 +134,7 @@ func (d *Dashboard) renderHistory(w http.ResponseWriter, r *http.Request, s *ses
 	if ep != nil {
 		data.Base = epURL(app.ID, ep.ID) + "/history"
 	}
-	opts, f, errs, srch, err := d.historyQuery(r, app, ep)
+	opts, f, errs, srch, err := d.historyQuery(r, s, app, ep)
 	if err != nil {
 		return err
 	}
@@ -149,7 +151,7 @@ func (d *Dashboard) renderHistory(w http.ResponseWriter, r *http.Request, s *ses
 	} else {
 		data.Pager = makePager(r, opts.ListOptions, true, "", "")
 	}
-	if data.Choices, err = d.filterChoices(r, app, attemptStatusFilters(d.tr(r)), ep == nil); err != nil {
+	if data.Choices, err = d.filterChoices(r, s, app, attemptStatusFilters(d.tr(r)), ep == nil); err != nil {
 		return err
 	}
 	if ep == nil {
@@ -205,7 +207,7 @@ func (d *Dashboard) showAttempt(w http.ResponseWriter, r *http.Request, s *sessi
 		return err
 	}
 	at, err := d.store.GetAttempt(r.Context(), app.ID, r.PathValue("attempt"))
-	if hookline.IsNotFound(err) {
+	if hookline.IsNotFound(err) || (err == nil && !s.Sees(at.EndpointID)) {
 		return notFound("no such attempt")
 	}
 	if err != nil {

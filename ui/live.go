@@ -77,7 +77,7 @@ func (d *Dashboard) renderLive(w http.ResponseWriter, r *http.Request, s *sessio
 	if since.After(now) {
 		since = now
 	}
-	opts, _, errs, _, err := d.historyQuery(r, app, ep)
+	opts, _, errs, _, err := d.historyQuery(r, s, app, ep)
 	if err != nil {
 		return err
 	}

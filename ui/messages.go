@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/hookline/hookline"
 )
@@ -26,6 +27,7 @@ func (d *Dashboard) listMessages(w http.ResponseWriter, r *http.Request, s *sess
 		return err
 	}
 	f, errs := parseDeliveryFilter(d.tr(r), r.URL.Query())
+	f.Endpoint = s.scopedEndpoint(f.Endpoint)
 	opts := hookline.MessageListOptions{ListOptions: listOptions(r, 25, true), Channel: f.Channel, EndpointID: f.Endpoint,
 		Status: f.status, CodeClass: f.codeClass, Before: f.until, After: f.after()}
 	if f.EventType != "" {
@@ -37,6 +39,13 @@ func (d *Dashboard) listMessages(w http.ResponseWriter, r *http.Request, s *sess
 		return err
 	}
 	opts.Tag = data.Search.Tag
+	if data.Search.Message != nil && s.Scoped() {
+		if ok, err := d.messageInScope(r, s, app, data.Search.Message.ID); err != nil {
+			return err
+		} else if !ok {
+			data.Search.Message = nil
+		}
+	}
 	if data.Search.Message != nil {
 		// A message found by its id or eventId is the one result.
 		data.Messages = []hookline.Message{*data.Search.Message}
@@ -52,7 +61,7 @@ func (d *Dashboard) listMessages(w http.ResponseWriter, r *http.Request, s *sess
 			data.Pager = makePager(r, opts.ListOptions, true, "", "")
 		}
 	}
-	if data.Choices, err = d.filterChoices(r, app, deliveryStatusFilters(d.tr(r)), true); err != nil {
+	if data.Choices, err = d.filterChoices(r, s, app, deliveryStatusFilters(d.tr(r)), true); err != nil {
 		return err
 	}
 	return d.render(w, r, http.StatusOK, pageMessages, &view{Title: app.Name + " · " + d.tr(r).T("common.messages"), Session: s, App: app, Nav: "messages", Data: data, Errors: errs})
@@ -86,6 +95,10 @@ func (d *Dashboard) showMessage(w http.ResponseWriter, r *http.Request, s *sessi
 	if err != nil {
 		return err
 	}
+	deliveries = slices.DeleteFunc(deliveries, func(dl hookline.Delivery) bool { return !s.Sees(dl.EndpointID) })
+	if len(deliveries) == 0 && s.Scoped() {
+		return notFound("no such message") // it went to none of the scoped endpoints
+	}
 	for _, dl := range deliveries {
 		row := deliveryRow{Delivery: dl}
 		if ep, err := d.store.GetEndpoint(r.Context(), app.ID, dl.EndpointID); err == nil {
@@ -100,6 +113,9 @@ func (d *Dashboard) showMessage(w http.ResponseWriter, r *http.Request, s *sessi
 		return err
 	}
 	for _, at := range page.Data {
+		if !s.Sees(at.EndpointID) {
+			continue
+		}
 		data.Attempts = append(data.Attempts, attemptRow{Attempt: at, EventType: msg.EventType})
 	}
 	return d.render(w, r, http.StatusOK, pageMessage, &view{Title: d.tr(r).T("message.title", "id", msg.ID), Session: s, App: app, Nav: "messages", Data: data})
@@ -122,7 +138,7 @@ func (d *Dashboard) resend(w http.ResponseWriter, r *http.Request, s *session) e
 		return err
 	}
 	ep, err := d.store.GetEndpoint(r.Context(), app.ID, r.PostFormValue("endpoint"))
-	if hookline.IsNotFound(err) {
+	if hookline.IsNotFound(err) || (err == nil && !s.Sees(ep.ID)) {
 		return notFound("no such endpoint")
 	}
 	if err != nil {
@@ -136,4 +152,13 @@ func (d *Dashboard) resend(w http.ResponseWriter, r *http.Request, s *session) e
 		back = safeNext(b)
 	}
 	return d.done(w, r, s, back, d.tr(r).T("message.resent", "id", msg.ID, "url", endpointAddress(d.tr(r), ep)))
+}
+
+// messageInScope reports whether the message msgID went to an endpoint the session sees.
+func (d *Dashboard) messageInScope(r *http.Request, s *session, app *hookline.Application, msgID string) (bool, error) {
+	deliveries, err := d.store.ListDeliveries(r.Context(), app.ID, msgID)
+	if err != nil {
+		return false, err
+	}
+	return slices.ContainsFunc(deliveries, func(dl hookline.Delivery) bool { return s.Sees(dl.EndpointID) }), nil
 }

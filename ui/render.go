@@ -122,6 +122,9 @@ func (d *Dashboard) renderError(w http.ResponseWriter, r *http.Request, s *sessi
 	case status == http.StatusForbidden && errors.Is(err, errCSRF):
 		data.Title = p.T("error.csrf")
 		data.Message = p.T("error.csrfText")
+	case status == http.StatusForbidden && errors.Is(err, errScoped):
+		data.Title = p.T("error.forbidden")
+		data.Message = p.T("error.scoped")
 	case status == http.StatusForbidden && errors.Is(err, errReadOnly):
 		data.Title = p.T("error.forbidden")
 		data.Message = p.T("error.readOnly")

@@ -58,7 +58,7 @@ func (d *Dashboard) resendSelected(w http.ResponseWriter, r *http.Request, s *se
 	}
 	for _, id := range attempts {
 		at, err := d.store.GetAttempt(r.Context(), app.ID, id)
-		if hookline.IsNotFound(err) {
+		if hookline.IsNotFound(err) || (err == nil && !s.Sees(at.EndpointID)) {
 			return notFound("no such attempt")
 		}
 		if err != nil {
@@ -77,6 +77,9 @@ func (d *Dashboard) resendSelected(w http.ResponseWriter, r *http.Request, s *se
 			return err
 		}
 		for _, dl := range deliveries {
+			if !s.Sees(dl.EndpointID) {
+				continue // a scoped portal resends to its endpoints only
+			}
 			add(pair{id, dl.EndpointID})
 		}
 	}
@@ -150,7 +153,11 @@ func (d *Dashboard) showTask(w http.ResponseWriter, r *http.Request, s *session)
 		Since      *time.Time `json:"since"`
 		Until      *time.Time `json:"until"`
 	}
-	if json.Unmarshal(task.Input, &in) == nil {
+	inErr := json.Unmarshal(task.Input, &in)
+	if s.Scoped() && (inErr != nil || !s.Sees(in.EndpointID)) {
+		return notFound("no such task") // a task of another endpoint, or of the whole application
+	}
+	if inErr == nil {
 		data.Since, data.Until = in.Since, in.Until
 		if in.EndpointID != "" {
 			if ep, err := d.store.GetEndpoint(r.Context(), app.ID, in.EndpointID); err == nil {

@@ -41,6 +41,8 @@ type session struct {
 	Portal   bool
 	AppID    string
 	ReadOnly bool
+	// Scope is the endpoint ids a scoped portal session sees (scope.go); nil: all of them.
+	Scope []string
 	// CSRF is the form token of this session.
 	CSRF string
 	// cookie is the name of the cookie that holds it.
@@ -85,6 +87,7 @@ func (d *Dashboard) sessionOf(r *http.Request, name string) (*session, error) {
 		s.Operator = true
 	case hookline.TokenPortal:
 		s.Portal, s.AppID, s.ReadOnly = true, tok.AppID, portal.ReadOnly(tok.Name)
+		s.Scope = tok.EndpointIDs
 	default:
 		return nil, nil // application tokens are API keys, not dashboard sessions
 	}
@@ -265,7 +268,8 @@ func (d *Dashboard) portalLogin(w http.ResponseWriter, r *http.Request, _ *sessi
 		if tok.ExpiresAt != nil {
 			ttl = tok.ExpiresAt.Sub(now)
 		}
-		if text, tok, err = d.svc.CreateToken(r.Context(), hookline.TokenPortal, tok.AppID, name, ttl); err != nil {
+		// The session keeps the link's endpoint scope.
+		if text, tok, err = d.svc.CreatePortalToken(r.Context(), tok.AppID, name, ttl, false, tok.EndpointIDs); err != nil {
 			return err
 		}
 	}
