@@ -15,7 +15,7 @@ import (
 type EndpointDestinationIn struct {
 	Type    string            `json:"type" required:"true" doc:"http (deliveries are HTTP requests to the endpoint's url: the default) or a broker type: redis, rabbitmq, nats, mqtt, kafka."`
 	URL     string            `json:"url,omitempty" doc:"The broker's connection URL, credentials included (redis://user:pass@host:6379/0, amqp://user:pass@host:5672/vhost, kafka://user:pass@broker1:9092,broker2:9092). Stored sealed; answered without its password."`
-	Options map[string]string `json:"options,omitempty" doc:"The type's target and settings: redis: stream (required), maxLen; rabbitmq: exchange, routingKey (one of them required), mandatory; nats: subject (required), stream; mqtt: topic (required), qos; kafka: topic (required), key (webhook-id, event-type or none), sasl (plain, scram-sha-256 or scram-sha-512)."`
+	Options map[string]string `json:"options,omitempty" doc:"The type's target and settings: redis: stream (required), maxLen; rabbitmq: exchange, routingKey (one of them required), mandatory; nats: subject (required), stream; mqtt: topic (required), qos, version (5 or 3.1.1); kafka: topic (required), key (webhook-id, event-type or none), sasl (plain, scram-sha-256 or scram-sha-512)."`
 }
 
 // EndpointDestinationOut is an endpoint's type and destination, without the URL's password.

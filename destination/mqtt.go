@@ -21,13 +21,14 @@ import (
 // also the message's content type property.
 //
 // URL: mqtt://[user:password@]host[:port] (1883), or mqtts:// (TLS, 8883). Options: topic
-// (required, no wildcards), qos ("1", the default, or "2").
+// (required, no wildcards), qos ("1", the default, or "2"), version ("5", the default, or
+// "3.1.1" for a broker without MQTT 5: mqtt311.go).
 func init() { Register("mqtt", mqttType{}) }
 
 type mqttType struct{}
 
 func (mqttType) Check(d hookline.Destination) []FieldError {
-	errs := unknownOptions(d, "topic", "qos")
+	errs := unknownOptions(d, "topic", "qos", "version")
 	if _, uerrs := checkURL(d.URL, "mqtt", "mqtts"); uerrs != nil {
 		errs = append(errs, uerrs...)
 	}
@@ -36,6 +37,9 @@ func (mqttType) Check(d hookline.Destination) []FieldError {
 		errs = append(errs, FieldError{"topic", "is required"})
 	case strings.ContainsAny(topic, "+#\x00"):
 		errs = append(errs, FieldError{"topic", "must not hold the wildcards + and #"})
+	}
+	if v, ok := d.Options["version"]; ok && v != "5" && v != "3.1.1" {
+		errs = append(errs, FieldError{"version", `must be "5" or "3.1.1"`})
 	}
 	if v, ok := d.Options["qos"]; ok && v != "1" && v != "2" {
 		errs = append(errs, FieldError{"qos", `must be "1" or "2" (QoS 0 has no acknowledgement)`})
@@ -63,6 +67,10 @@ func (mqttType) Open(d hookline.Destination, dial DialFunc) (Publisher, error) {
 	}
 	if d.Options["qos"] == "2" {
 		p.qos = 2
+	}
+	if d.Options["version"] == "3.1.1" {
+		return &mqtt311Publisher{addr: p.addr, host: p.host, topic: p.topic, tls: p.tls, user: p.user,
+			password: p.password, qos: p.qos, dial: dial}, nil
 	}
 	return p, nil
 }
@@ -217,9 +225,10 @@ func (p *mqttPublisher) Close() error {
 
 func (mqttType) Describe() Description {
 	return Description{Title: "MQTT", URLPlaceholder: "mqtt://mqtt.example.com:1883",
-		URLHint: "mqtt:// (port 1883) or mqtts:// (TLS, 8883); Hookline speaks MQTT 5.",
+		URLHint: "mqtt:// (port 1883) or mqtts:// (TLS, 8883); Hookline speaks MQTT 5, or 3.1.1 if chosen below.",
 		Options: []Option{
 			{Name: "topic", Label: "Topic", Placeholder: "webhooks/orders", Required: true, Hint: "Without the wildcards + and #."},
 			{Name: "qos", Label: "QoS", Choices: []string{"1", "2"}, Hint: "1: acknowledged once (PUBACK); 2: exactly once between Hookline and the broker (PUBCOMP)."},
+			{Name: "version", Label: "MQTT version", Choices: []string{"5", "3.1.1"}, Hint: "5 carries the signature headers as user properties; 3.1.1 has none, so its messages are the payload alone."},
 		}}
 }

@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"net"
@@ -227,4 +228,98 @@ func TestMQTTRefusedPublish(t *testing.T) {
 		ids, _ := sub.received()
 		return ids[msg]
 	})
+}
+
+// TestMQTT311Destination: with the option version "3.1.1", Hookline publishes over MQTT 3.1.1
+// (for brokers without MQTT 5) at QoS 1 and the attempt succeeds on the broker's PUBACK; the
+// message is the payload byte for byte and nothing else (3.1.1 has no properties).
+func TestMQTT311Destination(t *testing.T) {
+	t.Parallel()
+	needBroker(t, "Mosquitto", mqttAddr)
+	ctx := context.Background()
+	topic := "hookline/test/" + uniqueName(t)
+	received := make(chan *paho.Publish, 10)
+	conn, err := net.Dial("tcp", mqttAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := paho.NewClient(paho.ClientConfig{Conn: conn, OnPublishReceived: []func(paho.PublishReceived) (bool, error){
+		func(pr paho.PublishReceived) (bool, error) { received <- pr.Packet; return true, nil },
+	}})
+	if _, err := sub.Connect(ctx, &paho.Connect{ClientID: uniqueName(t), CleanStart: true, KeepAlive: 30}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sub.Disconnect(&paho.Disconnect{}) })
+	if _, err := sub.Subscribe(ctx, &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: topic, QoS: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+
+	e := start(t, nil)
+	e.eventType("order.paid", nil)
+	app := e.app("Acme")
+	ep, _ := e.brokerEndpoint(app, map[string]any{"type": "mqtt", "url": "mqtt://" + mqttAddr,
+		"options": map[string]string{"topic": topic, "version": "3.1.1"}})
+	payload := map[string]any{"order": 1, "note": "café ☕ <b>&</b>"}
+	e.send(app, "order.paid", payload)
+
+	a := e.waitAttempts(app, ep, 1)[0]
+	if a.Status != 0 || a.ResponseStatusCode != 200 || !strings.HasPrefix(a.Response, "PUBACK from the broker (MQTT 3.1.1") {
+		t.Fatalf("attempt %+v; want a success acknowledged by an MQTT 3.1.1 PUBACK", a)
+	}
+	var p *paho.Publish
+	select {
+	case p = <-received:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the subscriber received nothing")
+	}
+	want, _ := json.Marshal(payload)
+	if string(p.Payload) != string(want) {
+		t.Fatalf("body %q, want the payload %q", p.Payload, want)
+	}
+	if p.Properties != nil && len(p.Properties.User) > 0 {
+		t.Fatalf("an MQTT 3.1.1 publish arrived with user properties %v", p.Properties.User)
+	}
+
+	// A bad version is refused, naming the option.
+	r := e.Do("PUT", "/api/v1/app/"+app+"/endpoint/"+ep+"/destination", e.Token, map[string]any{"type": "mqtt",
+		"url": "mqtt://" + mqttAddr, "options": map[string]string{"topic": topic, "version": "3"}})
+	if r.Status != 422 || !strings.Contains(string(r.Body), "version") {
+		t.Fatalf("version 3: %d %s, want 422 naming version", r.Status, r.Body)
+	}
+}
+
+// TestMQTT311Reconnects: the MQTT 3.1.1 client never reconnects by itself; after the broker
+// stops, an attempt fails, and once it is back the retry dials again and is acknowledged.
+func TestMQTT311Reconnects(t *testing.T) {
+	t.Parallel()
+	b := mosquittoBroker(t)
+	e := start(t, nil)
+	e.eventType("order.paid", nil)
+	app := e.app("Acme")
+	ep, _ := e.brokerEndpoint(app, map[string]any{"type": "mqtt", "url": "mqtt://" + b.Addr,
+		"options": map[string]string{"topic": "hookline/test/" + uniqueName(t), "version": "3.1.1"}})
+	e.send(app, "order.paid", map[string]any{"order": 1})
+	if a := e.waitAttempts(app, ep, 1)[0]; a.Status != 0 {
+		t.Fatalf("first attempt %+v, want a success", a)
+	}
+	b.Stop()
+	msg := e.send(app, "order.paid", map[string]any{"order": 2})
+	failed := e.waitAttempts(app, ep, 2)[0]
+	if failed.Status == 0 || failed.MsgID != msg || failed.Response == "" {
+		t.Fatalf("attempt while the broker is down %+v, want a failure with its reason", failed)
+	}
+	b.Start()
+	var st endpointMsg
+	for _, m := range e.endpointMsgs(app, ep) {
+		if m.ID == msg {
+			st = m
+		}
+	}
+	if st.NextAttempt == nil {
+		t.Fatalf("message %s has no retry: %+v", msg, st)
+	}
+	e.advanceTo(*st.NextAttempt)
+	if a := e.waitAttempts(app, ep, 3)[0]; a.Status != 0 || a.MsgID != msg || !strings.Contains(a.Response, "MQTT 3.1.1") {
+		t.Fatalf("retry after the broker came back %+v, want a success", a)
+	}
 }
