@@ -24,23 +24,8 @@ const mqttAddr = "127.0.0.1:1883"
 func TestMQTTDestination(t *testing.T) {
 	t.Parallel()
 	needBroker(t, "Mosquitto", mqttAddr)
-	ctx := context.Background()
 	topic := "hookline/test/" + uniqueName(t)
-	received := make(chan *paho.Publish, 10)
-	conn, err := net.Dial("tcp", mqttAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sub := paho.NewClient(paho.ClientConfig{Conn: conn, OnPublishReceived: []func(paho.PublishReceived) (bool, error){
-		func(pr paho.PublishReceived) (bool, error) { received <- pr.Packet; return true, nil },
-	}})
-	if _, err := sub.Connect(ctx, &paho.Connect{ClientID: uniqueName(t), CleanStart: true, KeepAlive: 30}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sub.Disconnect(&paho.Disconnect{}) })
-	if _, err := sub.Subscribe(ctx, &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: topic, QoS: 1}}}); err != nil {
-		t.Fatal(err)
-	}
+	received := subscribeMQTT(t, topic)
 
 	e := start(t, nil)
 	e.eventType("order.paid", nil)
@@ -68,6 +53,29 @@ func TestMQTTDestination(t *testing.T) {
 	if p.Properties.ContentType != "application/json" {
 		t.Fatalf("content type %q", p.Properties.ContentType)
 	}
+}
+
+// subscribeMQTT subscribes at QoS 1 to topic on the machine's Mosquitto, for the test's
+// duration, and returns what arrives.
+func subscribeMQTT(t *testing.T, topic string) <-chan *paho.Publish {
+	t.Helper()
+	received := make(chan *paho.Publish, 10)
+	conn, err := net.Dial("tcp", mqttAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := paho.NewClient(paho.ClientConfig{Conn: conn, OnPublishReceived: []func(paho.PublishReceived) (bool, error){
+		func(pr paho.PublishReceived) (bool, error) { received <- pr.Packet; return true, nil },
+	}})
+	ctx := context.Background()
+	if _, err := sub.Connect(ctx, &paho.Connect{ClientID: uniqueName(t), CleanStart: true, KeepAlive: 30}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sub.Disconnect(&paho.Disconnect{}) })
+	if _, err := sub.Subscribe(ctx, &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: topic, QoS: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	return received
 }
 
 // mosquittoBroker runs a Mosquitto of the test's own (never the machine's shared one) on a free
@@ -236,23 +244,8 @@ func TestMQTTRefusedPublish(t *testing.T) {
 func TestMQTT311Destination(t *testing.T) {
 	t.Parallel()
 	needBroker(t, "Mosquitto", mqttAddr)
-	ctx := context.Background()
 	topic := "hookline/test/" + uniqueName(t)
-	received := make(chan *paho.Publish, 10)
-	conn, err := net.Dial("tcp", mqttAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sub := paho.NewClient(paho.ClientConfig{Conn: conn, OnPublishReceived: []func(paho.PublishReceived) (bool, error){
-		func(pr paho.PublishReceived) (bool, error) { received <- pr.Packet; return true, nil },
-	}})
-	if _, err := sub.Connect(ctx, &paho.Connect{ClientID: uniqueName(t), CleanStart: true, KeepAlive: 30}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sub.Disconnect(&paho.Disconnect{}) })
-	if _, err := sub.Subscribe(ctx, &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: topic, QoS: 1}}}); err != nil {
-		t.Fatal(err)
-	}
+	received := subscribeMQTT(t, topic)
 
 	e := start(t, nil)
 	e.eventType("order.paid", nil)
