@@ -6,6 +6,7 @@ package destination
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/url"
@@ -173,4 +174,29 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// tlsDial returns dial with a TLS handshake over every connection it makes: the outbound address
+// policy applies to the TCP dial, TLS runs on top. config (nil for the defaults: TLS 1.2 or later,
+// the system roots) is cloned, and its ServerName, when empty, is the host dialled.
+func tlsDial(dial DialFunc, config *tls.Config) DialFunc {
+	if config == nil {
+		config = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		c := config.Clone()
+		if c.ServerName == "" {
+			c.ServerName, _, _ = net.SplitHostPort(addr)
+		}
+		tc := tls.Client(conn, c)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			conn.Close()
+			return nil, err
+		}
+		return tc, nil
+	}
 }

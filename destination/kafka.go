@@ -2,7 +2,6 @@ package destination
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -125,18 +124,9 @@ func (kafkaType) Open(d hookline.Destination, dial DialFunc) (Publisher, error) 
 	if len(errs) > 0 {
 		return nil, errs[0]
 	}
-	dialer := func(ctx context.Context, network, addr string) (net.Conn, error) {
-		conn, err := dial(ctx, network, addr)
-		if err != nil || !c.tls {
-			return conn, err
-		}
-		host, _, _ := net.SplitHostPort(addr)
-		tc := tls.Client(conn, &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12})
-		if err := tc.HandshakeContext(ctx); err != nil {
-			conn.Close()
-			return nil, err
-		}
-		return tc, nil
+	dialer := dial
+	if c.tls {
+		dialer = tlsDial(dial, nil)
 	}
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(c.brokers...),

@@ -2,7 +2,6 @@ package destination
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -52,40 +51,42 @@ func (mqttType) Open(d hookline.Destination, dial DialFunc) (Publisher, error) {
 	if uerrs != nil {
 		return nil, uerrs[0]
 	}
-	p := &mqttPublisher{tls: u.Scheme == "mqtts", host: u.Hostname(), topic: d.Options["topic"], qos: 1, dial: dial}
-	p.addr = u.Host
+	t := mqttTarget{addr: u.Host, topic: d.Options["topic"], qos: 1, dial: dial}
+	port := "1883"
+	if u.Scheme == "mqtts" {
+		port, t.dial = "8883", tlsDial(dial, nil)
+	}
 	if u.Port() == "" {
-		port := "1883"
-		if p.tls {
-			port = "8883"
-		}
-		p.addr = net.JoinHostPort(u.Hostname(), port)
+		t.addr = net.JoinHostPort(u.Hostname(), port)
 	}
 	if u.User != nil {
-		p.user = u.User.Username()
-		p.password, p.hasPassword = u.User.Password()
+		t.user = u.User.Username()
+		t.password, t.hasPassword = u.User.Password()
 	}
 	if d.Options["qos"] == "2" {
-		p.qos = 2
+		t.qos = 2
 	}
 	if d.Options["version"] == "3.1.1" {
-		return &mqtt311Publisher{addr: p.addr, host: p.host, topic: p.topic, tls: p.tls, user: p.user,
-			password: p.password, qos: p.qos, dial: dial}, nil
+		return &mqtt311Publisher{mqttTarget: t}, nil
 	}
-	return p, nil
+	return &mqttPublisher{mqttTarget: t}, nil
+}
+
+// mqttTarget is where and how an MQTT publisher of either version publishes.
+type mqttTarget struct {
+	addr, topic    string
+	user, password string
+	hasPassword    bool
+	qos            byte
+	dial           DialFunc // with a TLS handshake for mqtts://
 }
 
 type mqttPublisher struct {
-	addr, host, topic string
-	tls               bool
-	user, password    string
-	hasPassword       bool
-	qos               byte
-	dial              DialFunc
-	mu                sync.Mutex
-	client            *paho.Client // nil until the first attempt, and after the connection ended
-	closed            bool
-	clientSeq         int
+	mqttTarget
+	mu        sync.Mutex
+	client    *paho.Client // nil until the first attempt, and after the connection ended
+	closed    bool
+	clientSeq int
 }
 
 // connection returns the connected client, connecting when there is none or the last one
@@ -107,14 +108,6 @@ func (p *mqttPublisher) connection(ctx context.Context) (*paho.Client, error) {
 	conn, err := p.dial(ctx, "tcp", p.addr)
 	if err != nil {
 		return nil, err
-	}
-	if p.tls {
-		tc := tls.Client(conn, &tls.Config{ServerName: p.host, MinVersion: tls.VersionTLS12})
-		if err := tc.HandshakeContext(ctx); err != nil {
-			conn.Close()
-			return nil, err
-		}
-		conn = tc
 	}
 	c := paho.NewClient(paho.ClientConfig{Conn: conn})
 	p.clientSeq++

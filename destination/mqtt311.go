@@ -2,7 +2,6 @@ package destination
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -24,15 +23,11 @@ import (
 // outbound address policy) on the first attempt and again after it ended; the client never
 // reconnects by itself.
 type mqtt311Publisher struct {
-	addr, host, topic string
-	tls               bool
-	user, password    string
-	qos               byte
-	dial              DialFunc
-	mu                sync.Mutex
-	client            mqtt311.Client // nil until the first attempt, and after the connection ended
-	closed            bool
-	clientSeq         int
+	mqttTarget
+	mu        sync.Mutex
+	client    mqtt311.Client // nil until the first attempt, and after the connection ended
+	closed    bool
+	clientSeq int
 }
 
 func (p *mqtt311Publisher) connection(ctx context.Context) (mqtt311.Client, error) {
@@ -64,16 +59,7 @@ func (p *mqtt311Publisher) connection(ctx context.Context) (mqtt311.Client, erro
 		SetOrderMatters(false).
 		SetConnectTimeout(time.Until(deadline)).
 		SetCustomOpenConnectionFn(func(*url.URL, mqtt311.ClientOptions) (net.Conn, error) {
-			conn, err := p.dial(ctx, "tcp", p.addr)
-			if err != nil || !p.tls {
-				return conn, err
-			}
-			tc := tls.Client(conn, &tls.Config{ServerName: p.host, MinVersion: tls.VersionTLS12})
-			if err := tc.HandshakeContext(ctx); err != nil {
-				conn.Close()
-				return nil, err
-			}
-			return tc, nil
+			return p.dial(ctx, "tcp", p.addr)
 		})
 	if p.user != "" {
 		opts.SetUsername(p.user).SetPassword(p.password)

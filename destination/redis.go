@@ -2,9 +2,7 @@ package destination
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
-	"net"
 	"strconv"
 	"sync"
 
@@ -46,18 +44,9 @@ func (redisType) Open(d hookline.Destination, dial DialFunc) (Publisher, error) 
 	if err != nil {
 		return nil, err
 	}
-	tlsConfig := opt.TLSConfig
-	opt.Dialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		conn, err := dial(ctx, network, addr)
-		if err != nil || tlsConfig == nil {
-			return conn, err
-		}
-		tc := tls.Client(conn, tlsConfig)
-		if err := tc.HandshakeContext(ctx); err != nil {
-			conn.Close()
-			return nil, err
-		}
-		return tc, nil
+	opt.Dialer = dial
+	if opt.TLSConfig != nil { // rediss://: go-redis's own TLS settings, over the policy's dial
+		opt.Dialer = tlsDial(dial, opt.TLSConfig)
 	}
 	opt.MaxRetries = -1   // one XADD per attempt: the retry schedule does the retrying
 	opt.DialerRetries = 1 // likewise one dial: a dead broker is a failed attempt at once
