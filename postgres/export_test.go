@@ -37,3 +37,7 @@ func (db *DB) MigrateBefore(ctx context.Context, version int) error {
 	_, err = migrate.Up(ctx, db.sqlDB, files, opts...)
 	return err
 }
+
+// DeliveryTargetExists is the condition the fan-out's and the recorder's delivery inserts
+// filter their unnest rows with.
+const DeliveryTargetExists = deliveryTargetExists
