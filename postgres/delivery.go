@@ -180,7 +180,7 @@ func (db *DB) fanOutMessages(ctx context.Context, owner string, msgs []*hookline
 		targets[t.Endpoint.AppID] = append(targets[t.Endpoint.AppID], t)
 	})
 	if checkExisting {
-		b.Queue(`SELECT msg_id, endpoint_id FROM deliveries WHERE msg_id = ANY($1::text[])`, msgIDs).Query(func(rows pgx.Rows) error {
+		b.Queue(`SELECT msg_id, endpoint_id FROM delivery_rows WHERE msg_id = ANY($1::text[])`, msgIDs).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				var p sqlcodec.Pair
 				if err := rows.Scan(&p.MessageID, &p.EndpointID); err != nil {
@@ -212,11 +212,12 @@ func (db *DB) fanOutMessages(ctx context.Context, owner string, msgs []*hookline
 		if len(spill.id) > 0 {
 			b.Queue(`INSERT INTO deliveries (`+sqlcodec.DeliveryColumns+`)
 				SELECT u.id, u.app_id, u.msg_id, u.endpoint_id, u.status, 0, u.next_at, 0, u.created_at, u.created_at
-				FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::bigint[])
-					AS u (id, app_id, msg_id, endpoint_id, status, next_at, created_at)
+				FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::bigint[], $8::text[],
+					$9::text[]) AS u (id, app_id, msg_id, endpoint_id, status, next_at, created_at, floor, owner)
 				WHERE `+deliveryTargetExists+`
 				ON CONFLICT (msg_id, endpoint_id) DO NOTHING`,
-				spill.id, spill.appID, spill.msgID, spill.epID, spill.status, spill.nextAt, spill.createdAt)
+				spill.id, spill.appID, spill.msgID, spill.epID, spill.status, spill.nextAt, spill.createdAt, spill.floor,
+				slices.Repeat([]string{owner}, len(spill.id)))
 			b.Queue(notifyDeliveries)
 		}
 		if len(out.Done) > 0 {
@@ -242,14 +243,24 @@ func (db *DB) fanOutMessages(ctx context.Context, owner string, msgs []*hookline
 	return out, nil
 }
 
-// deliveryTargetExists is the condition, over unnest rows u (msg_id, endpoint_id), that a
-// delivery inserted from them still has its message and endpoint: one deleted after the fan-out
-// loses its delivery rather than failing the statement on a foreign key. Each is looked for by
-// its id alone (ids are unique across applications): with u.app_id in both conditions the
-// planner made one equivalence class of the three app_id columns, and its generic plan for the
-// prepared statement scanned every message of the application for each row (messages_app_id
-// with app_id = e.app_id, the id as a filter), 200 buffers per delivery instead of 3.
-const deliveryTargetExists = `EXISTS (SELECT 1 FROM messages m WHERE m.id = u.msg_id)
+// deliveryTargetExists is the condition, over unnest rows u (msg_id, endpoint_id, owner,
+// floor), that a delivery inserted from them still has its message and endpoint (one deleted
+// after the fan-out loses its delivery rather than failing the statement on a foreign key), and
+// that the message has no rowless delivery to the endpoint (migration 0019; a row would meet the
+// unique index). That can only happen when the message was fanned out again after owner's
+// dispatch lease ended, so the attempts are searched only when owner no longer holds the
+// message: never on the way of a normal delivery. The search looks at attempts with ids from
+// u.floor on (rowlessSearchFloor), so that PostgreSQL prunes the attempts partitions older than
+// the message.
+//
+// Each row is looked for by its id alone (ids are unique across applications): with u.app_id in
+// the conditions the planner made one equivalence class of the app_id columns, and its generic
+// plan for the prepared statement scanned every message of the application for each row
+// (messages_app_id with app_id = e.app_id, the id as a filter), 200 buffers per delivery
+// instead of 3.
+const deliveryTargetExists = `EXISTS (SELECT 1 FROM messages m WHERE m.id = u.msg_id
+		AND (m.dispatch_owner = u.owner OR NOT EXISTS (SELECT 1 FROM attempts a WHERE a.msg_id = u.msg_id
+			AND a.id >= u.floor AND a.endpoint_id = u.endpoint_id AND a.rowless)))
 	AND EXISTS (SELECT 1 FROM endpoints e WHERE e.id = u.endpoint_id)`
 
 // errTargetVanished makes inTx run a transaction again whose insert met a foreign key violation:
@@ -269,6 +280,7 @@ func retryOnVanished(err error) error {
 // unnest(…).
 type deliveryRows struct {
 	id, appID, msgID, epID []string
+	floor                  []string // rowlessSearchFloor of the message
 	status                 []int32
 	nextAt, createdAt      []int64
 }
@@ -281,6 +293,7 @@ func (r *deliveryRows) add(d hookline.Delivery) {
 	r.status = append(r.status, int32(d.Status))
 	r.nextAt = append(r.nextAt, micros(*d.NextAttemptAt))
 	r.createdAt = append(r.createdAt, micros(d.CreatedAt))
+	r.floor = append(r.floor, rowlessSearchFloor(d.MessageID))
 }
 
 // queueTargets queues on b the query of the endpoints matching cond (a WHERE clause over
@@ -372,6 +385,8 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 		msgID     string // "" when no outcome named it
 		fresh     bool
 		target    deliveryTarget
+		outcomes  int
+		attempt   *hookline.Attempt // the last outcome's
 	}
 	byDelivery := map[string]*next{}
 	var ids []string
@@ -417,6 +432,8 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 		if o.Attempt != nil {
 			n.attempted++
 		}
+		n.outcomes++
+		n.attempt = o.Attempt
 		if o.Fresh && !n.fresh {
 			n.fresh, n.target = true, deliveryTarget{o.AppID, o.MessageID, o.EndpointID}
 		}
@@ -427,18 +444,38 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 	var fresh, recorded struct {
 		ids, owners         []string
 		appIDs, msgIDs, eps []string
+		floors              []string // fresh: rowlessSearchFloor of the message
 		statuses, attempted []int32
 		nextAt              []*int64
 	}
 	allMsgIDs := true // every recorded outcome names its message
+	// A new delivery whose one outcome is a successful attempt is stored as that attempt alone
+	// (rowless; migration 0019), inserted with the deliveries in the first statement batch.
+	var rowless attemptRows
+	var rowlessFloor, rowlessOwner []string
+	rowlessOf := map[string]string{} // the outcomes' delivery id by attempt id
 	for _, id := range ids {
 		n := byDelivery[id]
+		if n.fresh && n.outcomes == 1 && n.attempt != nil && n.status == int32(hookline.StatusSuccess) &&
+			strings.HasPrefix(n.attempt.ID, hookline.PrefixAttempt) {
+			a := n.attempt
+			a.AppID, a.MessageID, a.EndpointID = n.target.appID, n.target.msgID, n.target.epID
+			a.DeliveryID = rowlessDeliveryID(a.ID)
+			rowlessOf[a.ID] = id
+			if err := rowless.add(a); err != nil {
+				return nil, fmt.Errorf("postgres: record attempts: %w", err)
+			}
+			rowlessFloor = append(rowlessFloor, rowlessSearchFloor(a.MessageID))
+			rowlessOwner = append(rowlessOwner, n.owner)
+			continue
+		}
 		r := &recorded
 		if n.fresh {
 			r = &fresh
 			r.appIDs = append(r.appIDs, n.target.appID)
 			r.msgIDs = append(r.msgIDs, n.target.msgID)
 			r.eps = append(r.eps, n.target.epID)
+			r.floors = append(r.floors, rowlessSearchFloor(n.target.msgID))
 		}
 		if !n.fresh {
 			r.msgIDs = append(r.msgIDs, n.msgID)
@@ -462,16 +499,17 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 	var health []hookline.EndpointHealth
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		targets := make(map[string]deliveryTarget, len(ids))
+		stored := map[*hookline.Attempt]bool{} // rowless attempts, inserted already
 		var b pgx.Batch
 		if len(fresh.ids) > 0 {
 			b.Queue(`INSERT INTO deliveries (`+sqlcodec.DeliveryColumns+`)
 				SELECT u.id, u.app_id, u.msg_id, u.endpoint_id, u.status, u.attempted, u.next_at, 0, $8, $8
-				FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::int[])
-					AS u (id, app_id, msg_id, endpoint_id, status, next_at, attempted)
+				FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::int[], $9::text[],
+					$10::text[]) AS u (id, app_id, msg_id, endpoint_id, status, next_at, attempted, floor, owner)
 				WHERE `+deliveryTargetExists+`
 				ON CONFLICT (msg_id, endpoint_id) DO NOTHING
 				RETURNING id`, fresh.ids, fresh.appIDs, fresh.msgIDs, fresh.eps, fresh.statuses, fresh.nextAt,
-				fresh.attempted, micros(now)).Query(func(rows pgx.Rows) error {
+				fresh.attempted, micros(now), fresh.floors, fresh.owners).Query(func(rows pgx.Rows) error {
 				for rows.Next() {
 					var id string
 					if err := rows.Scan(&id); err != nil {
@@ -509,6 +547,23 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 				return rows.Err()
 			})
 		}
+		if len(rowless.id) > 0 {
+			b.Queue(insertRowlessAttempts, rowless.id, rowless.appID, rowless.msgID, rowless.epID, rowless.deliveryID,
+				rowless.url, rowless.headers, rowless.code, rowless.response, rowless.duration, rowless.trigger,
+				rowless.status, rowless.createdAt, rowlessFloor, rowlessOwner).Query(func(rows pgx.Rows) error {
+				for rows.Next() {
+					var attemptID string
+					if err := rows.Scan(&attemptID); err != nil {
+						return err
+					}
+					id := rowlessOf[attemptID]
+					n := byDelivery[id]
+					targets[id] = n.target
+					stored[n.attempt] = true
+				}
+				return rows.Err()
+			})
+		}
 		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
 			return retryOnVanished(dbErr(err, "record attempts: store deliveries"))
 		}
@@ -534,8 +589,10 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 				continue
 			}
 			a.AppID, a.MessageID, a.EndpointID = t.appID, t.msgID, t.epID
-			if err := ins.add(a); err != nil {
-				return fmt.Errorf("postgres: record attempts: %w", err)
+			if !stored[a] {
+				if err := ins.add(a); err != nil {
+					return fmt.Errorf("postgres: record attempts: %w", err)
+				}
 			}
 			h := deltas[t.epID]
 			if h == nil {
@@ -593,6 +650,41 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 		return nil, err
 	}
 	return health, nil
+}
+
+// insertRowlessAttempts stores the attempts of new deliveries that succeeded at once, marked
+// rowless (migration 0019), with the checks the deliveries insert makes: the message and the
+// endpoint are still there, and the message has no delivery to the endpoint yet, as a row or
+// rowless (another claimant fanned it out again after this one's dispatch lease expired). It
+// returns the ids of the attempts stored.
+const insertRowlessAttempts = `INSERT INTO attempts (` + sqlcodec.AttemptColumns + `, rowless)
+	SELECT u.id, u.app_id, u.msg_id, u.endpoint_id, u.delivery_id, u.url, u.request_headers, u.response_status_code,
+		u.response, u.response_duration_ms, u.trigger_type, u.status, u.created_at, true
+	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[],
+		$9::bytea[], $10::bigint[], $11::int[], $12::int[], $13::bigint[], $14::text[], $15::text[])
+		AS u (id, app_id, msg_id, endpoint_id, delivery_id, url, request_headers, response_status_code,
+			response, response_duration_ms, trigger_type, status, created_at, floor, owner)
+	WHERE ` + deliveryTargetExists + `
+		AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.msg_id = u.msg_id AND d.endpoint_id = u.endpoint_id)
+	RETURNING id`
+
+// rowlessDeliveryID is the id of the rowless delivery whose attempt has id attemptID (one of
+// NewID's, with the attempt prefix): the same id under the delivery prefix. A delivery that
+// succeeds at once thus takes a new id when it is stored, the one the fan-out gave it having
+// been seen by no one; and rowless deliveries sort as their attempts do.
+func rowlessDeliveryID(attemptID string) string {
+	return hookline.PrefixDelivery + strings.TrimPrefix(attemptID, hookline.PrefixAttempt)
+}
+
+// rowlessSearchFloor is the least attempt id a delivery of message msgID can have: an hour
+// before the message was created (the clocks of the nodes may differ), or "" (every attempt)
+// for an id that does not tell its time.
+func rowlessSearchFloor(msgID string) string {
+	at, ok := hookline.IDTime(hookline.PrefixMessage, msgID)
+	if !ok {
+		return ""
+	}
+	return hookline.FirstIDAt(hookline.PrefixAttempt, at.Add(-time.Hour))
 }
 
 // deliveryTarget is where a delivery goes: its application, message and endpoint.
@@ -769,32 +861,48 @@ func (db *DB) GetAttempt(ctx context.Context, appID, attemptID string) (*hooklin
 var qualifiedMessageColumns = "m." + strings.Join(strings.Split(sqlcodec.MessageColumns, ", "), ", m.")
 
 // ListEndpointMessages lists the messages that went (or are going) to an endpoint with their
-// status there, by delivery id, filtered by status, event type and message creation time.
+// status there, by delivery id, filtered by status, event type and message creation time. The
+// deliveries with a row and the rowless ones (migration 0019) are each read in id order along
+// their own index, deliveries_endpoint_id and attempts_endpoint (a rowless delivery's id is its
+// attempt's, see rowlessDeliveryID), and merged.
 func (db *DB) ListEndpointMessages(ctx context.Context, appID, endpointID string, opts hookline.EndpointMessageListOptions) (hookline.Page[hookline.EndpointMessage], error) {
 	var a args
-	conds := []string{"d.app_id = " + a.add(appID), "d.endpoint_id = " + a.add(endpointID)}
-	cond, tail, reverse := pageQuery(&a, "d.id", opts.ListOptions)
-	conds = append(conds, cond)
-	if opts.Status != nil {
-		conds = append(conds, "d.status = "+a.add(int32(*opts.Status)))
-	}
+	app, ep := a.add(appID), a.add(endpointID)
+	var msgConds []string
 	if len(opts.EventTypes) > 0 {
-		conds = append(conds, "m.event_type = ANY("+a.add(opts.EventTypes)+"::text[])")
+		msgConds = append(msgConds, "m.event_type = ANY("+a.add(opts.EventTypes)+"::text[])")
 	}
 	if opts.Channel != "" {
-		conds = append(conds, "m.channels ? "+a.add(opts.Channel)+"::text")
+		msgConds = append(msgConds, "m.channels ? "+a.add(opts.Channel)+"::text")
 	}
 	if opts.Tag != "" {
-		conds = append(conds, "m.tags ? "+a.add(opts.Tag)+"::text")
+		msgConds = append(msgConds, "m.tags ? "+a.add(opts.Tag)+"::text")
 	}
 	if opts.Before != nil {
-		conds = append(conds, "m.created_at < "+a.add(micros(*opts.Before)))
+		msgConds = append(msgConds, "m.created_at < "+a.add(micros(*opts.Before)))
 	}
 	if opts.After != nil {
-		conds = append(conds, "m.created_at > "+a.add(micros(*opts.After)))
+		msgConds = append(msgConds, "m.created_at > "+a.add(micros(*opts.After)))
 	}
-	out, err := queryAll(ctx, db, `SELECT `+qualifiedMessageColumns+`, d.status, d.next_attempt_at, d.id
-		FROM deliveries d JOIN messages m ON m.id = d.msg_id`+where(conds...)+tail, a,
+	cond, tail, reverse := pageQuery(&a, "d.id", opts.ListOptions)
+	withRows := append([]string{"d.app_id = " + app, "d.endpoint_id = " + ep, cond}, msgConds...)
+	if opts.Status != nil {
+		withRows = append(withRows, "d.status = "+a.add(int32(*opts.Status)))
+	}
+	query := `SELECT ` + qualifiedMessageColumns + `, d.status, d.next_attempt_at, d.id AS delivery_id
+		FROM deliveries d JOIN messages m ON m.id = d.msg_id` + where(withRows...) + tail
+	if opts.Status == nil || *opts.Status == hookline.StatusSuccess {
+		byAttempt := opts.ListOptions
+		if strings.HasPrefix(byAttempt.Iterator, hookline.PrefixDelivery) {
+			byAttempt.Iterator = hookline.PrefixAttempt + strings.TrimPrefix(byAttempt.Iterator, hookline.PrefixDelivery)
+		}
+		rcond, rtail, _ := pageQuery(&a, "r.id", byAttempt)
+		rowless := append([]string{"r.app_id = " + app, "r.endpoint_id = " + ep, "r.rowless", rcond}, msgConds...)
+		query = `SELECT * FROM ((` + query + `) UNION ALL (SELECT ` + qualifiedMessageColumns + `, 0, NULL::bigint, r.delivery_id
+			FROM attempts r JOIN messages m ON m.id = r.msg_id` + where(rowless...) + rtail + `)) AS x` +
+			strings.Replace(tail, "d.id", "x.delivery_id", 1)
+	}
+	out, err := queryAll(ctx, db, query, a,
 		func(s scanner) (*hookline.EndpointMessage, error) {
 			var (
 				em   hookline.EndpointMessage
@@ -833,6 +941,17 @@ func (db *DB) RequeueDelivery(ctx context.Context, appID, messageID, endpointID 
 		}
 		if !hasEP {
 			return hookline.Errorf(hookline.ENOTFOUND, "endpoint %q not found", endpointID)
+		}
+		// A rowless delivery (migration 0019) gets its row first, as it stood: a success with as
+		// many attempts as it had, its id kept.
+		if _, err := tx.Exec(ctx, `WITH r AS (
+				UPDATE attempts SET rowless = false WHERE msg_id = $1 AND endpoint_id = $2 AND rowless
+				RETURNING delivery_id, app_id, created_at)
+			INSERT INTO deliveries (`+sqlcodec.DeliveryColumns+`)
+				SELECT min(delivery_id), min(app_id), $1, $2, 0, count(*), NULL, 0, min(created_at), max(created_at)
+				FROM r HAVING count(*) > 0
+			ON CONFLICT (msg_id, endpoint_id) DO NOTHING`, messageID, endpointID); err != nil {
+			return dbErr(err, "requeue: give a rowless delivery its row")
 		}
 		d, err := sqlcodec.ScanDelivery(tx.QueryRow(ctx, `INSERT INTO deliveries (`+sqlcodec.DeliveryColumns+`)
 			VALUES ($1, $2, $3, $4, 1, 0, $5, 1, $5, $5)

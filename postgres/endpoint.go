@@ -111,7 +111,7 @@ func (db *DB) EndpointStats(ctx context.Context, appID, endpointID string) (hook
 	var stats hookline.EndpointStats
 	// One statement, so the existence check and the counts see the same snapshot.
 	rows, err := db.pool.Query(ctx, `SELECT d.status, count(d.id) FROM endpoints e
-		LEFT JOIN deliveries d ON d.endpoint_id = e.id
+		LEFT JOIN delivery_rows d ON d.endpoint_id = e.id
 		WHERE e.app_id = $1 AND e.id = $2 GROUP BY d.status`, appID, endpointID)
 	if err != nil {
 		return stats, dbErr(err, "endpoint stats %q", endpointID)

@@ -234,18 +234,18 @@ func (db *DB) ListMessages(ctx context.Context, appID string, opts hookline.Mess
 	// The delivery and attempt conditions are correlated lookups by message id, which the
 	// deliveries_msg and attempts_msg indexes serve.
 	if opts.EndpointID != "" || opts.Status != nil {
-		sub := []string{"deliveries.msg_id = messages.id"}
+		sub := []string{"d.msg_id = messages.id"}
 		if opts.EndpointID != "" {
-			sub = append(sub, "deliveries.endpoint_id = "+a.add(opts.EndpointID))
+			sub = append(sub, "d.endpoint_id = "+a.add(opts.EndpointID))
 		}
 		if opts.Status != nil {
-			sub = append(sub, "deliveries.status = "+a.add(int32(*opts.Status)))
+			sub = append(sub, "d.status = "+a.add(int32(*opts.Status)))
 		}
-		conds = append(conds, "EXISTS (SELECT 1 FROM deliveries"+where(sub...)+")")
+		conds = append(conds, "EXISTS (SELECT 1 FROM delivery_rows d"+where(sub...)+")")
 	}
 	if opts.NoDeliveryTo != "" {
 		conds = append(conds, "dispatch_until IS NULL",
-			"NOT EXISTS (SELECT 1 FROM deliveries WHERE deliveries.msg_id = messages.id AND deliveries.endpoint_id = "+a.add(opts.NoDeliveryTo)+")")
+			"NOT EXISTS (SELECT 1 FROM delivery_rows d WHERE d.msg_id = messages.id AND d.endpoint_id = "+a.add(opts.NoDeliveryTo)+")")
 	}
 	if opts.CodeClass != nil {
 		lo, hi := hookline.CodeClassRange(*opts.CodeClass)
@@ -270,7 +270,7 @@ func (db *DB) ListDeliveries(ctx context.Context, appID, messageID string) ([]ho
 	// a message without deliveries from a message that does not exist.
 	rows, err := db.pool.Query(ctx, `SELECT d.id, d.app_id, d.msg_id, d.endpoint_id, d.status, d.attempt_count,
 		d.next_attempt_at, d.trigger_type, d.created_at, d.updated_at
-		FROM messages m LEFT JOIN deliveries d ON d.msg_id = m.id
+		FROM messages m LEFT JOIN delivery_rows d ON d.msg_id = m.id
 		WHERE m.app_id = $1 AND m.id = $2 ORDER BY d.endpoint_id, d.id`, appID, messageID)
 	if err != nil {
 		return nil, dbErr(err, "list deliveries of %q", messageID)

@@ -808,15 +808,21 @@ func TestRefanAcrossProcesses(t *testing.T) {
 	if len(health) != 1 || health[0].EndpointID != jb[0].Endpoint.ID {
 		t.Fatalf("health = %+v", health)
 	}
-	health, err = a.RecordAttempts(ctx, []hookline.Outcome{outcome(ja[0], "a", hookline.StatusSuccess, ok("a")),
-		outcome(ja[1], "a", hookline.StatusSuccess, ok("a"))})
+	late := []hookline.Outcome{outcome(ja[0], "a", hookline.StatusSuccess, ok("a")), outcome(ja[1], "a", hookline.StatusSuccess, ok("a"))}
+	health, err = a.RecordAttempts(ctx, late)
 	must(t, err)
 	if len(health) != 1 || health[0].EndpointID != ja[1].Endpoint.ID {
 		t.Fatalf("health after a's late outcomes = %+v, want only the second endpoint's", health)
 	}
+	// Both deliveries succeeded at once, so they are rowless (migration 0019): each has its
+	// attempt's id under the delivery prefix.
 	ds, err := a.ListDeliveries(ctx, app.ID, ja[0].Message.ID)
 	must(t, err)
-	if len(ds) != 2 || ds[0].ID != jb[0].Delivery.ID || ds[1].ID != ja[1].Delivery.ID || ds[0].AttemptCount != 1 ||
+	rowlessID := func(at *hookline.Attempt) string {
+		return hookline.PrefixDelivery + strings.TrimPrefix(at.ID, hookline.PrefixAttempt)
+	}
+	if len(ds) != 2 || ds[0].ID != rowlessID(first.Attempt) || ds[1].ID != rowlessID(late[1].Attempt) ||
+		ds[0].EndpointID != jb[0].Endpoint.ID || ds[1].EndpointID != ja[1].Endpoint.ID || ds[0].AttemptCount != 1 ||
 		ds[1].Status != hookline.StatusSuccess {
 		t.Fatalf("deliveries = %+v, want b's to the first endpoint and a's to the second", ds)
 	}

@@ -99,7 +99,7 @@ func (db *DB) CountDeliveries(ctx context.Context, since, until time.Time, appID
 	if len(appIDs) > 0 {
 		conds = append(conds, "d.app_id = ANY("+a.add(appIDs)+"::text[])")
 	}
-	rows, err := db.pool.Query(ctx, `SELECT d.app_id, count(*) FROM deliveries d JOIN messages m ON m.id = d.msg_id`+
+	rows, err := db.pool.Query(ctx, `SELECT d.app_id, count(*) FROM delivery_rows d JOIN messages m ON m.id = d.msg_id`+
 		where(conds...)+` GROUP BY d.app_id`, a...)
 	if err != nil {
 		return nil, dbErr(err, "count deliveries")

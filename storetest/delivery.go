@@ -50,6 +50,7 @@ func RunDelivery(t *testing.T, open func(t *testing.T) DeliveryStore) {
 		{"FanOut/Lazy", fanOutLazy},
 		{"FanOut/Spill", fanOutSpill},
 		{"FanOut/ExpiredDispatch", fanOutExpiredDispatch},
+		{"FanOut/SucceededAtOnce", fanOutSucceededAtOnce},
 		{"FanOut/Release", fanOutRelease},
 		{"FanOut/Gone", fanOutGone},
 		{"FanOut/HandOff", fanOutHandOff},

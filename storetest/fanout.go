@@ -442,3 +442,172 @@ func fanOutSeesChanges(t *testing.T, st DeliveryStore) {
 	must(t, st.DeleteEndpoint(ctx, app.ID, a.ID))
 	fan()
 }
+
+// fanOutSucceededAtOnce: deliveries fanned out from messages and recorded as they end (at once
+// successful, failed for good, waiting for a retry) look alike in every view, whatever a store
+// keeps of them (PostgreSQL stores one that succeeds at its first attempt as that attempt alone):
+// the endpoint's message list by id in both directions and by page, with a status filter; its
+// stats; a message's deliveries; the message list's delivery filters; the delivery counts. A
+// resend of a delivery that succeeded at once makes it pending under the same id, and it is
+// still one delivery.
+func fanOutSucceededAtOnce(t *testing.T, st DeliveryStore) {
+	ctx := context.Background()
+	base := now().Add(-time.Hour)
+	app := newApp(t, st, "acme")
+	ep := newEndpoint(t, st, app.ID, nil)
+	other := newEndpoint(t, st, app.ID, nil)
+	var msgs []*hookline.Message
+	index := map[string]int{}
+	for i := range 6 {
+		m := createWaiting(t, st, app.ID, base.Add(time.Duration(i)*time.Minute), nil)
+		msgs = append(msgs, m)
+		index[m.ID] = i
+	}
+	jobs := claim(t, st, "w", base.Add(10*time.Minute), 100)
+	if len(jobs) != 12 {
+		t.Fatalf("claimed %d jobs, want 12", len(jobs))
+	}
+	// To ep, message 1 fails for good and message 4 waits for a retry; every other delivery
+	// succeeds at its first attempt.
+	retry := base.Add(2 * time.Hour)
+	var outcomes []hookline.Outcome
+	for _, j := range jobs {
+		if !j.Fresh {
+			t.Fatalf("job %+v is not fresh", j.Delivery)
+		}
+		o := outcome(j, true, base, nil)
+		if j.Delivery.EndpointID == ep.ID {
+			switch index[j.Delivery.MessageID] {
+			case 1:
+				o = outcome(j, false, base, nil)
+			case 4:
+				o = outcome(j, false, base, &retry)
+			}
+		}
+		o.Owner, o.CompletesDispatch = "w", true
+		outcomes = append(outcomes, o)
+	}
+	record(t, st, outcomes...)
+
+	want := []hookline.MessageStatus{hookline.StatusSuccess, hookline.StatusFail, hookline.StatusSuccess,
+		hookline.StatusSuccess, hookline.StatusPending, hookline.StatusSuccess}
+	idOf := map[string]int{} // message index by the id of its delivery to ep
+	var ids []string
+	for i, m := range msgs {
+		wantDeliveries(t, st, app.ID, m.ID, map[string]hookline.MessageStatus{ep.ID: want[i], other.ID: hookline.StatusSuccess})
+		d := deliveryTo(t, st, app.ID, m.ID, ep.ID)
+		if d.AttemptCount != 1 {
+			t.Errorf("delivery of message %d: %d attempts, want 1", i, d.AttemptCount)
+		}
+		idOf[d.ID] = i
+		ids = append(ids, d.ID)
+	}
+	slices.Sort(ids)
+	reversed := func(ids []string) []string {
+		out := slices.Clone(ids)
+		slices.Reverse(out)
+		return out
+	}
+	order := func(ids []string) []int {
+		out := make([]int, len(ids))
+		for k, id := range ids {
+			out[k] = idOf[id]
+		}
+		return out
+	}
+	list := func(o hookline.EndpointMessageListOptions) []int {
+		t.Helper()
+		o.Limit = 50
+		p, err := st.ListEndpointMessages(ctx, app.ID, ep.ID, o)
+		must(t, err)
+		var got []int
+		for _, em := range p.Data {
+			i, ok := idOf[em.DeliveryID]
+			if !ok || em.Message.ID != msgs[i].ID || em.Status != want[i] {
+				t.Fatalf("listed delivery %s of message %s in %v, want one of %v", em.DeliveryID, em.Message.ID, em.Status, ids)
+			}
+			got = append(got, i)
+		}
+		return got
+	}
+	success, fail := hookline.StatusSuccess, hookline.StatusFail
+	var successes []string
+	for _, id := range ids {
+		if want[idOf[id]] == success {
+			successes = append(successes, id)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		opts hookline.EndpointMessageListOptions
+		want []int
+	}{
+		{"oldest first", hookline.EndpointMessageListOptions{}, order(ids)},
+		{"newest first", hookline.EndpointMessageListOptions{ListOptions: hookline.ListOptions{Descending: true}}, order(reversed(ids))},
+		{"successes", hookline.EndpointMessageListOptions{Status: &success}, order(successes)},
+		{"failures", hookline.EndpointMessageListOptions{Status: &fail}, []int{1}},
+		{"after an iterator", hookline.EndpointMessageListOptions{ListOptions: hookline.ListOptions{Iterator: ids[2]}}, order(ids[3:])},
+	} {
+		if got := list(tc.opts); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	checkPagination(t, ids, 2, func(em hookline.EndpointMessage) string { return em.DeliveryID },
+		func(o hookline.ListOptions) (hookline.Page[hookline.EndpointMessage], error) {
+			return st.ListEndpointMessages(ctx, app.ID, ep.ID, hookline.EndpointMessageListOptions{ListOptions: o})
+		})
+	wantStats(t, st, app.ID, ep.ID, hookline.EndpointStats{Success: 4, Fail: 1, Pending: 1})
+	wantStats(t, st, app.ID, other.ID, hookline.EndpointStats{Success: 6})
+
+	listMessages := func(o hookline.MessageListOptions) []int {
+		t.Helper()
+		o.Limit = 50
+		p, err := st.ListMessages(ctx, app.ID, o)
+		must(t, err)
+		var got []int
+		for _, m := range p.Data {
+			got = append(got, index[m.ID])
+		}
+		slices.Sort(got)
+		return got
+	}
+	late := newEndpoint(t, st, app.ID, nil)
+	for _, tc := range []struct {
+		name string
+		opts hookline.MessageListOptions
+		want []int
+	}{
+		{"sent to ep", hookline.MessageListOptions{EndpointID: ep.ID}, []int{0, 1, 2, 3, 4, 5}},
+		{"delivered to ep", hookline.MessageListOptions{EndpointID: ep.ID, Status: &success}, []int{0, 2, 3, 5}},
+		{"delivered anywhere", hookline.MessageListOptions{Status: &success}, []int{0, 1, 2, 3, 4, 5}},
+		{"none to other", hookline.MessageListOptions{NoDeliveryTo: other.ID}, nil},
+		{"none to a new endpoint", hookline.MessageListOptions{NoDeliveryTo: late.ID}, []int{0, 1, 2, 3, 4, 5}},
+	} {
+		if got := listMessages(tc.opts); !slices.Equal(got, tc.want) {
+			t.Errorf("messages %s: got %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	counts, err := st.CountDeliveries(ctx, base.Add(-time.Minute), base.Add(time.Hour), []string{app.ID})
+	must(t, err)
+	if counts[app.ID] != 12 {
+		t.Errorf("CountDeliveries = %v, want 12", counts)
+	}
+
+	// A resend of message 0's delivery to ep.
+	d0 := deliveryTo(t, st, app.ID, msgs[0].ID, ep.ID)
+	r, err := st.RequeueDelivery(ctx, app.ID, msgs[0].ID, ep.ID, base.Add(20*time.Minute))
+	must(t, err)
+	if r.ID != d0.ID || r.Status != hookline.StatusPending || r.Trigger != hookline.TriggerManual || r.AttemptCount != 1 {
+		t.Fatalf("resent delivery = %+v, want %s pending, manual, after one attempt", r, d0.ID)
+	}
+	want[0] = hookline.StatusPending
+	if got := list(hookline.EndpointMessageListOptions{}); !slices.Equal(got, order(ids)) {
+		t.Errorf("after the resend: got %v, want %v", got, order(ids))
+	}
+	wantStats(t, st, app.ID, ep.ID, hookline.EndpointStats{Success: 3, Fail: 1, Pending: 2})
+	wantDeliveries(t, st, app.ID, msgs[0].ID, map[string]hookline.MessageStatus{ep.ID: hookline.StatusPending, other.ID: hookline.StatusSuccess})
+	resent := claim(t, st, "w", base.Add(21*time.Minute), 100)
+	if len(resent) != 1 || resent[0].Delivery.ID != d0.ID || resent[0].Fresh {
+		t.Fatalf("claimed %+v after the resend, want the resent delivery", resent)
+	}
+}
