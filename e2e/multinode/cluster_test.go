@@ -95,13 +95,13 @@ func TestClusterSurvivesNodeKill(t *testing.T) {
 	// Each delivery node-b held is taken over once its lease runs out, sent, and recorded as a
 	// success by a survivor (status 0).
 	// Each message node-b was fanning out is fanned out again by a survivor, and ends with a
-	// success at both matching endpoints.
+	// success at both matching endpoints (most of them rowless deliveries: delivery_rows).
 	testserver.PollUntil(t, 60*time.Second, "node-b's deliveries to succeed elsewhere", func() bool {
 		var n, m int
 		if err := db.QueryRow(t.Context(), `SELECT
 			(SELECT count(*) FROM deliveries WHERE id = ANY($1) AND status = 0),
 			(SELECT count(*) FROM messages WHERE id = ANY($2) AND dispatch_until IS NULL
-				AND (SELECT count(*) FROM deliveries d WHERE d.msg_id = messages.id AND d.status = 0) = $3)`,
+				AND (SELECT count(*) FROM delivery_rows d WHERE d.msg_id = messages.id AND d.status = 0) = $3)`,
 			orphans, orphanMsgs, len(matching)).Scan(&n, &m); err != nil {
 			t.Fatalf("node-b's deliveries: %v", err)
 		}
