@@ -35,8 +35,9 @@ type Config struct {
 	LogFormat         string
 	SQLiteSynchronous string
 	ShutdownTimeout   time.Duration
-	// PostgresExpunge is how an expunge on PostgreSQL removes the old row versions: "rewrite"
-	// (VACUUM FULL) or "vacuum".
+	// PostgresExpunge is how an expunge on PostgreSQL removes the old row versions: "deferred"
+	// (VACUUM FULL once a partition takes no new rows), "rewrite" (VACUUM FULL at once) or
+	// "vacuum".
 	PostgresExpunge string
 	// PostgresPartitionInterval is how much time one partition of messages and attempts holds
 	// on PostgreSQL: an hour or a day.

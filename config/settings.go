@@ -103,11 +103,11 @@ var settings = []Setting{
 			c.SQLiteSynchronous = v
 			return nil
 		}},
-	{Flag: "postgres-expunge", Env: "HOOKLINE_POSTGRES_EXPUNGE", Default: "rewrite",
-		Usage: "How an expunge of message content removes it from PostgreSQL's files: rewrite (VACUUM FULL of the partitions of messages and attempts that held the content, and of the idempotency table: no byte of it is left, and writes to those tables wait while they are rewritten) or vacuum (a plain VACUUM: no lock, but freed bytes stay in the pages until new rows overwrite them).",
+	{Flag: "postgres-expunge", Env: "HOOKLINE_POSTGRES_EXPUNGE", Default: "deferred",
+		Usage: "How an expunge of message content removes it from PostgreSQL's files, in the background after the API answers: deferred (VACUUM FULL of each partition of messages and attempts that held the content, and of the idempotency table, once the partition takes no new rows: an earlier day's at once, the current day's or hour's after it ends; nothing waits for a copy), rewrite (the same at once, the current partitions too: inserts into them wait while they are copied) or vacuum (a plain VACUUM: no lock, but freed bytes stay in the pages until new rows overwrite them).",
 		set: func(c *Config, v string) error {
-			if v != "rewrite" && v != "vacuum" {
-				return errors.New("must be rewrite or vacuum")
+			if v != "deferred" && v != "rewrite" && v != "vacuum" {
+				return errors.New("must be deferred, rewrite or vacuum")
 			}
 			c.PostgresExpunge = v
 			return nil

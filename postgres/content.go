@@ -3,9 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
-	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/hookline/hookline"
@@ -15,8 +13,28 @@ import (
 // An UPDATE leaves the row's old version, payload included, in the table until VACUUM
 // removes it, and even then VACUUM only marks the space free: the bytes stay in the page until
 // a new row overwrites them. ReclaimExpunged therefore rewrites the tables (VACUUM FULL), which
-// leaves none of the old bytes in the database's files, unless Options.ExpungeVacuumOnly says
-// a plain VACUUM (no lock) is enough.
+// leaves none of the old bytes in the database's files. A rewrite holds an exclusive lock on
+// the partition while it copies it, so by default (ExpungeDeferred) a partition that still
+// takes new rows (the current day's, or hour's) is rewritten once its interval is over, and
+// older ones at once; ExpungeRewrite rewrites every one at once, and ExpungeVacuum runs a
+// plain VACUUM (no lock, but freed bytes may stay in the pages).
+
+// ExpungeMode is how ReclaimExpunged removes expunged content from the database's files.
+type ExpungeMode string
+
+// The expunge modes.
+const (
+	// ExpungeDeferred rewrites (VACUUM FULL) a partition that held expunged content once it
+	// takes no new rows: an earlier interval's at once, the current one's when the interval is
+	// over (within the maintenance run after it). Nothing that writes now waits for a copy.
+	ExpungeDeferred ExpungeMode = "deferred"
+	// ExpungeRewrite rewrites every partition that held expunged content at once, the current
+	// ones too: inserts into them (every delivery's attempt) wait while they are copied.
+	ExpungeRewrite ExpungeMode = "rewrite"
+	// ExpungeVacuum runs a plain VACUUM of them: no lock, but the freed bytes may stay in the
+	// pages' free space until new rows overwrite them.
+	ExpungeVacuum ExpungeMode = "vacuum"
+)
 
 // ExpungeMessages empties the payloads of the named messages; see hookline.ContentStore.
 func (db *DB) ExpungeMessages(ctx context.Context, appID string, idsOrEventIDs []string) (map[string]bool, error) {
@@ -73,7 +91,7 @@ func (db *DB) ExpungeMessagesAfter(ctx context.Context, appID, afterID, beforeID
 
 // ExpungeAttempt replaces one attempt's response body.
 func (db *DB) ExpungeAttempt(ctx context.Context, appID, attemptID string) error {
-	n, err := db.expungeRows(ctx, db.pool, `UPDATE attempts SET response = $1 WHERE app_id = $2 AND id = $3`,
+	n, err := db.expungeRows(ctx, db.pool, `UPDATE attempts SET response = $2 WHERE app_id = $3 AND id = $4`,
 		hookline.ExpungedResponse, appID, attemptID)
 	if err != nil {
 		return dbErr(err, "expunge attempt %q", attemptID)
@@ -101,11 +119,11 @@ func (db *DB) expungeIDs(ctx context.Context, tx pgx.Tx, ids []string, near bool
 		from, to = from-idempotencySlack, to+idempotencySlack
 	}
 	n, err := db.expungeRows(ctx, tx, `UPDATE messages SET payload = '\x'::bytea, dispatch_owner = NULL, dispatch_until = NULL
-		WHERE id = ANY($1::text[]) AND (length(payload) > 0 OR dispatch_until IS NOT NULL)`, ids)
+		WHERE id = ANY($2::text[]) AND (length(payload) > 0 OR dispatch_until IS NOT NULL)`, ids)
 	if err != nil {
 		return 0, dbErr(err, "expunge messages")
 	}
-	if _, err := db.expungeRows(ctx, tx, `UPDATE attempts SET response = $2 WHERE msg_id = ANY($1::text[]) AND response <> $2`,
+	if _, err := db.expungeRows(ctx, tx, `UPDATE attempts SET response = $3 WHERE msg_id = ANY($2::text[]) AND response <> $3`,
 		ids, hookline.ExpungedResponse); err != nil {
 		return 0, dbErr(err, "expunge attempts")
 	}
@@ -115,56 +133,41 @@ func (db *DB) expungeIDs(ctx context.Context, tx pgx.Tx, ids []string, near bool
 		return 0, dbErr(err, "expunge: end pending deliveries")
 	}
 	// A stored Idempotency-Key response of the message's creation holds its payload too.
-	if _, err := tx.Exec(ctx, `DELETE FROM idempotency_keys WHERE created_at BETWEEN $2 AND $3 AND body IS NOT NULL
-		AND EXISTS (SELECT 1 FROM unnest($1::text[]) AS m(id) WHERE position(convert_to(m.id, 'UTF8') IN body) > 0)`, ids, from, to); err != nil {
+	if _, err := tx.Exec(ctx, `WITH d AS (DELETE FROM idempotency_keys WHERE created_at BETWEEN $2 AND $3 AND body IS NOT NULL
+			AND EXISTS (SELECT 1 FROM unnest($1::text[]) AS m(id) WHERE position(convert_to(m.id, 'UTF8') IN body) > 0)
+			RETURNING 1)
+		INSERT INTO expunge_reclaims (relation, noted_at) SELECT 'idempotency_keys', $4::bigint WHERE EXISTS (SELECT 1 FROM d)`,
+		ids, from, to, micros(db.now())); err != nil {
 		return 0, dbErr(err, "expunge: idempotency records")
 	}
 	return n, nil
 }
 
-// expungeRows runs update, an UPDATE of messages or attempts, and notes the partitions of the
-// rows it changed for ReclaimExpunged; it returns how many rows it changed.
+// expungeRows runs update, an UPDATE of messages or attempts whose arguments are $2 on, and
+// notes the partitions of the rows it changed in expunge_reclaims, in the same statement; it
+// returns how many rows it changed.
 func (db *DB) expungeRows(ctx context.Context, q querier, update string, args ...any) (int, error) {
-	rows, err := q.Query(ctx, `WITH u AS (`+update+` RETURNING tableoid::regclass::text AS part)
-		SELECT part, count(*) FROM u GROUP BY part`, args...)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	var parts []string
-	for rows.Next() {
-		var part string
-		var k int
-		if err := rows.Scan(&part, &k); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		parts = append(parts, part)
-		n += k
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, err
-	}
-	db.expunged.Lock()
-	for _, p := range parts {
-		db.expunged.parts[p] = true
-	}
-	db.expunged.Unlock()
-	return n, nil
+	var n int
+	err := q.QueryRow(ctx, `WITH u AS (`+update+` RETURNING tableoid::regclass::text AS part),
+		noted AS (INSERT INTO expunge_reclaims (relation, noted_at) SELECT DISTINCT part, $1::bigint FROM u)
+		SELECT count(*) FROM u`, append([]any{micros(db.now())}, args...)...).Scan(&n)
+	return n, err
 }
 
-// ReclaimExpunged rewrites the tables that expunges change (VACUUM FULL, or a plain VACUUM
-// with Options.ExpungeVacuumOnly), which removes the old row versions that still hold the
-// content: of messages and attempts, only the partitions that this process's expunges changed
-// (a day's or an hour's rows each), unless it noted none. A rewrite locks each table while it copies it: requests that write it wait. VACUUM
-// can drop only versions that no open transaction may still see, so it first waits (up to
-// reclaimWait) for the transactions of this database that are older than the call to end;
-// what a longer one holds back stays until a later vacuum.
+// ReclaimExpunged rewrites (VACUUM FULL, or a plain VACUUM with ExpungeVacuum) the relations
+// noted in expunge_reclaims, by any process, that are due: with ExpungeDeferred those that take
+// no new rows any more (see ExpungeMode), with the other modes all; a note is dropped once its
+// relation is rewritten (or gone). VACUUM can drop only versions that no open transaction may
+// still see, so it first waits (up to reclaimWait) for the transactions of this database that
+// are older than the call to end; what a longer one holds back stays until a later vacuum.
 func (db *DB) ReclaimExpunged(ctx context.Context) error {
 	var mark string
 	if err := db.pool.QueryRow(ctx, `SELECT pg_current_xact_id()::xid::text`).Scan(&mark); err != nil {
 		return dbErr(err, "reclaim expunged content: mark")
+	}
+	due, err := db.dueReclaims(ctx)
+	if err != nil || len(due) == 0 {
+		return err
 	}
 	deadline := time.Now().Add(reclaimWait)
 	for {
@@ -188,41 +191,69 @@ func (db *DB) ReclaimExpunged(ctx context.Context) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	tables, err := db.expungedTables(ctx)
-	if err != nil {
-		return err
-	}
 	vacuum := `VACUUM FULL `
-	if db.expungeVacuumOnly {
+	if db.expunge == ExpungeVacuum {
 		vacuum = `VACUUM `
 	}
-	if _, err := db.pool.Exec(ctx, vacuum+strings.Join(tables, ", ")); err != nil {
-		return dbErr(err, "reclaim expunged content: vacuum")
+	for _, r := range due {
+		if r.exists {
+			if _, err := db.pool.Exec(ctx, vacuum+pgx.Identifier{r.name}.Sanitize()); err != nil {
+				return dbErr(err, "reclaim expunged content: vacuum %s", r.name)
+			}
+		}
+		if _, err := db.pool.Exec(ctx, `DELETE FROM expunge_reclaims WHERE relation = $1 AND seq <= $2`, r.name, r.upTo); err != nil {
+			return dbErr(err, "reclaim expunged content: drop the notes of %s", r.name)
+		}
 	}
 	return nil
 }
 
-// expungedTables takes the partitions of messages and attempts that expunges by this process
-// changed since the last call, those that still exist, and adds idempotency_keys: the tables to
-// rewrite. Without any noted (another process expunged, or this one restarted since) it returns
-// the whole tables.
-func (db *DB) expungedTables(ctx context.Context) ([]string, error) {
-	db.expunged.Lock()
-	noted := slices.Sorted(maps.Keys(db.expunged.parts))
-	clear(db.expunged.parts)
-	db.expunged.Unlock()
-	if len(noted) == 0 {
-		return []string{"messages", "attempts", "idempotency_keys"}, nil
-	}
-	rows, err := db.pool.Query(ctx, `SELECT p FROM unnest($1::text[]) AS p WHERE to_regclass(p) IS NOT NULL`, noted)
+// reclaim is a relation noted in expunge_reclaims: its name, the last note's seq, and whether
+// it still exists (a partition may have been dropped by retention since).
+type reclaim struct {
+	name   string
+	upTo   int64
+	exists bool
+}
+
+// dueReclaims returns the noted relations that ReclaimExpunged rewrites now.
+func (db *DB) dueReclaims(ctx context.Context) ([]reclaim, error) {
+	rows, err := db.pool.Query(ctx, `SELECT relation, max(seq), to_regclass(relation) IS NOT NULL
+		FROM expunge_reclaims GROUP BY relation ORDER BY relation`)
 	if err != nil {
-		return nil, dbErr(err, "reclaim expunged content: find partitions")
+		return nil, dbErr(err, "reclaim expunged content: notes")
 	}
-	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	noted, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (reclaim, error) {
+		var r reclaim
+		err := row.Scan(&r.name, &r.upTo, &r.exists)
+		return r, err
+	})
 	if err != nil {
-		return nil, dbErr(err, "reclaim expunged content: find partitions")
+		return nil, dbErr(err, "reclaim expunged content: notes")
 	}
-	return append(tables, "idempotency_keys"), nil
+	if len(noted) == 0 || db.expunge == ExpungeRewrite || db.expunge == ExpungeVacuum {
+		return noted, nil
+	}
+	// Deferred: leave the partitions whose range reaches past now (less partitionSlack, for
+	// rows from clocks a little behind); the DEFAULT partitions, the legacy ones and other
+	// tables are due.
+	open := map[string]bool{}
+	now := db.now()
+	for _, t := range partitionedTables {
+		if t.table == "deliveries" {
+			continue
+		}
+		parts, err := listPartitions(ctx, db.sqlDB, t.table, t.prefix)
+		if err != nil {
+			return nil, dbErr(err, "reclaim expunged content")
+		}
+		for _, p := range parts {
+			if !p.isDefault && p.hiT.Add(partitionSlack).After(now) {
+				open[p.name] = true
+			}
+		}
+	}
+	return slices.DeleteFunc(noted, func(r reclaim) bool { return r.exists && open[r.name] }), nil
 }
 
 // reclaimWait bounds how long ReclaimExpunged waits for older transactions to end.

@@ -16,6 +16,7 @@ import (
 	"github.com/hookline/hookline/internal/pgtest"
 	"github.com/hookline/hookline/migrate"
 	"github.com/hookline/hookline/postgres"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
@@ -518,6 +519,109 @@ func TestReclaimRewritesExpungedPartitions(t *testing.T) {
 		t.Errorf("the expunged payload reads %q", m.Payload)
 	}
 }
+
+// TestReclaimDefersOpenPartitions expunges a message of an older day and one of today, by
+// another process than the one that reclaims (the notes are in the database). By default
+// (ExpungeDeferred) ReclaimExpunged rewrites the older day's partitions at once and leaves
+// today's, which still take every new attempt, noted until the day is over; a store in
+// ExpungeRewrite mode rewrites today's at once.
+func TestReclaimDefersOpenPartitions(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	start := time.Now().UTC().Add(-2 * 24 * time.Hour)
+	clock := clocktest.New(start)
+	url := pgtest.URL(t)
+	db := openAt(t, url, clock, postgres.PartitionDaily)
+	_, err := db.Migrate(ctx)
+	must(t, err)
+	app, ep := newAppEndpoint(t, db, start)
+	old := seedRows(t, db, app.ID, ep.ID, start, 5)
+	clock.Set(start.Add(2 * 24 * time.Hour))
+	_, err = db.EnsurePartitions(ctx)
+	must(t, err)
+	today := seedRows(t, db, app.ID, ep.ID, clock.Now(), 5)
+	files := func() map[string]uint32 {
+		rows, err := db.Pool().Query(ctx, `SELECT relname::text, relfilenode::int8 FROM pg_class
+			WHERE relnamespace = current_schema()::regnamespace AND relkind = 'r' AND (relname LIKE 'messages_p%' OR relname LIKE 'attempts_p%')`)
+		must(t, err)
+		defer rows.Close()
+		out := map[string]uint32{}
+		for rows.Next() {
+			var name string
+			var node int64
+			must(t, rows.Scan(&name, &node))
+			out[name] = uint32(node)
+		}
+		must(t, rows.Err())
+		return out
+	}
+	notes := func() []string {
+		rows, err := db.Pool().Query(ctx, `SELECT DISTINCT relation FROM expunge_reclaims ORDER BY 1`)
+		must(t, err)
+		got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		must(t, err)
+		return got
+	}
+	other := openAt(t, url, clock, postgres.PartitionDaily) // the process that took the request
+	_, err = other.ExpungeMessages(ctx, app.ID, []string{old.msgs[1], today.msgs[1]})
+	must(t, err)
+	oldDay, newDay := "_p"+start.Format("20060102")+"t00", "_p"+clock.Now().Format("20060102")+"t00"
+	if got, want := notes(), []string{"attempts" + oldDay, "attempts" + newDay, "messages" + oldDay, "messages" + newDay}; !slices.Equal(got, want) {
+		t.Fatalf("noted %v, want %v", got, want)
+	}
+	before := files()
+	must(t, db.ReclaimExpunged(ctx))
+	after := files()
+	for _, table := range []string{"messages", "attempts"} {
+		if before[table+oldDay] == after[table+oldDay] {
+			t.Errorf("%s%s was not rewritten", table, oldDay)
+		}
+		if before[table+newDay] != after[table+newDay] {
+			t.Errorf("%s%s was rewritten while it still takes rows", table, newDay)
+		}
+	}
+	if got, want := notes(), []string{"attempts" + newDay, "messages" + newDay}; !slices.Equal(got, want) {
+		t.Fatalf("noted after the reclaim %v, want today's partitions still noted", got)
+	}
+
+	// Today's partitions are rewritten by a reclaim once the day is over (and a few minutes
+	// for clocks behind), or at once by a store that rewrites.
+	rewriter, err := postgres.Open(ctx, url, postgres.Options{SecretBox: testBox(t), MaxConns: 2, Clock: clock,
+		PartitionInterval: postgres.PartitionDaily, Expunge: postgres.ExpungeRewrite})
+	must(t, err)
+	defer rewriter.Close()
+	must(t, rewriter.ReclaimExpunged(ctx))
+	rewritten := files()
+	for _, table := range []string{"messages", "attempts"} {
+		if after[table+newDay] == rewritten[table+newDay] {
+			t.Errorf("%s%s was not rewritten by a store in rewrite mode", table, newDay)
+		}
+	}
+	if got := notes(); len(got) != 0 {
+		t.Fatalf("noted after the rewrite %v, want none", got)
+	}
+	_, err = other.ExpungeMessages(ctx, app.ID, []string{today.msgs[2]})
+	must(t, err)
+	must(t, db.ReclaimExpunged(ctx))
+	if len(notes()) == 0 {
+		t.Fatal("today's partitions were reclaimed within the day")
+	}
+	clock.Set(partitionEnd(clock.Now()).Add(6 * time.Minute))
+	must(t, db.ReclaimExpunged(ctx))
+	if got := notes(); len(got) != 0 {
+		t.Fatalf("noted after the day %v, want none", got)
+	}
+	for _, id := range []string{old.msgs[1], today.msgs[1], today.msgs[2]} {
+		m, err := db.GetMessage(ctx, app.ID, id)
+		must(t, err)
+		if len(m.Payload) != 0 {
+			t.Errorf("the expunged payload of %s reads %q", id, m.Payload)
+		}
+	}
+}
+
+// partitionEnd is the end of the day that holds t.
+func partitionEnd(t time.Time) time.Time { return t.UTC().Truncate(24 * time.Hour).Add(24 * time.Hour) }
 
 // TestDeliveriesPartitionedOnALaterDay takes migration 0016 one day and 0017 (deliveries) two
 // days later: the legacy partition of deliveries then spans partitions of messages. Purge

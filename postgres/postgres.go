@@ -58,10 +58,9 @@ type Options struct {
 	// default (the larger of 4 and the number of CPUs). Listen and TryLeader use connections
 	// of their own, outside the pool.
 	MaxConns int32
-	// ExpungeVacuumOnly makes ReclaimExpunged run a plain VACUUM instead of rewriting the
-	// tables (VACUUM FULL): no lock, but the freed bytes of expunged content may stay in the
-	// pages' free space until new rows overwrite them.
-	ExpungeVacuumOnly bool
+	// Expunge says how ReclaimExpunged removes expunged content from the files: ExpungeDeferred
+	// (the default, also for ""), ExpungeRewrite or ExpungeVacuum.
+	Expunge ExpungeMode
 	// PartitionInterval is how much time one partition of messages and attempts holds:
 	// PartitionHourly or PartitionDaily (the default, also for zero). It shapes the partitions
 	// created from now on; existing ones keep their range.
@@ -76,16 +75,10 @@ type DB struct {
 	box   hookline.SecretBox
 	log   *slog.Logger
 	clock hookline.Clock
-	// expungeVacuumOnly is Options.ExpungeVacuumOnly.
-	expungeVacuumOnly bool
+	// expunge is Options.Expunge.
+	expunge ExpungeMode
 	// partitionInterval is Options.PartitionInterval.
 	partitionInterval time.Duration
-	// expunged notes the partitions of messages and attempts whose rows expunges changed, for
-	// ReclaimExpunged to rewrite.
-	expunged struct {
-		sync.Mutex
-		parts map[string]bool
-	}
 	// fanHint learns how many deliveries a message fans out to, so that ClaimDeliveries leases
 	// about as many messages as fill its batch.
 	fanHint sqlcodec.FanOutHint
@@ -119,8 +112,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	if cfg.ConnConfig.RuntimeParams["application_name"] == "" {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "hookline"
 	}
-	db := &DB{box: opts.SecretBox, log: opts.Logger, clock: opts.Clock, leaders: map[*pgx.Conn]int64{}, expungeVacuumOnly: opts.ExpungeVacuumOnly}
-	db.expunged.parts = map[string]bool{}
+	db := &DB{box: opts.SecretBox, log: opts.Logger, clock: opts.Clock, leaders: map[*pgx.Conn]int64{}, expunge: opts.Expunge}
 	if db.log == nil {
 		db.log = slog.New(slog.DiscardHandler)
 	}

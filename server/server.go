@@ -117,7 +117,7 @@ func openPostgres(ctx context.Context, cfg *config.Config, logger *slog.Logger, 
 		return nil, err
 	}
 	db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{SecretBox: box, Logger: logger, Clock: clock,
-		ExpungeVacuumOnly: cfg.PostgresExpunge == "vacuum", PartitionInterval: cfg.PostgresPartitionInterval})
+		Expunge: postgres.ExpungeMode(cfg.PostgresExpunge), PartitionInterval: cfg.PostgresPartitionInterval})
 	if err != nil {
 		return nil, err
 	}
@@ -365,6 +365,7 @@ func (s *Server) startBackground() {
 		run(s.listen)
 	}
 	run(s.maintain)
+	run(s.svc.RunReclaims)
 	run(func(ctx context.Context) {
 		if err := s.tasks.Run(ctx); err != nil {
 			s.logger.Error("background tasks stopped with an error", "err", err)
@@ -409,8 +410,9 @@ type partitioner interface {
 
 // MaintainOnce runs one maintenance pass now (every maintenanceInterval otherwise), if this
 // process is the maintenance leader: with several processes on one PostgreSQL database, one of
-// them at a time, chosen by an advisory lock held for the run. It creates the partitions ahead
-// and purges what is past its retention.
+// them at a time, chosen by an advisory lock held for the run. It creates the partitions ahead,
+// asks for the rewrite of the partitions that held expunged content and have closed since, and
+// purges what is past its retention.
 func (s *Server) MaintainOnce(ctx context.Context) {
 	if le, ok := s.store.(leaderElector); ok {
 		release, leader, err := le.TryLeader(ctx, maintenanceLockKey)
@@ -434,6 +436,10 @@ func (s *Server) purge(ctx context.Context) {
 		if _, err := p.EnsurePartitions(ctx); err != nil && ctx.Err() == nil {
 			s.logger.Error("create partitions ahead", "err", err)
 		}
+		// The partitions that held expunged content and took new rows then (the current
+		// day's) are rewritten once they take none (postgres.ExpungeDeferred): at the first
+		// run after their interval ends.
+		s.svc.RequestReclaim()
 	}
 	if s.cfg.Retention > 0 {
 		n, err := s.store.Purge(ctx, now.Add(-s.cfg.Retention))

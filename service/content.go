@@ -3,32 +3,77 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/tasks"
 )
 
 // ExpungeMessages removes the payloads of the application's messages named by id or eventId,
-// and the response bodies of their attempts, from the database's files (see
-// hookline.ContentStore). It returns, for each name, whether a message was found. Pending
-// retries of those messages end: nothing more is delivered.
+// and the response bodies of their attempts (see hookline.ContentStore): no read returns them
+// from then on, and RunReclaims removes them from the database's files in the background. It
+// returns, for each name, whether a message was found. Pending retries of those messages end:
+// nothing more is delivered.
 func (s *Service) ExpungeMessages(ctx context.Context, appID string, idsOrEventIDs []string) (map[string]bool, error) {
 	found, err := s.store.ExpungeMessages(ctx, appID, idsOrEventIDs)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.ReclaimExpunged(ctx); err != nil {
-		return nil, err
-	}
+	s.RequestReclaim()
 	return found, nil
 }
 
-// ExpungeAttempt removes one attempt's response body from the database's files.
+// ExpungeAttempt removes one attempt's response body, as ExpungeMessages does.
 func (s *Service) ExpungeAttempt(ctx context.Context, appID, attemptID string) error {
 	if err := s.store.ExpungeAttempt(ctx, appID, attemptID); err != nil {
 		return err
 	}
-	return s.store.ReclaimExpunged(ctx)
+	s.RequestReclaim()
+	return nil
+}
+
+// RequestReclaim asks RunReclaims for a run of the store's ReclaimExpunged. Requests made
+// while a run is under way or waiting make one more run, after it.
+func (s *Service) RequestReclaim() {
+	select {
+	case s.reclaims <- struct{}{}:
+	default: // a run is already due
+	}
+}
+
+// reclaimRetry bounds the wait before a failed reclaim is tried again: it starts at a tenth
+// of it and doubles.
+const reclaimRetry = 10 * time.Minute
+
+// RunReclaims removes expunged content from the database's files, off the requests' way: it
+// runs the store's ReclaimExpunged when asked (RequestReclaim), one run at a time, until ctx
+// ends. A run that fails (SQLite too busy to truncate its WAL, PostgreSQL unreachable) is
+// tried again after a backoff. A rewrite of a large partition takes long and an exclusive
+// lock on it, which is why it no longer runs inside the API request.
+func (s *Service) RunReclaims(ctx context.Context) {
+	backoff := reclaimRetry / 10
+	var retry <-chan time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.reclaims:
+		case <-retry:
+		}
+		retry = nil
+		began := s.clock.Now()
+		if err := s.store.ReclaimExpunged(ctx); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			s.logger.Warn("reclaim expunged content: will try again", "err", err, "in", backoff.String())
+			retry = time.After(backoff)
+			backoff = min(2*backoff, reclaimRetry)
+			continue
+		}
+		backoff = reclaimRetry / 10
+		s.logger.Debug("reclaimed expunged content", "took", s.clock.Now().Sub(began).String())
+	}
 }
 
 // expungeBatch is how many messages an expunge-all task expunges per transaction.

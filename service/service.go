@@ -58,6 +58,8 @@ type Service struct {
 
 	// transforms simulates endpoints' transformations.
 	transforms *transform.Engine
+	// reclaims holds a request for RunReclaims (RequestReclaim).
+	reclaims chan struct{}
 }
 
 // New returns a Service. logger may be nil.
@@ -68,7 +70,8 @@ func New(store hookline.Store, clock hookline.Clock, cfg Config, logger *slog.Lo
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{store: store, clock: clock, cfg: cfg, schemas: schema.NewCache(schema.DefaultCacheSize), logger: logger, onWork: func() {}}
+	s := &Service{store: store, clock: clock, cfg: cfg, schemas: schema.NewCache(schema.DefaultCacheSize), logger: logger, onWork: func() {},
+		reclaims: make(chan struct{}, 1)}
 	s.transforms = transform.New(cfg.Transform)
 	return s
 }
