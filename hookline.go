@@ -164,6 +164,9 @@ type Message struct {
 	Channels  []string
 	Tags      []string
 	CreatedAt time.Time
+	// DeliverAt, when set, is when the message is to be sent (Svix's deliverAt): it waits,
+	// unexpanded, until then. Nil sends it at once.
+	DeliverAt *time.Time
 	// OnlyEndpointID, when set at creation, sends the message to that endpoint alone, whatever
 	// its filters (send-example and dashboard tests), instead of fanning out. It is not stored.
 	OnlyEndpointID string

@@ -68,7 +68,7 @@ func (a *API) createMessage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	msg := &hookline.Message{EventType: in.EventType, EventID: deref(in.EventID), Payload: payload,
-		Channels: in.Channels, Tags: in.Tags}
+		Channels: in.Channels, Tags: in.Tags, DeliverAt: microTime(in.DeliverAt)}
 	if err := a.svc.CreateMessage(r.Context(), app, msg, payloadLoc...); err != nil {
 		var he *hookline.Error
 		if errors.As(err, &he) && he.Code == hookline.EDUPLICATEEVENT {
@@ -158,5 +158,5 @@ func (in *MessageIn) message() (*hookline.Message, []string, error) {
 		return nil, nil, err
 	}
 	return &hookline.Message{EventType: in.EventType, EventID: deref(in.EventID), Payload: payload,
-		Channels: in.Channels, Tags: in.Tags}, loc, nil
+		Channels: in.Channels, Tags: in.Tags, DeliverAt: microTime(in.DeliverAt)}, loc, nil
 }

@@ -26,6 +26,10 @@ func (a *API) testAttempt(w http.ResponseWriter, r *http.Request) error {
 		// The endpoint's application exists: there is nothing to create, and nothing is ignored.
 		return unsupportedError([]hookline.FieldError{{Loc: []string{"body", "application"}, Msg: unsupportedMsg + " here: the endpoint's application exists", Type: "unsupported"}})
 	}
+	if in.DeliverAt != nil {
+		// A test attempt is made now, and answered with its result.
+		return unsupportedError([]hookline.FieldError{{Loc: []string{"body", "deliverAt"}, Msg: unsupportedMsg + " here: a test attempt is made at once", Type: "unsupported"}})
+	}
 	app, ep, err := a.endpoint(r)
 	if err != nil {
 		return err

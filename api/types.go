@@ -360,6 +360,7 @@ type MessageIn struct {
 	Payload   json.RawMessage `json:"payload" doc:"The JSON object to deliver, byte for byte."`
 	Channels  []string        `json:"channels,omitempty"`
 	Tags      []string        `json:"tags,omitempty"`
+	DeliverAt *time.Time      `json:"deliverAt,omitempty" doc:"When to send the message, at least a minute and at most 24 hours from now: it waits until then, and goes to the endpoints subscribed at that time. Best effort: within about a second of it."`
 	// Application creates the application (with the path's id as uid) if it does not exist.
 	Application *MessageApplicationIn `json:"application,omitempty" doc:"Creates the application with this name, and the path's app_id as its uid, when it does not exist."`
 	// TransformationsParams carries a raw payload; Hookline has no transformations, so any
@@ -399,13 +400,14 @@ type MessageOut struct {
 	Channels  []string        `json:"channels,omitempty"`
 	Tags      []string        `json:"tags,omitempty"`
 	Timestamp time.Time       `json:"timestamp"`
+	DeliverAt *time.Time      `json:"deliverAt,omitempty" svix:"v2"`
 }
 
 var emptyObject = json.RawMessage("{}")
 
 func messageOut(m *hookline.Message, withContent bool) MessageOut {
 	out := MessageOut{ID: m.ID, EventType: m.EventType, EventID: optString(m.EventID), Payload: m.Payload,
-		Channels: m.Channels, Tags: m.Tags, Timestamp: m.CreatedAt}
+		Channels: m.Channels, Tags: m.Tags, Timestamp: m.CreatedAt, DeliverAt: m.DeliverAt}
 	switch {
 	case !withContent:
 		out.Payload = emptyObject
@@ -453,6 +455,15 @@ func optString(s string) *string {
 		return nil
 	}
 	return &s
+}
+
+// microTime returns *t in UTC to the microsecond, as the stores keep times, or nil.
+func microTime(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC().Truncate(time.Microsecond)
+	return &u
 }
 
 func deref(s *string) string {

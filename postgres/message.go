@@ -30,8 +30,8 @@ const claimEventID = `ev AS (
 const eventIDClaimed = `($4::text IS NULL OR EXISTS (SELECT 1 FROM ev))`
 
 // createMessageQuery inserts a message awaiting dispatch (unless its application has no
-// enabled endpoint, so nothing to fan it out to): due at its creation ($8), or leased to $9
-// until $10. In the same statement (so the same transaction) it wakes the processes listening
+// enabled endpoint, so nothing to fan it out to): due at its deliverAt ($9) or else its
+// creation ($8), or leased to $10 until $11. In the same statement (so the same transaction) it wakes the processes listening
 // on DeliveriesChannel to fan out a message that is due; a leased one is its owner's to fan
 // out. It returns whether the message awaits dispatch; a duplicate inserts nothing, returns no
 // row and notifies no one.
@@ -39,11 +39,12 @@ const createMessageQuery = `WITH d AS (
 		SELECT EXISTS (SELECT 1 FROM endpoints WHERE app_id = $2 AND NOT disabled) AS d
 	), ` + claimEventID + `, ins AS (
 		INSERT INTO messages (` + sqlcodec.MessageColumns + `, dispatch_owner, dispatch_until)
-		SELECT $1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN d THEN $9::text END, CASE WHEN d THEN coalesce($10::bigint, $8::bigint) END
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN d THEN $10::text END,
+			CASE WHEN d THEN coalesce($11::bigint, $9::bigint, $8::bigint) END
 		FROM d WHERE ` + eventIDClaimed + `
 		ON CONFLICT DO NOTHING RETURNING dispatch_until IS NOT NULL AS dispatching
 	)
-	SELECT dispatching, CASE WHEN dispatching AND $9::text IS NULL THEN pg_notify('` + DeliveriesChannel + `', '')::text END FROM ins`
+	SELECT dispatching, CASE WHEN dispatching AND $10::text IS NULL THEN pg_notify('` + DeliveriesChannel + `', '')::text END FROM ins`
 
 // CreateMessage inserts msg awaiting dispatch, due at its CreatedAt (a zero CreatedAt is set
 // from the clock), in one statement that notifies DeliveriesChannel: ClaimDeliveries fans it
@@ -72,7 +73,8 @@ func (db *DB) CreateMessage(ctx context.Context, msg *hookline.Message) error {
 	if payload == nil {
 		payload = []byte{} // the column is NOT NULL; an empty payload is the API's to refuse
 	}
-	values := []any{msg.ID, msg.AppID, msg.EventType, nullString(msg.EventID), payload, channels, tags, micros(msg.CreatedAt)}
+	values := []any{msg.ID, msg.AppID, msg.EventType, nullString(msg.EventID), payload, channels, tags, micros(msg.CreatedAt),
+		nullMicros(msg.DeliverAt)}
 
 	if msg.OnlyEndpointID != "" {
 		msg.Lease = nil
@@ -99,7 +101,7 @@ func (db *DB) CreateMessage(ctx context.Context, msg *hookline.Message) error {
 func (db *DB) createTestMessage(ctx context.Context, tx pgx.Tx, msg *hookline.Message, values []any) error {
 	var b pgx.Batch
 	b.Queue(`WITH `+claimEventID+` INSERT INTO messages (`+sqlcodec.MessageColumns+`)
-		SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE `+eventIDClaimed+`
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 WHERE `+eventIDClaimed+`
 		ON CONFLICT DO NOTHING RETURNING id`, values...)
 	b.Queue(`SELECT id FROM endpoints WHERE app_id = $1 AND id = $2`, msg.AppID, msg.OnlyEndpointID)
 	br := tx.SendBatch(ctx, &b)

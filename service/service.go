@@ -175,6 +175,25 @@ var tagPattern = regexp.MustCompile(`^[a-zA-Z0-9\-_./\\#]+$`)
 // maxTags is how many tags a message may have, as in Svix's MessageIn.
 const maxTags = 5
 
+// Svix's bounds of a message's deliverAt: at least a minute ahead (less deliverAtSlack, for the
+// sender's clock) and at most a day.
+const (
+	minDeliverAhead = time.Minute
+	maxDeliverAhead = 24 * time.Hour
+	deliverAtSlack  = 5 * time.Second
+)
+
+// checkDeliverAt checks a message's deliverAt against Svix's bounds, from now.
+func (f *fieldErrors) checkDeliverAt(at *time.Time, now time.Time) {
+	switch {
+	case at == nil:
+	case at.Before(now.Add(minDeliverAhead - deliverAtSlack)):
+		f.add("value", "must be at least one minute in the future", "deliverAt")
+	case at.After(now.Add(maxDeliverAhead)):
+		f.add("value", "must be at most 24 hours in the future", "deliverAt")
+	}
+}
+
 func (f *fieldErrors) checkTags(tags []string) {
 	if len(tags) > maxTags {
 		f.add("value", fmt.Sprintf("may list at most %d tags", maxTags), "tags")
@@ -567,6 +586,7 @@ func (s *Service) CheckMessage(ctx context.Context, msg *hookline.Message, paylo
 	f.checkIdentifier(msg.EventID, 256, false, "eventId")
 	f.checkChannels(msg.Channels)
 	f.checkTags(msg.Tags)
+	f.checkDeliverAt(msg.DeliverAt, s.clock.Now())
 	if err := f.err(); err != nil {
 		return err
 	}
@@ -594,7 +614,8 @@ func (s *Service) CheckMessage(ctx context.Context, msg *hookline.Message, paylo
 // dispatcher when it has room (the message is stored leased to it, and no claim is needed),
 // otherwise stored due, with the dispatcher woken to claim it.
 func (s *Service) storeMessage(ctx context.Context, msg *hookline.Message) error {
-	if s.handOff == nil || msg.OnlyEndpointID != "" {
+	if s.handOff == nil || msg.OnlyEndpointID != "" || msg.DeliverAt != nil {
+		// A message sent later waits in the store, due at its deliverAt.
 		msg.Lease = nil
 	} else {
 		msg.Lease = s.handOff.Lease()

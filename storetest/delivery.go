@@ -51,6 +51,7 @@ func RunDelivery(t *testing.T, open func(t *testing.T) DeliveryStore) {
 		{"FanOut/Spill", fanOutSpill},
 		{"FanOut/ExpiredDispatch", fanOutExpiredDispatch},
 		{"FanOut/SucceededAtOnce", fanOutSucceededAtOnce},
+		{"FanOut/DeliverAt", fanOutDeliverAt},
 		{"FanOut/Release", fanOutRelease},
 		{"FanOut/Gone", fanOutGone},
 		{"FanOut/HandOff", fanOutHandOff},

@@ -611,3 +611,51 @@ func fanOutSucceededAtOnce(t *testing.T, st DeliveryStore) {
 		t.Fatalf("claimed %+v after the resend, want the resent delivery", resent)
 	}
 }
+
+// fanOutDeliverAt: a message created with DeliverAt waits unexpanded until then: no claim
+// before fans it out, NextDueAt names it, reads return DeliverAt; a claim at or after it fans
+// it out. A message without enabled endpoints does not wait, whatever its DeliverAt.
+func fanOutDeliverAt(t *testing.T, st DeliveryStore) {
+	ctx := context.Background()
+	base := now()
+	app := newApp(t, st, "acme")
+	ep := newEndpoint(t, st, app.ID, nil)
+	at := base.Add(time.Hour)
+	m := createWaiting(t, st, app.ID, base, func(m *hookline.Message) { m.DeliverAt = &at })
+	got, err := st.GetMessage(ctx, app.ID, m.ID)
+	must(t, err)
+	if got.DeliverAt == nil || !got.DeliverAt.Equal(at) {
+		t.Fatalf("DeliverAt read back as %v, want %v", got.DeliverAt, at)
+	}
+	plain := createWaiting(t, st, app.ID, base, nil)
+	if got, err := st.GetMessage(ctx, app.ID, plain.ID); err != nil || got.DeliverAt != nil {
+		t.Fatalf("a message without DeliverAt read back with %v (%v)", got.DeliverAt, err)
+	}
+	jobs := claim(t, st, "w", base.Add(time.Minute), 10)
+	if len(jobs) != 1 || jobs[0].Message.ID != plain.ID {
+		t.Fatalf("claim before DeliverAt = %d jobs, want only the message without DeliverAt", len(jobs))
+	}
+	o := outcome(jobs[0], true, base, nil)
+	o.Owner, o.CompletesDispatch = "w", true
+	record(t, st, o)
+	wantNextDue(t, st, &at)
+	if jobs := claim(t, st, "w", at.Add(-time.Second), 10); len(jobs) != 0 {
+		t.Fatalf("claim a second before DeliverAt = %d jobs, want none", len(jobs))
+	}
+	jobs = claim(t, st, "w", at, 10)
+	if len(jobs) != 1 || !jobs[0].Fresh || jobs[0].Message.ID != m.ID || jobs[0].Delivery.EndpointID != ep.ID {
+		t.Fatalf("claim at DeliverAt = %+v, want the message's fresh job", jobs)
+	}
+	if jobs[0].Message.DeliverAt == nil || !jobs[0].Message.DeliverAt.Equal(at) {
+		t.Fatalf("the claimed message's DeliverAt = %v, want %v", jobs[0].Message.DeliverAt, at)
+	}
+
+	// Without enabled endpoints nothing waits.
+	lone := newApp(t, st, "lone")
+	createWaiting(t, st, lone.ID, base, func(m *hookline.Message) { m.DeliverAt = &at })
+	b, err := st.Backlog(ctx)
+	must(t, err)
+	if b.MessagesAwaitingDispatch != 1 { // the claimed message, leased to w
+		t.Fatalf("messages awaiting dispatch = %d, want 1", b.MessagesAwaitingDispatch)
+	}
+}

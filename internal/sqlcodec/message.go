@@ -8,7 +8,7 @@ import (
 )
 
 // MessageColumns are the columns of a message that both stores read and write.
-const MessageColumns = `id, app_id, event_type, event_id, payload, channels, tags, created_at`
+const MessageColumns = `id, app_id, event_type, event_id, payload, channels, tags, created_at, deliver_at`
 
 // ScanMessage reads a row of MessageColumns. The payload bytes are kept as stored.
 func ScanMessage(s Scanner) (*hookline.Message, error) {
@@ -18,8 +18,9 @@ func ScanMessage(s Scanner) (*hookline.Message, error) {
 		payload        []byte // *[]byte gets a copy of the driver's buffer from both drivers
 		channels, tags string
 		createdAt      int64
+		deliverAt      *int64
 	)
-	if err := s.Scan(&m.ID, &m.AppID, &m.EventType, &eventID, &payload, &channels, &tags, &createdAt); err != nil {
+	if err := s.Scan(&m.ID, &m.AppID, &m.EventType, &eventID, &payload, &channels, &tags, &createdAt, &deliverAt); err != nil {
 		return nil, err
 	}
 	m.EventID, m.Payload = deref(eventID), payload
@@ -35,5 +36,9 @@ func ScanMessage(s Scanner) (*hookline.Message, error) {
 		}
 	}
 	m.CreatedAt = fromMicros(createdAt)
+	if deliverAt != nil {
+		t := fromMicros(*deliverAt)
+		m.DeliverAt = &t
+	}
 	return &m, nil
 }

@@ -1,0 +1,4 @@
+-- A message's deliverAt (Svix's MessageIn.deliverAt): when it is to be sent, in Unix
+-- microseconds, or NULL for at once. The message waits, due at that time (dispatch_until), like
+-- any message awaiting dispatch.
+ALTER TABLE messages ADD COLUMN deliver_at INTEGER;
