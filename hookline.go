@@ -258,6 +258,28 @@ type Attempt struct {
 	CreatedAt          time.Time
 }
 
+// TimeWindow limits a count to what was created in [Since, Until]; a nil bound leaves that
+// side open.
+type TimeWindow struct {
+	Since, Until *time.Time
+}
+
+// Add counts n items of status s in the stats.
+func (st *EndpointStats) Add(s MessageStatus, n int64) {
+	switch s {
+	case StatusSuccess:
+		st.Success += n
+	case StatusCanceled:
+		st.Canceled += n
+	case StatusPending:
+		st.Pending += n
+	case StatusSending:
+		st.Sending += n
+	case StatusFail:
+		st.Fail += n
+	}
+}
+
 // EndpointStats counts an endpoint's deliveries by status.
 type EndpointStats struct {
 	Success  int64

@@ -44,7 +44,7 @@ type ApplicationStore interface {
 	CreateApplication(ctx context.Context, app *Application) error
 	// GetApplication finds an application by id or uid.
 	GetApplication(ctx context.Context, idOrUID string) (*Application, error)
-	ListApplications(ctx context.Context, opts ListOptions) (Page[Application], error)
+	ListApplications(ctx context.Context, opts ApplicationListOptions) (Page[Application], error)
 	// UpdateApplication stores every field of app (found by app.ID) and sets UpdatedAt.
 	UpdateApplication(ctx context.Context, app *Application) error
 	// DeleteApplication removes the application and everything it owns.
@@ -73,7 +73,7 @@ type EndpointStore interface {
 	UpdateEndpoint(ctx context.Context, ep *Endpoint) error
 	DeleteEndpoint(ctx context.Context, appID, id string) error
 	// EndpointStats counts the endpoint's deliveries by status.
-	EndpointStats(ctx context.Context, appID, endpointID string) (EndpointStats, error)
+	EndpointStats(ctx context.Context, appID, endpointID string, window TimeWindow) (EndpointStats, error)
 }
 
 // MessageStore keeps messages and their deliveries.
@@ -136,6 +136,23 @@ type ListOptions struct {
 	// Descending orders the list newest first.
 	Descending bool
 }
+
+// ApplicationListOptions selects applications by their endpoints (Svix's exclude_apps_with_*).
+type ApplicationListOptions struct {
+	ListOptions
+	// ExcludeNoEndpoints leaves out applications without endpoints.
+	ExcludeNoEndpoints bool
+	// ExcludeOnlyDisabled leaves out applications whose endpoints are all disabled (one
+	// without endpoints stays, unless ExcludeNoEndpoints).
+	ExcludeOnlyDisabled bool
+	// ExcludeOnlySvixPlay leaves out applications whose endpoints all point to Svix Play
+	// (SvixPlayHost in their URL).
+	ExcludeOnlySvixPlay bool
+}
+
+// SvixPlayHost is the host of Svix Play, the webhook inspector Svix's statistics and lists can
+// leave out.
+const SvixPlayHost = "play.svix.com"
 
 // EventTypeListOptions selects event types.
 type EventTypeListOptions struct {

@@ -3,9 +3,18 @@ package api
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/hookline/hookline"
 )
+
+// ApplicationListQuery are the query parameters of the application list.
+type ApplicationListQuery struct {
+	ListQuery
+	ExcludeNoEndpoints  bool `query:"exclude_apps_with_no_endpoints" doc:"Leave out applications without endpoints."`
+	ExcludeOnlyDisabled bool `query:"exclude_apps_with_disabled_endpoints" doc:"Leave out applications whose endpoints are all disabled."`
+	ExcludeOnlySvixPlay bool `query:"exclude_apps_with_svix_play_endpoints" doc:"Leave out applications whose endpoints all point to Svix Play (play.svix.com)."`
+}
 
 // CreateApplicationQuery are the query parameters of application creation.
 type CreateApplicationQuery struct {
@@ -17,10 +26,17 @@ func (a *API) listApplications(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	filter := hookline.ApplicationListOptions{ListOptions: opts}
+	for name, dst := range map[string]*bool{"exclude_apps_with_no_endpoints": &filter.ExcludeNoEndpoints,
+		"exclude_apps_with_disabled_endpoints": &filter.ExcludeOnlyDisabled, "exclude_apps_with_svix_play_endpoints": &filter.ExcludeOnlySvixPlay} {
+		if *dst, err = boolQuery(r, name, false); err != nil {
+			return err
+		}
+	}
 	tok := tokenFrom(r.Context())
 	var page hookline.Page[hookline.Application]
 	if tok.Kind == hookline.TokenOperator {
-		page, err = a.store.ListApplications(r.Context(), opts)
+		page, err = a.store.ListApplications(r.Context(), filter)
 		if err != nil {
 			return err
 		}
@@ -31,12 +47,48 @@ func (a *API) listApplications(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		page = hookline.Page[hookline.Application]{Data: []hookline.Application{*app}, Done: true}
-		if opts.Iterator != "" {
+		keep, err := a.passesEndpointFilter(r, app.ID, filter)
+		if err != nil {
+			return err
+		}
+		if opts.Iterator != "" || !keep {
 			page.Data = nil
 		}
 	}
 	writeJSON(w, http.StatusOK, listResponse(page, opts, func(a *hookline.Application) string { return a.ID }, applicationOut))
 	return nil
+}
+
+// passesEndpointFilter reports whether the application stays in a list with filter's
+// exclude_apps_with_* (what the stores' ListApplications decides in SQL), reading its endpoints.
+func (a *API) passesEndpointFilter(r *http.Request, appID string, filter hookline.ApplicationListOptions) (bool, error) {
+	if !filter.ExcludeNoEndpoints && !filter.ExcludeOnlyDisabled && !filter.ExcludeOnlySvixPlay {
+		return true, nil
+	}
+	var some, enabled, notPlay bool
+	opts := hookline.ListOptions{Limit: 250}
+	for {
+		page, err := a.store.ListEndpoints(r.Context(), appID, opts)
+		if err != nil {
+			return false, err
+		}
+		for _, ep := range page.Data {
+			some = true
+			enabled = enabled || !ep.Disabled
+			notPlay = notPlay || !strings.Contains(ep.URL, hookline.SvixPlayHost)
+		}
+		if page.Done || len(page.Data) == 0 {
+			break
+		}
+		opts.Iterator = page.Data[len(page.Data)-1].ID
+	}
+	switch {
+	case filter.ExcludeNoEndpoints && !some,
+		filter.ExcludeOnlyDisabled && some && !enabled,
+		filter.ExcludeOnlySvixPlay && some && !notPlay:
+		return false, nil
+	}
+	return true, nil
 }
 
 func (a *API) createApplication(w http.ResponseWriter, r *http.Request) error {

@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/hookline/hookline"
 )
@@ -281,12 +282,26 @@ func (a *API) patchEndpointHeaders(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
+// EndpointStatsQuery limits an endpoint's stats to the deliveries created in a window.
+type EndpointStatsQuery struct {
+	Since time.Time `query:"since" doc:"Count only the deliveries created at or after this time (RFC 3339)."`
+	Until time.Time `query:"until" doc:"Count only the deliveries created at or before this time (RFC 3339)."`
+}
+
 func (a *API) getEndpointStats(w http.ResponseWriter, r *http.Request) error {
+	var window hookline.TimeWindow
+	var err error
+	if window.Since, err = timeQuery(r, "since"); err != nil {
+		return err
+	}
+	if window.Until, err = timeQuery(r, "until"); err != nil {
+		return err
+	}
 	app, ep, err := a.endpoint(r)
 	if err != nil {
 		return err
 	}
-	s, err := a.store.EndpointStats(r.Context(), app.ID, ep.ID)
+	s, err := a.store.EndpointStats(r.Context(), app.ID, ep.ID, window)
 	if err != nil {
 		return err
 	}

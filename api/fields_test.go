@@ -96,7 +96,7 @@ func TestUnsupportedFieldsAreRefused(t *testing.T) {
 		{"POST", "/api/v1/app/a/msg", map[string]any{"eventType": "x", "payload": map[string]any{}, "payloadRetentionPeriod": 5}, []string{"body", "payloadRetentionPeriod"}},
 		{"POST", "/api/v1/app/a/msg", map[string]any{"eventType": "x", "payload": map[string]any{},
 			"application": map[string]any{"name": "A", "colour": "red"}}, []string{"body", "application", "colour"}},
-		{"GET", "/api/v1/app?exclude_apps_with_no_endpoints=true", nil, []string{"query", "exclude_apps_with_no_endpoints"}},
+		{"GET", "/api/v1/app?exclude_apps_with_nothing=true", nil, []string{"query", "exclude_apps_with_nothing"}},
 		{"GET", "/api/v1/app/a?with_content=false", nil, []string{"query", "with_content"}},
 		// A route that takes no body refuses the members of one.
 		{"POST", "/api/v1/app/a/msg/m/endpoint/e/resend", map[string]any{"at": "now"}, []string{"body", "at"}},

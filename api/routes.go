@@ -47,7 +47,7 @@ func (a *API) routeTable() []route {
 	return []route{
 		health,
 
-		op("GET", "/api/v1/app", "v1.application.list", "Application", "List applications", 200, nil, ListResponse[ApplicationOut]{}, ListQuery{}, readErrors, a.listApplications),
+		op("GET", "/api/v1/app", "v1.application.list", "Application", "List applications", 200, nil, ListResponse[ApplicationOut]{}, ApplicationListQuery{}, readErrors, a.listApplications),
 		op("POST", "/api/v1/app", "v1.application.create", "Application", "Create an application", 201, ApplicationIn{}, ApplicationOut{}, CreateApplicationQuery{}, writeErrors, a.createApplication),
 		op("GET", app, "v1.application.get", "Application", "Get an application", 200, nil, ApplicationOut{}, nil, readErrors, a.getApplication),
 		op("PUT", app, "v1.application.update", "Application", "Replace an application (creates it when absent)", 200, ApplicationIn{}, ApplicationOut{}, nil, writeErrors, a.updateApplication),
@@ -91,7 +91,7 @@ func (a *API) routeTable() []route {
 		op("GET", ep+"/transformation", "v1.endpoint.transformation.get", "Endpoint", "Get the endpoint's transformation", 200, nil, EndpointTransformationOut{}, nil, readErrors, a.getEndpointTransformation),
 		op("PATCH", ep+"/transformation", "v1.endpoint.transformation.patch", "Endpoint", "Set the endpoint's transformation code, or enable or disable it", 204, EndpointTransformationPatch{}, nil, nil, writeErrors, a.patchEndpointTransformation),
 		op("POST", ep+"/transformation/simulate", "v1.endpoint.transformation.simulate", "Endpoint", "Run a transformation on a payload and show the request a delivery would send", 200, TransformationSimulateIn{}, TransformationSimulateOut{}, nil, writeErrors, a.simulateEndpointTransformation),
-		op("GET", ep+"/stats", "v1.endpoint.get-stats", "Endpoint", "Count the endpoint's messages by status", 200, nil, EndpointStatsOut{}, nil, readErrors, a.getEndpointStats),
+		op("GET", ep+"/stats", "v1.endpoint.get-stats", "Endpoint", "Count the endpoint's messages by status", 200, nil, EndpointStatsOut{}, EndpointStatsQuery{}, readErrors, a.getEndpointStats),
 
 		op("GET", app+"/msg", "v1.message.list", "Message", "List an application's messages, newest first", 200, nil, ListResponse[MessageOut]{}, MessageListQuery{}, readErrors, a.listMessages),
 		op("POST", app+"/msg", "v1.message.create", "Message", "Send a message to every matching endpoint", 202, MessageIn{}, MessageOut{}, MessageCreateQuery{}, writeErrors, a.createMessage),

@@ -51,15 +51,27 @@ func (db *DB) GetApplication(ctx context.Context, idOrUID string) (*hookline.App
 	return app, nil
 }
 
-// ListApplications lists applications by id, leaving out internal ones.
-func (db *DB) ListApplications(ctx context.Context, opts hookline.ListOptions) (hookline.Page[hookline.Application], error) {
+// ListApplications lists applications by id, leaving out internal ones and those opts
+// excludes by their endpoints.
+func (db *DB) ListApplications(ctx context.Context, opts hookline.ApplicationListOptions) (hookline.Page[hookline.Application], error) {
 	var a args
-	cond, tail, reverse := pageQuery(&a, "id", opts)
-	apps, err := queryAll(ctx, db, `SELECT `+sqlcodec.ApplicationColumns+` FROM applications`+where("NOT internal", cond)+tail, a, sqlcodec.ScanApplication)
+	cond, tail, reverse := pageQuery(&a, "id", opts.ListOptions)
+	conds := []string{"NOT internal", cond}
+	const endpoint = "SELECT 1 FROM endpoints e WHERE e.app_id = applications.id"
+	if opts.ExcludeNoEndpoints {
+		conds = append(conds, "EXISTS ("+endpoint+")")
+	}
+	if opts.ExcludeOnlyDisabled {
+		conds = append(conds, "(NOT EXISTS ("+endpoint+") OR EXISTS ("+endpoint+" AND NOT e.disabled))")
+	}
+	if opts.ExcludeOnlySvixPlay {
+		conds = append(conds, "(NOT EXISTS ("+endpoint+") OR EXISTS ("+endpoint+" AND strpos(e.url, "+a.add(hookline.SvixPlayHost)+") = 0))")
+	}
+	apps, err := queryAll(ctx, db, `SELECT `+sqlcodec.ApplicationColumns+` FROM applications`+where(conds...)+tail, a, sqlcodec.ScanApplication)
 	if err != nil {
 		return hookline.Page[hookline.Application]{}, dbErr(err, "list applications")
 	}
-	return finishPage(apps, opts, reverse), nil
+	return finishPage(apps, opts.ListOptions, reverse), nil
 }
 
 // UpdateApplication stores every field of app and sets its UpdatedAt to the clock's time.

@@ -106,13 +106,15 @@ func (db *DB) DeleteEndpoint(ctx context.Context, appID, id string) error {
 	return nil
 }
 
-// EndpointStats counts the endpoint's deliveries by status.
-func (db *DB) EndpointStats(ctx context.Context, appID, endpointID string) (hookline.EndpointStats, error) {
+// EndpointStats counts the endpoint's deliveries by status, those created in the window.
+func (db *DB) EndpointStats(ctx context.Context, appID, endpointID string, window hookline.TimeWindow) (hookline.EndpointStats, error) {
 	var stats hookline.EndpointStats
-	// One statement, so the existence check and the counts see the same snapshot.
+	// One statement, so the existence check and the counts see the same snapshot; the window
+	// is in the join, so an endpoint with nothing in it still has its row.
 	rows, err := db.pool.Query(ctx, `SELECT d.status, count(d.id) FROM endpoints e
-		LEFT JOIN delivery_rows d ON d.endpoint_id = e.id
-		WHERE e.app_id = $1 AND e.id = $2 GROUP BY d.status`, appID, endpointID)
+		LEFT JOIN delivery_rows d ON d.endpoint_id = e.id AND ($3::bigint IS NULL OR d.created_at >= $3)
+			AND ($4::bigint IS NULL OR d.created_at <= $4)
+		WHERE e.app_id = $1 AND e.id = $2 GROUP BY d.status`, appID, endpointID, nullMicros(window.Since), nullMicros(window.Until))
 	if err != nil {
 		return stats, dbErr(err, "endpoint stats %q", endpointID)
 	}
@@ -125,20 +127,8 @@ func (db *DB) EndpointStats(ctx context.Context, appID, endpointID string) (hook
 		if err := rows.Scan(&status, &n); err != nil {
 			return stats, dbErr(err, "endpoint stats %q", endpointID)
 		}
-		if status == nil {
-			continue // the endpoint has no deliveries
-		}
-		switch hookline.MessageStatus(*status) {
-		case hookline.StatusSuccess:
-			stats.Success = n
-		case hookline.StatusCanceled:
-			stats.Canceled = n
-		case hookline.StatusPending:
-			stats.Pending = n
-		case hookline.StatusSending:
-			stats.Sending = n
-		case hookline.StatusFail:
-			stats.Fail = n
+		if status != nil { // nil: the endpoint has no deliveries
+			stats.Add(hookline.MessageStatus(*status), n)
 		}
 	}
 	if err := rows.Err(); err != nil {

@@ -733,7 +733,7 @@ func TestIDOrder(t *testing.T) {
 	for _, id := range []string{"app_b", "app_B", "app_a", "app_A", "app__"} {
 		must(t, db.CreateApplication(ctx, &hookline.Application{ID: id, Name: id}))
 	}
-	p, err := db.ListApplications(ctx, hookline.ListOptions{Limit: 10})
+	p, err := db.ListApplications(ctx, hookline.ApplicationListOptions{ListOptions: hookline.ListOptions{Limit: 10}})
 	must(t, err)
 	var got []string
 	for _, a := range p.Data {

@@ -63,7 +63,7 @@ func (s *Service) runBroadcast(ctx context.Context, run *tasks.Run) (any, error)
 	}
 	opts := hookline.ListOptions{Limit: broadcastPage, Iterator: run.Task.Cursor}
 	for {
-		page, err := s.store.ListApplications(ctx, opts)
+		page, err := s.store.ListApplications(ctx, hookline.ApplicationListOptions{ListOptions: opts})
 		if err != nil {
 			return nil, err
 		}

@@ -93,7 +93,7 @@ func (s *Service) eachApp(ctx context.Context, ids []string, fn func(*hookline.A
 	}
 	opts := hookline.ListOptions{Limit: 250}
 	for {
-		page, err := s.store.ListApplications(ctx, opts)
+		page, err := s.store.ListApplications(ctx, hookline.ApplicationListOptions{ListOptions: opts})
 		if err != nil {
 			return err
 		}
@@ -183,7 +183,7 @@ func (s *Service) CountActiveApps(ctx context.Context, excludePlay, excludeDisab
 func playFilter(excludePlay, enabledOnly bool) hookline.EndpointCountQuery {
 	q := hookline.EndpointCountQuery{EnabledOnly: enabledOnly}
 	if excludePlay {
-		q.ExcludeURL = "play.svix.com"
+		q.ExcludeURL = hookline.SvixPlayHost
 	}
 	return q
 }

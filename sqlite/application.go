@@ -47,10 +47,22 @@ func (db *DB) GetApplication(ctx context.Context, idOrUID string) (*hookline.App
 	return app, nil
 }
 
-// ListApplications lists applications by id, leaving out internal ones.
-func (db *DB) ListApplications(ctx context.Context, opts hookline.ListOptions) (hookline.Page[hookline.Application], error) {
-	cond, args, tail, reverse := pageQuery("id", opts)
-	rows, err := db.r.QueryContext(ctx, `SELECT `+sqlcodec.ApplicationColumns+` FROM applications`+where([]string{"internal = 0", cond})+tail, args...)
+// ListApplications lists applications by id, leaving out internal ones and those opts
+// excludes by their endpoints.
+func (db *DB) ListApplications(ctx context.Context, opts hookline.ApplicationListOptions) (hookline.Page[hookline.Application], error) {
+	cond, args, tail, reverse := pageQuery("id", opts.ListOptions)
+	conds := []string{"internal = 0", cond}
+	const endpoint = "SELECT 1 FROM endpoints e WHERE e.app_id = applications.id"
+	if opts.ExcludeNoEndpoints {
+		conds = append(conds, "EXISTS ("+endpoint+")")
+	}
+	if opts.ExcludeOnlyDisabled {
+		conds = append(conds, "(NOT EXISTS ("+endpoint+") OR EXISTS ("+endpoint+" AND e.disabled = 0))")
+	}
+	if opts.ExcludeOnlySvixPlay {
+		conds = append(conds, "(NOT EXISTS ("+endpoint+") OR EXISTS ("+endpoint+" AND instr(e.url, '"+hookline.SvixPlayHost+"') = 0))")
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT `+sqlcodec.ApplicationColumns+` FROM applications`+where(conds)+tail, args...)
 	if err != nil {
 		return hookline.Page[hookline.Application]{}, dbErr(err, "list applications")
 	}
@@ -66,7 +78,7 @@ func (db *DB) ListApplications(ctx context.Context, opts hookline.ListOptions) (
 	if err := rows.Err(); err != nil {
 		return hookline.Page[hookline.Application]{}, dbErr(err, "list applications")
 	}
-	return finishPage(apps, opts, reverse), nil
+	return finishPage(apps, opts.ListOptions, reverse), nil
 }
 
 // UpdateApplication stores every field of app and sets its UpdatedAt to the clock's time.

@@ -118,13 +118,14 @@ func (db *DB) DeleteEndpoint(ctx context.Context, appID, id string) error {
 	return nil
 }
 
-// EndpointStats counts the endpoint's deliveries by status.
-func (db *DB) EndpointStats(ctx context.Context, appID, endpointID string) (hookline.EndpointStats, error) {
+// EndpointStats counts the endpoint's deliveries by status, those created in the window.
+func (db *DB) EndpointStats(ctx context.Context, appID, endpointID string, window hookline.TimeWindow) (hookline.EndpointStats, error) {
 	var stats hookline.EndpointStats
-	// One statement, so the existence check and the counts see the same snapshot.
+	// One statement, so the existence check and the counts see the same snapshot; the window
+	// is in the join, so an endpoint with nothing in it still has its row.
 	rows, err := db.r.QueryContext(ctx, `SELECT d.status, count(d.id) FROM endpoints e
-		LEFT JOIN deliveries d ON d.endpoint_id = e.id
-		WHERE e.app_id = ? AND e.id = ? GROUP BY d.status`, appID, endpointID)
+		LEFT JOIN deliveries d ON d.endpoint_id = e.id AND (?3 IS NULL OR d.created_at >= ?3) AND (?4 IS NULL OR d.created_at <= ?4)
+		WHERE e.app_id = ?1 AND e.id = ?2 GROUP BY d.status`, appID, endpointID, nullMicros(window.Since), nullMicros(window.Until))
 	if err != nil {
 		return stats, dbErr(err, "endpoint stats %q", endpointID)
 	}
@@ -137,20 +138,8 @@ func (db *DB) EndpointStats(ctx context.Context, appID, endpointID string) (hook
 		if err := rows.Scan(&status, &n); err != nil {
 			return stats, dbErr(err, "endpoint stats %q", endpointID)
 		}
-		if !status.Valid {
-			continue // the endpoint has no deliveries
-		}
-		switch hookline.MessageStatus(status.Int64) {
-		case hookline.StatusSuccess:
-			stats.Success = n
-		case hookline.StatusCanceled:
-			stats.Canceled = n
-		case hookline.StatusPending:
-			stats.Pending = n
-		case hookline.StatusSending:
-			stats.Sending = n
-		case hookline.StatusFail:
-			stats.Fail = n
+		if status.Valid { // not: the endpoint has no deliveries
+			stats.Add(hookline.MessageStatus(status.Int64), n)
 		}
 	}
 	if err := rows.Err(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/hookline/hookline"
@@ -98,7 +99,7 @@ func (suite) applicationsUpdateDelete(t *testing.T, st hookline.Store) {
 func (suite) applicationsPagination(t *testing.T, st hookline.Store) {
 	ctx := context.Background()
 	// An empty list is one empty, done page.
-	p, err := st.ListApplications(ctx, hookline.ListOptions{Limit: 3})
+	p, err := st.ListApplications(ctx, hookline.ApplicationListOptions{ListOptions: hookline.ListOptions{Limit: 3}})
 	must(t, err)
 	if len(p.Data) != 0 || !p.Done {
 		t.Fatalf("empty list: %d items, done=%v", len(p.Data), p.Done)
@@ -109,12 +110,12 @@ func (suite) applicationsPagination(t *testing.T, st hookline.Store) {
 	}
 	checkPagination(t, ids, 3, func(a hookline.Application) string { return a.ID },
 		func(o hookline.ListOptions) (hookline.Page[hookline.Application], error) {
-			return st.ListApplications(ctx, o)
+			return st.ListApplications(ctx, hookline.ApplicationListOptions{ListOptions: o})
 		})
 	// A page exactly as long as the rest of the list is done.
 	checkPagination(t, ids, 7, func(a hookline.Application) string { return a.ID },
 		func(o hookline.ListOptions) (hookline.Page[hookline.Application], error) {
-			return st.ListApplications(ctx, o)
+			return st.ListApplications(ctx, hookline.ApplicationListOptions{ListOptions: o})
 		})
 }
 
@@ -204,7 +205,7 @@ func (suite) applicationsInternal(t *testing.T, st hookline.Store) {
 
 	listed := func() []string {
 		t.Helper()
-		p, err := st.ListApplications(ctx, hookline.ListOptions{Limit: 10})
+		p, err := st.ListApplications(ctx, hookline.ApplicationListOptions{ListOptions: hookline.ListOptions{Limit: 10}})
 		must(t, err)
 		var ids []string
 		for _, a := range p.Data {
@@ -235,5 +236,44 @@ func (suite) applicationsInternal(t *testing.T, st hookline.Store) {
 	}
 	if ids := listed(); len(ids) != 1 || ids[0] != internal.ID {
 		t.Fatalf("listed %v, want only %s", ids, internal.ID)
+	}
+}
+
+// applicationsByEndpoints checks ListApplications' exclude_apps_with_* filters: an application
+// without endpoints, one with only a disabled endpoint, one with a disabled and an enabled one,
+// one whose only endpoint points to Svix Play, and a plain one.
+func (suite) applicationsByEndpoints(t *testing.T, st hookline.Store) {
+	ctx := context.Background()
+	none := newApp(t, st, "none")
+	disabled := newApp(t, st, "disabled")
+	newEndpoint(t, st, disabled.ID, func(e *hookline.Endpoint) { e.Disabled = true })
+	mixed := newApp(t, st, "mixed")
+	newEndpoint(t, st, mixed.ID, func(e *hookline.Endpoint) { e.Disabled = true })
+	newEndpoint(t, st, mixed.ID, nil)
+	play := newApp(t, st, "play")
+	newEndpoint(t, st, play.ID, func(e *hookline.Endpoint) { e.URL = "https://" + hookline.SvixPlayHost + "/in/e_x/" })
+	plain := newApp(t, st, "plain")
+	newEndpoint(t, st, plain.ID, nil)
+	names := map[string]string{none.ID: "none", disabled.ID: "disabled", mixed.ID: "mixed", play.ID: "play", plain.ID: "plain"}
+	for _, tc := range []struct {
+		opts hookline.ApplicationListOptions
+		want []string
+	}{
+		{hookline.ApplicationListOptions{}, []string{"none", "disabled", "mixed", "play", "plain"}},
+		{hookline.ApplicationListOptions{ExcludeNoEndpoints: true}, []string{"disabled", "mixed", "play", "plain"}},
+		{hookline.ApplicationListOptions{ExcludeOnlyDisabled: true}, []string{"none", "mixed", "play", "plain"}},
+		{hookline.ApplicationListOptions{ExcludeOnlySvixPlay: true}, []string{"none", "disabled", "mixed", "plain"}},
+		{hookline.ApplicationListOptions{ExcludeNoEndpoints: true, ExcludeOnlyDisabled: true, ExcludeOnlySvixPlay: true}, []string{"mixed", "plain"}},
+	} {
+		tc.opts.Limit = 50
+		p, err := st.ListApplications(ctx, tc.opts)
+		must(t, err)
+		var got []string
+		for _, a := range p.Data {
+			got = append(got, names[a.ID])
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("ListApplications(%+v) = %v, want %v", tc.opts, got, tc.want)
+		}
 	}
 }

@@ -144,7 +144,7 @@ func deliveryTo(t *testing.T, st DeliveryStore, appID, msgID, epID string) hookl
 
 func wantStats(t *testing.T, st DeliveryStore, appID, epID string, want hookline.EndpointStats) {
 	t.Helper()
-	got, err := st.EndpointStats(context.Background(), appID, epID)
+	got, err := st.EndpointStats(context.Background(), appID, epID, hookline.TimeWindow{})
 	must(t, err)
 	if got != want {
 		t.Fatalf("stats of %s = %+v, want %+v", epID, got, want)

@@ -163,7 +163,7 @@ func (suite) endpointsStats(t *testing.T, st hookline.Store) {
 	ep := newEndpoint(t, st, app.ID, nil)
 	idle := newEndpoint(t, st, app.ID, func(ep *hookline.Endpoint) { ep.FilterTypes = []string{"never.sent"} })
 
-	stats, err := st.EndpointStats(ctx, app.ID, ep.ID)
+	stats, err := st.EndpointStats(ctx, app.ID, ep.ID, hookline.TimeWindow{})
 	must(t, err)
 	if stats != (hookline.EndpointStats{}) {
 		t.Fatalf("stats before any message = %+v", stats)
@@ -171,21 +171,21 @@ func (suite) endpointsStats(t *testing.T, st hookline.Store) {
 	for range 3 {
 		newMessage(t, st, app.ID, nil)
 	}
-	stats, err = st.EndpointStats(ctx, app.ID, ep.ID)
+	stats, err = st.EndpointStats(ctx, app.ID, ep.ID, hookline.TimeWindow{})
 	must(t, err)
 	if want := (hookline.EndpointStats{Pending: 3}); stats != want {
 		t.Fatalf("stats = %+v, want %+v", stats, want)
 	}
-	stats, err = st.EndpointStats(ctx, app.ID, idle.ID)
+	stats, err = st.EndpointStats(ctx, app.ID, idle.ID, hookline.TimeWindow{})
 	must(t, err)
 	if stats != (hookline.EndpointStats{}) {
 		t.Fatalf("stats of the filtered-out endpoint = %+v", stats)
 	}
 
 	other := newApp(t, st, "other")
-	_, err = st.EndpointStats(ctx, other.ID, ep.ID)
+	_, err = st.EndpointStats(ctx, other.ID, ep.ID, hookline.TimeWindow{})
 	wantCode(t, err, hookline.ENOTFOUND)
-	_, err = st.EndpointStats(ctx, app.ID, "ep_missing")
+	_, err = st.EndpointStats(ctx, app.ID, "ep_missing", hookline.TimeWindow{})
 	wantCode(t, err, hookline.ENOTFOUND)
 }
 

@@ -558,6 +558,23 @@ func fanOutSucceededAtOnce(t *testing.T, st DeliveryStore) {
 		})
 	wantStats(t, st, app.ID, ep.ID, hookline.EndpointStats{Success: 4, Fail: 1, Pending: 1})
 	wantStats(t, st, app.ID, other.ID, hookline.EndpointStats{Success: 6})
+	// A window counts what was created in it, rowless deliveries too.
+	around, later, earlier := base.Add(-time.Minute), now().Add(time.Hour), base.Add(-2*time.Hour)
+	for _, w := range []struct {
+		name   string
+		window hookline.TimeWindow
+		want   hookline.EndpointStats
+	}{
+		{"around it all", hookline.TimeWindow{Since: &around, Until: &later}, hookline.EndpointStats{Success: 6}},
+		{"since later", hookline.TimeWindow{Since: &later}, hookline.EndpointStats{}},
+		{"until earlier", hookline.TimeWindow{Until: &earlier}, hookline.EndpointStats{}},
+	} {
+		got, err := st.EndpointStats(ctx, app.ID, other.ID, w.window)
+		must(t, err)
+		if got != w.want {
+			t.Errorf("stats of %s %s = %+v, want %+v", other.ID, w.name, got, w.want)
+		}
+	}
 
 	listMessages := func(o hookline.MessageListOptions) []int {
 		t.Helper()

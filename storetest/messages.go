@@ -72,7 +72,7 @@ func (suite) messagesDuplicateEventID(t *testing.T, st hookline.Store) {
 	wantCode(t, err, hookline.ENOTFOUND)
 	_, err = st.ListDeliveries(ctx, app.ID, second.ID)
 	wantCode(t, err, hookline.ENOTFOUND)
-	stats, err := st.EndpointStats(ctx, app.ID, ep.ID)
+	stats, err := st.EndpointStats(ctx, app.ID, ep.ID, hookline.TimeWindow{})
 	must(t, err)
 	if stats.Pending != 1 {
 		t.Fatalf("pending deliveries after a duplicate = %d, want 1", stats.Pending)
@@ -295,7 +295,7 @@ func (suite) cascadeApplication(t *testing.T, st hookline.Store) {
 	wantCode(t, err, hookline.ENOTFOUND)
 	_, err = st.GetToken(ctx, tok.ID)
 	wantCode(t, err, hookline.ENOTFOUND)
-	_, err = st.EndpointStats(ctx, app.ID, ep.ID)
+	_, err = st.EndpointStats(ctx, app.ID, ep.ID, hookline.TimeWindow{})
 	wantCode(t, err, hookline.ENOTFOUND)
 
 	// The other application is untouched.

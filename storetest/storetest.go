@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) hookline.Store) {
 		{"Applications/UpdateDelete", s.applicationsUpdateDelete},
 		{"Applications/Pagination", s.applicationsPagination},
 		{"Applications/Internal", s.applicationsInternal},
+		{"Applications/ByEndpoints", s.applicationsByEndpoints},
 		{"EventTypes/CRUD", s.eventTypesCRUD},
 		{"EventTypes/Pagination", s.eventTypesPagination},
 		{"EventTypes/RetrySchedules", s.retrySchedules},

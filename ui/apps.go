@@ -46,7 +46,7 @@ func (d *Dashboard) listApps(w http.ResponseWriter, r *http.Request, s *session)
 
 func (d *Dashboard) renderApps(w http.ResponseWriter, r *http.Request, s *session, status int, form url.Values, errs map[string]string, formErr string) error {
 	opts := listOptions(r, 50, false)
-	page, err := d.store.ListApplications(r.Context(), opts)
+	page, err := d.store.ListApplications(r.Context(), hookline.ApplicationListOptions{ListOptions: opts})
 	if err != nil {
 		return err
 	}

@@ -384,7 +384,7 @@ func (d *Dashboard) renderEndpoint(w http.ResponseWriter, r *http.Request, s *se
 	data.Transformation = newTransformationData(ctx, ep, form)
 	data.Destination, data.Dest = newDestView(d.tr(r), ep), newDestChooser(d.tr(r), ep, form, false)
 	var err error
-	if data.Stats, err = d.store.EndpointStats(ctx, app.ID, ep.ID); err != nil {
+	if data.Stats, err = d.store.EndpointStats(ctx, app.ID, ep.ID, hookline.TimeWindow{}); err != nil {
 		return err
 	}
 	cr := rangeOf(r.URL.Query().Get("range"))
