@@ -3,6 +3,7 @@ package hookline
 import (
 	"context"
 	"encoding/json"
+	"time"
 )
 
 // ContentStore removes what messages and attempts carry (payloads and response bodies) while
@@ -22,6 +23,11 @@ type ContentStore interface {
 	// most limit of them, and returns how many it expunged and the id of the last one it looked
 	// at ("" when there was none).
 	ExpungeMessagesAfter(ctx context.Context, appID, afterID, beforeID string, limit int) (n int, lastID string, err error)
+	// ExpirePayloads expunges, as ExpungeMessages does, up to limit messages whose payload
+	// retention (Message.PayloadRetention) ended at or before now and that still have a
+	// payload, the earliest first, and returns how many. The bytes are left for the database to
+	// overwrite in time (no ReclaimExpunged is owed): a retention is not an erasure request.
+	ExpirePayloads(ctx context.Context, now time.Time, limit int) (int, error)
 	// ExpungeAttempt replaces one attempt's response body with ExpungedResponse.
 	ExpungeAttempt(ctx context.Context, appID, attemptID string) error
 	// ReclaimExpunged makes the bytes that expunges freed unreadable in the database's files:

@@ -167,6 +167,10 @@ type Message struct {
 	// DeliverAt, when set, is when the message is to be sent (Svix's deliverAt): it waits,
 	// unexpanded, until then. Nil sends it at once.
 	DeliverAt *time.Time
+	// PayloadRetention, when set at creation, is how long after CreatedAt the payload is kept
+	// (Svix's payloadRetentionPeriod/Hours): then ContentStore.ExpirePayloads expunges it. Zero
+	// keeps it as long as the message. It is not read back.
+	PayloadRetention time.Duration
 	// OnlyEndpointID, when set at creation, sends the message to that endpoint alone, whatever
 	// its filters (send-example and dashboard tests), instead of fanning out. It is not stored.
 	OnlyEndpointID string

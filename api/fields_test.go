@@ -93,7 +93,7 @@ func TestUnsupportedFieldsAreRefused(t *testing.T) {
 		loc          []string
 	}{
 		{"POST", "/api/v1/app", map[string]any{"name": "A", "noSuchField": 1}, []string{"body", "noSuchField"}},
-		{"POST", "/api/v1/app/a/msg", map[string]any{"eventType": "x", "payload": map[string]any{}, "payloadRetentionPeriod": 5}, []string{"body", "payloadRetentionPeriod"}},
+		{"POST", "/api/v1/app/a/msg", map[string]any{"eventType": "x", "payload": map[string]any{}, "priority": 5}, []string{"body", "priority"}},
 		{"POST", "/api/v1/app/a/msg", map[string]any{"eventType": "x", "payload": map[string]any{},
 			"application": map[string]any{"name": "A", "colour": "red"}}, []string{"body", "application", "colour"}},
 		{"GET", "/api/v1/app?exclude_apps_with_nothing=true", nil, []string{"query", "exclude_apps_with_nothing"}},

@@ -67,8 +67,12 @@ func (a *API) createMessage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	retention, err := in.payloadRetention()
+	if err != nil {
+		return err
+	}
 	msg := &hookline.Message{EventType: in.EventType, EventID: deref(in.EventID), Payload: payload,
-		Channels: in.Channels, Tags: in.Tags, DeliverAt: microTime(in.DeliverAt)}
+		Channels: in.Channels, Tags: in.Tags, DeliverAt: microTime(in.DeliverAt), PayloadRetention: retention}
 	if err := a.svc.CreateMessage(r.Context(), app, msg, payloadLoc...); err != nil {
 		var he *hookline.Error
 		if errors.As(err, &he) && he.Code == hookline.EDUPLICATEEVENT {

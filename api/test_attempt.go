@@ -30,6 +30,11 @@ func (a *API) testAttempt(w http.ResponseWriter, r *http.Request) error {
 		// A test attempt is made now, and answered with its result.
 		return unsupportedError([]hookline.FieldError{{Loc: []string{"body", "deliverAt"}, Msg: unsupportedMsg + " here: a test attempt is made at once", Type: "unsupported"}})
 	}
+	for name, set := range map[string]bool{"payloadRetentionPeriod": in.PayloadRetentionPeriod != nil, "payloadRetentionHours": in.PayloadRetentionHours != nil} {
+		if set {
+			return unsupportedError([]hookline.FieldError{{Loc: []string{"body", name}, Msg: unsupportedMsg + " here: a test message is kept as long as the others", Type: "unsupported"}})
+		}
+	}
 	app, ep, err := a.endpoint(r)
 	if err != nil {
 		return err

@@ -361,6 +361,9 @@ type MessageIn struct {
 	Channels  []string        `json:"channels,omitempty"`
 	Tags      []string        `json:"tags,omitempty"`
 	DeliverAt *time.Time      `json:"deliverAt,omitempty" doc:"When to send the message, at least a minute and at most 24 hours from now: it waits until then, and goes to the endpoints subscribed at that time. Best effort: within about a second of it."`
+	// PayloadRetentionPeriod and PayloadRetentionHours bound how long the payload is kept.
+	PayloadRetentionPeriod *int64 `json:"payloadRetentionPeriod,omitempty" doc:"Days to keep the payload, 1 to 90; then it is expunged (within a minute), the message and its attempts staying. Exclusive with payloadRetentionHours; without either the payload lives as long as the message (--retention)."`
+	PayloadRetentionHours  *int64 `json:"payloadRetentionHours,omitempty" doc:"Hours to keep the payload, 1 to 2160; exclusive with payloadRetentionPeriod."`
 	// Application creates the application (with the path's id as uid) if it does not exist.
 	Application *MessageApplicationIn `json:"application,omitempty" doc:"Creates the application with this name, and the path's app_id as its uid, when it does not exist."`
 	// TransformationsParams carries a raw payload; Hookline has no transformations, so any
@@ -371,6 +374,29 @@ type MessageIn struct {
 // TransformationsParamsIn are the transformation parameters of a message Hookline honours.
 type TransformationsParamsIn struct {
 	RawPayload *string `json:"rawPayload,omitempty" doc:"The payload as exact JSON text (an object), sent instead of payload (which must then be {} or absent): stored, schema-checked, signed and delivered byte for byte."`
+}
+
+// payloadRetention returns how long the message's payload is to be kept (zero: as long as the
+// message), checked against Svix's bounds.
+func (in *MessageIn) payloadRetention() (time.Duration, error) {
+	switch {
+	case in.PayloadRetentionPeriod != nil && in.PayloadRetentionHours != nil:
+		msg := "send payloadRetentionPeriod (days) or payloadRetentionHours, not both"
+		return 0, &hookline.Error{Code: hookline.EINVALID, Message: msg, Fields: []hookline.FieldError{
+			{Loc: []string{"body", "payloadRetentionPeriod"}, Msg: msg, Type: "conflict"},
+			{Loc: []string{"body", "payloadRetentionHours"}, Msg: msg, Type: "conflict"}}}
+	case in.PayloadRetentionPeriod != nil:
+		if d := *in.PayloadRetentionPeriod; d < 1 || d > 90 {
+			return 0, fieldError("body", "payloadRetentionPeriod", "value", "must be 1 to 90 (days)")
+		}
+		return time.Duration(*in.PayloadRetentionPeriod) * 24 * time.Hour, nil
+	case in.PayloadRetentionHours != nil:
+		if h := *in.PayloadRetentionHours; h < 1 || h > 2160 {
+			return 0, fieldError("body", "payloadRetentionHours", "value", "must be 1 to 2160 (hours)")
+		}
+		return time.Duration(*in.PayloadRetentionHours) * time.Hour, nil
+	}
+	return 0, nil
 }
 
 // payload returns the message's payload and the request field it came from: the raw text

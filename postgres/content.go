@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -56,7 +57,7 @@ func (db *DB) ExpungeMessages(ctx context.Context, appID string, idsOrEventIDs [
 			found[name] = true
 			ids = append(ids, id)
 		}
-		_, err := db.expungeIDs(ctx, tx, ids, false)
+		_, err := db.expungeIDs(ctx, tx, ids, false, true)
 		return err
 	})
 	if err != nil {
@@ -83,7 +84,7 @@ func (db *DB) ExpungeMessagesAfter(ctx context.Context, appID, afterID, beforeID
 		if len(ids) > 0 {
 			last = ids[len(ids)-1]
 		}
-		n, err = db.expungeIDs(ctx, tx, ids, true)
+		n, err = db.expungeIDs(ctx, tx, ids, true, true)
 		return err
 	})
 	return n, last, err
@@ -91,7 +92,7 @@ func (db *DB) ExpungeMessagesAfter(ctx context.Context, appID, afterID, beforeID
 
 // ExpungeAttempt replaces one attempt's response body.
 func (db *DB) ExpungeAttempt(ctx context.Context, appID, attemptID string) error {
-	n, err := db.expungeRows(ctx, db.pool, `UPDATE attempts SET response = $2 WHERE app_id = $3 AND id = $4`,
+	n, err := db.expungeRows(ctx, db.pool, true, `UPDATE attempts SET response = $2 WHERE app_id = $3 AND id = $4`,
 		hookline.ExpungedResponse, appID, attemptID)
 	if err != nil {
 		return dbErr(err, "expunge attempt %q", attemptID)
@@ -107,7 +108,9 @@ func (db *DB) ExpungeAttempt(ctx context.Context, appID, attemptID string) error
 // looking through every stored response, or, with near, through those stored within a minute
 // of the messages' creation (the answers that created them): a page of expunge-all then does
 // not read every stored response again.
-func (db *DB) expungeIDs(ctx context.Context, tx pgx.Tx, ids []string, near bool) (int, error) {
+//
+// With note, the partitions it changed are noted for ReclaimExpunged to rewrite.
+func (db *DB) expungeIDs(ctx context.Context, tx pgx.Tx, ids []string, near, note bool) (int, error) {
 	if len(ids) == 0 {
 		return 0, nil
 	}
@@ -118,12 +121,12 @@ func (db *DB) expungeIDs(ctx context.Context, tx pgx.Tx, ids []string, near bool
 		}
 		from, to = from-idempotencySlack, to+idempotencySlack
 	}
-	n, err := db.expungeRows(ctx, tx, `UPDATE messages SET payload = '\x'::bytea, dispatch_owner = NULL, dispatch_until = NULL
+	n, err := db.expungeRows(ctx, tx, note, `UPDATE messages SET payload = '\x'::bytea, dispatch_owner = NULL, dispatch_until = NULL
 		WHERE id = ANY($2::text[]) AND (length(payload) > 0 OR dispatch_until IS NOT NULL)`, ids)
 	if err != nil {
 		return 0, dbErr(err, "expunge messages")
 	}
-	if _, err := db.expungeRows(ctx, tx, `UPDATE attempts SET response = $3 WHERE msg_id = ANY($2::text[]) AND response <> $3`,
+	if _, err := db.expungeRows(ctx, tx, note, `UPDATE attempts SET response = $3 WHERE msg_id = ANY($2::text[]) AND response <> $3`,
 		ids, hookline.ExpungedResponse); err != nil {
 		return 0, dbErr(err, "expunge attempts")
 	}
@@ -136,21 +139,41 @@ func (db *DB) expungeIDs(ctx context.Context, tx pgx.Tx, ids []string, near bool
 	if _, err := tx.Exec(ctx, `WITH d AS (DELETE FROM idempotency_keys WHERE created_at BETWEEN $2 AND $3 AND body IS NOT NULL
 			AND EXISTS (SELECT 1 FROM unnest($1::text[]) AS m(id) WHERE position(convert_to(m.id, 'UTF8') IN body) > 0)
 			RETURNING 1)
-		INSERT INTO expunge_reclaims (relation, noted_at) SELECT 'idempotency_keys', $4::bigint WHERE EXISTS (SELECT 1 FROM d)`,
-		ids, from, to, micros(db.now())); err != nil {
+		INSERT INTO expunge_reclaims (relation, noted_at) SELECT 'idempotency_keys', $4::bigint WHERE $5 AND EXISTS (SELECT 1 FROM d)`,
+		ids, from, to, micros(db.now()), note); err != nil {
 		return 0, dbErr(err, "expunge: idempotency records")
 	}
 	return n, nil
 }
 
 // expungeRows runs update, an UPDATE of messages or attempts whose arguments are $2 on, and
-// notes the partitions of the rows it changed in expunge_reclaims, in the same statement; it
-// returns how many rows it changed.
-func (db *DB) expungeRows(ctx context.Context, q querier, update string, args ...any) (int, error) {
+// with note notes the partitions of the rows it changed in expunge_reclaims, in the same
+// statement; it returns how many rows it changed.
+func (db *DB) expungeRows(ctx context.Context, q querier, note bool, update string, args ...any) (int, error) {
 	var n int
 	err := q.QueryRow(ctx, `WITH u AS (`+update+` RETURNING tableoid::regclass::text AS part),
-		noted AS (INSERT INTO expunge_reclaims (relation, noted_at) SELECT DISTINCT part, $1::bigint FROM u)
-		SELECT count(*) FROM u`, append([]any{micros(db.now())}, args...)...).Scan(&n)
+		noted AS (INSERT INTO expunge_reclaims (relation, noted_at) SELECT DISTINCT part, $1::bigint FROM u WHERE $`+
+		fmt.Sprint(len(args)+2)+`::boolean)
+		SELECT count(*) FROM u`, append(append([]any{micros(db.now())}, args...), note)...).Scan(&n)
+	return n, err
+}
+
+// ExpirePayloads expunges the payloads whose retention has ended; see hookline.ContentStore.
+func (db *DB) ExpirePayloads(ctx context.Context, now time.Time, limit int) (int, error) {
+	var n int
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT id FROM messages WHERE payload_expires_at <= $1 AND length(payload) > 0
+			ORDER BY payload_expires_at LIMIT $2`, micros(now), limit)
+		if err != nil {
+			return dbErr(err, "expire payloads: find messages")
+		}
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return dbErr(err, "expire payloads: find messages")
+		}
+		n, err = db.expungeIDs(ctx, tx, ids, true, false)
+		return err
+	})
 	return n, err
 }
 

@@ -38,8 +38,8 @@ const eventIDClaimed = `($4::text IS NULL OR EXISTS (SELECT 1 FROM ev))`
 const createMessageQuery = `WITH d AS (
 		SELECT EXISTS (SELECT 1 FROM endpoints WHERE app_id = $2 AND NOT disabled) AS d
 	), ` + claimEventID + `, ins AS (
-		INSERT INTO messages (` + sqlcodec.MessageColumns + `, dispatch_owner, dispatch_until)
-		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN d THEN $10::text END,
+		INSERT INTO messages (` + sqlcodec.MessageColumns + `, payload_expires_at, dispatch_owner, dispatch_until)
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $12::bigint, CASE WHEN d THEN $10::text END,
 			CASE WHEN d THEN coalesce($11::bigint, $9::bigint, $8::bigint) END
 		FROM d WHERE ` + eventIDClaimed + `
 		ON CONFLICT DO NOTHING RETURNING dispatch_until IS NOT NULL AS dispatching
@@ -87,7 +87,7 @@ func (db *DB) CreateMessage(ctx context.Context, msg *hookline.Message) error {
 	return db.retrying(func() error {
 		var dispatching bool
 		var notified *string
-		err := db.pool.QueryRow(ctx, createMessageQuery, append(values, owner, until)...).Scan(&dispatching, &notified)
+		err := db.pool.QueryRow(ctx, createMessageQuery, append(values, owner, until, nullMicros(sqlcodec.PayloadExpiry(msg)))...).Scan(&dispatching, &notified)
 		if err == nil && !dispatching {
 			msg.Lease = nil
 		}

@@ -386,19 +386,30 @@ const idempotencyKeyTTL = 24 * time.Hour
 // taskTTL is how long a finished or failed background task stays listed, as Svix keeps them.
 const taskTTL = 90 * 24 * time.Hour
 
+// payloadExpiryInterval is how often the payloads whose retention ended are expunged, between
+// the full maintenance passes.
+const payloadExpiryInterval = time.Minute
+
 // maintain purges expired data: messages and attempts past the retention period, and
-// idempotency keys past their lifetime.
+// idempotency keys past their lifetime, every maintenanceInterval; and every
+// payloadExpiryInterval the payloads past their own retention.
 func (s *Server) maintain(ctx context.Context) {
 	t := time.NewTimer(time.Minute)
 	defer t.Stop()
+	var full time.Time // of the last full pass
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		s.MaintainOnce(ctx)
-		t.Reset(maintenanceInterval)
+		if full.IsZero() || time.Since(full) >= maintenanceInterval {
+			s.MaintainOnce(ctx)
+			full = time.Now()
+		} else {
+			s.asLeader(ctx, s.expirePayloads)
+		}
+		t.Reset(payloadExpiryInterval)
 	}
 }
 
@@ -414,6 +425,12 @@ type partitioner interface {
 // asks for the rewrite of the partitions that held expunged content and have closed since, and
 // purges what is past its retention.
 func (s *Server) MaintainOnce(ctx context.Context) {
+	s.asLeader(ctx, s.purge)
+}
+
+// asLeader runs fn if this process is the maintenance leader (always, on SQLite), holding the
+// advisory lock while it runs.
+func (s *Server) asLeader(ctx context.Context, fn func(context.Context)) {
 	if le, ok := s.store.(leaderElector); ok {
 		release, leader, err := le.TryLeader(ctx, maintenanceLockKey)
 		if err != nil {
@@ -427,7 +444,32 @@ func (s *Server) MaintainOnce(ctx context.Context) {
 			return
 		}
 	}
-	s.purge(ctx)
+	fn(ctx)
+}
+
+// expirePayloadsBatch is how many payloads one transaction of expirePayloads expunges.
+const expirePayloadsBatch = 500
+
+// expirePayloads expunges the payloads whose own retention (payloadRetentionPeriod or
+// payloadRetentionHours) has ended, a batch per transaction.
+func (s *Server) expirePayloads(ctx context.Context) {
+	total := 0
+	for {
+		n, err := s.store.ExpirePayloads(ctx, s.clock.Now(), expirePayloadsBatch)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.logger.Error("expunge payloads past their retention", "err", err)
+			}
+			return
+		}
+		total += n
+		if n < expirePayloadsBatch {
+			break
+		}
+	}
+	if total > 0 {
+		s.logger.Info("expunged payloads past their retention", "count", total)
+	}
 }
 
 func (s *Server) purge(ctx context.Context) {
@@ -449,6 +491,7 @@ func (s *Server) purge(ctx context.Context) {
 			s.logger.Info("purged messages past the retention period", "count", n, "retention", s.cfg.Retention.String())
 		}
 	}
+	s.expirePayloads(ctx)
 	if n, err := s.store.PurgeTasks(ctx, now.Add(-taskTTL)); err != nil && ctx.Err() == nil {
 		s.logger.Error("purge background tasks", "err", err)
 	} else if n > 0 {

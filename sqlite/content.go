@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 
 	"github.com/hookline/hookline"
 )
@@ -74,6 +75,34 @@ func (db *DB) ExpungeMessagesAfter(ctx context.Context, appID, afterID, beforeID
 		return err
 	})
 	return n, last, err
+}
+
+// ExpirePayloads expunges the payloads whose retention has ended; see hookline.ContentStore.
+func (db *DB) ExpirePayloads(ctx context.Context, now time.Time, limit int) (int, error) {
+	var n int
+	err := db.inExpungeTx(ctx, func(tx *txn) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM messages WHERE payload_expires_at <= ? AND length(payload) > 0
+			ORDER BY payload_expires_at LIMIT ?`, micros(now), limit)
+		if err != nil {
+			return dbErr(err, "expire payloads: find messages")
+		}
+		var ids []string
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return dbErr(err, "expire payloads: find messages")
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return dbErr(err, "expire payloads: find messages")
+		}
+		n, err = db.expungeIDs(ctx, tx, ids, true)
+		return err
+	})
+	return n, err
 }
 
 // ExpungeAttempt replaces one attempt's response body.

@@ -16,8 +16,8 @@ const (
 	// insertMessageSQL stores a message awaiting dispatch (?9) when its application has an
 	// enabled endpoint: due at its deliverAt (?12) or else its creation (?8), or leased to ?10
 	// until ?11. It returns whether the message awaits dispatch.
-	insertMessageSQL = `INSERT INTO messages (` + sqlcodec.MessageColumns + `, dispatch_owner, dispatch_until)
-		SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?12, CASE WHEN d THEN ?10 END, CASE WHEN d THEN coalesce(?11, ?12, ?8) END
+	insertMessageSQL = `INSERT INTO messages (` + sqlcodec.MessageColumns + `, payload_expires_at, dispatch_owner, dispatch_until)
+		SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?12, ?13, CASE WHEN d THEN ?10 END, CASE WHEN d THEN coalesce(?11, ?12, ?8) END
 		FROM (SELECT ?9 AND EXISTS (SELECT 1 FROM endpoints WHERE app_id = ?2 AND disabled = 0) AS d)
 		RETURNING dispatch_until IS NOT NULL`
 	messageByEventIDSQL = `SELECT id FROM messages WHERE app_id = ? AND event_id = ?`
@@ -65,7 +65,7 @@ func insertMessage(ctx context.Context, tx *txn, msg *hookline.Message) error {
 	var dispatching bool
 	err = tx.QueryRowContext(ctx, insertMessageSQL,
 		msg.ID, msg.AppID, msg.EventType, nullString(msg.EventID), payload, channels, tags, micros(msg.CreatedAt),
-		msg.OnlyEndpointID == "", owner, until, nullMicros(msg.DeliverAt)).Scan(&dispatching)
+		msg.OnlyEndpointID == "", owner, until, nullMicros(msg.DeliverAt), nullMicros(sqlcodec.PayloadExpiry(msg))).Scan(&dispatching)
 	if err == nil && !dispatching {
 		msg.Lease = nil
 	}

@@ -257,3 +257,58 @@ func contentTagFilters(t *testing.T, st DeliveryStore) {
 		}
 	}
 }
+
+// contentExpirePayloads checks ExpirePayloads: a message's payload goes once its own
+// retention has ended (as an expunge removes it: the payload, the attempts' bodies, pending
+// retries), earliest first and at most limit per call; messages kept longer, or as long as the
+// message, keep theirs.
+func contentExpirePayloads(t *testing.T, st DeliveryStore) {
+	ctx := context.Background()
+	base := now().Add(-time.Hour)
+	app := newApp(t, st, "acme")
+	newEndpoint(t, st, app.ID, nil)
+	retained := func(d time.Duration) func(*hookline.Message) {
+		return func(m *hookline.Message) { m.CreatedAt, m.PayloadRetention = base, d }
+	}
+	hour, _ := newMessage(t, st, app.ID, retained(time.Hour))
+	threeHours, _ := newMessage(t, st, app.ID, retained(3*time.Hour))
+	kept, _ := newMessage(t, st, app.ID, retained(0))
+	// The first attempt of each fails; a retry waits.
+	retry := base.Add(10 * time.Hour)
+	for _, j := range claim(t, st, "w", base, 100) {
+		record(t, st, outcome(j, false, base, &retry))
+	}
+	expire := func(at time.Time, limit, want int) {
+		t.Helper()
+		n, err := st.ExpirePayloads(ctx, at, limit)
+		must(t, err)
+		if n != want {
+			t.Fatalf("ExpirePayloads(%v, %d) = %d, want %d", at.Sub(base), limit, n, want)
+		}
+	}
+	expire(base.Add(30*time.Minute), 10, 0)
+	expire(base.Add(2*time.Hour), 10, 1)
+	expire(base.Add(2*time.Hour), 10, 0) // already expunged
+	for _, c := range []struct {
+		msg     *hookline.Message
+		expired bool
+	}{{hour, true}, {threeHours, false}, {kept, false}} {
+		got, err := st.GetMessage(ctx, app.ID, c.msg.ID)
+		must(t, err)
+		if got.Expunged() != c.expired {
+			t.Errorf("message kept %v: expunged = %v, want %v", c.msg.PayloadRetention, got.Expunged(), c.expired)
+		}
+		ds, err := st.ListDeliveries(ctx, app.ID, c.msg.ID)
+		must(t, err)
+		for _, d := range ds {
+			if want := map[bool]hookline.MessageStatus{true: hookline.StatusFail, false: hookline.StatusPending}[c.expired]; d.Status != want {
+				t.Errorf("delivery of the message kept %v: %v, want %v", c.msg.PayloadRetention, d.Status, want)
+			}
+		}
+	}
+	expire(base.Add(100*time.Hour), 1, 1)
+	expire(base.Add(100*time.Hour), 1, 0)
+	if got, err := st.GetMessage(ctx, app.ID, kept.ID); err != nil || got.Expunged() {
+		t.Fatalf("the message without a payload retention lost its payload (%v)", err)
+	}
+}

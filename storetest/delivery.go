@@ -57,6 +57,7 @@ func RunDelivery(t *testing.T, open func(t *testing.T) DeliveryStore) {
 		{"FanOut/HandOff", fanOutHandOff},
 		{"FanOut/SeesChanges", fanOutSeesChanges},
 		{"Content/Expunge", contentExpunge},
+		{"Content/ExpirePayloads", contentExpirePayloads},
 		{"Content/ExpungeDispatch", contentExpungeDispatch},
 		{"Content/ExpungeAfter", contentExpungeAfter},
 		{"Content/TagFilters", contentTagFilters},

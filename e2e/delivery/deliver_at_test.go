@@ -143,3 +143,71 @@ func detailAt(body []byte, loc ...string) bool {
 		return slices.Equal(d.Loc, loc)
 	})
 }
+
+// TestPayloadRetention sends messages with payloadRetentionHours and payloadRetentionPeriod
+// (Svix's): the payload reads back until its time, and as {"expired": true} once the
+// maintenance pass after it has run, the message staying; one kept as long as the message
+// keeps it. Both fields at once, or out of Svix's bounds, are refused naming them.
+func TestPayloadRetention(t *testing.T) {
+	t.Parallel()
+	e := start(t, nil)
+	e.eventType("order.paid", nil)
+	appID := e.app("Acme")
+	send := func(extra map[string]any) string {
+		body := map[string]any{"eventType": "order.paid", "payload": map[string]any{"card": "4242"}}
+		for k, v := range extra {
+			body[k] = v
+		}
+		var out struct {
+			ID string `json:"id"`
+		}
+		e.Op("POST", "/api/v1/app/"+appID+"/msg", body, 202).JSON(t, &out)
+		return out.ID
+	}
+	for _, tc := range []struct {
+		body map[string]any
+		loc  string
+	}{
+		{map[string]any{"payloadRetentionPeriod": 2, "payloadRetentionHours": 2}, "payloadRetentionHours"},
+		{map[string]any{"payloadRetentionPeriod": 91}, "payloadRetentionPeriod"},
+		{map[string]any{"payloadRetentionHours": 0}, "payloadRetentionHours"},
+	} {
+		body := map[string]any{"eventType": "order.paid", "payload": map[string]any{}}
+		for k, v := range tc.body {
+			body[k] = v
+		}
+		if r := e.Do("POST", "/api/v1/app/"+appID+"/msg", e.Token, body); r.Status != 422 || !detailAt(r.Body, "body", tc.loc) {
+			t.Errorf("%v: %d %s, want 422 naming body.%s", tc.body, r.Status, r.Body, tc.loc)
+		}
+	}
+	hour := send(map[string]any{"payloadRetentionHours": 1})
+	day := send(map[string]any{"payloadRetentionPeriod": 1})
+	kept := send(nil)
+	payload := func(id string) string {
+		var m struct {
+			Payload json.RawMessage `json:"payload"`
+		}
+		e.Op("GET", "/api/v1/app/"+appID+"/msg/"+id, nil, 200).JSON(t, &m)
+		return string(m.Payload)
+	}
+	e.advanceTo(e.clock.Now().Add(59 * time.Minute))
+	e.Server.MaintainOnce(t.Context())
+	if got := payload(hour); !strings.Contains(got, "4242") {
+		t.Fatalf("before its hour the payload reads %s", got)
+	}
+	e.advanceTo(e.clock.Now().Add(2 * time.Minute))
+	e.Server.MaintainOnce(t.Context())
+	for id, want := range map[string]string{hour: `{"expired":true}`, day: `{"card":"4242"}`, kept: `{"card":"4242"}`} {
+		if got := payload(id); got != want {
+			t.Errorf("payload of %s after an hour = %s, want %s", id, got, want)
+		}
+	}
+	e.advanceTo(e.clock.Now().Add(24 * time.Hour))
+	e.Server.MaintainOnce(t.Context())
+	if got := payload(day); got != `{"expired":true}` {
+		t.Errorf("payload kept a day, a day later = %s", got)
+	}
+	if got := payload(kept); got != `{"card":"4242"}` {
+		t.Errorf("payload without a retention, a day later = %s", got)
+	}
+}

@@ -3,6 +3,7 @@ package sqlcodec
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/hookline/hookline"
 )
@@ -41,4 +42,14 @@ func ScanMessage(s Scanner) (*hookline.Message, error) {
 		m.DeliverAt = &t
 	}
 	return &m, nil
+}
+
+// PayloadExpiry returns when msg's payload is to be expunged (its CreatedAt plus its
+// PayloadRetention), or nil when it is kept as long as the message.
+func PayloadExpiry(msg *hookline.Message) *time.Time {
+	if msg.PayloadRetention <= 0 {
+		return nil
+	}
+	t := msg.CreatedAt.Add(msg.PayloadRetention)
+	return &t
 }
