@@ -329,6 +329,9 @@ type Token struct {
 	// EndpointIDs scopes a portal token to these endpoints of its application (ids, not uids);
 	// nil means every endpoint. The session a scoped single-use link opens keeps the scope.
 	EndpointIDs []string
+	// SessionID is the caller's name for a portal link's session (Svix's sessionId), kept by
+	// the session the link opens; "" for none. ExpireTokens can end one session's tokens.
+	SessionID string
 }
 
 // Valid reports whether the token may be used at now: not revoked, not expired, and not a

@@ -23,7 +23,7 @@ const maxExpireAllDelay = 259200
 // ApplicationTokenExpireIn says when expire-all ends the tokens (Svix's ApplicationTokenExpireIn).
 type ApplicationTokenExpireIn struct {
 	Expiry     *int64   `json:"expiry,omitempty" doc:"Seconds from now until the tokens stop working, 0 to 259200; absent or null: at once."`
-	SessionIDs []string `json:"sessionIds,omitempty" doc:"Not supported: Hookline's portal sessions carry no session id. A non-empty list is refused with 422."`
+	SessionIDs []string `json:"sessionIds,omitempty" doc:"Only the tokens of these sessions (the sessionId of app-portal-access), at most 1,000; empty or absent: every token."`
 }
 
 // WhoamiOut describes the token of the request (Svix's WhoamiOut).
@@ -66,8 +66,11 @@ func (a *API) logout(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// maxSessionIDs is how many sessions one expire-all may name (Svix's bound).
+const maxSessionIDs = 1000
+
 // expireAll ends every portal link and portal session, and every message token, of the
-// application: at once, or after expiry seconds.
+// application (or only those of the sessions named): at once, or after expiry seconds.
 func (a *API) expireAll(w http.ResponseWriter, r *http.Request) error {
 	if err := requireOperator(r); err != nil {
 		return err
@@ -83,14 +86,19 @@ func (a *API) expireAll(w http.ResponseWriter, r *http.Request) error {
 		}
 		delay = time.Duration(*in.Expiry) * time.Second
 	}
-	if len(in.SessionIDs) > 0 {
-		return fieldError("body", "sessionIds", "unsupported", "is not supported: Hookline's portal sessions carry no session id; leave it empty to end all of them")
+	if len(in.SessionIDs) > maxSessionIDs {
+		return fieldError("body", "sessionIds", "value", "may name at most 1000 sessions")
+	}
+	for i, id := range in.SessionIDs {
+		if !sessionIDPattern.MatchString(id) {
+			return indexError("sessionIds", i, "must be 1 to 64 characters of a-z, A-Z, 0-9, @, _ and -")
+		}
 	}
 	app, err := a.application(r)
 	if err != nil {
 		return err
 	}
-	if _, err := a.store.ExpireTokens(r.Context(), app.ID, expireAllKinds, a.svc.Now().Add(delay)); err != nil {
+	if _, err := a.store.ExpireTokens(r.Context(), app.ID, expireAllKinds, in.SessionIDs, a.svc.Now().Add(delay)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -29,7 +30,11 @@ type AppPortalAccessIn struct {
 	SingleUse   *bool          `json:"singleUse,omitempty" doc:"Hookline extension. true (the default): the link opens the portal once; opening it sets the session cookie, and the link cannot be replayed. false: the link works until it expires, each opening a session, for a page that must load the same link again."`
 	Lang        *string        `json:"lang,omitempty" doc:"Hookline extension. The portal's language for the session the link opens: en or de. Without it the portal follows the browser's Accept-Language, then the installation's --language."`
 	Endpoints   []string       `json:"endpoints,omitempty" doc:"Hookline extension. Scopes the portal to these endpoints of the application (ids or uids, 1 to 50): it lists only them, shows only their deliveries and messages, and cannot add endpoints or API keys. Without it the portal shows every endpoint."`
+	SessionID   *string        `json:"sessionId,omitempty" doc:"Your name for the session (1 to 64 of a-z, A-Z, 0-9, @, _ and -), kept by the portal session the link opens: expire-all with sessionIds ends only the tokens of those sessions."`
 }
+
+// sessionIDPattern is what a portal session id may hold (Svix's pattern, 1 to 64 characters).
+var sessionIDPattern = regexp.MustCompile(`^[a-zA-Z0-9@_-]{1,64}$`)
 
 // maxPortalEndpoints is how many endpoints a scoped portal link may name.
 const maxPortalEndpoints = 50
@@ -91,9 +96,13 @@ func (a *API) appPortalAccess(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	sessionID := deref(in.SessionID)
+	if in.SessionID != nil && !sessionIDPattern.MatchString(sessionID) {
+		return fieldError("body", "sessionId", "value", "must be 1 to 64 characters of a-z, A-Z, 0-9, @, _ and -")
+	}
 	name := portal.LinkNameFor(derefBool(in.ReadOnly))
 	singleUse := in.SingleUse == nil || *in.SingleUse
-	text, _, err := a.svc.CreatePortalToken(r.Context(), app.ID, name, ttl, singleUse, scope)
+	text, _, err := a.svc.CreatePortalToken(r.Context(), app.ID, name, ttl, singleUse, scope, sessionID)
 	if err != nil {
 		return err
 	}

@@ -15,24 +15,25 @@ func newSigningSecret() string { return secrets.NewSigningSecret() }
 // CreateToken makes a token and stores its hash. Application, portal and message tokens must
 // name an existing application. It returns the token's text, which is never available again.
 func (s *Service) CreateToken(ctx context.Context, kind hookline.TokenKind, appIDOrUID, name string, ttl time.Duration) (string, *hookline.Token, error) {
-	return s.createToken(ctx, kind, appIDOrUID, name, ttl, false, nil)
+	return s.createToken(ctx, kind, appIDOrUID, name, ttl, false, nil, "")
 }
 
 // CreateSingleUseToken is CreateToken for a token that works once: a customer-portal link,
 // which the dashboard exchanges for a session of its own when it is opened
 // (hookline.TokenUseStore.UseToken).
 func (s *Service) CreateSingleUseToken(ctx context.Context, kind hookline.TokenKind, appIDOrUID, name string, ttl time.Duration) (string, *hookline.Token, error) {
-	return s.createToken(ctx, kind, appIDOrUID, name, ttl, true, nil)
+	return s.createToken(ctx, kind, appIDOrUID, name, ttl, true, nil, "")
 }
 
 // CreatePortalToken makes a portal token (a link, single-use or not, or the session a
 // single-use link opens) scoped to endpointIDs, ids of endpoints of the application that the
-// caller has checked; nil scopes it to none, so it sees every endpoint.
-func (s *Service) CreatePortalToken(ctx context.Context, appIDOrUID, name string, ttl time.Duration, singleUse bool, endpointIDs []string) (string, *hookline.Token, error) {
-	return s.createToken(ctx, hookline.TokenPortal, appIDOrUID, name, ttl, singleUse, endpointIDs)
+// caller has checked; nil scopes it to none, so it sees every endpoint. sessionID is the
+// caller's name for the session (Svix's sessionId, checked by the caller), "" for none.
+func (s *Service) CreatePortalToken(ctx context.Context, appIDOrUID, name string, ttl time.Duration, singleUse bool, endpointIDs []string, sessionID string) (string, *hookline.Token, error) {
+	return s.createToken(ctx, hookline.TokenPortal, appIDOrUID, name, ttl, singleUse, endpointIDs, sessionID)
 }
 
-func (s *Service) createToken(ctx context.Context, kind hookline.TokenKind, appIDOrUID, name string, ttl time.Duration, singleUse bool, endpointIDs []string) (string, *hookline.Token, error) {
+func (s *Service) createToken(ctx context.Context, kind hookline.TokenKind, appIDOrUID, name string, ttl time.Duration, singleUse bool, endpointIDs []string, sessionID string) (string, *hookline.Token, error) {
 	var f fieldErrors
 	if len(name) > 256 {
 		f.add("value", "must be at most 256 characters", "name")
@@ -71,7 +72,7 @@ func (s *Service) createToken(ctx context.Context, kind hookline.TokenKind, appI
 	}
 	text, tok := auth.New(kind, appID, name, s.clock.Now(), ttl)
 	tok.SingleUse = singleUse
-	tok.EndpointIDs = endpointIDs
+	tok.EndpointIDs, tok.SessionID = endpointIDs, sessionID
 	if err := s.store.CreateToken(ctx, tok); err != nil {
 		return "", nil, err
 	}

@@ -19,9 +19,9 @@ func (db *DB) CreateToken(ctx context.Context, t *hookline.Token) error {
 	db.stampCreated(&t.CreatedAt, nil)
 	t.ExpiresAt, t.RevokedAt = normTimePtr(t.ExpiresAt), normTimePtr(t.RevokedAt)
 	t.LastUsedAt, t.UsedAt = normTimePtr(t.LastUsedAt), normTimePtr(t.UsedAt)
-	_, err := db.w.ExecContext(ctx, `INSERT INTO tokens (`+sqlcodec.TokenColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := db.w.ExecContext(ctx, `INSERT INTO tokens (`+sqlcodec.TokenColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		t.ID, t.Name, string(t.Kind), nullString(t.AppID), t.Hash, t.Prefix, micros(t.CreatedAt),
-		nullMicros(t.ExpiresAt), nullMicros(t.RevokedAt), nullMicros(t.LastUsedAt), t.SingleUse, nullMicros(t.UsedAt), sqlcodec.TokenEndpointIDs(t))
+		nullMicros(t.ExpiresAt), nullMicros(t.RevokedAt), nullMicros(t.LastUsedAt), t.SingleUse, nullMicros(t.UsedAt), sqlcodec.TokenEndpointIDs(t), nullString(t.SessionID))
 	if err != nil {
 		return tokenWriteErr(err, t)
 	}
@@ -38,10 +38,10 @@ func (db *DB) CreateTokenIfNone(ctx context.Context, t *hookline.Token) (bool, e
 	t.ExpiresAt, t.RevokedAt = normTimePtr(t.ExpiresAt), normTimePtr(t.RevokedAt)
 	t.LastUsedAt, t.UsedAt = normTimePtr(t.LastUsedAt), normTimePtr(t.UsedAt)
 	res, err := db.w.ExecContext(ctx, `INSERT INTO tokens (`+sqlcodec.TokenColumns+`)
-		SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13
+		SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14
 		WHERE NOT EXISTS (SELECT 1 FROM tokens WHERE kind = ?3 AND revoked_at IS NULL)`,
 		t.ID, t.Name, string(t.Kind), nullString(t.AppID), t.Hash, t.Prefix, micros(t.CreatedAt),
-		nullMicros(t.ExpiresAt), nullMicros(t.RevokedAt), nullMicros(t.LastUsedAt), t.SingleUse, nullMicros(t.UsedAt), sqlcodec.TokenEndpointIDs(t))
+		nullMicros(t.ExpiresAt), nullMicros(t.RevokedAt), nullMicros(t.LastUsedAt), t.SingleUse, nullMicros(t.UsedAt), sqlcodec.TokenEndpointIDs(t), nullString(t.SessionID))
 	if err != nil {
 		return false, tokenWriteErr(err, t)
 	}

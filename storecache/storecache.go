@@ -200,9 +200,9 @@ func (s *Store) SetRetrySchedule(ctx context.Context, eventType string, schedule
 }
 
 // ExpireTokens ends tokens of an application and forgets cached tokens.
-func (s *Store) ExpireTokens(ctx context.Context, appID string, kinds []hookline.TokenKind, at time.Time) (int, error) {
+func (s *Store) ExpireTokens(ctx context.Context, appID string, kinds []hookline.TokenKind, sessionIDs []string, at time.Time) (int, error) {
 	defer s.forget(true, false, false)
-	return s.Store.ExpireTokens(ctx, appID, kinds, at)
+	return s.Store.ExpireTokens(ctx, appID, kinds, sessionIDs, at)
 }
 
 // UseToken uses a single-use token and forgets cached tokens, so the used one stops working at

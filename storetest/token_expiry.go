@@ -29,7 +29,7 @@ func (suite) tokenExpiry(t *testing.T, st hookline.Store) {
 	must(t, st.CreateToken(ctx, soonTok))
 
 	at := now().Add(time.Hour)
-	n, err := st.ExpireTokens(ctx, a.ID, []hookline.TokenKind{hookline.TokenPortal}, at)
+	n, err := st.ExpireTokens(ctx, a.ID, []hookline.TokenKind{hookline.TokenPortal}, nil, at)
 	must(t, err)
 	if n != 2 {
 		t.Errorf("ExpireTokens changed %d tokens, want 2", n)
@@ -53,12 +53,41 @@ func (suite) tokenExpiry(t *testing.T, st hookline.Store) {
 		}
 	}
 
-	n, err = st.ExpireTokens(ctx, a.ID, []hookline.TokenKind{hookline.TokenPortal, hookline.TokenApplication}, at.Add(-time.Second))
+	n, err = st.ExpireTokens(ctx, a.ID, []hookline.TokenKind{hookline.TokenPortal, hookline.TokenApplication}, nil, at.Add(-time.Second))
 	must(t, err)
 	if n != 3 {
 		t.Errorf("ExpireTokens of two kinds, earlier, changed %d tokens, want 3", n)
 	}
-	if n, err := st.ExpireTokens(ctx, a.ID, nil, at); err != nil || n != 0 {
+	if n, err := st.ExpireTokens(ctx, a.ID, nil, nil, at); err != nil || n != 0 {
 		t.Errorf("ExpireTokens of no kinds = %d, %v; want 0", n, err)
+	}
+
+	// With session ids, only the tokens of those sessions; the session id reads back.
+	c := newApp(t, st, "initech")
+	session := func(text, id string) *hookline.Token {
+		h := sha256.Sum256([]byte(text))
+		tok := &hookline.Token{ID: hookline.NewID(hookline.PrefixToken), Kind: hookline.TokenPortal, AppID: c.ID,
+			Hash: h[:], CreatedAt: now(), SessionID: id}
+		must(t, st.CreateToken(ctx, tok))
+		return tok
+	}
+	s1, s2, none := session("hlp_session_one", "user_1"), session("hlp_session_two", "user_2"), session("hlp_no_session", "")
+	if got, err := st.GetToken(ctx, s1.ID); err != nil || got.SessionID != "user_1" {
+		t.Fatalf("session id reads back as %q (%v), want user_1", got.SessionID, err)
+	}
+	n, err = st.ExpireTokens(ctx, c.ID, []hookline.TokenKind{hookline.TokenPortal}, []string{"user_1", "user_3"}, at)
+	must(t, err)
+	if n != 1 {
+		t.Errorf("ExpireTokens of session user_1 changed %d tokens, want 1", n)
+	}
+	for _, c := range []struct {
+		tok     *hookline.Token
+		expired bool
+	}{{s1, true}, {s2, false}, {none, false}} {
+		got, err := st.GetToken(ctx, c.tok.ID)
+		must(t, err)
+		if (got.ExpiresAt != nil) != c.expired {
+			t.Errorf("token of session %q expires at %v, want expired %v", c.tok.SessionID, got.ExpiresAt, c.expired)
+		}
 	}
 }

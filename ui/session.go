@@ -268,8 +268,8 @@ func (d *Dashboard) portalLogin(w http.ResponseWriter, r *http.Request, _ *sessi
 		if tok.ExpiresAt != nil {
 			ttl = tok.ExpiresAt.Sub(now)
 		}
-		// The session keeps the link's endpoint scope.
-		if text, tok, err = d.svc.CreatePortalToken(r.Context(), tok.AppID, name, ttl, false, tok.EndpointIDs); err != nil {
+		// The session keeps the link's endpoint scope and session id.
+		if text, tok, err = d.svc.CreatePortalToken(r.Context(), tok.AppID, name, ttl, false, tok.EndpointIDs, tok.SessionID); err != nil {
 			return err
 		}
 	}

@@ -77,7 +77,8 @@ func TestExpireAllEndsOpenPortalSessions(t *testing.T) {
 	}{
 		{map[string]any{"expiry": -1}, 422},
 		{map[string]any{"expiry": 259201}, 422},
-		{map[string]any{"sessionIds": []string{"user_1"}}, 422},
+		{map[string]any{"sessionIds": []string{"user 1"}}, 422},
+		{map[string]any{"sessionIds": []string{""}}, 422},
 		{"[1]", 400},
 	} {
 		if r := srv.Do("POST", "/api/v1/auth/app/mine/expire-all", srv.Token, bad.body); r.Status != bad.want {
@@ -115,6 +116,26 @@ func TestExpireAllEndsOpenPortalSessions(t *testing.T) {
 	srv.Op("POST", "/api/v1/auth/app/mine/expire-all", map[string]any{"expiry": 3600, "sessionIds": []string{}}, 204)
 	if path, status, _ := b3.open(srv.URL + home); path != home || status != 200 {
 		t.Errorf("a session expiring in an hour ended at %s with %d, want it still open", path, status)
+	}
+
+	// Sessions named by the links (Svix's sessionId): expire-all with sessionIds ends only
+	// those; a session id breaking Svix's pattern is refused.
+	if r := srv.Do("POST", "/api/v1/auth/app-portal-access/mine", srv.Token, map[string]any{"sessionId": "user 1"}); r.Status != 422 {
+		t.Errorf("app-portal-access with sessionId %q: status %d, want 422", "user 1", r.Status)
+	}
+	link4, _ := portalLink(t, srv, mine, map[string]any{"sessionId": "user_1"})
+	link5, _ := portalLink(t, srv, mine, map[string]any{"sessionId": "user_2"})
+	b4, b5 := newJarClient(t), newJarClient(t)
+	b4.open(link4)
+	b5.open(link5)
+	srv.Op("POST", "/api/v1/auth/app/mine/expire-all", map[string]any{"sessionIds": []string{"user_1", "user_9"}}, 204)
+	if path, _, _ := b4.open(srv.URL + home); path != "/dashboard/login" {
+		t.Errorf("the session of user_1 after its expire-all ended at %s, want the sign-in page", path)
+	}
+	for name, b := range map[string]*jarClient{"user_2": b5, "the one without a session id": b3} {
+		if path, status, _ := b.open(srv.URL + home); path != home || status != 200 {
+			t.Errorf("the session of %s after user_1's expire-all ended at %s with %d, want it still open", name, path, status)
+		}
 	}
 
 	// Only operators may, and only applications that exist.

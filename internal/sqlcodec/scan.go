@@ -13,7 +13,7 @@ import (
 const (
 	ApplicationColumns = `id, uid, name, rate_limit, metadata, internal, created_at, updated_at`
 	EventTypeColumns   = `name, description, archived, deprecated, feature_flag, group_name, schemas, created_at, updated_at`
-	TokenColumns       = `id, name, kind, app_id, hash, prefix, created_at, expires_at, revoked_at, last_used_at, single_use, used_at, endpoint_ids`
+	TokenColumns       = `id, name, kind, app_id, hash, prefix, created_at, expires_at, revoked_at, last_used_at, single_use, used_at, endpoint_ids, session_id`
 	DeliveryColumns    = `id, app_id, msg_id, endpoint_id, status, attempt_count, next_attempt_at, trigger_type,
 	created_at, updated_at`
 	AttemptColumns = `id, app_id, msg_id, endpoint_id, delivery_id, url, request_headers, response_status_code,
@@ -85,9 +85,10 @@ func ScanToken(s Scanner) (*hookline.Token, error) {
 		expires, revoked *int64
 		lastUsed, used   *int64
 		endpoints        *string
+		session          *string
 	)
 	if err := s.Scan(&t.ID, &t.Name, &kind, &appID, &t.Hash, &t.Prefix, &createdAt, &expires, &revoked,
-		&lastUsed, &t.SingleUse, &used, &endpoints); err != nil {
+		&lastUsed, &t.SingleUse, &used, &endpoints, &session); err != nil {
 		return nil, err
 	}
 	if endpoints != nil {
@@ -96,7 +97,7 @@ func ScanToken(s Scanner) (*hookline.Token, error) {
 		}
 	}
 	t.Kind = hookline.TokenKind(kind)
-	t.AppID = deref(appID)
+	t.AppID, t.SessionID = deref(appID), deref(session)
 	t.CreatedAt = fromMicros(createdAt)
 	t.ExpiresAt, t.RevokedAt = fromNullMicros(expires), fromNullMicros(revoked)
 	t.LastUsedAt, t.UsedAt = fromNullMicros(lastUsed), fromNullMicros(used)
