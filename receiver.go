@@ -39,6 +39,7 @@ type ServerCA struct {
 const (
 	OAuthClientSecretBasic = "clientSecretBasic" // HTTP Basic with the client id and secret
 	OAuthClientSecretPost  = "clientSecretPost"  // client_id and client_secret in the form body
+	OAuthClientSecretJWT   = "clientSecretJwt"   // a JWT signed with the client's RSA key (RFC 7523), see OAuthJWT
 )
 
 // OAuthClient is an OAuth 2.0 client-credentials grant (RFC 6749 section 4.4).
@@ -47,12 +48,25 @@ type OAuthClient struct {
 	ClientID     string   `json:"clientId"`
 	ClientSecret string   `json:"clientSecret,omitempty"`
 	Scopes       []string `json:"scopes,omitempty"`
-	// AuthMethod is OAuthClientSecretBasic or OAuthClientSecretPost.
+	// AuthMethod is OAuthClientSecretBasic, OAuthClientSecretPost or OAuthClientSecretJWT.
 	AuthMethod string `json:"authMethod"`
+	// JWT signs the client assertion of OAuthClientSecretJWT.
+	JWT *OAuthJWT `json:"jwt,omitempty"`
 	// ExtraParams are added to the token request's form body.
 	ExtraParams map[string]string `json:"extraParams,omitempty"`
 	// ExtraHeaders are added to the token request.
 	ExtraHeaders map[string]string `json:"extraHeaders,omitempty"`
+}
+
+// OAuthJWT is how an OAuth client signs its client assertion (Svix's ClientSecretJwtParamsIn):
+// a JWT (RS256) whose issuer and subject are the client id and whose audience is the token URL.
+type OAuthJWT struct {
+	// Key is the RSA private key, base64 of its PEM or DER form (PKCS #8 or PKCS #1), as given.
+	Key string `json:"key"`
+	// KeyID, when set, is the JWT header's kid.
+	KeyID string `json:"keyId,omitempty"`
+	// ExpirySecs is how long the assertion is valid; zero means 300 seconds.
+	ExpirySecs int64 `json:"expirySecs,omitempty"`
 }
 
 // ReceiverStore keeps endpoints' Receiver settings. Endpoint reads (GetEndpoint, ListEndpoints,

@@ -37,16 +37,25 @@ type EndpointServerCaOut struct {
 }
 
 // EndpointOauthConfigIn is Svix's model less what Hookline does not implement (the refreshToken
-// grant, clientSecretJwt and its jwtParams), which is refused.
+// grant), which is refused.
 type EndpointOauthConfigIn struct {
-	GrantType    string            `json:"grantType" required:"true" enum:"clientCredentials" doc:"clientCredentials (refreshToken is refused)."`
-	AuthMethod   string            `json:"authMethod" required:"true" enum:"clientSecretBasic,clientSecretPost" doc:"How the client authenticates to the token URL: HTTP Basic, or client_id and client_secret in the body (clientSecretJwt is refused)."`
+	GrantType    string                   `json:"grantType" required:"true" enum:"clientCredentials" doc:"clientCredentials (refreshToken is refused)."`
+	AuthMethod   string                   `json:"authMethod" required:"true" enum:"clientSecretBasic,clientSecretPost,clientSecretJwt" doc:"How the client authenticates to the token URL: HTTP Basic, client_id and client_secret in the body, or a JWT signed with the client's RSA key (RFC 7523's client assertion; jwtParams)."`
+	JwtParams    *ClientSecretJwtParamsIn `json:"jwtParams,omitempty" doc:"The key that signs the client assertion of clientSecretJwt; stored sealed, never answered."`
 	ClientID     string            `json:"clientId" required:"true"`
 	ClientSecret *string           `json:"clientSecret" doc:"Stored sealed; never answered."`
 	TokenURL     string            `json:"tokenUrl" required:"true" doc:"The token endpoint; the same address rules as endpoint URLs apply."`
 	Scopes       []string          `json:"scopes"`
 	ExtraParams  map[string]string `json:"extraParams" doc:"Added to the token request's body."`
 	ExtraHeaders map[string]string `json:"extraHeaders" doc:"Added to the token request."`
+}
+
+// ClientSecretJwtParamsIn is Svix's model of a client assertion's key.
+type ClientSecretJwtParamsIn struct {
+	SecretBase64     string  `json:"secretBase64" required:"true" doc:"The RSA private key (2048 bits or more), base64 of its PEM or DER form, PKCS #8 or PKCS #1."`
+	SigningAlgorithm string  `json:"signingAlgorithm" required:"true" enum:"RS256"`
+	SecretID         *string `json:"secretId,omitempty" doc:"The JWT header's kid."`
+	TokenExpirySecs  *int64  `json:"tokenExpirySecs,omitempty" doc:"How long the assertion is valid, 1 to 3600 seconds (default 300)."`
 }
 
 // EndpointOauthConfigOut is Svix's model: everything but the client secret.
@@ -198,15 +207,25 @@ func (a *API) setEndpointOAuth(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return fieldError("body", "grantType", "value", "must be clientCredentials")
 	}
-	if in.AuthMethod == "clientSecretJwt" {
-		return fieldError("body", "authMethod", "unsupported", "clientSecretJwt is not supported by Hookline; use clientSecretBasic or clientSecretPost")
+	var jwt *hookline.OAuthJWT
+	if p := in.JwtParams; p != nil {
+		if p.SigningAlgorithm != "RS256" {
+			return jwtParamError("signingAlgorithm", "must be RS256")
+		}
+		jwt = &hookline.OAuthJWT{Key: p.SecretBase64, KeyID: deref(p.SecretID)}
+		if p.TokenExpirySecs != nil {
+			if *p.TokenExpirySecs < 1 {
+				return jwtParamError("tokenExpirySecs", "must be 1 to 3600 seconds")
+			}
+			jwt.ExpirySecs = *p.TokenExpirySecs
+		}
 	}
 	_, ep, err := a.endpoint(r)
 	if err != nil {
 		return err
 	}
 	c := hookline.OAuthClient{TokenURL: in.TokenURL, ClientID: in.ClientID, Scopes: in.Scopes, AuthMethod: in.AuthMethod,
-		ExtraParams: in.ExtraParams, ExtraHeaders: in.ExtraHeaders}
+		JWT: jwt, ExtraParams: in.ExtraParams, ExtraHeaders: in.ExtraHeaders}
 	if in.ClientSecret != nil {
 		c.ClientSecret = *in.ClientSecret
 	}
@@ -215,6 +234,12 @@ func (a *API) setEndpointOAuth(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// jwtParamError is a 422 located at a member of jwtParams.
+func jwtParamError(field, msg string) error {
+	return &hookline.Error{Code: hookline.EINVALID, Message: "jwtParams." + field + ": " + msg,
+		Fields: []hookline.FieldError{{Loc: []string{"body", "jwtParams", field}, Msg: msg, Type: "value"}}}
 }
 
 func (a *API) deleteEndpointOAuth(w http.ResponseWriter, r *http.Request) error {

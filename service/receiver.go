@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/hookline/hookline"
+	"github.com/hookline/hookline/delivery/oauth"
 	"github.com/hookline/hookline/delivery/mtls"
 	"github.com/hookline/hookline/delivery/serverca"
 )
@@ -73,10 +74,30 @@ func (s *Service) SetEndpointOAuth(ctx context.Context, ep *hookline.Endpoint, c
 	}
 	switch c.AuthMethod {
 	case hookline.OAuthClientSecretBasic, hookline.OAuthClientSecretPost:
+		if c.JWT != nil {
+			f.add("conflict", "are used by clientSecretJwt only", "jwtParams")
+		}
+	case hookline.OAuthClientSecretJWT:
+		switch {
+		case c.JWT == nil:
+			f.add("missing", "are required by clientSecretJwt", "jwtParams")
+		case c.ClientSecret != "":
+			f.add("conflict", "is not used by clientSecretJwt, which signs with jwtParams.secretBase64", "clientSecret")
+		default:
+			if _, err := oauth.ParseJWTKey(c.JWT.Key); err != nil {
+				f.add("value", err.Error(), "jwtParams", "secretBase64")
+			}
+			if len(c.JWT.KeyID) > 256 || strings.ContainsAny(c.JWT.KeyID, "\r\n") {
+				f.add("value", "must be at most 256 characters on one line", "jwtParams", "secretId")
+			}
+			if c.JWT.ExpirySecs < 0 || c.JWT.ExpirySecs > 3600 {
+				f.add("value", "must be 1 to 3600 seconds (0 or absent: 300)", "jwtParams", "tokenExpirySecs")
+			}
+		}
 	case "":
 		f.add("missing", "is required", "authMethod")
 	default:
-		f.add("value", "must be clientSecretBasic or clientSecretPost", "authMethod")
+		f.add("value", "must be clientSecretBasic, clientSecretPost or clientSecretJwt", "authMethod")
 	}
 	if len(c.Scopes) > 50 {
 		f.add("value", "may list at most 50 scopes", "scopes")
@@ -92,7 +113,7 @@ func (s *Service) SetEndpointOAuth(ctx context.Context, ep *hookline.Endpoint, c
 	}
 	for k, v := range c.ExtraParams {
 		switch k {
-		case "grant_type", "client_id", "client_secret", "scope":
+		case "grant_type", "client_id", "client_secret", "scope", "client_assertion", "client_assertion_type":
 			f.add("value", "is set by Hookline from the other fields", "extraParams", k)
 		}
 		if k == "" || len(k) > 256 || len(v) > 4096 {

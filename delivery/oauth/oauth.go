@@ -107,11 +107,27 @@ func (s *Source) fetch(ctx context.Context) (token string, lifetime time.Duratio
 	for k, v := range s.cfg.ExtraParams {
 		form.Set(k, v)
 	}
-	if s.cfg.AuthMethod == hookline.OAuthClientSecretPost {
+	switch s.cfg.AuthMethod {
+	case hookline.OAuthClientSecretPost:
 		form.Set("client_id", s.cfg.ClientID)
 		if s.cfg.ClientSecret != "" {
 			form.Set("client_secret", s.cfg.ClientSecret)
 		}
+	case hookline.OAuthClientSecretJWT:
+		if s.cfg.JWT == nil {
+			return "", 0, errors.New("clientSecretJwt without jwtParams")
+		}
+		key, err := ParseJWTKey(s.cfg.JWT.Key)
+		if err != nil {
+			return "", 0, fmt.Errorf("the client's JWT key %s", err)
+		}
+		assertion, err := clientAssertion(s.cfg, key, s.now())
+		if err != nil {
+			return "", 0, err
+		}
+		form.Set("client_id", s.cfg.ClientID)
+		form.Set("client_assertion_type", clientAssertionType)
+		form.Set("client_assertion", assertion)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.cfg.TokenURL, strings.NewReader(form.Encode()))
 	if err != nil {
@@ -122,7 +138,7 @@ func (s *Source) fetch(ctx context.Context) (token string, lifetime time.Duratio
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	if s.cfg.AuthMethod != hookline.OAuthClientSecretPost {
+	if s.cfg.AuthMethod == hookline.OAuthClientSecretBasic || s.cfg.AuthMethod == "" {
 		// RFC 6749 section 2.3.1: both form-encoded before they are joined.
 		req.SetBasicAuth(url.QueryEscape(s.cfg.ClientID), url.QueryEscape(s.cfg.ClientSecret))
 	}

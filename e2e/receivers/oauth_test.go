@@ -1,13 +1,21 @@
 package receivers
 
 import (
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/config"
@@ -24,6 +32,10 @@ type tokenServer struct {
 	fail      bool
 	lastForm  map[string]string
 	lastBasic [2]string
+	// jwtKey, when set, makes the client authenticate with a client assertion (RFC 7523)
+	// signed by its private key instead of the secret; lastKid is the assertion's kid.
+	jwtKey  *rsa.PublicKey
+	lastKid string
 }
 
 func newTokenServer(t *testing.T, clientID, secret string) *tokenServer {
@@ -50,6 +62,17 @@ func newTokenServer(t *testing.T, clientID, secret string) *tokenServer {
 		if !basic {
 			id, sec = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
 		}
+		if ts.jwtKey != nil {
+			// The secret is the assertion's signature: valid, for this client and this URL.
+			sec = ""
+			if basic || r.PostForm.Get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" {
+				id = ""
+			} else if kid, err := verifyAssertion(r.PostForm.Get("client_assertion"), ts.jwtKey, clientID, ts.TokenURL); err != nil {
+				id = "" // refused below
+			} else {
+				ts.lastKid, sec = kid, secret
+			}
+		}
 		w.Header().Set("Content-Type", "application/json")
 		if ts.fail || id != clientID || sec != secret || r.PostForm.Get("grant_type") != "client_credentials" {
 			w.WriteHeader(401)
@@ -65,6 +88,39 @@ func newTokenServer(t *testing.T, clientID, secret string) *tokenServer {
 	t.Cleanup(ts.Close)
 	ts.TokenURL = ts.URL + path
 	return ts
+}
+
+// verifyAssertion checks a client assertion: an RS256 JWT signed by key, issued by and for
+// clientID, for the audience tokenURL, not expired. It returns the header's kid.
+func verifyAssertion(jwt string, key *rsa.PublicKey, clientID, tokenURL string) (string, error) {
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		return "", fmt.Errorf("%d parts", len(parts))
+	}
+	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
+	if err != nil {
+		return "", err
+	}
+	digest := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
+	if err := rsa.VerifyPKCS1v15(key, crypto.SHA256, digest[:], sig); err != nil {
+		return "", err
+	}
+	var header struct{ Alg, Kid string }
+	var claims struct {
+		Iss, Sub, Aud, Jti string
+		Exp, Iat           int64
+	}
+	for i, dst := range []any{&header, &claims} {
+		b, err := base64.RawURLEncoding.DecodeString(parts[i])
+		if err != nil || json.Unmarshal(b, dst) != nil {
+			return "", fmt.Errorf("part %d is not base64url JSON", i)
+		}
+	}
+	if header.Alg != "RS256" || claims.Iss != clientID || claims.Sub != clientID || claims.Aud != tokenURL ||
+		claims.Jti == "" || claims.Exp <= time.Now().Unix() || claims.Exp-claims.Iat > 3600 {
+		return "", fmt.Errorf("header %+v, claims %+v", header, claims)
+	}
+	return header.Kid, nil
 }
 
 // strayFree returns a random path for a server of one test. Its port is an ephemeral one that
@@ -276,10 +332,21 @@ func TestOAuthSettingsRefused(t *testing.T) {
 	}{
 		{"refresh token grant", base(func(m map[string]any) { m["grantType"] = "refreshToken" }), "grantType", "not supported"},
 		{"unknown grant", base(func(m map[string]any) { m["grantType"] = "password" }), "grantType", "clientCredentials"},
-		{"client secret JWT", base(func(m map[string]any) { m["authMethod"] = "clientSecretJwt" }), "authMethod", "not supported"},
-		{"jwtParams", base(func(m map[string]any) {
+		{"client secret JWT without jwtParams", base(func(m map[string]any) { m["authMethod"], m["clientSecret"] = "clientSecretJwt", nil }), "jwtParams", "required"},
+		{"jwtParams with Basic", base(func(m map[string]any) {
 			m["jwtParams"] = map[string]any{"secretBase64": "x", "signingAlgorithm": "RS256"}
-		}), "jwtParams", "not supported"},
+		}), "jwtParams", "clientSecretJwt only"},
+		{"client secret JWT with a secret", base(func(m map[string]any) {
+			m["authMethod"], m["jwtParams"] = "clientSecretJwt", map[string]any{"secretBase64": testJWTKey, "signingAlgorithm": "RS256"}
+		}), "clientSecret", "not used"},
+		{"client secret JWT with a bad key", base(func(m map[string]any) {
+			m["authMethod"], m["clientSecret"] = "clientSecretJwt", nil
+			m["jwtParams"] = map[string]any{"secretBase64": "bm90IGEga2V5", "signingAlgorithm": "RS256"}
+		}), "jwtParams", "RSA private key"},
+		{"client secret JWT with HS256", base(func(m map[string]any) {
+			m["authMethod"], m["clientSecret"] = "clientSecretJwt", nil
+			m["jwtParams"] = map[string]any{"secretBase64": testJWTKey, "signingAlgorithm": "HS256"}
+		}), "jwtParams", ""},
 		{"refreshToken", base(func(m map[string]any) { m["refreshToken"] = "r" }), "refreshToken", "not supported"},
 		{"no client id", base(func(m map[string]any) { m["clientId"] = "" }), "clientId", "required"},
 		{"no token URL", base(func(m map[string]any) { m["tokenUrl"] = "" }), "tokenUrl", "required"},
@@ -307,4 +374,53 @@ func TestOAuthSettingsRefused(t *testing.T) {
 		}
 	}
 	prod.Op("PUT", prod.epPath(pep)+"/oauth", base(func(m map[string]any) { m["tokenUrl"] = "https://auth.example.com/token" }), 204)
+}
+
+// testKey is an RSA key made once for the tests of this package.
+var testKey = func() *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
+
+// testJWTKey is testKey as jwtParams.secretBase64 takes it: base64 of its PKCS #8 PEM.
+var testJWTKey = func() string {
+	der, err := x509.MarshalPKCS8PrivateKey(testKey)
+	if err != nil {
+		panic(err)
+	}
+	return base64.StdEncoding.EncodeToString(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+}()
+
+// TestOAuthClientSecretJWT: an endpoint whose OAuth client authenticates with a client assertion
+// (Svix's clientSecretJwt, RFC 7523): the token server verifies the RS256 JWT with the client's
+// public key (issuer and subject the client id, audience the token URL, kid as set), gets no
+// secret, and the delivery carries the token; the API answers the method but never the key.
+func TestOAuthClientSecretJWT(t *testing.T) {
+	const clientID = "hookline-jwt-client"
+	ts := newTokenServer(t, clientID, "")
+	ts.set(func(ts *tokenServer) { ts.jwtKey = &testKey.PublicKey })
+	br := newBearerReceiver(t)
+	e := start(t, nil)
+	ep := e.endpoint(br.HookURL)
+	e.Op("PUT", e.epPath(ep)+"/oauth", map[string]any{"grantType": "clientCredentials", "authMethod": "clientSecretJwt",
+		"clientId": clientID, "tokenUrl": ts.TokenURL,
+		"jwtParams": map[string]any{"secretBase64": testJWTKey, "signingAlgorithm": "RS256", "secretId": "key-2026", "tokenExpirySecs": 120}}, 204)
+	if a := e.attemptOf(ep, e.send(1)); a.Status != 0 {
+		t.Fatalf("delivery with a client assertion: %+v; want a success", a)
+	}
+	if got := br.accepted(); strings.Join(got, ",") != "tok-1" {
+		t.Fatalf("tokens the receiver accepted = %v; want tok-1", got)
+	}
+	ts.set(func(ts *tokenServer) {
+		if ts.lastKid != "key-2026" || ts.lastBasic != [2]string{} || ts.lastForm["client_secret"] != "" || ts.lastForm["client_id"] != clientID {
+			t.Errorf("token request: kid %q, basic %v, form %v; want the assertion alone", ts.lastKid, ts.lastBasic, ts.lastForm)
+		}
+	})
+	r := e.Do("GET", e.epPath(ep)+"/oauth", e.Token, nil)
+	if r.Status != 200 || !strings.Contains(string(r.Body), `"authMethod":"clientSecretJwt"`) || strings.Contains(string(r.Body), testJWTKey[:40]) {
+		t.Fatalf("GET /oauth = %d %s; want the method and no key", r.Status, r.Body)
+	}
 }
