@@ -42,12 +42,12 @@ type EndpointOauthConfigIn struct {
 	GrantType    string                   `json:"grantType" required:"true" enum:"clientCredentials" doc:"clientCredentials (refreshToken is refused)."`
 	AuthMethod   string                   `json:"authMethod" required:"true" enum:"clientSecretBasic,clientSecretPost,clientSecretJwt" doc:"How the client authenticates to the token URL: HTTP Basic, client_id and client_secret in the body, or a JWT signed with the client's RSA key (RFC 7523's client assertion; jwtParams)."`
 	JwtParams    *ClientSecretJwtParamsIn `json:"jwtParams,omitempty" doc:"The key that signs the client assertion of clientSecretJwt; stored sealed, never answered."`
-	ClientID     string            `json:"clientId" required:"true"`
-	ClientSecret *string           `json:"clientSecret" doc:"Stored sealed; never answered."`
-	TokenURL     string            `json:"tokenUrl" required:"true" doc:"The token endpoint; the same address rules as endpoint URLs apply."`
-	Scopes       []string          `json:"scopes"`
-	ExtraParams  map[string]string `json:"extraParams" doc:"Added to the token request's body."`
-	ExtraHeaders map[string]string `json:"extraHeaders" doc:"Added to the token request."`
+	ClientID     string                   `json:"clientId" required:"true"`
+	ClientSecret *string                  `json:"clientSecret" doc:"Stored sealed; never answered."`
+	TokenURL     string                   `json:"tokenUrl" required:"true" doc:"The token endpoint; the same address rules as endpoint URLs apply."`
+	Scopes       []string                 `json:"scopes"`
+	ExtraParams  map[string]string        `json:"extraParams" doc:"Added to the token request's body."`
+	ExtraHeaders map[string]string        `json:"extraHeaders" doc:"Added to the token request."`
 }
 
 // ClientSecretJwtParamsIn is Svix's model of a client assertion's key.

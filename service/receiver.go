@@ -8,8 +8,8 @@ import (
 	"strings"
 
 	"github.com/hookline/hookline"
-	"github.com/hookline/hookline/delivery/oauth"
 	"github.com/hookline/hookline/delivery/mtls"
+	"github.com/hookline/hookline/delivery/oauth"
 	"github.com/hookline/hookline/delivery/serverca"
 )
 
