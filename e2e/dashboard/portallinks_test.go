@@ -126,13 +126,14 @@ func TestPortalLinksInChromium(t *testing.T) {
 		t.Errorf("after expire-all the operator sees %d sessions:\n%s", n, operator.body())
 	}
 
-	// What Hookline does not implement, or cannot find, is refused, and makes no link.
+	// What Hookline does not implement, cannot find or cannot take (a session id out of Svix's
+	// pattern) is refused, and makes no link.
 	for _, c := range []struct {
 		body  map[string]any
 		field string
 	}{
 		{map[string]any{"capabilities": []string{"ViewBase"}}, "capabilities"},
-		{map[string]any{"sessionId": "user_1FB8"}, "sessionId"},
+		{map[string]any{"sessionId": "user 1FB8"}, "sessionId"},
 		{map[string]any{"featureFlags": []string{"beta"}}, "featureFlags"},
 		{map[string]any{"endpoints": []string{"ep_1"}}, "endpoints"},
 		{map[string]any{"singleUse": "yes"}, "singleUse"},
