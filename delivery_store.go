@@ -103,6 +103,9 @@ type Job struct {
 	Endpoint *Endpoint
 	// RateLimit is the endpoint's rate limit, or its application's when it has none.
 	RateLimit *int
+	// DispatchUntil is, for a Fresh job, the end of the message's dispatch lease it was fanned
+	// out under (zero when the store does not say); its outcome carries it back.
+	DispatchUntil time.Time
 }
 
 // Outcome is the result of a finished job.
@@ -121,6 +124,10 @@ type Outcome struct {
 	Owner      string
 	AppID      string
 	EndpointID string
+	// DispatchUntil is the Job's DispatchUntil: with Owner it names the dispatch lease the job
+	// was fanned out under, so a store can tell a late outcome of an earlier lease of the same
+	// owner from one of the lease it holds now.
+	DispatchUntil time.Time
 	// Fresh marks the outcome of a Job.Fresh: the delivery is inserted, with DeliveryID,
 	// AppID, MessageID and EndpointID, in the state the outcome gives. When the message already
 	// has a delivery to that endpoint (another claimant fanned the message out again after this

@@ -214,7 +214,7 @@ type dispatch struct{ unrecorded int }
 func (t *task) baseOutcome(owner string) hookline.Outcome {
 	d := &t.job.Delivery
 	return hookline.Outcome{DeliveryID: d.ID, AppID: d.AppID, EndpointID: d.EndpointID, MessageID: d.MessageID,
-		Fresh: t.job.Fresh, Owner: owner}
+		Fresh: t.job.Fresh, Owner: owner, DispatchUntil: t.job.DispatchUntil}
 }
 
 // newTasks wraps claimed jobs in tasks, sharing one dispatch per message among Fresh jobs.

@@ -126,6 +126,8 @@ func (db *DB) fanOut(ctx context.Context, p hookline.ClaimParams, jobs []hooklin
 			if shared := messages[m.ID]; shared != nil {
 				msgs[i] = shared
 			}
+			// The lease the fan-out's jobs go under, which their outcomes name.
+			msgs[i].Lease = &hookline.DispatchLease{Owner: p.Owner, Until: normTime(p.LeaseUntil)}
 		}
 		out, err := db.fanOutMessages(ctx, p.Owner, msgs, room, now, true)
 		if err != nil {
@@ -201,8 +203,16 @@ func (db *DB) fanOutMessages(ctx context.Context, owner string, msgs []*hookline
 		return out, nil
 	}
 	var spill deliveryRows
+	var spillUntil []*int64 // the dispatch lease each spilled delivery's message is under
+	leases := make(map[string]*int64, len(msgs))
+	for _, m := range msgs {
+		if m.Lease != nil {
+			leases[m.ID] = nullMicros(&m.Lease.Until)
+		}
+	}
 	for _, d := range out.Spill {
 		spill.add(d)
+		spillUntil = append(spillUntil, leases[d.MessageID])
 	}
 	// In id order, so concurrent transactions lock messages in the same order.
 	slices.Sort(out.Done)
@@ -213,11 +223,11 @@ func (db *DB) fanOutMessages(ctx context.Context, owner string, msgs []*hookline
 			b.Queue(`INSERT INTO deliveries (`+sqlcodec.DeliveryColumns+`)
 				SELECT u.id, u.app_id, u.msg_id, u.endpoint_id, u.status, 0, u.next_at, 0, u.created_at, u.created_at
 				FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::bigint[], $8::text[],
-					$9::text[]) AS u (id, app_id, msg_id, endpoint_id, status, next_at, created_at, floor, owner)
+					$9::text[], $10::bigint[]) AS u (id, app_id, msg_id, endpoint_id, status, next_at, created_at, floor, owner, until)
 				WHERE `+deliveryTargetExists+`
 				ON CONFLICT (msg_id, endpoint_id) DO NOTHING`,
 				spill.id, spill.appID, spill.msgID, spill.epID, spill.status, spill.nextAt, spill.createdAt, spill.floor,
-				slices.Repeat([]string{owner}, len(spill.id)))
+				slices.Repeat([]string{owner}, len(spill.id)), spillUntil)
 			b.Queue(notifyDeliveries)
 		}
 		if len(out.Done) > 0 {
@@ -243,13 +253,15 @@ func (db *DB) fanOutMessages(ctx context.Context, owner string, msgs []*hookline
 	return out, nil
 }
 
-// deliveryTargetExists is the condition, over unnest rows u (msg_id, endpoint_id, owner,
+// deliveryTargetExists is the condition, over unnest rows u (msg_id, endpoint_id, owner, until,
 // floor), that a delivery inserted from them still has its message and endpoint (one deleted
 // after the fan-out loses its delivery rather than failing the statement on a foreign key), and
 // that the message has no rowless delivery to the endpoint (migration 0019; a row would meet the
-// unique index). That can only happen when the message was fanned out again after owner's
-// dispatch lease ended, so the attempts are searched only when owner no longer holds the
-// message: never on the way of a normal delivery. The search looks at attempts with ids from
+// unique index). That can only happen when the message was fanned out again after the dispatch
+// lease (owner, until) that the row's fan-out went under had ended, by another process or by
+// owner itself under a newer lease, so the attempts are searched only when the message is no
+// longer under that lease (or the row does not say which: a NULL until): never on the way of a
+// normal delivery. The search looks at attempts with ids from
 // u.floor on (rowlessSearchFloor), so that PostgreSQL prunes the attempts partitions older than
 // the message.
 //
@@ -259,8 +271,9 @@ func (db *DB) fanOutMessages(ctx context.Context, owner string, msgs []*hookline
 // (messages_app_id with app_id = e.app_id, the id as a filter), 200 buffers per delivery
 // instead of 3.
 const deliveryTargetExists = `EXISTS (SELECT 1 FROM messages m WHERE m.id = u.msg_id
-		AND (m.dispatch_owner = u.owner OR NOT EXISTS (SELECT 1 FROM attempts a WHERE a.msg_id = u.msg_id
-			AND a.id >= u.floor AND a.endpoint_id = u.endpoint_id AND a.rowless)))
+		AND (m.dispatch_owner = u.owner AND m.dispatch_until = u.until
+			OR NOT EXISTS (SELECT 1 FROM attempts a WHERE a.msg_id = u.msg_id
+				AND a.id >= u.floor AND a.endpoint_id = u.endpoint_id AND a.rowless)))
 	AND EXISTS (SELECT 1 FROM endpoints e WHERE e.id = u.endpoint_id)`
 
 // errTargetVanished makes inTx run a transaction again whose insert met a foreign key violation:
@@ -387,6 +400,7 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 		target    deliveryTarget
 		outcomes  int
 		attempt   *hookline.Attempt // the last outcome's
+		until     *int64            // the dispatch lease of a fresh delivery's fan-out, when known
 	}
 	byDelivery := map[string]*next{}
 	var ids []string
@@ -434,6 +448,9 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 		}
 		n.outcomes++
 		n.attempt = o.Attempt
+		if o.Fresh && !o.DispatchUntil.IsZero() {
+			n.until = nullMicros(&o.DispatchUntil)
+		}
 		if o.Fresh && !n.fresh {
 			n.fresh, n.target = true, deliveryTarget{o.AppID, o.MessageID, o.EndpointID}
 		}
@@ -445,6 +462,7 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 		ids, owners         []string
 		appIDs, msgIDs, eps []string
 		floors              []string // fresh: rowlessSearchFloor of the message
+		untils              []*int64 // fresh: the dispatch lease of the fan-out
 		statuses, attempted []int32
 		nextAt              []*int64
 	}
@@ -453,6 +471,7 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 	// (rowless; migration 0019), inserted with the deliveries in the first statement batch.
 	var rowless attemptRows
 	var rowlessFloor, rowlessOwner []string
+	var rowlessUntil []*int64
 	rowlessOf := map[string]string{} // the outcomes' delivery id by attempt id
 	for _, id := range ids {
 		n := byDelivery[id]
@@ -467,6 +486,7 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 			}
 			rowlessFloor = append(rowlessFloor, rowlessSearchFloor(a.MessageID))
 			rowlessOwner = append(rowlessOwner, n.owner)
+			rowlessUntil = append(rowlessUntil, n.until)
 			continue
 		}
 		r := &recorded
@@ -476,6 +496,7 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 			r.msgIDs = append(r.msgIDs, n.target.msgID)
 			r.eps = append(r.eps, n.target.epID)
 			r.floors = append(r.floors, rowlessSearchFloor(n.target.msgID))
+			r.untils = append(r.untils, n.until)
 		}
 		if !n.fresh {
 			r.msgIDs = append(r.msgIDs, n.msgID)
@@ -505,11 +526,11 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 			b.Queue(`INSERT INTO deliveries (`+sqlcodec.DeliveryColumns+`)
 				SELECT u.id, u.app_id, u.msg_id, u.endpoint_id, u.status, u.attempted, u.next_at, 0, $8, $8
 				FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::int[], $9::text[],
-					$10::text[]) AS u (id, app_id, msg_id, endpoint_id, status, next_at, attempted, floor, owner)
+					$10::text[], $11::bigint[]) AS u (id, app_id, msg_id, endpoint_id, status, next_at, attempted, floor, owner, until)
 				WHERE `+deliveryTargetExists+`
 				ON CONFLICT (msg_id, endpoint_id) DO NOTHING
 				RETURNING id`, fresh.ids, fresh.appIDs, fresh.msgIDs, fresh.eps, fresh.statuses, fresh.nextAt,
-				fresh.attempted, micros(now), fresh.floors, fresh.owners).Query(func(rows pgx.Rows) error {
+				fresh.attempted, micros(now), fresh.floors, fresh.owners, fresh.untils).Query(func(rows pgx.Rows) error {
 				for rows.Next() {
 					var id string
 					if err := rows.Scan(&id); err != nil {
@@ -550,7 +571,7 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 		if len(rowless.id) > 0 {
 			b.Queue(insertRowlessAttempts, rowless.id, rowless.appID, rowless.msgID, rowless.epID, rowless.deliveryID,
 				rowless.url, rowless.headers, rowless.code, rowless.response, rowless.duration, rowless.trigger,
-				rowless.status, rowless.createdAt, rowlessFloor, rowlessOwner).Query(func(rows pgx.Rows) error {
+				rowless.status, rowless.createdAt, rowlessFloor, rowlessOwner, rowlessUntil).Query(func(rows pgx.Rows) error {
 				for rows.Next() {
 					var attemptID string
 					if err := rows.Scan(&attemptID); err != nil {
@@ -661,9 +682,9 @@ const insertRowlessAttempts = `INSERT INTO attempts (` + sqlcodec.AttemptColumns
 	SELECT u.id, u.app_id, u.msg_id, u.endpoint_id, u.delivery_id, u.url, u.request_headers, u.response_status_code,
 		u.response, u.response_duration_ms, u.trigger_type, u.status, u.created_at, true
 	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[],
-		$9::bytea[], $10::bigint[], $11::int[], $12::int[], $13::bigint[], $14::text[], $15::text[])
+		$9::bytea[], $10::bigint[], $11::int[], $12::int[], $13::bigint[], $14::text[], $15::text[], $16::bigint[])
 		AS u (id, app_id, msg_id, endpoint_id, delivery_id, url, request_headers, response_status_code,
-			response, response_duration_ms, trigger_type, status, created_at, floor, owner)
+			response, response_duration_ms, trigger_type, status, created_at, floor, owner, until)
 	WHERE ` + deliveryTargetExists + `
 		AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.msg_id = u.msg_id AND d.endpoint_id = u.endpoint_id)
 	RETURNING id`

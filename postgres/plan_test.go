@@ -36,9 +36,11 @@ func TestDeliveryInsertGenericPlan(t *testing.T) {
 	must(t, err)
 	defer conn.Exec(ctx, `RESET plan_cache_mode; RESET enable_seqscan`)
 	rows, err := conn.Query(ctx, `EXPLAIN (COSTS OFF) SELECT 1
-		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u (app_id, msg_id, endpoint_id, owner, floor)
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
+			AS u (app_id, msg_id, endpoint_id, owner, floor, until)
 		WHERE `+postgres.DeliveryTargetExists,
-		[]string{app.ID, app.ID}, []string{s.msgs[0], s.msgs[1]}, []string{ep.ID, ep.ID}, []string{"w", "w"}, []string{"", ""})
+		[]string{app.ID, app.ID}, []string{s.msgs[0], s.msgs[1]}, []string{ep.ID, ep.ID}, []string{"w", "w"}, []string{"", ""},
+		[]int64{1, 1})
 	must(t, err)
 	var lines []string
 	for rows.Next() {

@@ -848,6 +848,43 @@ func TestRefanAcrossProcesses(t *testing.T) {
 	}
 }
 
+// TestRefanBySameOwner: a process whose dispatch lease of a message ran out fans the message
+// out again itself (same owner), succeeds at once, and then records the first fan-out's late
+// success to the same endpoint: that one is dropped, so the delivery stays one rowless delivery
+// with one attempt. Its owner still holds the message, but under a newer lease.
+func TestRefanBySameOwner(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openDB(t)
+	now := time.Now().UTC()
+	app := seed(t, db, 1, 1, now)
+	first := claim(t, db, "w", now, 10)
+	if len(first) != 1 || !first[0].Fresh {
+		t.Fatalf("first claim %+v, want one fresh job", first)
+	}
+	later := now.Add(2 * time.Minute) // the first lease has ended
+	second := claim(t, db, "w", later, 10)
+	if len(second) != 1 || !second[0].Fresh || second[0].Delivery.ID == first[0].Delivery.ID {
+		t.Fatalf("second claim %+v, want the message fanned out again", second)
+	}
+	ok := func() *hookline.Attempt {
+		return &hookline.Attempt{URL: "https://example.com/hook", ResponseStatusCode: 200, Status: hookline.StatusSuccess}
+	}
+	o := outcome(second[0], "w", hookline.StatusSuccess, ok())
+	o.CompletesDispatch = false
+	_, err := db.RecordAttempts(ctx, []hookline.Outcome{o})
+	must(t, err)
+	_, err = db.RecordAttempts(ctx, []hookline.Outcome{outcome(first[0], "w", hookline.StatusSuccess, ok())})
+	must(t, err)
+	ds, err := db.ListDeliveries(ctx, app.ID, first[0].Delivery.MessageID)
+	must(t, err)
+	attempts, err := db.ListAttempts(ctx, app.ID, hookline.AttemptListOptions{ListOptions: hookline.ListOptions{Limit: 10}})
+	must(t, err)
+	if len(ds) != 1 || len(attempts.Data) != 1 {
+		t.Fatalf("%d deliveries and %d attempts after the late outcome, want 1 and 1: %+v", len(ds), len(attempts.Data), ds)
+	}
+}
+
 // TestSpill claims fewer jobs than a message fans out to: the rest are stored as pending
 // deliveries due now, which the next claim finds.
 func TestSpill(t *testing.T) {

@@ -134,7 +134,11 @@ func Fan(msgs []*hookline.Message, targets map[string][]Target, existing map[Pai
 			if len(out.Jobs) < room {
 				d.Status = hookline.StatusSending
 				d.NextAttemptAt = &m.CreatedAt
-				out.Jobs = append(out.Jobs, hookline.Job{Delivery: d, Fresh: true, Message: m, Endpoint: ep, RateLimit: t.RateLimit})
+				job := hookline.Job{Delivery: d, Fresh: true, Message: m, Endpoint: ep, RateLimit: t.RateLimit}
+				if m.Lease != nil {
+					job.DispatchUntil = m.Lease.Until
+				}
+				out.Jobs = append(out.Jobs, job)
 				fresh++
 				continue
 			}
