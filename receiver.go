@@ -40,6 +40,9 @@ const (
 	OAuthClientSecretBasic = "clientSecretBasic" // HTTP Basic with the client id and secret
 	OAuthClientSecretPost  = "clientSecretPost"  // client_id and client_secret in the form body
 	OAuthClientSecretJWT   = "clientSecretJwt"   // a JWT signed with the client's RSA key (RFC 7523), see OAuthJWT
+
+	OAuthClientCredentials = "clientCredentials" // the client credentials grant (RFC 6749 section 4.4)
+	OAuthRefreshTokenGrant = "refreshToken"      // a refresh token traded for access tokens (section 6)
 )
 
 // OAuthClient is an OAuth 2.0 client-credentials grant (RFC 6749 section 4.4).
@@ -52,6 +55,11 @@ type OAuthClient struct {
 	AuthMethod string `json:"authMethod"`
 	// JWT signs the client assertion of OAuthClientSecretJWT.
 	JWT *OAuthJWT `json:"jwt,omitempty"`
+	// GrantType is OAuthClientCredentials ("" too, as stored before it existed) or
+	// OAuthRefreshTokenGrant, which trades RefreshToken for access tokens; a token server that
+	// rotates it answers a new one, which replaces it (delivery.Config.OnRefreshToken).
+	GrantType    string `json:"grantType,omitempty"`
+	RefreshToken string `json:"refreshToken,omitempty"`
 	// ExtraParams are added to the token request's form body.
 	ExtraParams map[string]string `json:"extraParams,omitempty"`
 	// ExtraHeaders are added to the token request.

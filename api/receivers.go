@@ -36,10 +36,10 @@ type EndpointServerCaOut struct {
 	TrustSystemRoots bool    `json:"trustSystemRoots"`
 }
 
-// EndpointOauthConfigIn is Svix's model less what Hookline does not implement (the refreshToken
-// grant), which is refused.
+// EndpointOauthConfigIn is Svix's model.
 type EndpointOauthConfigIn struct {
-	GrantType    string                   `json:"grantType" required:"true" enum:"clientCredentials" doc:"clientCredentials (refreshToken is refused)."`
+	GrantType    string                   `json:"grantType" required:"true" enum:"clientCredentials,refreshToken" doc:"clientCredentials, or refreshToken: refreshToken is traded for access tokens, and replaced by the one the token server answers when it rotates it."`
+	RefreshToken *string                  `json:"refreshToken,omitempty" doc:"The refresh token of the refreshToken grant; stored sealed, never answered."`
 	AuthMethod   string                   `json:"authMethod" required:"true" enum:"clientSecretBasic,clientSecretPost,clientSecretJwt" doc:"How the client authenticates to the token URL: HTTP Basic, client_id and client_secret in the body, or a JWT signed with the client's RSA key (RFC 7523's client assertion; jwtParams)."`
 	JwtParams    *ClientSecretJwtParamsIn `json:"jwtParams,omitempty" doc:"The key that signs the client assertion of clientSecretJwt; stored sealed, never answered."`
 	ClientID     string                   `json:"clientId" required:"true"`
@@ -164,7 +164,11 @@ func (a *API) setEndpointServerCA(w http.ResponseWriter, r *http.Request) error 
 }
 
 func oauthConfigOut(c *hookline.OAuthClient) *EndpointOauthConfigOut {
-	return &EndpointOauthConfigOut{GrantType: "clientCredentials", AuthMethod: c.AuthMethod, ClientID: c.ClientID,
+	grant := c.GrantType
+	if grant == "" {
+		grant = hookline.OAuthClientCredentials
+	}
+	return &EndpointOauthConfigOut{GrantType: grant, AuthMethod: c.AuthMethod, ClientID: c.ClientID,
 		TokenURL: c.TokenURL, Scopes: c.Scopes, ExtraParams: c.ExtraParams, ExtraHeaders: c.ExtraHeaders}
 }
 
@@ -199,13 +203,11 @@ func (a *API) setEndpointOAuth(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	switch in.GrantType {
-	case "clientCredentials":
+	case hookline.OAuthClientCredentials, hookline.OAuthRefreshTokenGrant:
 	case "":
 		return fieldError("body", "grantType", "missing", "is required")
-	case "refreshToken":
-		return fieldError("body", "grantType", "unsupported", "refreshToken is not supported by Hookline; use clientCredentials")
 	default:
-		return fieldError("body", "grantType", "value", "must be clientCredentials")
+		return fieldError("body", "grantType", "value", "must be clientCredentials or refreshToken")
 	}
 	var jwt *hookline.OAuthJWT
 	if p := in.JwtParams; p != nil {
@@ -225,7 +227,7 @@ func (a *API) setEndpointOAuth(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	c := hookline.OAuthClient{TokenURL: in.TokenURL, ClientID: in.ClientID, Scopes: in.Scopes, AuthMethod: in.AuthMethod,
-		JWT: jwt, ExtraParams: in.ExtraParams, ExtraHeaders: in.ExtraHeaders}
+		JWT: jwt, ExtraParams: in.ExtraParams, ExtraHeaders: in.ExtraHeaders, GrantType: in.GrantType, RefreshToken: deref(in.RefreshToken)}
 	if in.ClientSecret != nil {
 		c.ClientSecret = *in.ClientSecret
 	}

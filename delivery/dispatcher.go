@@ -209,6 +209,27 @@ type task struct {
 // dispatch, in the same transaction as that outcome or after the others.
 type dispatch struct{ unrecorded int }
 
+// errRefreshTokenChanged leaves an endpoint's OAuth client as it is: its refresh token is no
+// longer the one a token server rotated (an operator set another meanwhile).
+var errRefreshTokenChanged = errors.New("the endpoint's refresh token changed meanwhile")
+
+// storeRefreshToken replaces an endpoint's refresh token old with new, the one its token server
+// rotated it to, unless the stored one is no longer old. The endpoint's UpdatedAt moves, so the
+// processes that deliver to it build their token source anew from the new token. A failure is
+// logged: this process goes on with new in memory, and the next rotation is stored again.
+func (d *Dispatcher) storeRefreshToken(ctx context.Context, rs hookline.ReceiverStore, ep *hookline.Endpoint, old, new string) {
+	_, _, err := rs.UpdateEndpointReceiver(ctx, ep.AppID, ep.ID, func(r *hookline.Receiver) error {
+		if r.OAuth == nil || r.OAuth.RefreshToken != old {
+			return errRefreshTokenChanged
+		}
+		r.OAuth.RefreshToken = new
+		return nil
+	})
+	if err != nil && !errors.Is(err, errRefreshTokenChanged) {
+		d.logger.Warn("store the refresh token an endpoint's token server rotated", "endpoint", ep.ID, "err", err)
+	}
+}
+
 // baseOutcome starts the outcome of the task's job: which delivery, and for a Fresh job what
 // storing it needs.
 func (t *task) baseOutcome(owner string) hookline.Outcome {
@@ -264,6 +285,11 @@ func New(store Store, clock hookline.Clock, cfg Config, logger *slog.Logger, met
 		stopped: make(chan struct{}),
 		handed:  make(chan struct{}, 1),
 		retries: make(chan time.Time, 16),
+	}
+	if rs, ok := store.(hookline.ReceiverStore); ok {
+		d.sender.refreshed = func(ctx context.Context, ep *hookline.Endpoint, old, new string) {
+			d.storeRefreshToken(ctx, rs, ep, old, new)
+		}
 	}
 	d.transforms = transform.New(cfg.Transform)
 	d.behind.Store(true) // until the first claim shows otherwise

@@ -70,6 +70,9 @@ func (s *Sender) buildRoute(ep *hookline.Endpoint) *receiverRoute {
 	}
 	if r.OAuth != nil {
 		rt.tokens = oauth.New(*r.OAuth, s.client, nil)
+		if s.refreshed != nil {
+			rt.tokens.OnRotate(func(ctx context.Context, old, new string) { s.refreshed(ctx, ep, old, new) })
+		}
 	}
 	return rt
 }

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hookline/hookline"
 	"github.com/hookline/hookline/egress"
 )
 
@@ -73,6 +74,8 @@ type Sender struct {
 	brokers endpointRoutes[*brokerRoute]
 	// dial opens the connections to brokers, through the egress policy.
 	dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// refreshed, when set, stores the refresh token an endpoint's token server rotated to.
+	refreshed func(ctx context.Context, ep *hookline.Endpoint, old, new string)
 }
 
 // NewSender returns a Sender with the given per-request timeout and bound on the response's

@@ -72,6 +72,14 @@ func (s *Service) SetEndpointOAuth(ctx context.Context, ep *hookline.Endpoint, c
 	if len(c.ClientSecret) > 4096 || strings.ContainsAny(c.ClientSecret, "\r\n") {
 		f.add("value", "must be at most 4096 characters on one line", "clientSecret")
 	}
+	switch {
+	case c.GrantType == hookline.OAuthRefreshTokenGrant && c.RefreshToken == "":
+		f.add("missing", "is required by the refreshToken grant", "refreshToken")
+	case c.GrantType == hookline.OAuthRefreshTokenGrant && (len(c.RefreshToken) > 4096 || strings.ContainsAny(c.RefreshToken, "\r\n")):
+		f.add("value", "must be at most 4096 characters on one line", "refreshToken")
+	case c.GrantType != hookline.OAuthRefreshTokenGrant && c.RefreshToken != "":
+		f.add("conflict", "is used by the refreshToken grant only", "refreshToken")
+	}
 	switch c.AuthMethod {
 	case hookline.OAuthClientSecretBasic, hookline.OAuthClientSecretPost:
 		if c.JWT != nil {
@@ -113,7 +121,7 @@ func (s *Service) SetEndpointOAuth(ctx context.Context, ep *hookline.Endpoint, c
 	}
 	for k, v := range c.ExtraParams {
 		switch k {
-		case "grant_type", "client_id", "client_secret", "scope", "client_assertion", "client_assertion_type":
+		case "grant_type", "client_id", "client_secret", "scope", "client_assertion", "client_assertion_type", "refresh_token":
 			f.add("value", "is set by Hookline from the other fields", "extraParams", k)
 		}
 		if k == "" || len(k) > 256 || len(v) > 4096 {

@@ -43,7 +43,16 @@ type Source struct {
 
 	token   string
 	renewAt time.Time // zero: until a receiver refuses it
+
+	// refresh is the refresh token of the refreshToken grant: the configured one, then the
+	// last one the token server rotated it to. onRotate, when set, is told of each rotation.
+	refresh  string
+	onRotate func(ctx context.Context, old, new string)
 }
+
+// OnRotate makes the Source call f, during the token request, when the token server answers a
+// new refresh token (which the Source uses from then on): so that it can be stored.
+func (s *Source) OnRotate(f func(ctx context.Context, old, new string)) { s.onRotate = f }
 
 // New returns a Source for cfg whose token requests go through client. now is the clock
 // (time.Now when nil).
@@ -51,7 +60,7 @@ func New(cfg hookline.OAuthClient, client *http.Client, now func() time.Time) *S
 	if now == nil {
 		now = time.Now
 	}
-	return &Source{cfg: cfg, client: client, now: now, sem: make(chan struct{}, 1)}
+	return &Source{cfg: cfg, client: client, now: now, sem: make(chan struct{}, 1), refresh: cfg.RefreshToken}
 }
 
 // Token returns the access token, fetching one when there is none or it is about to expire.
@@ -88,9 +97,10 @@ func (s *Source) Invalidate(token string) {
 
 // tokenResponse is RFC 6749 section 5.1's successful response.
 type tokenResponse struct {
-	AccessToken string          `json:"access_token"`
-	TokenType   string          `json:"token_type"`
-	ExpiresIn   json.RawMessage `json:"expires_in"` // a number; some servers send a string
+	AccessToken  string          `json:"access_token"`
+	RefreshToken string          `json:"refresh_token"`
+	TokenType    string          `json:"token_type"`
+	ExpiresIn    json.RawMessage `json:"expires_in"` // a number; some servers send a string
 }
 
 // errorResponse is RFC 6749 section 5.2's error response.
@@ -101,6 +111,9 @@ type errorResponse struct {
 
 func (s *Source) fetch(ctx context.Context) (token string, lifetime time.Duration, err error) {
 	form := url.Values{"grant_type": {"client_credentials"}}
+	if s.cfg.GrantType == hookline.OAuthRefreshTokenGrant {
+		form = url.Values{"grant_type": {"refresh_token"}, "refresh_token": {s.refresh}}
+	}
 	if len(s.cfg.Scopes) > 0 {
 		form.Set("scope", strings.Join(s.cfg.Scopes, " "))
 	}
@@ -177,6 +190,16 @@ func (s *Source) fetch(ctx context.Context) (token string, lifetime time.Duratio
 	}
 	if strings.ContainsAny(tr.AccessToken, "\r\n") {
 		return "", 0, errors.New("the token response's access_token holds a line break")
+	}
+	if s.cfg.GrantType == hookline.OAuthRefreshTokenGrant && tr.RefreshToken != "" && tr.RefreshToken != s.refresh {
+		if strings.ContainsAny(tr.RefreshToken, "\r\n") || len(tr.RefreshToken) > 4096 {
+			return "", 0, errors.New("the token response's refresh_token is not one line of at most 4096 characters")
+		}
+		old := s.refresh
+		s.refresh = tr.RefreshToken
+		if s.onRotate != nil {
+			s.onRotate(ctx, old, tr.RefreshToken)
+		}
 	}
 	if len(tr.ExpiresIn) > 0 && string(tr.ExpiresIn) != "null" {
 		text := strings.Trim(string(tr.ExpiresIn), `"`)

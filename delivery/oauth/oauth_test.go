@@ -74,3 +74,41 @@ func TestTokenResponseBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestRefreshTokenRotates: with the refreshToken grant, each token request sends the refresh
+// token the last answer rotated to, and OnRotate hears of each rotation; an answer without a
+// refresh token keeps the one in use.
+func TestRefreshTokenRotates(t *testing.T) {
+	var mu sync.Mutex
+	n, sent := 0, []string{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		r.ParseForm()
+		n++
+		sent = append(sent, r.PostForm.Get("grant_type")+":"+r.PostForm.Get("refresh_token"))
+		if n == 2 {
+			fmt.Fprintf(w, `{"access_token":"tok-%d","expires_in":0}`, n)
+			return
+		}
+		fmt.Fprintf(w, `{"access_token":"tok-%d","expires_in":0,"refresh_token":"rt-%d"}`, n, n)
+	}))
+	defer srv.Close()
+	src := New(hookline.OAuthClient{TokenURL: srv.URL, ClientID: "c", AuthMethod: hookline.OAuthClientSecretBasic,
+		GrantType: hookline.OAuthRefreshTokenGrant, RefreshToken: "rt-0"}, srv.Client(), nil)
+	var rotations []string
+	src.OnRotate(func(_ context.Context, old, new string) { rotations = append(rotations, old+">"+new) })
+	for range 3 {
+		if _, err := src.Token(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if got := strings.Join(sent, " "); got != "refresh_token:rt-0 refresh_token:rt-1 refresh_token:rt-1" {
+		t.Errorf("token requests sent %s", got)
+	}
+	if got := strings.Join(rotations, " "); got != "rt-0>rt-1 rt-1>rt-3" {
+		t.Errorf("rotations %s, want rt-0>rt-1 rt-1>rt-3", got)
+	}
+}

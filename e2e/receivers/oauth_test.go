@@ -36,6 +36,9 @@ type tokenServer struct {
 	// signed by its private key instead of the secret; lastKid is the assertion's kid.
 	jwtKey  *rsa.PublicKey
 	lastKid string
+	// refresh, when set, is the one refresh token the server accepts for the refreshToken
+	// grant; each use rotates it (rt-1, rt-2, ...), and the answer carries the new one.
+	refresh string
 }
 
 func newTokenServer(t *testing.T, clientID, secret string) *tokenServer {
@@ -74,12 +77,25 @@ func newTokenServer(t *testing.T, clientID, secret string) *tokenServer {
 			}
 		}
 		w.Header().Set("Content-Type", "application/json")
+		rotated := ""
+		if ts.refresh != "" && r.PostForm.Get("grant_type") == "refresh_token" {
+			if r.PostForm.Get("refresh_token") != ts.refresh {
+				w.WriteHeader(400)
+				fmt.Fprint(w, `{"error":"invalid_grant","error_description":"unknown refresh token"}`)
+				return
+			}
+			rotated = fmt.Sprintf("rt-%d", ts.requests)
+			r.PostForm.Set("grant_type", "client_credentials") // checked like the other grant below
+		}
 		if ts.fail || id != clientID || sec != secret || r.PostForm.Get("grant_type") != "client_credentials" {
 			w.WriteHeader(401)
 			fmt.Fprint(w, `{"error":"invalid_client","error_description":"client authentication failed"}`)
 			return
 		}
 		out := map[string]any{"access_token": fmt.Sprintf("tok-%d", ts.requests), "token_type": "Bearer"}
+		if rotated != "" {
+			ts.refresh, out["refresh_token"] = rotated, rotated
+		}
 		if ts.expiresIn != nil {
 			out["expires_in"] = ts.expiresIn
 		}
@@ -330,7 +346,7 @@ func TestOAuthSettingsRefused(t *testing.T) {
 		body     map[string]any
 		loc, msg string
 	}{
-		{"refresh token grant", base(func(m map[string]any) { m["grantType"] = "refreshToken" }), "grantType", "not supported"},
+		{"refresh token grant without a token", base(func(m map[string]any) { m["grantType"] = "refreshToken" }), "refreshToken", "required"},
 		{"unknown grant", base(func(m map[string]any) { m["grantType"] = "password" }), "grantType", "clientCredentials"},
 		{"client secret JWT without jwtParams", base(func(m map[string]any) { m["authMethod"], m["clientSecret"] = "clientSecretJwt", nil }), "jwtParams", "required"},
 		{"jwtParams with Basic", base(func(m map[string]any) {
@@ -347,7 +363,7 @@ func TestOAuthSettingsRefused(t *testing.T) {
 			m["authMethod"], m["clientSecret"] = "clientSecretJwt", nil
 			m["jwtParams"] = map[string]any{"secretBase64": testJWTKey, "signingAlgorithm": "HS256"}
 		}), "jwtParams", ""},
-		{"refreshToken", base(func(m map[string]any) { m["refreshToken"] = "r" }), "refreshToken", "not supported"},
+		{"refreshToken with client credentials", base(func(m map[string]any) { m["refreshToken"] = "r" }), "refreshToken", "refreshToken grant only"},
 		{"no client id", base(func(m map[string]any) { m["clientId"] = "" }), "clientId", "required"},
 		{"no token URL", base(func(m map[string]any) { m["tokenUrl"] = "" }), "tokenUrl", "required"},
 		{"relative token URL", base(func(m map[string]any) { m["tokenUrl"] = "/token" }), "tokenUrl", "absolute"},
@@ -422,5 +438,50 @@ func TestOAuthClientSecretJWT(t *testing.T) {
 	r := e.Do("GET", e.epPath(ep)+"/oauth", e.Token, nil)
 	if r.Status != 200 || !strings.Contains(string(r.Body), `"authMethod":"clientSecretJwt"`) || strings.Contains(string(r.Body), testJWTKey[:40]) {
 		t.Fatalf("GET /oauth = %d %s; want the method and no key", r.Status, r.Body)
+	}
+}
+
+// TestOAuthRefreshToken: an endpoint whose OAuth client trades a refresh token (Svix's
+// refreshToken grant) with a token server that rotates it at each use and accepts only the
+// latest: with access tokens that expire at once, every delivery makes a token request, each
+// with the token the last answer rotated to, and the endpoint's stored setting follows the
+// rotation (so another process, or this one after a restart, starts from the latest). The API
+// answers the grant but never the token.
+func TestOAuthRefreshToken(t *testing.T) {
+	const clientID, secret = "hookline-refresh-client", "oauth-refresh-secret-4Kd9"
+	ts := newTokenServer(t, clientID, secret)
+	ts.set(func(ts *tokenServer) { ts.refresh, ts.expiresIn = "rt-initial", 0 })
+	br := newBearerReceiver(t)
+	e := start(t, nil)
+	ep := e.endpoint(br.HookURL)
+	e.Op("PUT", e.epPath(ep)+"/oauth", map[string]any{"grantType": "refreshToken", "authMethod": "clientSecretBasic",
+		"clientId": clientID, "clientSecret": secret, "tokenUrl": ts.TokenURL, "refreshToken": "rt-initial"}, 204)
+	for i := range 3 {
+		if a := e.attemptOf(ep, e.send(i)); a.Status != 0 {
+			t.Fatalf("delivery %d with a rotating refresh token: %+v; want a success", i, a)
+		}
+	}
+	var latest string
+	ts.set(func(ts *tokenServer) {
+		latest = ts.refresh
+		if ts.requests != 3 || ts.lastForm["grant_type"] != "refresh_token" {
+			t.Errorf("token requests: %d, last form %v; want 3 refresh_token grants", ts.requests, ts.lastForm)
+		}
+	})
+	stored, err := e.Server.Store().GetEndpoint(t.Context(), e.app, ep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := stored.Receiver.OAuth.RefreshToken; got != latest || latest == "rt-initial" {
+		t.Fatalf("stored refresh token %q, want the latest rotation %q", got, latest)
+	}
+	r := e.Do("GET", e.epPath(ep)+"/oauth", e.Token, nil)
+	if r.Status != 200 || !strings.Contains(string(r.Body), `"grantType":"refreshToken"`) || strings.Contains(string(r.Body), "rt-") {
+		t.Fatalf("GET /oauth = %d %s; want the grant and no token", r.Status, r.Body)
+	}
+	// A refresh token the server no longer knows fails the attempt with its reason.
+	ts.set(func(ts *tokenServer) { ts.refresh = "rt-elsewhere" })
+	if a := e.attemptOf(ep, e.send(9)); a.Status == 0 || !strings.Contains(a.Response, "invalid_grant") {
+		t.Fatalf("delivery with a refresh token the server dropped: %+v; want a failure naming invalid_grant", a)
 	}
 }
