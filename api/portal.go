@@ -24,13 +24,14 @@ const (
 
 // AppPortalAccessIn asks for a customer-portal link to one application.
 type AppPortalAccessIn struct {
-	Application *ApplicationIn `json:"application,omitempty" doc:"Creates the application, with the path's app_id as its uid, when it does not exist."`
-	Expiry      *int64         `json:"expiry,omitempty" doc:"How long the link (and the portal session it opens) lasts, in seconds: 3600 to 604800 (default 7 days)."`
-	ReadOnly    *bool          `json:"readOnly,omitempty" doc:"The portal shows everything but changes nothing."`
-	SingleUse   *bool          `json:"singleUse,omitempty" doc:"Hookline extension. true (the default): the link opens the portal once; opening it sets the session cookie, and the link cannot be replayed. false: the link works until it expires, each opening a session, for a page that must load the same link again."`
-	Lang        *string        `json:"lang,omitempty" doc:"Hookline extension. The portal's language for the session the link opens: en or de. Without it the portal follows the browser's Accept-Language, then the installation's --language."`
-	Endpoints   []string       `json:"endpoints,omitempty" doc:"Hookline extension. Scopes the portal to these endpoints of the application (ids or uids, 1 to 50): it lists only them, shows only their deliveries and messages, and cannot add endpoints or API keys. Without it the portal shows every endpoint."`
-	SessionID   *string        `json:"sessionId,omitempty" doc:"Your name for the session (1 to 64 of a-z, A-Z, 0-9, @, _ and -), kept by the portal session the link opens: expire-all with sessionIds ends only the tokens of those sessions."`
+	Application  *ApplicationIn `json:"application,omitempty" doc:"Creates the application, with the path's app_id as its uid, when it does not exist."`
+	Expiry       *int64         `json:"expiry,omitempty" doc:"How long the link (and the portal session it opens) lasts, in seconds: 3600 to 604800 (default 7 days)."`
+	ReadOnly     *bool          `json:"readOnly,omitempty" doc:"The portal shows everything but changes nothing."`
+	SingleUse    *bool          `json:"singleUse,omitempty" doc:"Hookline extension. true (the default): the link opens the portal once; opening it sets the session cookie, and the link cannot be replayed. false: the link works until it expires, each opening a session, for a page that must load the same link again."`
+	Lang         *string        `json:"lang,omitempty" doc:"Hookline extension. The portal's language for the session the link opens: en or de. Without it the portal follows the browser's Accept-Language, then the installation's --language."`
+	Endpoints    []string       `json:"endpoints,omitempty" doc:"Hookline extension. Scopes the portal to these endpoints of the application (ids or uids, 1 to 50): it lists only them, shows only their deliveries and messages, and cannot add endpoints or API keys. Without it the portal shows every endpoint."`
+	Capabilities []string       `json:"capabilities,omitempty" doc:"Svix's capabilities, of which Hookline's portal has two sets: [ViewBase, ViewEndpointSecret] is the read-only portal (readOnly true), and all six (ViewBase, ViewEndpointSecret, ManageEndpointSecret, ManageTransformations, CreateAttempts, ManageEndpoint) the full one. Any other set is refused with 422."`
+	SessionID    *string        `json:"sessionId,omitempty" doc:"Your name for the session (1 to 64 of a-z, A-Z, 0-9, @, _ and -), kept by the portal session the link opens: expire-all with sessionIds ends only the tokens of those sessions."`
 }
 
 // sessionIDPattern is what a portal session id may hold (Svix's pattern, 1 to 64 characters).
@@ -100,7 +101,11 @@ func (a *API) appPortalAccess(w http.ResponseWriter, r *http.Request) error {
 	if in.SessionID != nil && !sessionIDPattern.MatchString(sessionID) {
 		return fieldError("body", "sessionId", "value", "must be 1 to 64 characters of a-z, A-Z, 0-9, @, _ and -")
 	}
-	name := portal.LinkNameFor(derefBool(in.ReadOnly))
+	readOnly, err := portalMode(in.Capabilities, in.ReadOnly)
+	if err != nil {
+		return err
+	}
+	name := portal.LinkNameFor(readOnly)
 	singleUse := in.SingleUse == nil || *in.SingleUse
 	text, _, err := a.svc.CreatePortalToken(r.Context(), app.ID, name, ttl, singleUse, scope, sessionID)
 	if err != nil {
@@ -108,6 +113,35 @@ func (a *API) appPortalAccess(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, AppPortalAccessOut{URL: portal.LoginURL(portal.BaseURL(r, a.cfg.PublicURL), text, lang), Token: text})
 	return nil
+}
+
+// The portal's two sets of Svix capabilities: read-only sees everything, the endpoint secret
+// included, and changes nothing; full does everything.
+var (
+	readOnlyCapabilities = []string{"ViewBase", "ViewEndpointSecret"}
+	fullCapabilities     = []string{"CreateAttempts", "ManageEndpoint", "ManageEndpointSecret", "ManageTransformations", "ViewBase", "ViewEndpointSecret"}
+)
+
+// portalMode returns whether a portal link is read-only, from Svix's capabilities (one of the
+// two sets the portal has) and readOnly, which must agree when both are sent.
+func portalMode(capabilities []string, readOnly *bool) (bool, error) {
+	if capabilities == nil {
+		return derefBool(readOnly), nil
+	}
+	set := slices.Compact(slices.Sorted(slices.Values(capabilities)))
+	var ro bool
+	switch {
+	case slices.Equal(set, readOnlyCapabilities):
+		ro = true
+	case slices.Equal(set, fullCapabilities):
+	default:
+		return false, fieldError("body", "capabilities", "value", "Hookline's portal is read-only ("+
+			strings.Join(readOnlyCapabilities, ", ")+") or full (all six capabilities); other sets are not supported")
+	}
+	if readOnly != nil && *readOnly != ro {
+		return false, fieldError("body", "readOnly", "conflict", "disagrees with capabilities; send one of them")
+	}
+	return ro, nil
 }
 
 // portalScope resolves a portal link's endpoints (ids or uids) to the ids of endpoints of app,

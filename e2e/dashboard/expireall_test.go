@@ -146,3 +146,44 @@ func TestExpireAllEndsOpenPortalSessions(t *testing.T) {
 		t.Errorf("expire-all of an unknown application: status %d, want 404", r.Status)
 	}
 }
+
+// TestPortalCapabilities: Svix's capabilities choose between the portal's two modes: the
+// read-only set shows the endpoint's secret and no change, the full set lets the customer
+// rotate it; another set, or a readOnly that disagrees, is refused naming the field.
+func TestPortalCapabilities(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t, testserver.Options{})
+	rc := newReceiver(t)
+	app := createApp(t, srv, "Caps", "caps")
+	ep := createEndpoint(t, srv, app, rc.URL, "My endpoint")
+	page := "/dashboard/apps/" + app + "/endpoints/" + ep
+	for _, c := range []struct {
+		caps   []string
+		rotate bool
+	}{
+		{[]string{"ViewEndpointSecret", "ViewBase"}, false},
+		{[]string{"ViewBase", "ViewEndpointSecret", "ManageEndpointSecret", "ManageTransformations", "CreateAttempts", "ManageEndpoint", "ViewBase"}, true},
+	} {
+		link, _ := portalLink(t, srv, app, map[string]any{"capabilities": c.caps})
+		b := newJarClient(t)
+		b.open(link)
+		path, status, body := b.open(srv.URL + page)
+		if path != page || status != 200 || !strings.Contains(body, "Reveal secret") || strings.Contains(body, "Rotate secret") != c.rotate {
+			t.Errorf("capabilities %v: endpoint page at %s (%d), secret shown %v, rotation offered %v; want rotation %v",
+				c.caps, path, status, strings.Contains(body, "Reveal secret"), strings.Contains(body, "Rotate secret"), c.rotate)
+		}
+	}
+	for _, bad := range []struct {
+		body  map[string]any
+		field string
+	}{
+		{map[string]any{"capabilities": []string{"ViewBase"}}, "capabilities"},
+		{map[string]any{"capabilities": []string{"ViewBase", "CreateAttempts"}}, "capabilities"},
+		{map[string]any{"capabilities": []string{"ViewBase", "ViewEndpointSecret"}, "readOnly": false}, "readOnly"},
+	} {
+		r := srv.Do("POST", "/api/v1/auth/app-portal-access/"+app, srv.Token, bad.body)
+		if r.Status != 422 || !strings.Contains(string(r.Body), `"`+bad.field+`"`) {
+			t.Errorf("app-portal-access with %v: %d %s, want 422 naming %s", bad.body, r.Status, r.Body, bad.field)
+		}
+	}
+}
