@@ -294,6 +294,7 @@ func retryOnVanished(err error) error {
 type deliveryRows struct {
 	id, appID, msgID, epID []string
 	floor                  []string // rowlessSearchFloor of the message
+	floors                 searchFloors
 	status                 []int32
 	nextAt, createdAt      []int64
 }
@@ -306,7 +307,10 @@ func (r *deliveryRows) add(d hookline.Delivery) {
 	r.status = append(r.status, int32(d.Status))
 	r.nextAt = append(r.nextAt, micros(*d.NextAttemptAt))
 	r.createdAt = append(r.createdAt, micros(d.CreatedAt))
-	r.floor = append(r.floor, rowlessSearchFloor(d.MessageID))
+	if r.floors == nil {
+		r.floors = searchFloors{}
+	}
+	r.floor = append(r.floor, r.floors.of(d.MessageID))
 }
 
 // queueTargets queues on b the query of the endpoints matching cond (a WHERE clause over
@@ -473,6 +477,7 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 	var rowlessFloor, rowlessOwner []string
 	var rowlessUntil []*int64
 	rowlessOf := map[string]string{} // the outcomes' delivery id by attempt id
+	floors := searchFloors{}
 	for _, id := range ids {
 		n := byDelivery[id]
 		if n.fresh && n.outcomes == 1 && n.attempt != nil && n.status == int32(hookline.StatusSuccess) &&
@@ -484,7 +489,7 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 			if err := rowless.add(a); err != nil {
 				return nil, fmt.Errorf("postgres: record attempts: %w", err)
 			}
-			rowlessFloor = append(rowlessFloor, rowlessSearchFloor(a.MessageID))
+			rowlessFloor = append(rowlessFloor, floors.of(a.MessageID))
 			rowlessOwner = append(rowlessOwner, n.owner)
 			rowlessUntil = append(rowlessUntil, n.until)
 			continue
@@ -495,7 +500,7 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []hookline.Outcome) (
 			r.appIDs = append(r.appIDs, n.target.appID)
 			r.msgIDs = append(r.msgIDs, n.target.msgID)
 			r.eps = append(r.eps, n.target.epID)
-			r.floors = append(r.floors, rowlessSearchFloor(n.target.msgID))
+			r.floors = append(r.floors, floors.of(n.target.msgID))
 			r.untils = append(r.untils, n.until)
 		}
 		if !n.fresh {
@@ -706,6 +711,19 @@ func rowlessSearchFloor(msgID string) string {
 		return ""
 	}
 	return hookline.FirstIDAt(hookline.PrefixAttempt, at.Add(-time.Hour))
+}
+
+// searchFloors memoizes rowlessSearchFloor by message id: a batch holds many deliveries of
+// few messages.
+type searchFloors map[string]string
+
+func (f searchFloors) of(msgID string) string {
+	floor, ok := f[msgID]
+	if !ok {
+		floor = rowlessSearchFloor(msgID)
+		f[msgID] = floor
+	}
+	return floor
 }
 
 // deliveryTarget is where a delivery goes: its application, message and endpoint.

@@ -36,6 +36,15 @@ func openAt(t testing.TB, url string, clock hookline.Clock, interval time.Durati
 	return db
 }
 
+// migratedAt opens a migrated store on url whose clock is clock.
+func migratedAt(t testing.TB, url string, clock hookline.Clock, interval time.Duration) *postgres.DB {
+	t.Helper()
+	db := openAt(t, url, clock, interval)
+	_, err := db.Migrate(context.Background())
+	must(t, err)
+	return db
+}
+
 // migrateBefore applies the embedded migrations numbered below version.
 func migrateBefore(t testing.TB, db *postgres.DB, version string) {
 	t.Helper()
@@ -269,9 +278,7 @@ func TestPartitionRetention(t *testing.T) {
 	ctx := context.Background()
 	start := time.Date(2031, 3, 10, 12, 0, 0, 0, time.UTC)
 	clock := clocktest.New(start)
-	db := openAt(t, pgtest.URL(t), clock, postgres.PartitionDaily)
-	_, err := db.Migrate(ctx)
-	must(t, err)
+	db := migratedAt(t, pgtest.URL(t), clock, postgres.PartitionDaily)
 	parts, err := db.Partitions(ctx, "messages")
 	must(t, err)
 	if want := []string{"messages_p20310310t00", "messages_p20310311t00", "messages_p20310312t00",
@@ -364,9 +371,7 @@ func TestPartitionDefaultTakesStrays(t *testing.T) {
 	ctx := context.Background()
 	start := time.Date(2031, 3, 10, 12, 0, 0, 0, time.UTC)
 	clock := clocktest.New(start)
-	db := openAt(t, pgtest.URL(t), clock, postgres.PartitionHourly)
-	_, err := db.Migrate(ctx)
-	must(t, err)
+	db := migratedAt(t, pgtest.URL(t), clock, postgres.PartitionHourly)
 	app, _ := newAppEndpoint(t, db, start)
 	ahead := start.Add(7 * 24 * time.Hour)
 	msg := &hookline.Message{ID: hookline.FirstIDAt(hookline.PrefixMessage, ahead), AppID: app.ID, EventType: "order.paid",
@@ -408,9 +413,7 @@ func TestPartitionPruning(t *testing.T) {
 	ctx := context.Background()
 	start := time.Now().UTC().Add(-3 * 24 * time.Hour)
 	clock := clocktest.New(start)
-	db := openAt(t, pgtest.URL(t), clock, postgres.PartitionDaily)
-	_, err := db.Migrate(ctx)
-	must(t, err)
+	db := migratedAt(t, pgtest.URL(t), clock, postgres.PartitionDaily)
 	app, ep := newAppEndpoint(t, db, start)
 	var s seeded
 	for d := range 4 {
@@ -419,7 +422,7 @@ func TestPartitionPruning(t *testing.T) {
 		must(t, err)
 		s = seedRows(t, db, app.ID, ep.ID, clock.Now(), 20)
 	}
-	_, err = db.Pool().Exec(ctx, `ANALYZE messages; ANALYZE attempts`)
+	_, err := db.Pool().Exec(ctx, `ANALYZE messages; ANALYZE attempts`)
 	must(t, err)
 	conn, err := db.Pool().Acquire(ctx)
 	must(t, err)
@@ -427,19 +430,6 @@ func TestPartitionPruning(t *testing.T) {
 	_, err = conn.Exec(ctx, `SET enable_seqscan = off`)
 	must(t, err)
 	defer conn.Exec(ctx, `RESET enable_seqscan`)
-	explain := func(q string, args ...any) string {
-		rows, err := conn.Query(ctx, `EXPLAIN (COSTS OFF) `+q, args...)
-		must(t, err)
-		defer rows.Close()
-		var lines []string
-		for rows.Next() {
-			var l string
-			must(t, rows.Scan(&l))
-			lines = append(lines, l)
-		}
-		must(t, rows.Err())
-		return strings.Join(lines, "\n")
-	}
 	for _, c := range []struct {
 		name, query string
 		args        []any
@@ -452,7 +442,7 @@ func TestPartitionPruning(t *testing.T) {
 		{"attempts of an endpoint", `SELECT * FROM attempts WHERE app_id = $1 AND endpoint_id = $2 ORDER BY id DESC LIMIT 50`, []any{app.ID, ep.ID}, 0},
 		{"attempts of a message", `SELECT * FROM attempts WHERE app_id = $1 AND msg_id = $2 ORDER BY id DESC LIMIT 50`, []any{app.ID, s.msgs[3]}, 0},
 	} {
-		plan := explain(c.query, c.args...)
+		plan := explain(t, conn, c.query, c.args...)
 		t.Logf("%s:\n%s", c.name, plan)
 		if strings.Contains(plan, "Seq Scan") {
 			t.Errorf("%s: a sequential scan", c.name)
@@ -473,38 +463,14 @@ func TestPartitionPruning(t *testing.T) {
 func TestReclaimRewritesExpungedPartitions(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	start := time.Now().UTC().Add(-2 * 24 * time.Hour)
-	clock := clocktest.New(start)
-	db := openAt(t, pgtest.URL(t), clock, postgres.PartitionDaily)
-	_, err := db.Migrate(ctx)
-	must(t, err)
-	app, ep := newAppEndpoint(t, db, start)
-	old := seedRows(t, db, app.ID, ep.ID, start, 5)
-	clock.Set(start.Add(2 * 24 * time.Hour))
-	_, err = db.EnsurePartitions(ctx)
-	must(t, err)
-	seedRows(t, db, app.ID, ep.ID, clock.Now(), 5)
-	files := func() map[string]uint32 {
-		rows, err := db.Pool().Query(ctx, `SELECT relname::text, relfilenode::int8 FROM pg_class
-			WHERE relnamespace = current_schema()::regnamespace AND relkind = 'r' AND (relname LIKE 'messages_p%' OR relname LIKE 'attempts_p%')`)
-		must(t, err)
-		defer rows.Close()
-		out := map[string]uint32{}
-		for rows.Next() {
-			var name string
-			var node int64
-			must(t, rows.Scan(&name, &node))
-			out[name] = uint32(node)
-		}
-		must(t, rows.Err())
-		return out
-	}
-	before := files()
-	_, err = db.ExpungeMessages(ctx, app.ID, []string{old.msgs[2]})
+	d := twoDays(t, pgtest.URL(t))
+	db, app, old := d.db, d.app, d.old
+	before := relFiles(t, db)
+	_, err := db.ExpungeMessages(ctx, app.ID, []string{old.msgs[2]})
 	must(t, err)
 	must(t, db.ReclaimExpunged(ctx))
-	after := files()
-	oldDay, newDay := "_p"+start.Format("20060102")+"t00", "_p"+clock.Now().Format("20060102")+"t00"
+	after := relFiles(t, db)
+	oldDay, newDay := d.oldDay, d.newDay
 	for _, table := range []string{"messages", "attempts"} {
 		if before[table+oldDay] == after[table+oldDay] {
 			t.Errorf("%s%s was not rewritten", table, oldDay)
@@ -528,33 +494,10 @@ func TestReclaimRewritesExpungedPartitions(t *testing.T) {
 func TestReclaimDefersOpenPartitions(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	start := time.Now().UTC().Add(-2 * 24 * time.Hour)
-	clock := clocktest.New(start)
 	url := pgtest.URL(t)
-	db := openAt(t, url, clock, postgres.PartitionDaily)
-	_, err := db.Migrate(ctx)
-	must(t, err)
-	app, ep := newAppEndpoint(t, db, start)
-	old := seedRows(t, db, app.ID, ep.ID, start, 5)
-	clock.Set(start.Add(2 * 24 * time.Hour))
-	_, err = db.EnsurePartitions(ctx)
-	must(t, err)
-	today := seedRows(t, db, app.ID, ep.ID, clock.Now(), 5)
-	files := func() map[string]uint32 {
-		rows, err := db.Pool().Query(ctx, `SELECT relname::text, relfilenode::int8 FROM pg_class
-			WHERE relnamespace = current_schema()::regnamespace AND relkind = 'r' AND (relname LIKE 'messages_p%' OR relname LIKE 'attempts_p%')`)
-		must(t, err)
-		defer rows.Close()
-		out := map[string]uint32{}
-		for rows.Next() {
-			var name string
-			var node int64
-			must(t, rows.Scan(&name, &node))
-			out[name] = uint32(node)
-		}
-		must(t, rows.Err())
-		return out
-	}
+	d := twoDays(t, url)
+	db, clock, app, old, today := d.db, d.clock, d.app, d.old, d.today
+	files := func() map[string]uint32 { return relFiles(t, db) }
 	notes := func() []string {
 		rows, err := db.Pool().Query(ctx, `SELECT DISTINCT relation FROM expunge_reclaims ORDER BY 1`)
 		must(t, err)
@@ -563,9 +506,9 @@ func TestReclaimDefersOpenPartitions(t *testing.T) {
 		return got
 	}
 	other := openAt(t, url, clock, postgres.PartitionDaily) // the process that took the request
-	_, err = other.ExpungeMessages(ctx, app.ID, []string{old.msgs[1], today.msgs[1]})
+	_, err := other.ExpungeMessages(ctx, app.ID, []string{old.msgs[1], today.msgs[1]})
 	must(t, err)
-	oldDay, newDay := "_p"+start.Format("20060102")+"t00", "_p"+clock.Now().Format("20060102")+"t00"
+	oldDay, newDay := d.oldDay, d.newDay
 	if got, want := notes(), []string{"attempts" + oldDay, "attempts" + newDay, "messages" + oldDay, "messages" + newDay}; !slices.Equal(got, want) {
 		t.Fatalf("noted %v, want %v", got, want)
 	}
@@ -618,6 +561,51 @@ func TestReclaimDefersOpenPartitions(t *testing.T) {
 			t.Errorf("the expunged payload of %s reads %q", id, m.Payload)
 		}
 	}
+}
+
+// twoDaysOfRows is a migrated store with a day of rows two days ago and a day of rows today, on
+// a clock set to today.
+type twoDaysOfRows struct {
+	db             *postgres.DB
+	clock          *clocktest.Clock
+	app            *hookline.Application
+	old, today     seeded
+	oldDay, newDay string // the suffix of each day's partitions
+}
+
+func twoDays(t *testing.T, url string) twoDaysOfRows {
+	t.Helper()
+	start := time.Now().UTC().Add(-2 * 24 * time.Hour)
+	d := twoDaysOfRows{clock: clocktest.New(start)}
+	d.db = migratedAt(t, url, d.clock, postgres.PartitionDaily)
+	var ep *hookline.Endpoint
+	d.app, ep = newAppEndpoint(t, d.db, start)
+	d.old = seedRows(t, d.db, d.app.ID, ep.ID, start, 5)
+	d.clock.Set(start.Add(2 * 24 * time.Hour))
+	_, err := d.db.EnsurePartitions(context.Background())
+	must(t, err)
+	d.today = seedRows(t, d.db, d.app.ID, ep.ID, d.clock.Now(), 5)
+	d.oldDay, d.newDay = "_p"+start.Format("20060102")+"t00", "_p"+d.clock.Now().Format("20060102")+"t00"
+	return d
+}
+
+// relFiles returns the file (relfilenode) of each partition of messages and attempts: a
+// rewrite gives a partition a new one.
+func relFiles(t *testing.T, db *postgres.DB) map[string]uint32 {
+	t.Helper()
+	rows, err := db.Pool().Query(context.Background(), `SELECT relname::text, relfilenode::int8 FROM pg_class
+		WHERE relnamespace = current_schema()::regnamespace AND relkind = 'r' AND (relname LIKE 'messages_p%' OR relname LIKE 'attempts_p%')`)
+	must(t, err)
+	defer rows.Close()
+	out := map[string]uint32{}
+	for rows.Next() {
+		var name string
+		var node int64
+		must(t, rows.Scan(&name, &node))
+		out[name] = uint32(node)
+	}
+	must(t, rows.Err())
+	return out
 }
 
 // partitionEnd is the end of the day that holds t.

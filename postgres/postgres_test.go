@@ -796,19 +796,15 @@ func TestRefanAcrossProcesses(t *testing.T) {
 	if len(jb) != 2 || !jb[0].Fresh || jb[0].Delivery.ID == ja[0].Delivery.ID || jb[0].Delivery.EndpointID != ja[0].Delivery.EndpointID {
 		t.Fatalf("b claimed %+v, want the message fanned out again", jb)
 	}
-	ok := func(owner string) *hookline.Attempt {
-		return &hookline.Attempt{URL: "https://example.com/hook", ResponseStatusCode: 200, Status: hookline.StatusSuccess,
-			RequestHeaders: map[string]string{"owner": owner}}
-	}
 	// b finishes the first endpoint; then a, late, reports both.
-	first := outcome(jb[0], "b", hookline.StatusSuccess, ok("b"))
+	first := outcome(jb[0], "b", hookline.StatusSuccess, successAttempt("b"))
 	first.CompletesDispatch = false
 	health, err := b.RecordAttempts(ctx, []hookline.Outcome{first})
 	must(t, err)
 	if len(health) != 1 || health[0].EndpointID != jb[0].Endpoint.ID {
 		t.Fatalf("health = %+v", health)
 	}
-	late := []hookline.Outcome{outcome(ja[0], "a", hookline.StatusSuccess, ok("a")), outcome(ja[1], "a", hookline.StatusSuccess, ok("a"))}
+	late := []hookline.Outcome{outcome(ja[0], "a", hookline.StatusSuccess, successAttempt("a")), outcome(ja[1], "a", hookline.StatusSuccess, successAttempt("a"))}
 	health, err = a.RecordAttempts(ctx, late)
 	must(t, err)
 	if len(health) != 1 || health[0].EndpointID != ja[1].Endpoint.ID {
@@ -838,7 +834,7 @@ func TestRefanAcrossProcesses(t *testing.T) {
 		t.Fatalf("next due at %v, want the end of b's lease", next)
 	}
 	// b's last outcome (its delivery is a's by now) is dropped, but ends the dispatch.
-	_, err = b.RecordAttempts(ctx, []hookline.Outcome{outcome(jb[1], "b", hookline.StatusFail, ok("b"))})
+	_, err = b.RecordAttempts(ctx, []hookline.Outcome{outcome(jb[1], "b", hookline.StatusFail, successAttempt("b"))})
 	must(t, err)
 	if next, err := a.NextDueAt(ctx); err != nil || next != nil {
 		t.Fatalf("next due at %v, %v; want nothing", next, err)
@@ -846,6 +842,12 @@ func TestRefanAcrossProcesses(t *testing.T) {
 	if jobs := claim(t, a, "a", later.Add(time.Hour), 10); len(jobs) != 0 {
 		t.Fatalf("claimed %+v after the dispatch ended", jobs)
 	}
+}
+
+// successAttempt is a 200 attempt whose request headers name the process that made it.
+func successAttempt(owner string) *hookline.Attempt {
+	return &hookline.Attempt{URL: "https://example.com/hook", ResponseStatusCode: 200, Status: hookline.StatusSuccess,
+		RequestHeaders: map[string]string{"owner": owner}}
 }
 
 // TestRefanBySameOwner: a process whose dispatch lease of a message ran out fans the message
@@ -867,14 +869,11 @@ func TestRefanBySameOwner(t *testing.T) {
 	if len(second) != 1 || !second[0].Fresh || second[0].Delivery.ID == first[0].Delivery.ID {
 		t.Fatalf("second claim %+v, want the message fanned out again", second)
 	}
-	ok := func() *hookline.Attempt {
-		return &hookline.Attempt{URL: "https://example.com/hook", ResponseStatusCode: 200, Status: hookline.StatusSuccess}
-	}
-	o := outcome(second[0], "w", hookline.StatusSuccess, ok())
+	o := outcome(second[0], "w", hookline.StatusSuccess, successAttempt("w"))
 	o.CompletesDispatch = false
 	_, err := db.RecordAttempts(ctx, []hookline.Outcome{o})
 	must(t, err)
-	_, err = db.RecordAttempts(ctx, []hookline.Outcome{outcome(first[0], "w", hookline.StatusSuccess, ok())})
+	_, err = db.RecordAttempts(ctx, []hookline.Outcome{outcome(first[0], "w", hookline.StatusSuccess, successAttempt("w"))})
 	must(t, err)
 	ds, err := db.ListDeliveries(ctx, app.ID, first[0].Delivery.MessageID)
 	must(t, err)

@@ -51,7 +51,11 @@ const reclaimRetry = 10 * time.Minute
 // tried again after a backoff. A rewrite of a large partition takes long and an exclusive
 // lock on it, which is why it no longer runs inside the API request.
 func (s *Service) RunReclaims(ctx context.Context) {
-	backoff := reclaimRetry / 10
+	first := s.reclaimFirstRetry
+	if first <= 0 {
+		first = reclaimRetry / 10
+	}
+	backoff := first
 	var retry <-chan time.Time
 	for {
 		select {
@@ -71,7 +75,7 @@ func (s *Service) RunReclaims(ctx context.Context) {
 			backoff = min(2*backoff, reclaimRetry)
 			continue
 		}
-		backoff = reclaimRetry / 10
+		backoff = first
 		s.logger.Debug("reclaimed expunged content", "took", s.clock.Now().Sub(began).String())
 	}
 }

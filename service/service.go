@@ -60,6 +60,9 @@ type Service struct {
 	transforms *transform.Engine
 	// reclaims holds a request for RunReclaims (RequestReclaim).
 	reclaims chan struct{}
+	// reclaimFirstRetry is RunReclaims' first wait after a failed run (zero: a tenth of
+	// reclaimRetry); tests shorten it.
+	reclaimFirstRetry time.Duration
 }
 
 // New returns a Service. logger may be nil.

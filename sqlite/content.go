@@ -51,21 +51,8 @@ func (db *DB) ExpungeMessagesAfter(ctx context.Context, appID, afterID, beforeID
 	var n int
 	var last string
 	err := db.inExpungeTx(ctx, func(tx *txn) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id FROM messages WHERE app_id = ? AND id > ? AND id < ? ORDER BY id LIMIT ?`, appID, afterID, beforeID, limit)
+		ids, err := messageIDs(ctx, tx, `SELECT id FROM messages WHERE app_id = ? AND id > ? AND id < ? ORDER BY id LIMIT ?`, appID, afterID, beforeID, limit)
 		if err != nil {
-			return dbErr(err, "expunge: list messages")
-		}
-		var ids []string
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return dbErr(err, "expunge: list messages")
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return dbErr(err, "expunge: list messages")
 		}
 		if len(ids) > 0 {
@@ -81,28 +68,33 @@ func (db *DB) ExpungeMessagesAfter(ctx context.Context, appID, afterID, beforeID
 func (db *DB) ExpirePayloads(ctx context.Context, now time.Time, limit int) (int, error) {
 	var n int
 	err := db.inExpungeTx(ctx, func(tx *txn) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id FROM messages WHERE payload_expires_at <= ? AND length(payload) > 0
+		ids, err := messageIDs(ctx, tx, `SELECT id FROM messages WHERE payload_expires_at <= ? AND length(payload) > 0
 			ORDER BY payload_expires_at LIMIT ?`, micros(now), limit)
 		if err != nil {
-			return dbErr(err, "expire payloads: find messages")
-		}
-		var ids []string
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return dbErr(err, "expire payloads: find messages")
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return dbErr(err, "expire payloads: find messages")
 		}
 		n, err = db.expungeIDs(ctx, tx, ids, true)
 		return err
 	})
 	return n, err
+}
+
+// messageIDs runs query, which selects one id column, in tx and returns the ids.
+func messageIDs(ctx context.Context, tx *txn, query string, args ...any) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
 
 // ExpungeAttempt replaces one attempt's response body.

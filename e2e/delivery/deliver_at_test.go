@@ -1,16 +1,13 @@
 package delivery
 
 import (
-	"encoding/hex"
 	"encoding/json"
-	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/hookline/hookline/config"
 	"github.com/hookline/hookline/internal/pgtest"
 )
 
@@ -34,15 +31,7 @@ func TestDeliverAt(t *testing.T) {
 }
 
 func testDeliverAt(t *testing.T, dbURL string) {
-	var key [32]byte
-	for i := range key {
-		key[i] = byte(rand.IntN(256))
-	}
-	e := start(t, func(c *config.Config) {
-		if dbURL != "" {
-			c.DatabaseURL, c.MainKey = dbURL, hex.EncodeToString(key[:])
-		}
-	})
+	e := startOn(t, dbURL, nil)
 	rc := newReceiver(t, status(204))
 	e.eventType("order.paid", nil)
 	appID := e.app("Acme")

@@ -56,16 +56,9 @@ func TestExpungeAllContents(t *testing.T) {
 }
 
 func testExpungeAll(t *testing.T, dbURL string) {
-	var key [32]byte
-	rand.Read(key[:])
-	e := start(t, func(c *config.Config) {
-		if dbURL != "" {
-			c.DatabaseURL, c.MainKey = dbURL, hex.EncodeToString(key[:])
-			// Today's partitions are rewritten at once, not when the day is over (the default,
-			// deferred, is tested in postgres/).
-			c.PostgresExpunge = "rewrite"
-		}
-	})
+	// Today's partitions are rewritten at once on PostgreSQL, not when the day is over (the
+	// default, deferred, is tested in postgres/).
+	e := startOn(t, dbURL, func(c *config.Config) { c.PostgresExpunge = "rewrite" })
 	body := secretMarker(t, "RESPONSE")
 	rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request, n int) { io.WriteString(w, body) })
 	e.eventType("card.saved", nil)
@@ -160,16 +153,9 @@ func secretMarker(t *testing.T, what string) string {
 }
 
 func testExpunge(t *testing.T, dbURL string) {
-	var key [32]byte
-	rand.Read(key[:])
-	e := start(t, func(c *config.Config) {
-		if dbURL != "" {
-			c.DatabaseURL, c.MainKey = dbURL, hex.EncodeToString(key[:])
-			// Today's partitions are rewritten at once, not when the day is over (the default,
-			// deferred, is tested in postgres/).
-			c.PostgresExpunge = "rewrite"
-		}
-	})
+	// Today's partitions are rewritten at once on PostgreSQL, not when the day is over (the
+	// default, deferred, is tested in postgres/).
+	e := startOn(t, dbURL, func(c *config.Config) { c.PostgresExpunge = "rewrite" })
 	small, big := secretMarker(t, "PAYLOAD"), secretMarker(t, "BIGPAYLOAD")
 	body, kept := secretMarker(t, "RESPONSE"), secretMarker(t, "KEPT")
 	// Random filler makes the big payload span SQLite overflow pages and PostgreSQL's TOAST.

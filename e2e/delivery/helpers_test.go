@@ -153,6 +153,24 @@ func start(t *testing.T, configure func(*config.Config)) *env {
 	return &env{Instance: inst, clock: clock}
 }
 
+// startOn starts a server as start does, on SQLite when dbURL is "" and otherwise on that
+// PostgreSQL database with a main key of its own; configure (which may be nil) is applied after.
+func startOn(t *testing.T, dbURL string, configure func(*config.Config)) *env {
+	t.Helper()
+	var key [32]byte
+	if _, err := rand.Read(key[:]); err != nil {
+		t.Fatal(err)
+	}
+	return start(t, func(c *config.Config) {
+		if dbURL != "" {
+			c.DatabaseURL, c.MainKey = dbURL, hex.EncodeToString(key[:])
+		}
+		if configure != nil {
+			configure(c)
+		}
+	})
+}
+
 // advanceTo moves the clock to at (if it is later) and wakes the dispatcher.
 func (e *env) advanceTo(at time.Time) {
 	if at.After(e.clock.Now()) {
